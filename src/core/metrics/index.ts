@@ -1,0 +1,1 @@
+export { Counter, Gauge, Histogram, Registry, metrics, DEFAULT_BUCKETS } from "./registry.ts";

@@ -1,0 +1,121 @@
+/**
+ * Prometheus metrics: counters, gauges and histograms with labels, rendered in the text
+ * exposition format (0.0.4). One registry per process; worker processes report their own.
+ */
+type Labels = Record<string, string | number>;
+
+function key(labels: Labels | undefined): string {
+  if (!labels) return "";
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`)
+    .join(",");
+}
+
+abstract class Metric {
+  constructor(readonly name: string, readonly help: string, readonly type: "counter" | "gauge" | "histogram") {}
+  abstract render(): string[];
+}
+
+export class Counter extends Metric {
+  private values = new Map<string, number>();
+  constructor(name: string, help: string) {
+    super(name, help, "counter");
+  }
+  inc(labels?: Labels, by = 1): void {
+    const k = key(labels);
+    this.values.set(k, (this.values.get(k) ?? 0) + by);
+  }
+  get(labels?: Labels): number {
+    return this.values.get(key(labels)) ?? 0;
+  }
+  render(): string[] {
+    return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ""} ${v}`);
+  }
+}
+
+export class Gauge extends Metric {
+  private values = new Map<string, number>();
+  constructor(name: string, help: string) {
+    super(name, help, "gauge");
+  }
+  set(value: number, labels?: Labels): void {
+    this.values.set(key(labels), value);
+  }
+  inc(labels?: Labels, by = 1): void {
+    const k = key(labels);
+    this.values.set(k, (this.values.get(k) ?? 0) + by);
+  }
+  dec(labels?: Labels, by = 1): void {
+    this.inc(labels, -by);
+  }
+  get(labels?: Labels): number {
+    return this.values.get(key(labels)) ?? 0;
+  }
+  render(): string[] {
+    return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ""} ${v}`);
+  }
+}
+
+export const DEFAULT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class Histogram extends Metric {
+  private series = new Map<string, { counts: number[]; sum: number; count: number }>();
+  constructor(name: string, help: string, readonly buckets = DEFAULT_BUCKETS) {
+    super(name, help, "histogram");
+  }
+  observe(value: number, labels?: Labels): void {
+    const k = key(labels);
+    let s = this.series.get(k);
+    if (!s) this.series.set(k, (s = { counts: new Array(this.buckets.length).fill(0), sum: 0, count: 0 }));
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
+    s.sum += value;
+    s.count++;
+  }
+  count(labels?: Labels): number {
+    return this.series.get(key(labels))?.count ?? 0;
+  }
+  render(): string[] {
+    const out: string[] = [];
+    for (const [k, s] of this.series) {
+      const sep = k ? `${k},` : "";
+      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket{${sep}le="${b}"} ${s.counts[i]}`));
+      out.push(`${this.name}_bucket{${sep}le="+Inf"} ${s.count}`);
+      out.push(`${this.name}_sum${k ? `{${k}}` : ""} ${s.sum}`);
+      out.push(`${this.name}_count${k ? `{${k}}` : ""} ${s.count}`);
+    }
+    return out;
+  }
+}
+
+export class Registry {
+  private metrics = new Map<string, Metric>();
+
+  private get<T extends Metric>(name: string, make: () => T): T {
+    const m = this.metrics.get(name);
+    if (m) return m as T;
+    const created = make();
+    this.metrics.set(name, created);
+    return created;
+  }
+  counter(name: string, help: string): Counter {
+    return this.get(name, () => new Counter(name, help));
+  }
+  gauge(name: string, help: string): Gauge {
+    return this.get(name, () => new Gauge(name, help));
+  }
+  histogram(name: string, help: string, buckets?: number[]): Histogram {
+    return this.get(name, () => new Histogram(name, help, buckets));
+  }
+  /** Prometheus text exposition format. */
+  render(): string {
+    const out: string[] = [];
+    for (const m of this.metrics.values()) {
+      out.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`, ...m.render());
+    }
+    return out.join("\n") + "\n";
+  }
+}
+
+/** The process-wide registry every module records into. */
+export const metrics = new Registry();

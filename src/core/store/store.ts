@@ -1,0 +1,60 @@
+/**
+ * The one embedded store: a SQLite file in WAL mode shared by every process of an installation.
+ * Opened 0600 in a 0700 folder; writers use BEGIN IMMEDIATE with a busy timeout so concurrent
+ * processes queue instead of failing with SQLITE_BUSY.
+ */
+import { Database } from "bun:sqlite";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { SecurelyError } from "../errors.ts";
+import { ChangeFeed } from "./changes.ts";
+import { runMigrations } from "./migrator.ts";
+import type { Migration } from "./migrations.ts";
+
+export interface StoreOptions {
+  path: string;
+  busyTimeoutMs?: number;
+  migrations?: Migration[];
+  readonly?: boolean;
+}
+
+export class Store {
+  readonly db: Database;
+  readonly path: string;
+  readonly changes: ChangeFeed;
+
+  constructor(opts: StoreOptions) {
+    this.path = opts.path;
+    const memory = opts.path === ":memory:";
+    if (!memory) {
+      const dir = dirname(opts.path);
+      if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
+    const fresh = memory || !existsSync(opts.path);
+    try {
+      this.db = new Database(opts.path, opts.readonly ? { readonly: true } : { create: true, strict: true });
+    } catch (err) {
+      throw new SecurelyError(`cannot open store ${opts.path}: ${(err as Error).message}`, {
+        hint: "check store.path in the config and the folder's permissions",
+      });
+    }
+    if (fresh && !memory) chmodSync(opts.path, 0o600);
+    this.db.exec(`PRAGMA busy_timeout = ${opts.busyTimeoutMs ?? 10_000}`);
+    if (!opts.readonly) {
+      this.db.exec("PRAGMA journal_mode = WAL");
+      this.db.exec("PRAGMA synchronous = NORMAL");
+    }
+    this.db.exec("PRAGMA foreign_keys = ON");
+    this.changes = new ChangeFeed(this.db);
+    if (!opts.readonly) runMigrations(this.db, opts.migrations ?? [], opts.path);
+  }
+
+  /** Run fn in a BEGIN IMMEDIATE transaction (takes the write lock up front: no upgrade deadlocks). */
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bun
+/**
+ * Composition root: the only file that imports every namespace. It lists the modules, wires the
+ * functions one namespace offers another (settings → config interpolation), and runs the CLI.
+ */
+import { runCli } from "./core/cli/run.ts";
+import { coreModule } from "./core/commands/index.ts";
+import type { Provided } from "./core/app.ts";
+import type { Module } from "./core/module.ts";
+import { VERSION } from "./core/version.ts";
+import { cacheModule } from "./cache/index.ts";
+import { dnsModule } from "./dns/index.ts";
+import { proxyModule } from "./proxy/index.ts";
+import { queueModule } from "./queue/index.ts";
+import { scheduleModule } from "./schedule/index.ts";
+import { settingsModule } from "./settings/index.ts";
+import { tlsModule } from "./tls/index.ts";
+import { workflowModule } from "./workflow/index.ts";
+
+export const modules: Module[] = [
+  coreModule,
+  settingsModule,
+  proxyModule,
+  dnsModule,
+  queueModule,
+  workflowModule,
+  cacheModule,
+  scheduleModule,
+  tlsModule,
+];
+
+export const provided: Provided = {};
+
+if (import.meta.main) {
+  const code = await runCli(process.argv.slice(2), { modules, version: VERSION, provided });
+  process.exitCode = code;
+  // long-running commands resolve only when stopped; short ones must not wait on stray handles
+  process.exit(code);
+}

@@ -1,0 +1,3 @@
+import { defineModule } from "../core/module.ts";
+
+export const queueModule = defineModule({ name: "queue", description: "durable job queue and worker", commands: [] });
