@@ -4,6 +4,7 @@
  * functions one namespace offers another (settings → config interpolation), and runs the CLI.
  */
 import { runCli } from "./core/cli/run.ts";
+import { installSdk } from "./core/sdk/index.ts";
 import { coreModule } from "./core/commands/index.ts";
 import type { Provided } from "./core/app.ts";
 import type { Module } from "./core/module.ts";
@@ -32,6 +33,7 @@ export const modules: Module[] = [
 export const provided: Provided = {};
 
 if (import.meta.main) {
+  installSdk(modules);
   const code = await runCli(process.argv.slice(2), { modules, version: VERSION, provided });
   process.exitCode = code;
   // long-running commands resolve only when stopped; short ones must not wait on stray handles

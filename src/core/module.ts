@@ -41,6 +41,8 @@ export interface Module {
   migrations?: Migration[];
   /** Long-running services this config enables (empty when disabled). */
   services?(app: App): Service[] | Promise<Service[]>;
+  /** Exports user code gets from `import { … } from "securely"` (defineWorkflow, defineJob, …). */
+  sdk?: Record<string, unknown>;
 }
 
 export function defineModule(m: Module): Module {
