@@ -22,6 +22,8 @@ export interface RetryPolicy {
 }
 
 export interface ActivityOptions {
+  /** Shown by workflow:status while the activity runs (YAML steps put the step name here). */
+  summary?: string;
   retry?: RetryPolicy;
   /** Longest a single attempt may run; the attempt is abandoned and counts as failed. */
   startToCloseTimeout?: Duration;
@@ -37,6 +39,8 @@ export interface ChildOptions {
 }
 
 export interface WaitOptions {
+  /** Shown by workflow:status while waiting. */
+  summary?: string;
   /** Give up after this long: waitForSignal resolves `undefined`, condition resolves `false`. */
   timeout?: Duration;
 }
@@ -181,4 +185,44 @@ export interface RunRecord {
   created_at: number;
   updated_at: number;
   completed_at: number | null;
+}
+
+/** One activity attempt to run, as a task runner hands it to a worker. */
+export interface ActivityTask {
+  id: number;
+  runId: string;
+  cid: number;
+  name: string;
+  input: unknown;
+  options: ActivityOptions;
+  /** 1 for the first attempt (incremented when claimed). */
+  attempt: number;
+  scheduledAt: number;
+  heartbeat: unknown;
+  leaseOwner: string;
+}
+
+/**
+ * Where activity tasks wait and who holds them: the local task table first, the queue namespace
+ * when it runs the activities. Writes are called inside the engine's transaction, so scheduling
+ * an activity commits with the history event that asked for it.
+ */
+export interface ActivityQueue {
+  enqueue(task: { runId: string; cid: number; name: string; input: unknown; options: ActivityOptions }, now: number): void;
+  /** Lease up to `limit` due tasks (attempt + 1); a task whose lease ran out is due again. */
+  claim(owner: string, now: number, limit: number, leaseMs: number): ActivityTask[];
+  /** Drop the task after its final outcome; false when another owner leased it meanwhile. */
+  remove(task: ActivityTask): boolean;
+  /** Another attempt at `availableAt`; the error is kept for workflow:status. */
+  retry(task: ActivityTask, availableAt: number, error: string): void;
+  /** Extend the leases of running tasks (long activities, heartbeats). */
+  extend(task: ActivityTask, leaseUntil: number, heartbeat?: unknown): void;
+  /** Drop every task of a run (terminated, cancelled or finished). */
+  dropRun(runId: string): void;
+  releaseOwner(owner: string): number;
+  leaseOwners(): string[];
+  /** Tasks of a run, for workflow:status. */
+  ofRun(runId: string): Array<{ cid: number; name: string; attempt: number; available_at: number; last_error: string | null; leased: boolean }>;
+  /** When the next task becomes due (null: none waiting). */
+  nextDue(now: number): number | null;
 }

@@ -21,12 +21,14 @@ interface Pending {
 }
 
 interface SignalWaiter {
+  label: string;
   resolve(v: unknown): void;
   reject(e: unknown): void;
   timerCid?: number;
 }
 
 interface Condition {
+  label: string;
   fn: () => boolean;
   resolve(v: boolean): void;
   reject(e: unknown): void;
@@ -119,7 +121,7 @@ export class ReplayContext implements WorkflowContext {
   activity<T = unknown>(name: string, input?: unknown, options?: ActivityOptions): Promise<T> {
     const merged = { ...(this.init.definition.activityOptions ?? {}), ...(options ?? {}) };
     const { cid } = this.issue("ActivityScheduled", name, { input: input ?? null, options: merged });
-    return this.wait<T>(cid, "activity", name);
+    return this.wait<T>(cid, "activity", merged.summary ? `${name} (${merged.summary})` : name);
   }
 
   private startTimer(ms: number, purpose: string): number {
@@ -140,7 +142,8 @@ export class ReplayContext implements WorkflowContext {
     if (buffered?.length) return Promise.resolve(buffered.shift() as T);
     if (this.cancelRequested) return Promise.reject(new CancelledFailure());
     return new Promise<T | undefined>((resolve, reject) => {
-      const waiter: SignalWaiter = { resolve: resolve as (v: unknown) => void, reject };
+      const label = `signal ${name}${options.summary ? ` (${options.summary})` : ""}`;
+      const waiter: SignalWaiter = { label, resolve: resolve as (v: unknown) => void, reject };
       if (options.timeout !== undefined) {
         const cid = this.startTimer(toMs(options.timeout, "signal timeout"), `signal ${name}`);
         waiter.timerCid = cid;
@@ -179,7 +182,7 @@ export class ReplayContext implements WorkflowContext {
     if (fn()) return Promise.resolve(true);
     if (this.cancelRequested) return Promise.reject(new CancelledFailure());
     return new Promise<boolean>((resolve, reject) => {
-      const cond: Condition = { fn, resolve, reject };
+      const cond: Condition = { label: options.summary ?? "condition", fn, resolve, reject };
       if (options.timeout !== undefined) {
         const cid = this.startTimer(toMs(options.timeout, "condition timeout"), "condition");
         cond.timerCid = cid;
@@ -376,8 +379,8 @@ export class ReplayContext implements WorkflowContext {
   /** What the run waits on, for workflow:status. */
   waitingOn(): string | null {
     const parts = [...this.pending.values()].filter((p) => p.kind !== "timer" || !p.label.endsWith("timeout")).map((p) => (p.kind === "activity" ? `activity ${p.label}` : p.label));
-    for (const name of this.signalWaiters.keys()) parts.push(`signal ${name}`);
-    if (this.conditions.length) parts.push("condition");
+    for (const list of this.signalWaiters.values()) for (const w of list) parts.push(w.label);
+    for (const c of this.conditions) parts.push(c.label);
     return parts.length ? parts.join(", ") : null;
   }
 }
