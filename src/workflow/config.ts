@@ -30,7 +30,7 @@ const job = obj({
 const effectFields = {
   shell: val("string", undefined, "Command line run with `sh -c`; stdin gets {input, steps} as JSON; stdout (JSON or text) is the step output."),
   env: map(val("string"), { doc: "Environment for the shell command (templates allowed)." }),
-  cwd: val("string", undefined, "Working directory of the shell command."),
+  cwd: val("string", undefined, "Working directory of the shell command, relative to the config file's folder (the default)."),
   http,
   job,
   activity: val("string", undefined, "Name of an activity defined in a workflow.files file."),

@@ -69,7 +69,7 @@ export class Registry {
 export async function loadRegistry(app: App): Promise<Registry> {
   const reg = new Registry();
   for (const [name, spec] of Object.entries(app.config.get<Record<string, YamlWorkflow>>("workflows") ?? {})) {
-    reg.addWorkflow(compileYamlWorkflow(name, spec), name, `${app.configPath ?? "config"} workflows.${name}`);
+    reg.addWorkflow(compileYamlWorkflow(name, spec, app.baseDir), name, `${app.configPath ?? "config"} workflows.${name}`);
   }
   for (const file of app.config.get<string[]>("workflow.files") ?? []) {
     const path = app.resolvePath(file);

@@ -3,6 +3,7 @@
  * walks the steps, so it is durable, replayed and inspected exactly like a code workflow: each
  * shell/http/job/activity step is an activity, sleeps are durable timers, waits are signals.
  */
+import { resolve } from "node:path";
 import { defineWorkflow } from "../sdk.ts";
 import type { ActivityOptions, WorkflowContext, WorkflowDefinition } from "../types.ts";
 import { render } from "./template.ts";
@@ -60,10 +61,11 @@ function hasEffect(e: YamlEffect): boolean {
 }
 
 /** Run one effect (a step's or a compensation's) as an activity; undefined if it has none. */
-function runEffect(ctx: WorkflowContext, e: YamlEffect, scope: Record<string, unknown>, options: ActivityOptions): Promise<unknown> | undefined {
+function runEffect(ctx: WorkflowContext, e: YamlEffect, scope: Record<string, unknown>, options: ActivityOptions, baseDir: string): Promise<unknown> | undefined {
   const data = { input: scope.input, steps: scope.steps };
   if (e.shell !== undefined) {
-    return ctx.activity("securely.shell", { command: render(e.shell, scope), env: render(e.env ?? {}, scope), cwd: e.cwd, stdin: data }, options);
+    const cwd = resolve(baseDir, e.cwd ?? ".");
+    return ctx.activity("securely.shell", { command: render(e.shell, scope), env: render(e.env ?? {}, scope), cwd, stdin: data }, options);
   }
   if (e.http?.url) {
     const body = e.http.body === undefined ? data : render(e.http.body, scope);
@@ -87,7 +89,8 @@ async function approval(ctx: WorkflowContext, step: YamlStep): Promise<unknown> 
   return { approved: true, by: decision!.payload ?? null };
 }
 
-export function compileYamlWorkflow(name: string, spec: YamlWorkflow): WorkflowDefinition {
+/** `baseDir`: the config file's folder; shell steps run there unless `cwd` says otherwise. */
+export function compileYamlWorkflow(name: string, spec: YamlWorkflow, baseDir = process.cwd()): WorkflowDefinition {
   return defineWorkflow({
     name,
     async run(ctx, input) {
@@ -96,10 +99,10 @@ export function compileYamlWorkflow(name: string, spec: YamlWorkflow): WorkflowD
       for (const step of spec.steps) {
         if (step.on_failure && hasEffect(step.on_failure)) {
           const comp = step.on_failure;
-          ctx.addCompensation(() => runEffect(ctx, comp, scope, { summary: `compensate ${step.name}` }));
+          ctx.addCompensation(() => runEffect(ctx, comp, scope, { summary: `compensate ${step.name}` }, baseDir));
         }
         let output: unknown = null;
-        const effect = runEffect(ctx, step, scope, { ...activityOptions(step), summary: `step ${step.name}` });
+        const effect = runEffect(ctx, step, scope, { ...activityOptions(step), summary: `step ${step.name}` }, baseDir);
         if (effect) output = await effect;
         else if (step.sleep !== undefined) await ctx.sleep(step.sleep * 1000);
         else if (step.wait_for_signal !== undefined) {
