@@ -1,0 +1,49 @@
+/** Issue one leaf certificate for a set of hosts, signed by the local CA. */
+import { X509Certificate } from "node:crypto";
+import type { LocalCa } from "./ca.ts";
+import { buildCertificate, randomSerial, subjectNameDer } from "./x509/build.ts";
+import { generateKey } from "./x509/keys.ts";
+import type { KeyType } from "./types.ts";
+
+export interface IssueOptions {
+  days: number;
+  keyType: KeyType;
+  now: number;
+}
+
+export interface Issued {
+  certPem: string;
+  keyPem: string;
+  serial: string;
+  fingerprint: string;
+  keyType: KeyType;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** `hosts` must already be normalised (hosts.ts); the first one becomes the subject CN. */
+export function issueLeaf(ca: LocalCa, hosts: string[], opts: IssueOptions): Issued {
+  const key = generateKey(opts.keyType);
+  const serial = randomSerial();
+  // an hour of slack for clocks that run behind; never outlive the CA that signs it
+  const notBefore = new Date(opts.now - HOUR);
+  const caEnd = new Date(ca.x509.validTo).getTime();
+  const notAfter = new Date(Math.min(opts.now + opts.days * DAY, caEnd));
+  const certPem = buildCertificate({
+    subject: { O: "securely development certificate", CN: hosts[0]!.slice(0, 64) },
+    issuer: { CN: "placeholder" },
+    issuerDer: subjectNameDer(ca.certPem),
+    serial,
+    notBefore,
+    notAfter,
+    spki: key.spki,
+    issuerSpki: ca.key.spki,
+    signingKey: ca.key.privateKey,
+    ca: false,
+    hosts,
+  });
+  return { certPem, keyPem: key.pem, serial, fingerprint: new X509Certificate(certPem).fingerprint256, keyType: opts.keyType, notBefore, notAfter };
+}
