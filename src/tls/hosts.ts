@@ -14,7 +14,8 @@ export function normalizeHost(raw: string): string {
   const bracketed = /^\[(.+)\]$/.exec(input);
   const ipText = bracketed ? bracketed[1]! : input;
   if (isIP(ipText)) return isIP(ipText) === 6 ? canonicalV6(ipText) : ipText;
-  if (/[/:@?#\s]/.test(input)) throw TlsError.invalidHost(raw, "looks like a URL or host:port; give the bare host name");
+  if (/\s/.test(input)) throw TlsError.invalidHost(raw, "contains whitespace");
+  if (/[/:@?#]/.test(input)) throw TlsError.invalidHost(raw, "looks like a URL or host:port; give the bare host name");
   const host = input.toLowerCase().replace(/\.$/, "");
   if (host.length > 253) throw TlsError.invalidHost(raw, "longer than 253 characters");
   const labels = host.split(".");

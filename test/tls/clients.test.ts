@@ -1,0 +1,87 @@
+/**
+ * Real clients against a real TLS server: Bun.serve with a certificate from certificateFor, the
+ * local CA as the only trust root. openssl verify / s_client, curl --cacert and fetch({ tls: { ca } }).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { App } from "../../src/core/app.ts";
+import { certificateFor, tlsModule, type CertificateBundle } from "../../src/tls/index.ts";
+import { tempProject } from "../harness.ts";
+
+const HOSTS = ["app.test", "*.app.test", "localhost", "127.0.0.1", "::1"];
+let bundle: CertificateBundle;
+let server: ReturnType<typeof Bun.serve>;
+let dir: string;
+let caFile: string;
+let app: App;
+
+/** Async on purpose: the server lives in this process, so a blocking spawn would deadlock it. */
+async function run(argv: string[], stdin?: string) {
+  const p = Bun.spawn(argv, { stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe", timeout: 15_000 });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, out: out + err };
+}
+
+beforeAll(async () => {
+  const p = tempProject();
+  dir = p.dir;
+  app = new App({ modules: [tlsModule], configPath: p.config, env: {}, logLevel: "silent" });
+  bundle = await certificateFor(app, HOSTS);
+  caFile = join(dir, "ca.pem");
+  writeFileSync(caFile, bundle.ca);
+  writeFileSync(join(dir, "leaf.pem"), bundle.cert);
+  server = Bun.serve({ hostname: "127.0.0.1", port: 0, tls: { cert: bundle.cert, key: bundle.key }, fetch: (req) => new Response(`hello ${new URL(req.url).hostname}`) });
+});
+
+afterAll(() => {
+  server?.stop(true);
+  app?.close();
+});
+
+describe("issued certificates with real clients", async () => {
+  test("openssl verify accepts the leaf against the CA, for each host", async () => {
+    for (const [flag, value] of [["-verify_hostname", "app.test"], ["-verify_hostname", "x.app.test"], ["-verify_ip", "127.0.0.1"], ["-verify_ip", "::1"]]) {
+      const r = await run(["openssl", "verify", "-CAfile", caFile, "-purpose", "sslserver", flag!, value!, join(dir, "leaf.pem")]);
+      expect(r.out).toContain(": OK");
+    }
+    const wrong = await run(["openssl", "verify", "-CAfile", caFile, "-verify_hostname", "other.test", join(dir, "leaf.pem")]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.out).toContain("hostname mismatch");
+  });
+
+  test("openssl s_client completes a verified handshake with SNI", async () => {
+    const r = await run(
+      ["openssl", "s_client", "-connect", `127.0.0.1:${server.port}`, "-servername", "app.test", "-CAfile", caFile, "-verify_return_error", "-verify_hostname", "app.test", "-brief"],
+      "",
+    );
+    expect(r.out).toContain("Verification: OK");
+    expect(r.code).toBe(0);
+  });
+
+  test("curl --cacert trusts it for a DNS name, a wildcard name and an IP", async () => {
+    for (const host of ["app.test", "deep.app.test"]) {
+      const r = await run(["curl", "-sS", "--cacert", caFile, "--resolve", `${host}:${server.port}:127.0.0.1`, `https://${host}:${server.port}/`]);
+      expect(r.out).toBe(`hello ${host}`);
+    }
+    expect((await run(["curl", "-sS", "--cacert", caFile, `https://127.0.0.1:${server.port}/`])).out).toBe("hello 127.0.0.1");
+  });
+
+  test("curl refuses a name the certificate does not cover, and refuses without the CA", async () => {
+    const other = await run(["curl", "-sS", "--cacert", caFile, "--resolve", `other.test:${server.port}:127.0.0.1`, `https://other.test:${server.port}/`]);
+    expect(other.code).not.toBe(0);
+    const untrusted = await run(["curl", "-sS", `https://127.0.0.1:${server.port}/`], undefined);
+    expect(untrusted.code).toBe(60); // CURLE_PEER_FAILED_VERIFICATION
+  });
+
+  test("fetch with tls.ca verifies by name and by IP; without it the request fails", async () => {
+    const byName = await fetch(`https://localhost:${server.port}/`, { tls: { ca: bundle.ca } });
+    expect(await byName.text()).toBe("hello localhost");
+    const bySni = await fetch(`https://127.0.0.1:${server.port}/`, { tls: { ca: bundle.ca, serverName: "x.app.test" } });
+    expect(await bySni.text()).toBe("hello 127.0.0.1");
+    const err = await fetch(`https://127.0.0.1:${server.port}/`).catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    const wrongName = await fetch(`https://127.0.0.1:${server.port}/`, { tls: { ca: bundle.ca, serverName: "other.test" } }).catch((e) => e);
+    expect(wrongName).toBeInstanceOf(Error);
+  });
+});
