@@ -50,4 +50,12 @@ export class TlsError extends SecurelyError {
       hint: "create a new one with `securely tls:ca --new` and trust it again",
     });
   }
+
+  static outsideConstraints(host: string, permitted: string[], caPath: string): TlsError {
+    return new TlsError(`host '${host}' is outside the names the local CA ${caPath} may sign (${permitted.join(", ")})`, {
+      code: "TLS_NAME_NOT_PERMITTED",
+      exitCode: 2,
+      hint: "use a name under one of those suffixes, or create an unconstrained CA (tls.permitted_names: [], then tls:ca --new)",
+    });
+  }
 }

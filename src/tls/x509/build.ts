@@ -46,9 +46,14 @@ const SIG_ALGS = {
   sha384: { ec: "1.2.840.10045.4.3.3", rsa: "1.2.840.113549.1.1.12" },
 } as const;
 
+/** Parse DER keeping BIT STRINGs opaque (forge would otherwise try to decode an RSA key inside one). */
+function fromDer(der: Buffer): any {
+  return asn1.fromDer(forge.util.createBuffer(der.toString("binary")), { decodeBitStrings: false });
+}
+
 /** Key identifier, RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING. */
 export function keyIdentifier(spkiDer: Buffer): Buffer {
-  const spki = asn1.fromDer(forge.util.createBuffer(spkiDer.toString("binary")));
+  const spki = fromDer(spkiDer);
   const bits: string = spki.value[1].value; // first byte is the unused-bits count (0)
   return createHash("sha1").update(Buffer.from(bits.slice(1), "binary")).digest();
 }
@@ -123,8 +128,8 @@ export function buildCertificate(spec: CertificateSpec): string {
   const tbs = pki.getTBSCertificate(cert);
   const algId = algorithmIdentifier(spec.signingKey);
   tbs.value[2] = algId;
-  if (spec.issuerDer) tbs.value[3] = asn1.fromDer(forge.util.createBuffer(spec.issuerDer.toString("binary")));
-  tbs.value[6] = asn1.fromDer(forge.util.createBuffer(spec.spki.toString("binary")));
+  if (spec.issuerDer) tbs.value[3] = fromDer(spec.issuerDer);
+  tbs.value[6] = fromDer(spec.spki);
   const tbsDer = Buffer.from(asn1.toDer(tbs).getBytes(), "binary");
   const signature = sign(hashFor(spec.signingKey), tbsDer, spec.signingKey);
   const full = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
@@ -141,6 +146,21 @@ export function subjectNameDer(certPem: string): Buffer {
   const der = forge.util.decode64(certPem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""));
   const tbs = asn1.fromDer(der).value[0];
   return Buffer.from(asn1.toDer(tbs.value[5]).getBytes(), "binary");
+}
+
+/** Permitted dNSName subtrees of a CA's nameConstraints extension ([] when unconstrained). */
+export function permittedDnsOf(certPem: string): string[] {
+  const der = forge.util.decode64(certPem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""));
+  const tbs = asn1.fromDer(der).value[0];
+  const extsWrapper = tbs.value.find((n: any) => n.tagClass === asn1.Class.CONTEXT_SPECIFIC && n.type === 3);
+  for (const ext of extsWrapper?.value[0]?.value ?? []) {
+    if (asn1.derToOid(ext.value[0].value) !== "2.5.29.30") continue;
+    const nc = asn1.fromDer(ext.value[ext.value.length - 1].value);
+    const permitted = nc.value.find((n: any) => n.type === 0);
+    // GeneralSubtree → base GeneralName; [2] is dNSName
+    return (permitted?.value ?? []).map((st: any) => st.value[0]).filter((gn: any) => gn.type === 2).map((gn: any) => String(gn.value).toLowerCase());
+  }
+  return [];
 }
 
 export function toPem(der: Buffer): string {
