@@ -30,7 +30,7 @@ export const tlsCert = defineCommand({
       app.log.warn(`${h}: browsers and OpenSSL do not match a wildcard directly under a top-level name; list the hosts, or use *.app.test`);
     }
 
-    const { ca } = ensureLocalCa(app, o);
+    const { ca, created } = ensureLocalCa(app, o);
     const now = app.clock.now();
     const issued = issueLeaf(ca, hosts, { days, keyType, now });
     const outDir = resolve(app.cwd, args.out ?? join(o.dir, "certs"));
@@ -54,6 +54,7 @@ export const tlsCert = defineCommand({
       cert_path: certPath,
       key_path: keyPath,
       ca_path: ca.certPath,
+      ca_created: created,
       serial: issued.serial,
       fingerprint: issued.fingerprint,
       key_type: keyType,
@@ -65,7 +66,10 @@ export const tlsCert = defineCommand({
         `  certificate: ${r.cert_path}`,
         `  private key: ${r.key_path}`,
         `  CA:          ${r.ca_path}`,
-      ].join("\n"),
+        r.ca_created ? `created local CA ${r.ca_path} — trust it once with: securely tls:trust` : "",
+      ]
+        .filter(Boolean)
+        .join("\n"),
     );
   },
 });
