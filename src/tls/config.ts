@@ -10,21 +10,21 @@ export const tlsConfig = obj({
   dir: val(
     "string",
     "",
-    "Folder (made 0700) holding the local CA (ca.pem, ca-key.pem 0600) and certificates written by tls:cert; relative paths resolve against the config file's folder; empty = `tls/` beside the store file",
+    "Folder (0700) of the local CA (ca.pem, ca-key.pem 0600) and of tls:cert files; relative to the config file; empty = `tls/` beside the store file.",
   ),
-  days: val("integer|min:1|max:825", 365, "Validity of issued leaf certificates, in days (max 825: Apple platforms reject longer TLS server certificates)"),
-  ca_days: val("integer|min:1|max:36500", 3650, "Validity of a newly created local CA, in days"),
-  key_type: val(`in:${keyTypes}`, "ecdsa_p256", `Key type of issued leaf certificates: one of ${KEY_TYPES.join(", ")}`),
-  ca_key_type: val(`in:${keyTypes}`, "ecdsa_p256", "Key type of a newly created local CA"),
+  days: val("integer|min:1|max:825", 365, "Validity of issued leaf certificates, in days (at most 825: Apple platforms reject longer server certificates)."),
+  ca_days: val("integer|min:1|max:36500", 3650, "Validity of a newly created local CA, in days."),
+  key_type: val(`in:${keyTypes}`, "ecdsa_p256", "Key type of issued leaf certificates (ECDSA: 0.01 ms keygen; RSA-2048: ~36 ms)."),
+  ca_key_type: val(`in:${keyTypes}`, "ecdsa_p256", "Key type of a newly created local CA."),
   renew_before_days: val(
     "integer|min:0",
     30,
-    "certificateFor (proxy `tls: auto`) issues a new certificate when the cached one has less than this many days left (or less than a third of its lifetime)",
+    "certificateFor (proxy `tls: auto`) replaces a cached certificate this many days before it expires (or at two thirds of its lifetime, if sooner).",
   ),
   permitted_names: list(
     val("string|regex:/^\\.?[A-Za-z0-9_.-]+$/"),
     [],
-    "DNS suffixes a newly created CA is limited to (X.509 name constraints), e.g. [test, localhost]; empty = unconstrained. Clients then reject any other name even if someone steals the CA key",
+    "DNS suffixes a newly created CA may sign (X.509 name constraints), e.g. [test, localhost]; empty = any name. Limits what a stolen CA key can impersonate.",
   ),
 });
 

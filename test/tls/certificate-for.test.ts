@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { App } from "../../src/core/app.ts";
 import { certificateFor, TlsError } from "../../src/tls/index.ts";
 import { tlsModule } from "../../src/tls/index.ts";
-import { FrozenClock, tempProject } from "../harness.ts";
+import { retireCa } from "../../src/tls/ca.ts";
+import { BUN, FrozenClock, tempProject } from "../harness.ts";
 
 function appFor(yaml = "", clock = new FrozenClock(Date.now())) {
   const p = tempProject(yaml);
@@ -68,5 +69,40 @@ describe("certificateFor", () => {
     const n = app.store().db.query("SELECT COUNT(*) AS n FROM tls_certificates").get() as { n: number };
     expect(n.n).toBe(0);
     app.close();
+  });
+
+  test("a new CA means new certificates: the cached one from the old CA is not handed out", async () => {
+    const { app, dir } = appFor();
+    const a = await certificateFor(app, ["a.test"]);
+    retireCa(join(dir, "tls"), Date.now());
+    const b = await certificateFor(app, ["a.test"]);
+    expect(b.ca).not.toBe(a.ca);
+    expect(b.serial).not.toBe(a.serial);
+    expect(new X509Certificate(b.cert).checkIssued(new X509Certificate(b.ca))).toBe(true);
+    app.close();
+  });
+
+  test("a broken CA key is an error, not a silently replaced CA", async () => {
+    const { app, dir } = appFor();
+    await certificateFor(app, ["a.test"]);
+    require("node:fs").writeFileSync(join(dir, "tls/ca-key.pem"), "junk");
+    const err = await certificateFor(app, ["a.test"]).catch((e) => e);
+    expect(err.code).toBe("TLS_UNREADABLE");
+    app.close();
+  });
+
+  test("processes starting together share one CA and one certificate", async () => {
+    const p = tempProject();
+    // migrate first: core's migrator reads the schema version outside its write lock, so
+    // concurrent first opens can race (reported to the lead); the race under test is the CA's
+    new App({ modules: [tlsModule], configPath: p.config, env: {} }).store().close();
+    const procs = Array.from({ length: 4 }, () =>
+      Bun.spawn([BUN, join(import.meta.dir, "certificate-for-fixture.ts"), p.config], { stdout: "pipe", stderr: "pipe", timeout: 20_000 }),
+    );
+    const outs = await Promise.all(procs.map(async (pr) => ({ out: await new Response(pr.stdout).text(), err: await new Response(pr.stderr).text(), code: await pr.exited })));
+    for (const o of outs) expect(o).toMatchObject({ code: 0, err: "" });
+    const results = outs.map((o) => JSON.parse(o.out));
+    expect(new Set(results.map((r) => r.ca)).size).toBe(1);
+    expect(new Set(results.map((r) => r.serial)).size).toBe(1);
   });
 });

@@ -85,3 +85,28 @@ describe("issued certificates with real clients", async () => {
     expect(wrongName).toBeInstanceOf(Error);
   });
 });
+
+describe("several certificates chosen by SNI (what the proxy's tls: auto serves)", () => {
+  test("Bun.serve picks each host's certificate; curl verifies both against the CA", async () => {
+    const a = await certificateFor(app, ["a.test"]);
+    const b = await certificateFor(app, ["b.test", "*.b.test"], { keyType: "rsa_2048" });
+    using sni = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: [
+        { serverName: "a.test", cert: a.cert, key: a.key },
+        { serverName: "b.test", cert: b.cert, key: b.key },
+        { serverName: "*.b.test", cert: b.cert, key: b.key },
+      ],
+      fetch: (req) => new Response(new URL(req.url).hostname),
+    });
+    for (const host of ["a.test", "b.test", "x.b.test"]) {
+      const r = await run(["curl", "-sS", "--cacert", caFile, "--resolve", `${host}:${sni.port}:127.0.0.1`, `https://${host}:${sni.port}/`]);
+      expect(r.out).toBe(host);
+    }
+    const shown = await run(["openssl", "s_client", "-connect", `127.0.0.1:${sni.port}`, "-servername", "b.test", "-CAfile", caFile, "-verify_return_error", "-brief"], "");
+    expect(shown.out).toContain("Peer certificate: O = securely development certificate, CN = b.test");
+    expect(shown.out).toContain("Verification: OK");
+  });
+});
+
