@@ -11,6 +11,8 @@ export interface IssueOptions {
   days: number;
   keyType: KeyType;
   now: number;
+  /** Also valid as a TLS client certificate (extKeyUsage clientAuth), as mkcert -client. */
+  client?: boolean;
 }
 
 export interface Issued {
@@ -47,6 +49,7 @@ export function issueLeaf(ca: LocalCa, hosts: string[], opts: IssueOptions): Iss
     signingKey: ca.key.privateKey,
     ca: false,
     hosts,
+    client: opts.client,
   });
   return { certPem, keyPem: key.pem, serial, fingerprint: new X509Certificate(certPem).fingerprint256, keyType: opts.keyType, notBefore, notAfter };
 }

@@ -17,6 +17,7 @@ export const tlsCert = defineCommand({
     out: { type: "string", description: "Folder for the .pem files (default: certs/ in the tls folder)" },
     days: { type: "string", description: "Validity in days (default: tls.days, at most 825)" },
     "key-type": { type: "string", description: `Key type: ${KEY_TYPES.join(", ")} (default: tls.key_type)` },
+    client: { type: "boolean", description: "Also usable as a TLS client certificate (mTLS): adds clientAuth to extended key usage" },
   },
   run({ app, args }) {
     const o = tlsOptions(app);
@@ -32,7 +33,7 @@ export const tlsCert = defineCommand({
 
     const { ca, created } = ensureLocalCa(app, o);
     const now = app.clock.now();
-    const issued = issueLeaf(ca, hosts, { days, keyType, now });
+    const issued = issueLeaf(ca, hosts, { days, keyType, now, client: Boolean(args.client) });
     const outDir = resolve(app.cwd, args.out ?? join(o.dir, "certs"));
     if (!existsSync(outDir)) mkdirSync(outDir, { recursive: true, mode: 0o755 });
     const base = fileSafe(hosts[0]!) + (hosts.length > 1 ? `+${hosts.length - 1}` : "");
@@ -58,6 +59,7 @@ export const tlsCert = defineCommand({
       serial: issued.serial,
       fingerprint: issued.fingerprint,
       key_type: keyType,
+      client: Boolean(args.client),
       not_after: issued.notAfter.toISOString(),
     };
     app.print(out, (r) =>

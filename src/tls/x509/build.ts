@@ -36,6 +36,8 @@ export interface CertificateSpec {
   ca: boolean;
   /** SAN entries (leaf only): DNS names, wildcards and IP addresses. */
   hosts?: string[];
+  /** Add clientAuth to the leaf's extended key usage (mTLS client certificates). */
+  client?: boolean;
   /** Name constraints for a CA (RFC 5280 §4.2.1.10): permitted DNS suffixes. */
   permittedDns?: string[];
 }
@@ -103,7 +105,7 @@ function extensions(spec: CertificateSpec): any[] {
     exts.push({ name: "basicConstraints", cA: false, critical: true });
     // keyEncipherment only matters for RSA key exchange (TLS 1.2 RSA suites); harmless for ECDSA
     exts.push({ name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true });
-    exts.push({ name: "extKeyUsage", serverAuth: true });
+    exts.push({ name: "extKeyUsage", serverAuth: true, clientAuth: spec.client === true });
     const altNames = (spec.hosts ?? []).map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h }));
     exts.push({ name: "subjectAltName", altNames });
   }

@@ -48,6 +48,16 @@ describe("tls:cert", () => {
     expect(ec.key_type).toBe("ecdsa_p384");
   });
 
+  test("--client adds clientAuth: openssl accepts it as a TLS client certificate, and not without the flag", async () => {
+    const p = tempProject();
+    const c = JSON.parse((await runSecurely(["tls:cert", "client.test", "--client", "--json"], { env: p.env })).stdout);
+    const s = JSON.parse((await runSecurely(["tls:cert", "server.test", "--json"], { env: p.env })).stdout);
+    expect(c.client).toBe(true);
+    expect(openssl(["x509", "-in", c.cert_path, "-noout", "-ext", "extendedKeyUsage"])).toContain("TLS Web Server Authentication, TLS Web Client Authentication");
+    expect(openssl(["verify", "-CAfile", c.ca_path, "-purpose", "sslclient", c.cert_path])).toContain(": OK");
+    expect(openssl(["verify", "-CAfile", s.ca_path, "-purpose", "sslclient", s.cert_path])).toContain("unsuitable certificate purpose");
+  });
+
   test("warns that *.test will not match in browsers or OpenSSL", async () => {
     const p = tempProject();
     const r = await runSecurely(["tls:cert", "*.test"], { env: p.env });
