@@ -1,7 +1,7 @@
 /**
  * @module tls — a local certificate authority (node-forge builds the X.509, node:crypto makes the
  * keys and signatures) and leaf certificates for development hosts: `tls:ca`, `tls:cert`,
- * `tls:list`, `tls:remove`, `tls:trust`, `tls:untrust`. The proxy's `tls: auto` calls
+ * `tls:list`, `tls:renew`, `tls:remove`, `tls:trust`, `tls:untrust`. The proxy's `tls: auto` calls
  * `certificateFor(app, hosts)`; this file is the only one other namespaces may import.
  */
 import { defineModule } from "../core/module.ts";

@@ -1,4 +1,3 @@
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UsageError } from "../../core/errors.ts";
 import { defineCommand } from "../../core/module.ts";
@@ -7,6 +6,7 @@ import { fileSafe, hostsKey, isSecondLevelWildcard, normalizeHosts } from "../ho
 import { issueLeaf } from "../issue.ts";
 import { ensureLocalCa } from "../local-ca.ts";
 import { CertificateRepository } from "../repository.ts";
+import { writeCertificateFiles } from "../write-files.ts";
 import { KEY_TYPES, type KeyType } from "../types.ts";
 
 export const tlsCert = defineCommand({
@@ -35,13 +35,10 @@ export const tlsCert = defineCommand({
     const now = app.clock.now();
     const issued = issueLeaf(ca, hosts, { days, keyType, now, client: Boolean(args.client) });
     const outDir = resolve(app.cwd, args.out ?? join(o.dir, "certs"));
-    if (!existsSync(outDir)) mkdirSync(outDir, { recursive: true, mode: 0o755 });
     const base = fileSafe(hosts[0]!) + (hosts.length > 1 ? `+${hosts.length - 1}` : "");
     const certPath = join(outDir, `${base}.pem`);
     const keyPath = join(outDir, `${base}-key.pem`);
-    writeFileSync(keyPath, issued.keyPem, { mode: 0o600 });
-    chmodSync(keyPath, 0o600);
-    writeFileSync(certPath, issued.certPem, { mode: 0o644 });
+    writeCertificateFiles(certPath, keyPath, issued.certPem, issued.keyPem);
 
     const store = app.store();
     const repo = new CertificateRepository(store);
