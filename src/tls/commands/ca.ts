@@ -3,6 +3,7 @@ import { caPaths, keyTooOpen, retireCa } from "../ca.ts";
 import { tlsOptions } from "../config.ts";
 import { ensureLocalCa } from "../local-ca.ts";
 import { linuxAnchorPath } from "../trust/linux.ts";
+import { permittedDnsOf } from "../x509/build.ts";
 import { currentPlatform, systemContext } from "../trust/plan.ts";
 import type { LocalCa } from "../ca.ts";
 
@@ -26,6 +27,7 @@ export const tlsCa = defineCommand({
         `  fingerprint:  ${i.fingerprint} (SHA-256)`,
         `  valid:        ${i.not_before} → ${i.not_after}`,
         `  key type:     ${i.key_type}`,
+        `  may sign:     ${i.permitted_names.length ? i.permitted_names.map((n: string) => `*.${n}`).join(", ") : "any name"}`,
         `  certificate:  ${i.cert_path}`,
         `  private key:  ${i.key_path} (never printed)`,
         `  system trust: ${i.system_trust}`,
@@ -46,6 +48,7 @@ export function caSummary(ca: LocalCa) {
     not_before: ca.info.not_before,
     not_after: ca.info.not_after,
     key_type: ca.info.key_type,
+    permitted_names: permittedDnsOf(ca.certPem),
     cert_path: ca.certPath,
     key_path: ca.keyPath,
     system_trust: systemTrust(ca),

@@ -62,7 +62,9 @@ describe("tls:ca", () => {
 
   test("name constraints from config are written into a new CA", async () => {
     const p = tempProject("tls:\n  permitted_names: [test, .localhost]\n");
-    expect((await runSecurely(["tls:ca"], { env: p.env })).code).toBe(0);
+    const shown = await runSecurely(["tls:ca"], { env: p.env });
+    expect(shown.stdout).toContain("may sign:     *.test, *.localhost");
+    expect(JSON.parse((await runSecurely(["tls:ca", "--json"], { env: p.env })).stdout).permitted_names).toEqual(["test", "localhost"]);
     const denied = await runSecurely(["tls:cert", "example.com"], { env: p.env });
     expect(denied.code).toBe(2);
     expect(denied.stderr).toContain("host 'example.com' is outside the names the local CA");
