@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { App } from "../../src/core/app.ts";
-import { certificateFor, tlsModule, type CertificateBundle } from "../../src/tls/index.ts";
+import { certificateFor, ensureLocalCa, tlsModule, type CertificateBundle } from "../../src/tls/index.ts";
+import { issueLeaf } from "../../src/tls/issue.ts";
 import { tempProject } from "../harness.ts";
 
 const HOSTS = ["app.test", "*.app.test", "localhost", "127.0.0.1", "::1"];
@@ -107,6 +108,32 @@ describe("several certificates chosen by SNI (what the proxy's tls: auto serves)
     const shown = await run(["openssl", "s_client", "-connect", `127.0.0.1:${sni.port}`, "-servername", "b.test", "-CAfile", caFile, "-verify_return_error", "-brief"], "");
     expect(shown.out).toContain("Peer certificate: O = securely development certificate, CN = b.test");
     expect(shown.out).toContain("Verification: OK");
+  });
+});
+
+describe("IPv6 and mutual TLS", () => {
+  test("a server on [::1] is verified by its IPv6 SAN", async () => {
+    using v6 = Bun.serve({ hostname: "::1", port: 0, tls: { cert: bundle.cert, key: bundle.key }, fetch: () => new Response("v6") });
+    expect((await run(["curl", "-sS", "--cacert", caFile, `https://[::1]:${v6.port}/`])).out).toBe("v6");
+    expect(await (await fetch(`https://[::1]:${v6.port}/`, { tls: { ca: bundle.ca } })).text()).toBe("v6");
+  });
+
+  test("a --client certificate from the same CA passes a server that requires one; none is refused", async () => {
+    const { ca } = ensureLocalCa(app);
+    const client = issueLeaf(ca, ["client.test"], { days: 1, keyType: "ecdsa_p256", now: Date.now(), client: true });
+    writeFileSync(join(dir, "client.pem"), client.certPem);
+    writeFileSync(join(dir, "client-key.pem"), client.keyPem);
+    using mtls = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: { cert: bundle.cert, key: bundle.key, ca: bundle.ca, requestCert: true, rejectUnauthorized: true },
+      fetch: () => new Response("authenticated"),
+    });
+    const url = `https://127.0.0.1:${mtls.port}/`;
+    const ok = await run(["curl", "-sS", "--cacert", caFile, "--cert", join(dir, "client.pem"), "--key", join(dir, "client-key.pem"), url]);
+    expect(ok.out).toBe("authenticated");
+    const none = await run(["curl", "-sS", "--cacert", caFile, url]);
+    expect(none.code).not.toBe(0);
   });
 });
 
