@@ -3,10 +3,12 @@
  * `--help` and `version` never touch the disk.
  */
 import type { ConsolaInstance } from "consola";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, dirname, isAbsolute, resolve } from "node:path";
 import { systemClock, type Clock } from "./clock.ts";
-import { loadConfig, type Config } from "./config/load.ts";
+import { parse as parseYaml } from "yaml";
+import { envOverrides, loadConfig, type Config } from "./config/load.ts";
+import { interpolate } from "./config/interpolate.ts";
 import { createLogger } from "./log/logger.ts";
 import type { Module } from "./module.ts";
 import { printData } from "./cli/output.ts";
@@ -31,6 +33,8 @@ export interface AppOptions {
   cwd?: string;
 }
 
+const DEFAULT_STORE_PATH = ".securely/securely.db";
+
 export const DEFAULT_CONFIG_PATHS = ["securely.config.yaml", "/etc/securely/securely.config.yaml"];
 
 export class App {
@@ -44,6 +48,9 @@ export class App {
   readonly configPath: string | undefined;
   private _config?: Config;
   private _store?: Store;
+  /** True while loadConfig runs: ${NAME} lookups may then read only bootstrap values. */
+  private _loadingConfig = false;
+  private _raw?: Record<string, any>;
 
   constructor(opts: AppOptions) {
     this.modules = opts.modules;
@@ -60,14 +67,53 @@ export class App {
 
   /** The validated config (defaults applied). Throws ConfigError listing every problem. */
   get config(): Config {
-    this._config ??= loadConfig({
-      path: this.configPath,
-      explicit: Boolean(this.env.SECURELY_CONF) || undefined,
-      modules: this.modules,
-      env: this.env,
-      lookupSetting: this.provided.lookupSetting ? (n) => this.provided.lookupSetting!(this, n) : undefined,
-    });
+    if (this._config) return this._config;
+    this._loadingConfig = true;
+    try {
+      this._config = loadConfig({
+        path: this.configPath,
+        explicit: Boolean(this.env.SECURELY_CONF) || undefined,
+        modules: this.modules,
+        env: this.env,
+        lookupSetting: this.provided.lookupSetting ? (n) => this.provided.lookupSetting!(this, n) : undefined,
+      });
+    } finally {
+      this._loadingConfig = false;
+    }
     return this._config;
+  }
+
+  /**
+   * A config value the settings lookup needs while the config itself is loading (store.path,
+   * crypto.*): `${NAME}` in the config consults settings, which need the store and the key, whose
+   * locations are in the config. Outside loading this is `config.get(path)`; during loading it is
+   * the raw YAML value with SECURELY_A__B overrides and env-only `${NAME}`, unvalidated — so these
+   * keys may reference environment variables but not settings.
+   */
+  bootstrapValue<T = unknown>(path: string): T | undefined {
+    if (this._config || !this._loadingConfig) return this.config.get<T>(path);
+    let cur: any = this.rawConfig();
+    for (const part of path.split(".")) cur = cur && typeof cur === "object" ? cur[part] : undefined;
+    if (typeof cur === "string" && cur.includes("${")) cur = interpolate(cur, [(n) => this.env[n]], []);
+    return cur as T | undefined;
+  }
+
+  private rawConfig(): Record<string, any> {
+    if (this._raw) return this._raw;
+    let raw: Record<string, any> = {};
+    try {
+      if (this.configPath && existsSync(this.configPath)) raw = (parseYaml(readFileSync(this.configPath, "utf8")) as Record<string, any>) ?? {};
+    } catch {
+      // loadConfig reports bad YAML with its line; the bootstrap read just falls back to defaults
+    }
+    if (typeof raw !== "object" || Array.isArray(raw)) raw = {};
+    for (const [path, value] of envOverrides(this.env)) {
+      let cur = raw;
+      for (const p of path.slice(0, -1)) cur = cur[p] = typeof cur[p] === "object" && cur[p] !== null ? cur[p] : {};
+      cur[path[path.length - 1]!] = value;
+    }
+    this._raw = raw;
+    return raw;
   }
 
   /** Replace the config (SIGHUP reload validated a new one). */
@@ -88,7 +134,7 @@ export class App {
   get storePath(): string {
     const fromEnv = this.env.SECURELY_STORE__PATH ?? this.env.SECURELY_STORE;
     if (fromEnv) return fromEnv === ":memory:" ? fromEnv : resolve(this.cwd, fromEnv);
-    return this.resolvePath(this.config.get<string>("store.path"));
+    return this.resolvePath(this.bootstrapValue<string>("store.path") ?? DEFAULT_STORE_PATH);
   }
 
   store(): Store {
