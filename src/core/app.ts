@@ -48,8 +48,6 @@ export class App {
   readonly configPath: string | undefined;
   private _config?: Config;
   private _store?: Store;
-  /** True while loadConfig runs: ${NAME} lookups may then read only bootstrap values. */
-  private _loadingConfig = false;
   private _raw?: Record<string, any>;
 
   constructor(opts: AppOptions) {
@@ -67,31 +65,26 @@ export class App {
 
   /** The validated config (defaults applied). Throws ConfigError listing every problem. */
   get config(): Config {
-    if (this._config) return this._config;
-    this._loadingConfig = true;
-    try {
-      this._config = loadConfig({
-        path: this.configPath,
-        explicit: Boolean(this.env.SECURELY_CONF) || undefined,
-        modules: this.modules,
-        env: this.env,
-        lookupSetting: this.provided.lookupSetting ? (n) => this.provided.lookupSetting!(this, n) : undefined,
-      });
-    } finally {
-      this._loadingConfig = false;
-    }
+    this._config ??= loadConfig({
+      path: this.configPath,
+      explicit: Boolean(this.env.SECURELY_CONF) || undefined,
+      modules: this.modules,
+      env: this.env,
+      lookupSetting: this.provided.lookupSetting ? (n) => this.provided.lookupSetting!(this, n) : undefined,
+    });
     return this._config;
   }
 
   /**
-   * A config value the settings lookup needs while the config itself is loading (store.path,
-   * crypto.*): `${NAME}` in the config consults settings, which need the store and the key, whose
-   * locations are in the config. Outside loading this is `config.get(path)`; during loading it is
-   * the raw YAML value with SECURELY_A__B overrides and env-only `${NAME}`, unvalidated — so these
-   * keys may reference environment variables but not settings.
+   * A config value needed to reach the store and the app key (store.path, crypto.*), readable
+   * before — and without — loading the validated config. `${NAME}` in the config consults settings,
+   * which live in the store, whose path is in the config: so until the config is loaded this is the
+   * raw YAML value with SECURELY_A__B overrides and env-only `${NAME}`, unvalidated (these keys may
+   * reference environment variables, not settings). It also lets `settings:set DB_PASSWORD=…` run
+   * while the config still fails on the very `${DB_PASSWORD}` being set.
    */
   bootstrapValue<T = unknown>(path: string): T | undefined {
-    if (this._config || !this._loadingConfig) return this.config.get<T>(path);
+    if (this._config) return this._config.get<T>(path);
     let cur: any = this.rawConfig();
     for (const part of path.split(".")) cur = cur && typeof cur === "object" ? cur[part] : undefined;
     if (typeof cur === "string" && cur.includes("${")) cur = interpolate(cur, [(n) => this.env[n]], []);
@@ -130,11 +123,11 @@ export class App {
     return isAbsolute(p) ? p : join(this.baseDir, p);
   }
 
-  /** Path of the store file; settings need it before config is loadable (bootstrap). */
+  /** Path of the store file; readable before the config loads (see bootstrapValue). */
   get storePath(): string {
     const fromEnv = this.env.SECURELY_STORE__PATH ?? this.env.SECURELY_STORE;
     if (fromEnv) return fromEnv === ":memory:" ? fromEnv : resolve(this.cwd, fromEnv);
-    return this.resolvePath(this.bootstrapValue<string>("store.path") ?? DEFAULT_STORE_PATH);
+    return this.resolvePath(String(this.bootstrapValue<string>("store.path") ?? DEFAULT_STORE_PATH));
   }
 
   store(): Store {

@@ -4,6 +4,7 @@
  * written (the write already committed, and undoing it could break whatever already reloaded).
  */
 import type { App } from "../../core/app.ts";
+import { SecurelyError } from "../../core/errors.ts";
 import { hooksOf } from "../config.ts";
 import { matchesAny } from "../names.ts";
 import type { Change, HookResult } from "../types.ts";
@@ -12,7 +13,18 @@ import { signalPidFile } from "./reload-service.ts";
 
 export async function runHooks(app: App, changes: Change[]): Promise<HookResult[]> {
   if (changes.length === 0) return [];
-  const hooks = hooksOf(app);
+  // no hooks in the YAML: do not make the write depend on the rest of the config being valid
+  const raw = app.bootstrapValue<unknown[]>("settings.hooks");
+  if (!Array.isArray(raw) || raw.length === 0) return [];
+  let hooks;
+  try {
+    hooks = hooksOf(app);
+  } catch (err) {
+    if (!(err instanceof SecurelyError)) throw err;
+    const error = `not run: the config is invalid (${err.message.split("\n")[0]})`;
+    app.log.warn(`settings hooks ${error}; the settings stay written`);
+    return [{ hook: 0, what: "settings.hooks", keys: changes.map((c) => c.key), ok: false, error }];
+  }
   const results: HookResult[] = [];
   const env = changes[0]!.env;
   for (const [i, hook] of hooks.entries()) {
