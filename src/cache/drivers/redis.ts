@@ -29,7 +29,7 @@ export class RedisStore implements CacheStore {
   private ready?: Promise<void>;
 
   constructor(private clock: Clock, private opts: RedisStoreOptions) {
-    this.client = new RedisClient(opts.url, { enableOfflineQueue: false, autoReconnect: true, connectionTimeout: 5000 });
+    this.client = new RedisClient(opts.url, { enableOfflineQueue: false, autoReconnect: false, connectionTimeout: 5000 });
   }
 
   private v(key: string): string {
@@ -39,6 +39,7 @@ export class RedisStore implements CacheStore {
     return `${this.opts.prefix}l:${name}`;
   }
 
+  // autoReconnect is off: a dead server must fail fast; cmd() reconnects on the next call instead
   /** Run one command; connection problems become one clear CacheError naming the server. */
   private async cmd(command: string, args: string[]): Promise<any> {
     try {
