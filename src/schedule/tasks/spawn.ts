@@ -14,7 +14,8 @@ export interface SpawnOptions {
 export async function spawnTask(argv: string[], opts: SpawnOptions): Promise<TaskResult> {
   let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
   try {
-    proc = Bun.spawn(argv, { cwd: opts.cwd, env: opts.env as Record<string, string>, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    // its own process group, so a timeout kills the shell's children too (they hold the pipes open)
+    proc = Bun.spawn(argv, { cwd: opts.cwd, env: opts.env as Record<string, string>, stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });
   } catch (err) {
     return { exitCode: 127, output: `cannot start ${argv[0]}: ${(err as Error).message}\n` };
   }
@@ -28,14 +29,22 @@ export async function spawnTask(argv: string[], opts: SpawnOptions): Promise<Tas
     opts.timeout > 0
       ? setTimeout(() => {
           timedOut = true;
-          proc.kill("SIGTERM");
-          setTimeout(() => proc.exitCode === null && proc.kill("SIGKILL"), 5000).unref?.();
+          killGroup(proc, "SIGTERM");
+          setTimeout(() => killGroup(proc, "SIGKILL"), 5000).unref?.();
         }, opts.timeout * 1000)
       : undefined;
   const [, , code] = await Promise.all([collect(proc.stdout), collect(proc.stderr), proc.exited]);
   if (timer) clearTimeout(timer);
   if (timedOut) output += `\n(killed after the ${opts.timeout} s timeout)\n`;
   return { exitCode: timedOut ? 124 : code, output: output.slice(0, MAX_OUTPUT) };
+}
+
+function killGroup(proc: Bun.Subprocess, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-proc.pid, sig);
+  } catch {
+    if (proc.exitCode === null) proc.kill(sig); // the group is gone or was never ours
+  }
 }
 
 /** Split a command line into words: whitespace separates, single and double quotes group, backslash escapes. */
