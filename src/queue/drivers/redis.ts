@@ -1,0 +1,5 @@
+export class RedisQueueDriver {
+  constructor(_opts: { url: string; prefix: string }) {
+    throw new Error("redis driver: not yet");
+  }
+}
