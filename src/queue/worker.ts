@@ -248,12 +248,15 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
           reason = "empty";
           break;
         }
+        lastRestartCheck = 0; // about to idle: look for queue:restart first
+        if (await shouldStop()) continue;
         // idle: wait for another process to commit, an in-process push, a delayed job's time, or --sleep
         const next = paused ? null : await driver.nextVisibleAt(o.queues);
         const until = Math.min(o.sleep * 1000, next === null ? Infinity : Math.max(0, next - app.clock.now()));
         idleAbort = new AbortController();
         await driver.waitForChange(Math.max(1, until), idleAbort.signal);
         idleAbort = undefined;
+        lastRestartCheck = 0; // a wake-up may be queue:restart: look at once
       } else if (running.size > 0 && outcomes.length === 0) {
         // every slot busy (or no job found while some run): wait for one to finish or a push
         const finished = new Promise<void>((r) => (wake = r));
@@ -263,6 +266,7 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
           await Promise.race([finished, driver.waitForChange(o.sleep * 1000, idleAbort.signal)]);
           idleAbort.abort();
           idleAbort = undefined;
+          lastRestartCheck = 0;
         }
         wake = undefined;
       }
