@@ -14,7 +14,7 @@ import { dnsModule } from "./dns/index.ts";
 import { proxyModule } from "./proxy/index.ts";
 import { queueModule } from "./queue/index.ts";
 import { scheduleModule } from "./schedule/index.ts";
-import { settingsModule } from "./settings/index.ts";
+import { lookupSetting, settingsModule } from "./settings/index.ts";
 import { tlsModule } from "./tls/index.ts";
 import { workflowModule } from "./workflow/index.ts";
 
@@ -30,7 +30,7 @@ export const modules: Module[] = [
   tlsModule,
 ];
 
-export const provided: Provided = {};
+export const provided: Provided = { lookupSetting };
 
 if (import.meta.main) {
   installSdk(modules);
