@@ -1,13 +1,17 @@
 /**
  * The workflow:* commands as a user runs them: real CLI processes against one store.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runSecurely, tempProject } from "../harness.ts";
 
+// child processes on a loaded 2-core machine: bunfig's [test] timeout is not applied by bun 1.4.5
+setDefaultTimeout(30_000);
+
 const V1 = `
 import { defineWorkflow, defineActivity } from "securely";
+
 export const hello = defineActivity(async (who: string) => "hello " + who);
 export const greet = defineWorkflow(async (ctx, input: { who: string }) => {
   const a = await ctx.activity("hello", input.who);

@@ -2,15 +2,19 @@
  * Durability with real processes: a `workflow:work` child killed with SIGKILL mid-workflow, a
  * signal sent while no worker runs, a durable timer that falls due while no worker runs.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually, runSecurely, startSecurely, tempProject } from "../harness.ts";
+
+// child processes on a loaded 2-core machine: bunfig's [test] timeout is not applied by bun 1.4.5
+setDefaultTimeout(30_000);
 
 const WF = `
 import { defineWorkflow, defineActivity } from "securely";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+
 
 /** Records every execution, and its side effect once per idempotency key. */
 export const step = defineActivity(async (input: { n: number; dir: string; hang?: number }, ctx) => {

@@ -32,8 +32,11 @@ export function newOwnerId(): string {
 export class Worker {
   readonly owner = newOwnerId();
   private running = new Map<number, ActivityTask>();
+  /** Finished attempts not yet recorded: the next tick records them in its transaction. */
+  private outcomes: Array<{ task: ActivityTask; ok: boolean; value?: unknown; error?: unknown }> = [];
   private stopping = false;
   private kickResolve?: () => void;
+  private kicked = false;
   private stopController = new AbortController();
   private dataVersion;
   private nextWake;
@@ -49,6 +52,7 @@ export class Worker {
 
   /** Run until stop() (or, with stopWhenEmpty, until idle). */
   async run(): Promise<void> {
+    const e = this.engine;
     const started = Date.now();
     this.releaseDeadOwners();
     const extender = setInterval(() => this.extendLeases(), Math.max(50, this.opts.leaseMs / 3));
@@ -57,10 +61,11 @@ export class Worker {
         if (this.opts.maxTimeMs !== undefined && Date.now() - started >= this.opts.maxTimeMs) break;
         const did = await this.tick();
         if (did) continue;
-        if (this.opts.stopWhenEmpty && this.running.size === 0 && this.isEmpty()) break;
+        if (this.opts.stopWhenEmpty && this.running.size === 0 && this.outcomes.length === 0 && this.isEmpty()) break;
         await this.idle();
       }
       while (this.running.size > 0) await this.drained();
+      if (this.outcomes.length) e.store.tx(() => this.outcomes.splice(0).forEach((o) => this.settle(o)));
     } finally {
       clearInterval(extender);
     }
@@ -73,25 +78,40 @@ export class Worker {
     this.kick();
   }
 
-  /** One pass: due workflow tasks first (they schedule activities), then free activity slots. */
+  /**
+   * One pass, two transactions: (1) record finished activity attempts, lease due workflow tasks
+   * and as many activity tasks as there are free slots; (2) after replaying the leased runs,
+   * commit all their new events. Batching is what makes the store keep up.
+   */
   async tick(): Promise<boolean> {
     const e = this.engine;
-    let did = false;
-    const runs = e.store.tx(() => e.runs.claimDue(this.owner, e.now(), this.opts.leaseMs, 64));
-    for (const run of runs) {
-      if (this.stopping && this.stopController.signal.aborted) break;
-      await e.runWorkflowTask(run);
-      this.processed.workflowTasks++;
-      workflowMetrics.workflowTasks.inc();
-      did = true;
+    const outcomes = this.outcomes.splice(0);
+    const free = this.stopping ? 0 : this.opts.concurrency - this.running.size;
+    const { runs, tasks } = e.store.tx(() => {
+      for (const o of outcomes) this.settle(o);
+      const now = e.now();
+      const runs = this.stopping ? [] : e.runs.claimDue(this.owner, now, this.opts.leaseMs, 32);
+      return { runs, tasks: free > 0 ? e.activities.claim(this.owner, now, free, this.opts.leaseMs) : [] };
+    });
+    for (const t of tasks) this.start(t);
+    if (runs.length) {
+      await e.runWorkflowTasks(runs);
+      this.processed.workflowTasks += runs.length;
+      workflowMetrics.workflowTasks.inc(undefined, runs.length);
     }
-    const free = this.opts.concurrency - this.running.size;
-    if (free > 0 && !this.stopping) {
-      const tasks = e.activities.claim(this.owner, e.now(), free, this.opts.leaseMs);
-      for (const t of tasks) this.start(t);
-      if (tasks.length) did = true;
+    return outcomes.length > 0 || runs.length > 0 || tasks.length > 0;
+  }
+
+  private settle(o: { task: ActivityTask; ok: boolean; value?: unknown; error?: unknown }): void {
+    const e = this.engine;
+    if (o.ok) {
+      e.completeActivity(o.task, o.value);
+      workflowMetrics.activities.inc({ outcome: "completed" });
+      return;
     }
-    return did;
+    const d = e.failActivity(o.task, o.error);
+    workflowMetrics.activities.inc({ outcome: d.final ? "failed" : "retried" });
+    e.opts.log?.warn(`activity ${o.task.name} of ${o.task.runId} attempt ${o.task.attempt} failed: ${(o.error as Error)?.message ?? o.error} (${d.final ? `final: ${d.reason}` : d.reason})`);
   }
 
   private start(task: ActivityTask): void {
@@ -113,16 +133,9 @@ export class Worker {
       },
     })
       .then((res) => {
-        if (res.ok) {
-          e.completeActivity(task, res.value);
-          workflowMetrics.activities.inc({ outcome: "completed" });
-        } else if (this.stopController.signal.aborted) {
-          // worker stopped fast: leave the task leased; it runs again after the lease
-        } else {
-          const d = e.failActivity(task, res.error);
-          workflowMetrics.activities.inc({ outcome: d.final ? "failed" : "retried" });
-          e.opts.log?.warn(`activity ${task.name} of ${task.runId} attempt ${task.attempt} failed: ${(res.error as Error)?.message ?? res.error} (${d.final ? `final: ${d.reason}` : d.reason})`);
-        }
+        // worker stopped fast: leave the task leased; it runs again after the lease
+        if (!res.ok && this.stopController.signal.aborted) return;
+        this.outcomes.push(res.ok ? { task, ok: true, value: res.value } : { task, ok: false, error: res.error });
         this.processed.activities++;
       })
       .catch((err) => e.opts.log?.error(`activity ${task.name} of ${task.runId}: ${(err as Error).message}`))
@@ -181,11 +194,16 @@ export class Worker {
   }
 
   kick(): void {
+    this.kicked = true; // a kick while busy must not be lost: the next idle() returns at once
     this.kickResolve?.();
   }
 
   /** Sleep until kicked, another process commits, or the poll interval passes. */
   private async idle(): Promise<void> {
+    if (this.kicked) {
+      this.kicked = false;
+      return;
+    }
     const start = this.version();
     const next = this.nextDue();
     const until = Date.now() + Math.max(1, Math.min(this.opts.pollMs, next === null ? Infinity : next - this.engine.now()));
@@ -196,6 +214,7 @@ export class Worker {
       if (this.version() !== start) break;
     }
     this.kickResolve = undefined;
+    this.kicked = false;
   }
 
   private version(): number {

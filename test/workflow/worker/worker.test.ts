@@ -1,12 +1,16 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { eventually } from "../../harness.ts";
 import { CONFIG, project, type TestProject } from "../helpers.ts";
+
+// child processes on a loaded 2-core machine: bunfig's [test] timeout is not applied by bun 1.4.5
+setDefaultTimeout(30_000);
 
 let p: TestProject | undefined;
 afterEach(() => p?.close());
 
 export const WF = `
 import { defineWorkflow, defineActivity, NonRetryableError } from "securely";
+
 const calls: Record<string, number> = ((globalThis as any).__wfCalls ??= {});
 const count = (k: string) => (calls[k] = (calls[k] ?? 0) + 1);
 

@@ -1,8 +1,12 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually, runSecurely, tempProject } from "../../harness.ts";
 import { project, type TestProject } from "../helpers.ts";
+
+// child processes on a loaded 2-core machine: bunfig's [test] timeout is not applied by bun 1.4.5
+setDefaultTimeout(30_000);
+
 
 let p: TestProject | undefined;
 afterEach(() => p?.close());
