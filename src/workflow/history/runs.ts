@@ -41,6 +41,8 @@ function toRun(r: RunRow): RunState {
 
 export class RunRepository {
   private s: Record<string, Statement>;
+  /** Called (inside the writing transaction) whenever a run's workflow task becomes due at `at`. */
+  onDue?: (runId: string, at: number) => void;
 
   constructor(readonly store: Store) {
     const db = store.db;
@@ -61,6 +63,10 @@ export class RunRepository {
       due: db.prepare(
         `SELECT id FROM workflow_runs WHERE status = 'running' AND wake_at IS NOT NULL AND wake_at <= ?1
          AND (lease_until IS NULL OR lease_until < ?1) ORDER BY wake_at LIMIT ?2`,
+      ),
+      dueOne: db.prepare(
+        `SELECT id FROM workflow_runs WHERE id = ?1 AND status = 'running' AND wake_at IS NOT NULL AND wake_at <= ?2
+         AND (lease_until IS NULL OR lease_until < ?2)`,
       ),
       lease: db.prepare("UPDATE workflow_runs SET lease_until = ?2, lease_owner = ?3 WHERE id = ?1"),
       dueTimers: db.prepare("SELECT cid, fire_at FROM workflow_timers WHERE run_id = ?1 AND fire_at <= ?2 ORDER BY fire_at, cid"),
@@ -104,6 +110,7 @@ export class RunRepository {
     }
     this.s.insert!.run(run.id, run.name, json(run.input), run.parentId ?? null, run.parentCid ?? null, now);
     this.append(run.id, [{ type: "WorkflowStarted", cid: null, data: { name: run.name, input: run.input ?? null, parent_id: run.parentId ?? null } }], now);
+    this.onDue?.(run.id, now);
   }
 
   /** Append events after the current last seq; returns the last seq written. */
@@ -132,12 +139,12 @@ export class RunRepository {
 
   /** Mark the run as having a workflow task due now (new event from outside). */
   wake(runId: string, now: number): void {
-    this.s.wake!.run(runId, now);
+    if (this.s.wake!.run(runId, now).changes > 0) this.onDue?.(runId, now);
   }
 
   /** Lease up to `limit` due runs; timers that are due become TimerFired events first. */
-  claimDue(owner: string, now: number, leaseMs: number, limit: number): RunState[] {
-    const ids = (this.s.due!.all(now, limit) as { id: string }[]).map((r) => r.id);
+  claimDue(owner: string, now: number, leaseMs: number, limit: number, only?: string): RunState[] {
+    const ids = only !== undefined ? (this.s.dueOne!.get(only, now) ? [only] : []) : (this.s.due!.all(now, limit) as { id: string }[]).map((r) => r.id);
     const out: RunState[] = [];
     for (const id of ids) {
       this.s.lease!.run(id, now + leaseMs, owner);
@@ -168,6 +175,7 @@ export class RunRepository {
   /** End of a workflow task that left the run waiting. */
   finishTask(runId: string, waitingOn: string | null, wakeAt: number | null, taskSeq: number, now: number): void {
     this.s.finishTask!.run(runId, waitingOn, wakeAt, taskSeq, now);
+    if (wakeAt !== null) this.onDue?.(runId, wakeAt);
   }
 
   finish(runId: string, status: RunStatus, output: unknown, error: StoredError | null, now: number): void {
@@ -182,6 +190,7 @@ export class RunRepository {
 
   reopen(runId: string, now: number): void {
     this.s.reopen!.run(runId, now);
+    this.onDue?.(runId, now);
   }
 
   runningChildren(runId: string): string[] {

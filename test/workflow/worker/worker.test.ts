@@ -71,9 +71,11 @@ const resetCalls = () => {
 };
 const types = (id: string) => p!.rt.engine.runs.history(id).map((e) => e.type);
 
-describe("Worker", () => {
+/** The same behaviour whichever executor runs the tasks: the worker's own table, or queue jobs. */
+for (const executor of ["local", "queue"]) describe(`Worker (executor: ${executor})`, () => {
+  const CONF = CONFIG + `  executor: ${executor}\nqueue:\n  worker:\n    concurrency: 8\n    sleep: 0.05\n`;
   test("runs a 3-activity workflow to completion, each activity once", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     resetCalls();
     const id = p.rt.client.start("sum3", { x: 1 });
     const run = await p.finish(id);
@@ -84,7 +86,7 @@ describe("Worker", () => {
   });
 
   test("retries failed attempts with backoff and records only the result", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const id = p.rt.client.start("retrying", null);
     const run = await p.finish(id);
     expect(run.output).toBe(3);
@@ -93,7 +95,7 @@ describe("Worker", () => {
   });
 
   test("a non-retryable error fails at once; exhausted attempts fail the workflow", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const a = await p.finish(p.rt.client.start("declined", null));
     expect(a.status).toBe("failed");
     expect(a.error!.message).toBe("activity fatal failed: card declined");
@@ -105,20 +107,20 @@ describe("Worker", () => {
   });
 
   test("start-to-close timeout abandons the attempt and retries", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const run = await p.finish(p.rt.client.start("timeout", null));
     expect(run.status).toBe("completed");
     expect(p.rt.engine.runs.history(run.id).find((e) => e.type === "ActivityCompleted")!.data.attempt).toBe(2);
   });
 
   test("heartbeat details reach the next attempt", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const run = await p.finish(p.rt.client.start("heartbeats", null));
     expect(run.output).toEqual({ done: 5 });
   });
 
   test("workflow:retry resumes a failed run from the failed activity once the cause is fixed", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     (globalThis as any).__fixed = false;
     resetCalls();
     const id = p.rt.client.start("retryable", null);
@@ -135,7 +137,7 @@ describe("Worker", () => {
   });
 
   test("a signal sent before any worker ran is delivered", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const id = p.rt.client.start("approval", null);
     p.rt.client.signal(id, "approve", "ana");
     expect((await p.finish(id)).output).toBe("approved by ana");
@@ -143,7 +145,7 @@ describe("Worker", () => {
   });
 
   test("children run as their own workflows and return results; failures propagate", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const id = p.rt.client.start("parent", { x: 1 });
     const run = await p.finish(id);
     expect(run.output).toBe(4 + 13);
@@ -154,7 +156,7 @@ describe("Worker", () => {
   });
 
   test("cancel runs compensations in reverse order; terminate does not", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const w = p.work();
     const id = p.rt.client.start("saga", null);
     await eventually(() => p!.rt.engine.runs.timers(id).length === 1);
@@ -172,7 +174,7 @@ describe("Worker", () => {
   });
 
   test("a durable timer survives a worker restart", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const w1 = p.work();
     const id = p.rt.client.start("sleeper", null);
     await eventually(() => p!.rt.engine.runs.timers(id).length === 1);
@@ -185,7 +187,7 @@ describe("Worker", () => {
   });
 
   test("ids are unique unless reused after the run finished", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     p.rt.client.start("approval", null, { id: "order-1" });
     expect(() => p!.rt.client.start("approval", null, { id: "order-1" })).toThrow("already used by a running run");
     expect(() => p!.rt.client.start("approval", null, { id: "order-1", reuse: true })).toThrow("already used by a running run");
@@ -197,7 +199,7 @@ describe("Worker", () => {
   });
 
   test("prune deletes finished runs older than N days", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const id = p.rt.client.start("sum3", { x: 1 });
     await p.finish(id);
     expect(p.rt.client.prune(1)).toBe(0);

@@ -1,0 +1,132 @@
+/**
+ * `workflow.executor: queue` — workflow tasks and activity attempts run as queue jobs, so
+ * `queue:work` (or `workflow:work`, which runs a queue worker) executes them and they show in
+ * queue:stats. The history, timers and task rows stay in the workflow tables (the source of
+ * truth); a job only says "this run / this task is due". With the sqlite queue driver the job is
+ * inserted inside the very transaction that made the run or task due (the driver's push runs
+ * synchronously on the store's connection), so nothing due is ever left without its job.
+ * Duplicate jobs are harmless: a job whose run or task is not due (or already done) does nothing.
+ */
+import { App } from "../../core/app.ts";
+import { splitGlobals } from "../../core/cli/run.ts";
+import { errorMessage } from "../../core/errors.ts";
+import { openQueue, queueModule, registerHandler, validateJob, type JobContext } from "../../queue/index.ts";
+import type { Runtime } from "../runtime.ts";
+import type { SqliteActivityQueue } from "./sqlite.ts";
+import { runAttempt } from "../worker/attempt.ts";
+import { newOwnerId, Worker } from "../worker/worker.ts";
+import { workflowMetrics } from "../worker/metrics.ts";
+
+export const TASK_JOB = "workflow.task";
+export const ACTIVITY_JOB = "workflow.activity";
+/** Attempts are the workflow's business (retry policy); a queue job is only a wake-up. */
+const JOB_TRIES = 1_000_000;
+
+/** Make a runtime push a queue job whenever a run or an activity task becomes due. */
+export function dispatchToQueue(app: App, rt: Runtime): void {
+  const q = openQueue(app);
+  const queue = app.config.get<string>("workflow.queue");
+  const push = (handler: string, payload: unknown, at: number) => {
+    const now = app.clock.now();
+    const spec = validateJob(app, { handler, payload, queue, delay: Math.max(0, (at - now) / 1000), tries: JOB_TRIES, timeout: 0 }, handler);
+    q.driver.push([spec], now).catch((err) => app.log.error(`workflow: cannot push ${handler} job: ${errorMessage(err)}`));
+  };
+  rt.engine.runs.onDue = (runId, at) => push(TASK_JOB, { run_id: runId }, at);
+  (rt.engine.activities as SqliteActivityQueue).onDue = (taskId, at) => push(ACTIVITY_JOB, { task_id: taskId }, at);
+}
+
+let bound: { rt: Runtime; leaseMs: number } | undefined;
+let lazy: Promise<{ rt: Runtime; leaseMs: number }> | undefined;
+const owner = newOwnerId();
+
+/** The runtime queue jobs use in this process (workflow:work and serve bind theirs). */
+export function bindQueueRuntime(rt: Runtime, leaseMs: number): void {
+  bound = { rt, leaseMs };
+  freeDeadLeases(rt, leaseMs);
+}
+
+/** Leases of dead processes on this host are freed at once, as a workflow worker does at start. */
+function freeDeadLeases(rt: Runtime, leaseMs: number): void {
+  try {
+    new Worker(rt.engine, { concurrency: 1, leaseMs, pollMs: 1000 }).releaseDeadOwners();
+  } catch (err) {
+    rt.engine.opts.log?.warn(`workflow: cannot release stale leases: ${errorMessage(err)}`);
+  }
+}
+
+/**
+ * A plain `queue:work` process never built a workflow runtime: build one from the same config
+ * (-c/--conf or SECURELY_CONF, as the CLI resolved it) on first use.
+ */
+async function runtimeForJobs(): Promise<{ rt: Runtime; leaseMs: number }> {
+  if (bound) return bound;
+  lazy ??= (async () => {
+    const { workflowModule } = await import("../index.ts");
+    const { openRuntime } = await import("../runtime.ts");
+    const g = splitGlobals(process.argv.slice(2), process.env);
+    const app = new App({ modules: [queueModule, workflowModule], configPath: g.conf, env: process.env, logLevel: g.logLevel });
+    const rt = await openRuntime(app, { loadCode: true });
+    const leaseMs = app.config.get<number>("workflow.lease_seconds") * 1000;
+    freeDeadLeases(rt, leaseMs);
+    return { rt, leaseMs };
+  })();
+  return lazy;
+}
+
+/** Put the job back until a lease held elsewhere ends (that holder may have died). */
+function retryAfterLease(ctx: JobContext, leaseUntil: number | null, now: number): void {
+  if (leaseUntil !== null && leaseUntil >= now) ctx.release(Math.max(0.05, (leaseUntil - now) / 1000 + 0.05));
+}
+
+async function runTaskJob(payload: { run_id: string }, ctx: JobContext): Promise<void> {
+  const { rt, leaseMs } = await runtimeForJobs();
+  const e = rt.engine;
+  const now = e.now();
+  const runs = e.store.tx(() => e.runs.claimDue(owner, now, leaseMs, 1, payload.run_id));
+  if (runs.length === 0) {
+    const r = e.runs.get(payload.run_id);
+    if (r?.status === "running" && r.wake_at !== null && r.wake_at <= now) retryAfterLease(ctx, r.lease_until, now);
+    return;
+  }
+  await e.runWorkflowTasks(runs);
+  workflowMetrics.workflowTasks.inc();
+}
+
+async function runActivityJob(payload: { task_id: number }, ctx: JobContext): Promise<void> {
+  const { rt, leaseMs } = await runtimeForJobs();
+  const e = rt.engine;
+  const tasks = e.activities as SqliteActivityQueue;
+  const now = e.now();
+  const task = tasks.claimOne(payload.task_id, owner, now, leaseMs);
+  if (!task) {
+    const t = tasks.leaseEnd(payload.task_id);
+    if (t && t.available_at <= now) retryAfterLease(ctx, t.lease_until, now);
+    return; // gone (done), or a retry is scheduled with its own job
+  }
+  const extender = setInterval(() => {
+    try {
+      e.store.tx(() => tasks.extend(task, e.now() + leaseMs));
+    } catch {}
+  }, Math.max(50, leaseMs / 3));
+  try {
+    const res = await runAttempt(task, e.registry.activity(task.name), {
+      workflowName: e.runs.get(task.runId)?.name ?? "?",
+      stopSignal: ctx.signal,
+      log: (m, ...a) => e.opts.log?.info(`[${task.runId} ${task.name}#${task.attempt}] ${m}`, ...a),
+      heartbeat: (details) => e.store.tx(() => tasks.extend(task, e.now() + leaseMs, details)),
+    });
+    if (ctx.signal.aborted) return; // the queue worker stopped hard: the lease runs out, the job runs again
+    if (res.ok) {
+      e.completeActivity(task, res.value);
+      workflowMetrics.activities.inc({ outcome: "completed" });
+    } else {
+      const d = e.failActivity(task, res.error);
+      workflowMetrics.activities.inc({ outcome: d.final ? "failed" : "retried" });
+    }
+  } finally {
+    clearInterval(extender);
+  }
+}
+
+registerHandler(TASK_JOB, { tries: JOB_TRIES, timeout: 0, handle: runTaskJob });
+registerHandler(ACTIVITY_JOB, { tries: JOB_TRIES, timeout: 0, handle: runActivityJob });
