@@ -9,6 +9,7 @@ import type { App } from "../core/app.ts";
 import { SecurelyError } from "../core/errors.ts";
 import { loadUserModule } from "../core/sdk/index.ts";
 import { builtinActivities } from "./activities/index.ts";
+import { jobActivity } from "./activities/job.ts";
 import { WorkflowError } from "./errors.ts";
 import { isActivityDefinition, isWorkflowDefinition } from "./sdk.ts";
 import type { ActivityDefinition, WorkflowDefinition } from "./types.ts";
@@ -68,6 +69,7 @@ export class Registry {
 /** Build the registry the config describes (loads user files: call once per process). */
 export async function loadRegistry(app: App): Promise<Registry> {
   const reg = new Registry();
+  reg.activities.set("securely.job", jobActivity(app));
   for (const [name, spec] of Object.entries(app.config.get<Record<string, YamlWorkflow>>("workflows") ?? {})) {
     reg.addWorkflow(compileYamlWorkflow(name, spec, app.baseDir), name, `${app.configPath ?? "config"} workflows.${name}`);
   }

@@ -126,3 +126,30 @@ describe("YAML workflows", () => {
     expect(r.stderr).toContain("workflows.empty.steps: needs at least one step");
   });
 });
+
+describe("YAML job steps", () => {
+  test("push a queue job (once, even if the step is retried) and record its id", async () => {
+    p = await project(
+      BASE +
+        `queue:
+  handlers:
+    mail: { type: shell, command: "cat" }
+workflows:
+  notify:
+    steps:
+      - name: send
+        job: { handler: mail, payload: { to: '\${{ input.to }}' } }
+      - name: bad
+        job: { handler: nope }
+`,
+    );
+    const id = p.rt.client.start("notify", { to: "ops@example.com" });
+    const run = await p.finish(id);
+    expect(run.status).toBe("failed");
+    expect(run.error!.message).toContain("nope");
+    const jobs = p.app.store().db.query("SELECT handler, payload FROM queue_jobs").all() as any[];
+    expect(jobs).toEqual([{ handler: "mail", payload: '{"to":"ops@example.com"}' }]);
+    const send = p.rt.engine.runs.history(id).find((e) => e.type === "ActivityCompleted")!;
+    expect(send.data.result).toEqual({ job_id: expect.any(Number), handler: "mail" });
+  });
+});
