@@ -17,7 +17,7 @@ import { workflowConfig } from "./config.ts";
 import { workflowMigrations } from "./migrations.ts";
 import { workflowSdk } from "./sdk.ts";
 import { workflowService } from "./service.ts";
-// registers the workflow.task / workflow.activity queue handlers in every process (queue:work too)
+// registers the workflow.task / workflow.activity queue handlers in queue:work and serve
 import "./tasks/queue-executor.ts";
 
 export { openRuntime, workerOptions, createWorker, type Runtime } from "./runtime.ts";

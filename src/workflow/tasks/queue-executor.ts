@@ -24,6 +24,7 @@ const JOB_TRIES = 1_000_000;
 
 /** Make a runtime push a queue job whenever a run or an activity task becomes due. */
 export function dispatchToQueue(app: App, rt: Runtime): void {
+  registerQueueHandlers();
   const q = openQueue(app);
   const queue = app.config.get<string>("workflow.queue");
   const push = (handler: string, payload: unknown, at: number) => {
@@ -41,6 +42,7 @@ const owner = newOwnerId();
 
 /** The runtime queue jobs use in this process (workflow:work and serve bind theirs). */
 export function bindQueueRuntime(rt: Runtime, leaseMs: number): void {
+  registerQueueHandlers();
   bound = { rt, leaseMs };
   freeDeadLeases(rt, leaseMs);
 }
@@ -128,5 +130,26 @@ async function runActivityJob(payload: { task_id: number }, ctx: JobContext): Pr
   }
 }
 
-registerHandler(TASK_JOB, { tries: JOB_TRIES, timeout: 0, handle: runTaskJob });
-registerHandler(ACTIVITY_JOB, { tries: JOB_TRIES, timeout: 0, handle: runActivityJob });
+let registered = false;
+
+/** Register the workflow.task / workflow.activity queue handlers (once per process). */
+export function registerQueueHandlers(): void {
+  if (registered) return;
+  registered = true;
+  registerHandler(TASK_JOB, { tries: JOB_TRIES, timeout: 0, handle: runTaskJob });
+  registerHandler(ACTIVITY_JOB, { tries: JOB_TRIES, timeout: 0, handle: runActivityJob });
+}
+
+/**
+ * Processes that may run queue jobs (queue:work, serve) register the handlers at start, so a plain
+ * `queue:work` runs workflow jobs; other commands register them only when their runtime uses the
+ * queue — the handlers stay out of `unknown handler … (known: …)` lists where they mean nothing.
+ */
+const command = (() => {
+  try {
+    return splitGlobals(process.argv.slice(2), process.env).argv[0];
+  } catch {
+    return undefined;
+  }
+})();
+if (command === "queue:work" || command === "serve") registerQueueHandlers();
