@@ -43,6 +43,13 @@ export const waiter = defineWorkflow(async (ctx, input: { dir: string }) => {
   return await ctx.waitForSignal("go");
 });
 
+export const tiny = defineWorkflow(async (ctx, n: number) => {
+  const a = await ctx.activity<number>("inc", n);
+  const b = await ctx.activity<number>("inc", a);
+  return ctx.activity<number>("inc", b);
+});
+export const inc = defineActivity(async (n: number) => n + 1);
+
 export const sleepy = defineWorkflow(async (ctx) => {
   await ctx.sleep(700);
   return "woke";
@@ -127,5 +134,22 @@ describe("durability (real processes)", () => {
     }, 15_000);
     await w2.stop();
     expect(done.output).toBe("woke");
+  });
+
+  test("1,000 short workflows × 3 activities complete on one worker process", async () => {
+    const p = setup();
+    const { App } = await import("../../src/core/app.ts");
+    const { modules } = await import("../../src/main.ts");
+    const { openRuntime } = await import("../../src/workflow/runtime.ts");
+    const app = new App({ modules, configPath: p.config, logLevel: "error" });
+    const rt = await openRuntime(app);
+    rt.engine.store.tx(() => {
+      for (let i = 0; i < 1000; i++) rt.client.start("tiny", i, { id: `t-${i}` });
+    });
+    const r = await runSecurely(["workflow:work", "--stop-when-empty", "--concurrency", "32"], { env: p.env, timeoutMs: 60_000 });
+    expect(r.code).toBe(0);
+    const rows = app.store().db.query("SELECT status, COUNT(*) AS n, SUM(CAST(output AS INTEGER) - CAST(input AS INTEGER)) AS added FROM workflow_runs GROUP BY status").all();
+    expect(rows).toEqual([{ status: "completed", n: 1000, added: 3000 }]);
+    app.close();
   });
 });
