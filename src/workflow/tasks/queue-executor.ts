@@ -33,7 +33,8 @@ export function dispatchToQueue(app: App, rt: Runtime): void {
     q.driver.push([spec], now).catch((err) => app.log.error(`workflow: cannot push ${handler} job: ${errorMessage(err)}`));
   };
   rt.engine.runs.onDue = (runId, at) => push(TASK_JOB, { run_id: runId }, at);
-  (rt.engine.activities as SqliteActivityQueue).onDue = (taskId, at) => push(ACTIVITY_JOB, { task_id: taskId }, at);
+  const tasks = rt.engine.activities as SqliteActivityQueue;
+  tasks.onDue = (taskId, at, runId) => push(ACTIVITY_JOB, { task_id: taskId, run_id: runId }, at);
 }
 
 let bound: { rt: Runtime; leaseMs: number } | undefined;
@@ -81,12 +82,17 @@ function retryAfterLease(ctx: JobContext, leaseUntil: number | null, now: number
 }
 
 async function runTaskJob(payload: { run_id: string }, ctx: JobContext): Promise<void> {
+  await runDueRun(payload.run_id, ctx);
+}
+
+/** Replay a run if it is due; if someone else holds it, come back when their lease ends. */
+async function runDueRun(runId: string, ctx: JobContext): Promise<void> {
   const { rt, leaseMs } = await runtimeForJobs();
   const e = rt.engine;
   const now = e.now();
-  const runs = e.store.tx(() => e.runs.claimDue(owner, now, leaseMs, 1, payload.run_id));
+  const runs = e.store.tx(() => e.runs.claimDue(owner, now, leaseMs, 1, runId));
   if (runs.length === 0) {
-    const r = e.runs.get(payload.run_id);
+    const r = e.runs.get(runId);
     if (r?.status === "running" && r.wake_at !== null && r.wake_at <= now) retryAfterLease(ctx, r.lease_until, now);
     return;
   }
@@ -94,7 +100,7 @@ async function runTaskJob(payload: { run_id: string }, ctx: JobContext): Promise
   workflowMetrics.workflowTasks.inc();
 }
 
-async function runActivityJob(payload: { task_id: number }, ctx: JobContext): Promise<void> {
+async function runActivityJob(payload: { task_id: number; run_id: string }, ctx: JobContext): Promise<void> {
   const { rt, leaseMs } = await runtimeForJobs();
   const e = rt.engine;
   const tasks = e.activities as SqliteActivityQueue;
@@ -102,31 +108,56 @@ async function runActivityJob(payload: { task_id: number }, ctx: JobContext): Pr
   const task = tasks.claimOne(payload.task_id, owner, now, leaseMs);
   if (!task) {
     const t = tasks.leaseEnd(payload.task_id);
-    if (t && t.available_at <= now) retryAfterLease(ctx, t.lease_until, now);
-    return; // gone (done), or a retry is scheduled with its own job
+    if (t) {
+      if (t.available_at <= now) retryAfterLease(ctx, t.lease_until, now);
+      return; // or a retry is scheduled, with its own job
+    }
+    // done: its result is recorded, but this job may be the rerun of one that died before the
+    // run's workflow task ran (see below) — make sure the run moves on
+    return runDueRun(payload.run_id, ctx);
   }
   const extender = setInterval(() => {
     try {
       e.store.tx(() => tasks.extend(task, e.now() + leaseMs));
     } catch {}
   }, Math.max(50, leaseMs / 3));
+  let res;
   try {
-    const res = await runAttempt(task, e.registry.activity(task.name), {
+    res = await runAttempt(task, e.registry.activity(task.name), {
       workflowName: e.runs.get(task.runId)?.name ?? "?",
       stopSignal: ctx.signal,
       log: (m, ...a) => e.opts.log?.info(`[${task.runId} ${task.name}#${task.attempt}] ${m}`, ...a),
       heartbeat: (details) => e.store.tx(() => tasks.extend(task, e.now() + leaseMs, details)),
     });
-    if (ctx.signal.aborted) return; // the queue worker stopped hard: the lease runs out, the job runs again
-    if (res.ok) {
-      e.completeActivity(task, res.value);
-      workflowMetrics.activities.inc({ outcome: "completed" });
-    } else {
-      const d = e.failActivity(task, res.error);
-      workflowMetrics.activities.inc({ outcome: d.final ? "failed" : "retried" });
-    }
   } finally {
     clearInterval(extender);
+  }
+  if (ctx.signal.aborted) return; // the queue worker stopped hard: the lease runs out, the job runs again
+  if (!res.ok) {
+    const d = e.failActivity(task, res.error);
+    workflowMetrics.activities.inc({ outcome: d.final ? "failed" : "retried" });
+    return;
+  }
+  workflowMetrics.activities.inc({ outcome: "completed" });
+  // Record the result and take the run in one transaction, then replay it here: one job per step
+  // instead of two. The wake-up job is not pushed; if this process dies before the replay
+  // commits, this job runs again (it is acked only after), finds the task gone, and replays.
+  const claimed = e.store.tx(() => {
+    const onDue = e.runs.onDue;
+    e.runs.onDue = undefined;
+    try {
+      e.completeActivity(task, res.value);
+    } finally {
+      e.runs.onDue = onDue;
+    }
+    const runs = e.runs.claimDue(owner, e.now(), leaseMs, 1, task.runId);
+    const r = runs.length ? undefined : e.runs.get(task.runId);
+    if (r?.status === "running" && r.wake_at !== null) onDue?.(task.runId, r.wake_at); // held elsewhere: wake it the usual way
+    return runs;
+  });
+  if (claimed.length) {
+    await e.runWorkflowTasks(claimed);
+    workflowMetrics.workflowTasks.inc();
   }
 }
 

@@ -24,7 +24,7 @@ interface TaskRow {
 export class SqliteActivityQueue implements ActivityQueue {
   private s: Record<string, Statement>;
   /** Called (inside the writing transaction) when a task becomes due at `at` (queue dispatch). */
-  onDue?: (taskId: number, at: number) => void;
+  onDue?: (taskId: number, at: number, runId: string) => void;
 
   constructor(private store: Store) {
     const db = store.db;
@@ -59,7 +59,7 @@ export class SqliteActivityQueue implements ActivityQueue {
 
   enqueue(t: Parameters<ActivityQueue["enqueue"]>[0], now: number): void {
     const r = this.s.insert!.run(t.runId, t.cid, t.name, JSON.stringify(t.input ?? null), JSON.stringify(t.options ?? {}), now);
-    if (r.changes > 0) this.onDue?.(Number(r.lastInsertRowid), now);
+    if (r.changes > 0) this.onDue?.(Number(r.lastInsertRowid), now, t.runId);
   }
 
   claim(owner: string, now: number, limit: number, leaseMs: number): ActivityTask[] {
@@ -96,7 +96,7 @@ export class SqliteActivityQueue implements ActivityQueue {
   }
 
   retry(task: ActivityTask, availableAt: number, error: string): void {
-    if (this.s.retry!.run(task.id, task.leaseOwner, availableAt, error.slice(0, 2000)).changes > 0) this.onDue?.(task.id, availableAt);
+    if (this.s.retry!.run(task.id, task.leaseOwner, availableAt, error.slice(0, 2000)).changes > 0) this.onDue?.(task.id, availableAt, task.runId);
   }
 
   extend(task: ActivityTask, leaseUntil: number, heartbeat?: unknown): void {
