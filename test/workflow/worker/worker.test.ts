@@ -62,6 +62,17 @@ export const saga = defineWorkflow(async (ctx) => {
   ctx.addCompensation(() => ctx.activity("add", { a: -2, b: 0 }));
   await ctx.sleep("1h");
 });
+export const picky = defineWorkflow(async (ctx) =>
+  ctx.activity("typed", null, { retry: { nonRetryableErrors: ["QuotaExceeded"], maximumAttempts: 5 } }));
+export const typed = defineActivity(async () => { count("typed"); const e = new Error("over quota"); e.name = "QuotaExceeded"; throw e; });
+export const deadline = defineWorkflow(async (ctx) =>
+  ctx.activity("flaky", 100, { scheduleToCloseTimeout: 150, retry: { initialInterval: 40, backoffCoefficient: 1, maximumAttempts: 0 } }));
+export const silent = defineActivity(async (_: unknown, ctx) => {
+  count("silent");
+  if (ctx.attempt === 1) await new Promise((r) => setTimeout(r, 1500)); // no heartbeat: abandoned
+  return "beat " + ctx.attempt;
+});
+export const watched = defineWorkflow(async (ctx) => ctx.activity("silent", null, { heartbeatTimeout: 100 }));
 export const sleeper = defineWorkflow(async (ctx) => { await ctx.sleep(150); return ctx.now(); });
 `;
 
@@ -111,6 +122,20 @@ for (const executor of ["local", "queue"]) describe(`Worker (executor: ${executo
     const run = await p.finish(p.rt.client.start("timeout", null));
     expect(run.status).toBe("completed");
     expect(p.rt.engine.runs.history(run.id).find((e) => e.type === "ActivityCompleted")!.data.attempt).toBe(2);
+  });
+
+  test("nonRetryableErrors by name, schedule-to-close and heartbeat timeouts", async () => {
+    p = await project(CONF, { "wf.ts": WF });
+    resetCalls();
+    const a = await p.finish(p.rt.client.start("picky", null));
+    expect(a.status).toBe("failed");
+    expect(calls().typed).toBe(1);
+    expect(p.rt.engine.runs.history(a.id).find((e) => e.type === "ActivityFailed")!.data.reason).toBe("QuotaExceeded is listed in nonRetryableErrors");
+    const b = await p.finish(p.rt.client.start("deadline", null));
+    expect(b.status).toBe("failed");
+    expect(p.rt.engine.runs.history(b.id).find((e) => e.type === "ActivityFailed")!.data.reason).toBe("schedule-to-close timeout reached");
+    const c = await p.finish(p.rt.client.start("watched", null));
+    expect(c.output).toBe("beat 2");
   });
 
   test("heartbeat details reach the next attempt", async () => {
