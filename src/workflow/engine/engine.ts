@@ -48,9 +48,15 @@ export class Engine {
    * far fewer commits than one per run, which is where the time goes).
    */
   async runWorkflowTasks(runs: RunState[]): Promise<boolean[]> {
+    const prepared = await this.replayRuns(runs);
+    return this.store.tx(() => prepared.map((commit) => commit()));
+  }
+
+  /** Replay runs; returns their commit steps, to run inside a (batch) transaction later. */
+  async replayRuns(runs: RunState[]): Promise<Array<() => boolean>> {
     const prepared: Array<() => boolean> = [];
     for (const run of runs) prepared.push(await this.prepare(run));
-    return this.store.tx(() => prepared.map((commit) => commit()));
+    return prepared;
   }
 
   /** Replay one run; returns the commit step to run inside the batch transaction. */
