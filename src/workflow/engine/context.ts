@@ -210,9 +210,11 @@ export class ReplayContext implements WorkflowContext {
     const run = (async () => fn())();
     this.inflight.add(run);
     try {
-      const value = await run;
-      ev.data = { value: value === undefined ? null : value };
-      return value;
+      // replays return the recorded JSON: the first run must see exactly the same value
+      const value = (await run) ?? null;
+      const recorded = JSON.parse(JSON.stringify(value)) as T;
+      ev.data = { value: recorded };
+      return recorded;
     } catch (err) {
       ev.data = { error: toStoredError(err) };
       throw err;
@@ -276,6 +278,10 @@ export class ReplayContext implements WorkflowContext {
       }
     }
     if (errors.length) throw new AggregateError(errors, `${errors.length} compensation(s) failed: ${errors.map((e) => (e as Error).message).join("; ")}`);
+  }
+
+  get hasConditions(): boolean {
+    return this.conditions.length > 0;
   }
 
   get hasCompensations(): boolean {
