@@ -132,7 +132,7 @@ export class WorkflowClient {
     const cutoff = this.engine.now() - days * 86_400_000;
     return this.engine.store.tx(() => {
       const db = this.engine.store.db;
-      const ids = (db.query("SELECT id FROM workflow_runs WHERE status != 'running' AND completed_at < ?1").all(cutoff) as { id: string }[]).map((r) => r.id);
+      const ids = (db.query("SELECT id FROM workflow_runs WHERE status != 'running' AND completed_at <= ?1").all(cutoff) as { id: string }[]).map((r) => r.id);
       const delEvents = db.prepare("DELETE FROM workflow_events WHERE run_id = ?1");
       const delTimers = db.prepare("DELETE FROM workflow_timers WHERE run_id = ?1");
       const delRun = db.prepare("DELETE FROM workflow_runs WHERE id = ?1");

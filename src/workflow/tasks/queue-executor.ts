@@ -124,7 +124,7 @@ async function runActivityJob(payload: { task_id: number; run_id: string }, ctx:
   let res;
   try {
     res = await runAttempt(task, e.registry.activity(task.name), {
-      workflowName: e.runs.get(task.runId)?.name ?? "?",
+      workflowName: e.runs.head(task.runId)?.name ?? "?",
       stopSignal: ctx.signal,
       log: (m, ...a) => e.opts.log?.info(`[${task.runId} ${task.name}#${task.attempt}] ${m}`, ...a),
       heartbeat: (details) => e.store.tx(() => tasks.extend(task, e.now() + leaseMs, details)),

@@ -133,7 +133,7 @@ export class Worker {
   private start(task: ActivityTask): void {
     this.running.set(task.id, task);
     const e = this.engine;
-    const workflowName = e.runs.get(task.runId)?.name ?? "?";
+    const workflowName = e.runs.head(task.runId)?.name ?? "?";
     let beatAt = 0;
     void runAttempt(task, e.registry.activity(task.name), {
       workflowName,
