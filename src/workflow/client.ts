@@ -77,12 +77,12 @@ export class WorkflowClient {
       const run = this.mustGet(id);
       if (run.status !== "running") throw WorkflowError.notRunning(id, run.status, "terminate");
       const walk = (rid: string) => {
-        for (const child of this.runs.runningChildren(rid)) walk(child);
-        const error = { name: "Terminated", message: reason };
-        this.engine.finish(rid, "terminated", { type: "WorkflowTerminated", cid: null, data: { reason } }, null, error, this.engine.now());
         terminated.push(rid);
+        for (const child of this.runs.runningChildren(rid)) walk(child);
       };
       walk(id);
+      // finish() terminates the running children too (parent-close policy)
+      this.engine.finish(id, "terminated", { type: "WorkflowTerminated", cid: null, data: { reason } }, null, { name: "Terminated", message: reason }, this.engine.now());
     });
     return terminated;
   }

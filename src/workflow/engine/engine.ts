@@ -127,13 +127,20 @@ export class Engine {
     }
   }
 
-  /** Record a terminal state and tell the parent, if any. */
+  /**
+   * Record a terminal state, tell the parent (if it still runs), and terminate children that
+   * still run — Temporal's default parent-close policy: nothing is left running orphaned.
+   */
   finish(runId: string, status: "completed" | "failed" | "cancelled" | "terminated", ev: NewEvent, output: unknown, error: StoredError | null, now: number): void {
     const run = this.runs.head(runId)!;
     this.runs.append(runId, [ev], now);
     this.runs.finish(runId, status, output, error, now);
     this.activities.dropRun(runId);
-    if (run.parent_id && run.parent_cid !== null) {
+    for (const child of this.runs.runningChildren(runId)) {
+      const reason = `parent workflow ${runId} ${status}`;
+      this.finish(child, "terminated", { type: "WorkflowTerminated", cid: null, data: { reason } }, null, { name: "Terminated", message: reason }, now);
+    }
+    if (run.parent_id && run.parent_cid !== null && this.runs.head(run.parent_id)?.status === "running") {
       const parentEv: NewEvent =
         status === "completed"
           ? { type: "ChildCompleted", cid: run.parent_cid, data: { id: runId, result: output ?? null } }

@@ -73,6 +73,12 @@ export const silent = defineActivity(async (_: unknown, ctx) => {
   return "beat " + ctx.attempt;
 });
 export const watched = defineWorkflow(async (ctx) => ctx.activity("silent", null, { heartbeatTimeout: 100 }));
+export const napper = defineWorkflow(async (ctx) => { await ctx.sleep("1h"); });
+export const impatient = defineWorkflow(async (ctx) => {
+  void ctx.child("napper", null, { id: ctx.workflowId + "-kid" });
+  await ctx.sleep(20);
+  throw new Error("gave up");
+});
 export const sleeper = defineWorkflow(async (ctx) => { await ctx.sleep(150); return ctx.now(); });
 `;
 
@@ -196,6 +202,15 @@ for (const executor of ["local", "queue"]) describe(`Worker (executor: ${executo
     expect(p.rt.engine.runs.get(t)!.status).toBe("terminated");
     expect(p.rt.engine.runs.timers(t)).toEqual([]);
     await w.stop();
+  });
+
+  test("children still running when the parent ends are terminated (parent-close policy)", async () => {
+    p = await project(CONF, { "wf.ts": WF });
+    const id = p.rt.client.start("impatient", null);
+    expect((await p.finish(id)).status).toBe("failed");
+    const kid = p.rt.engine.runs.get(id + "-kid")!;
+    expect(kid.status).toBe("terminated");
+    expect(kid.error!.message).toBe(`parent workflow ${id} failed`);
   });
 
   test("a durable timer survives a worker restart", async () => {
