@@ -40,11 +40,18 @@ export async function launchDaemon(app: App): Promise<number> {
     return 0;
   }
   const result = await new Promise<{ code: number; line: string }>((resolve) => {
-    const timer = setTimeout(() => {
+    let timedOut = false;
+    const timer = setTimeout(async () => {
+      timedOut = true;
       child.kill("SIGTERM");
+      // a service stuck in start() may not get to the signal: never leave it behind
+      const finalMs = app.config.get<number>("graceful_shutdown_timeout_seconds") * 1000;
+      await Promise.race([child.exited, Bun.sleep(finalMs)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       resolve({ code: 1, line: `securely: the daemon (pid ${child.pid}) was not ready within ${timeoutS} s (daemon_ready_timeout_seconds); stopped it${errorLog ? ` — see ${errorLog}` : ""}` });
     }, timeoutS * 1000);
     onMessage = (m) => {
+      if (timedOut) return;
       clearTimeout(timer);
       if (m.type === "ready") {
         for (const l of m.listening) process.stdout.write(l + "\n");
@@ -52,6 +59,7 @@ export async function launchDaemon(app: App): Promise<number> {
       } else resolve({ code: 1, line: `securely: the daemon failed to start: ${m.reason}` });
     };
     child.exited.then((code) => {
+      if (timedOut) return;
       clearTimeout(timer);
       resolve({ code: code || 1, line: `securely: the daemon exited (code ${code}) before it was ready${errorLog ? ` — see ${errorLog}` : ""}` });
     });

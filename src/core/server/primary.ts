@@ -108,6 +108,7 @@ export class Primary {
       setRunningServices(this.effective);
       this.started = await startAll(app, this.effective, {
         onStarted: (s, listening) => {
+          if (this.abortedBy) throw new SecurelyError(`start interrupted by ${this.abortedBy}`);
           this.listening.set(s.name, listening);
           if (old) return;
           const own = [process.pid, ...(s instanceof WorkerGroup ? s.pids() : [])];
@@ -146,6 +147,7 @@ export class Primary {
   private handlers: Record<string, () => void> = {};
   private pending: string[] = [];
   private booted: () => void = () => {};
+  private abortedBy?: string;
 
   private untilStopped(): Promise<number> {
     return new Promise<number>((resolve) => {
@@ -169,7 +171,12 @@ export class Primary {
       };
       let ready = false;
       for (const sig of Object.keys(act)) {
-        this.handlers[sig] = () => (ready ? act[sig]!() : this.pending.push(sig));
+        this.handlers[sig] = () => {
+          if (ready) return act[sig]!();
+          this.pending.push(sig);
+          // a stop signal during boot aborts the start once the service starting now is up
+          if (sig === "SIGINT" || sig === "SIGTERM") this.abortedBy ??= sig;
+        };
         process.on(sig, this.handlers[sig]!);
       }
       this.booted = () => {
