@@ -20,7 +20,7 @@ import { ENV, type ServeFlags } from "./flags.ts";
 import { isAlive, removePidIfOwned, runningPid, writePid } from "./pid-file.ts";
 import { foreignListeners } from "./port-check.ts";
 import { assignPorts } from "./ports.ts";
-import { dropPrivileges } from "./privileges.ts";
+import { chownForDrop, dropPrivileges } from "./privileges.ts";
 import { reloadServices } from "./reload.ts";
 import { setRunningServices } from "./running.ts";
 import { startAll, stopAll } from "./run-services.ts";
@@ -62,6 +62,10 @@ export class Primary {
     try {
       await this.boot();
     } catch (err) {
+      // whatever started before the failure (e.g. user/group could not be dropped) stops now
+      await stopAll(this.started, { graceful: false, timeoutMs: 0 });
+      removePidIfOwned(this.pidFile);
+      removeStatusIfOwned(this.statusFile);
       notifyLauncher({ type: "failed", reason: errorMessage(err) });
       this.removeHandlers();
       restoreLogs?.();
@@ -121,10 +125,13 @@ export class Primary {
           }
         },
       });
-      // with worker groups the primary keeps its privileges to restart workers on privileged ports
-      if (!this.effective.some((s) => s instanceof WorkerGroup)) dropPrivileges(this.cfg("user"), this.cfg("group"));
       writePid(this.pidFile);
       this.setState("running");
+      // with worker groups the primary keeps its privileges to restart workers on privileged ports
+      if (!this.effective.some((s) => s instanceof WorkerGroup)) {
+        chownForDrop([this.pidFile, this.statusFile], this.cfg("user"), this.cfg("group"));
+        dropPrivileges(this.cfg("user"), this.cfg("group"));
+      }
       await old?.ready(process.pid);
     } catch (err) {
       await old?.failed(errorMessage(err));
@@ -158,8 +165,12 @@ export class Primary {
         finished = true;
         clearInterval(refresh);
         this.removeHandlers();
-        removePidIfOwned(this.pidFile);
-        if (!this.handedOver) removeStatusIfOwned(this.statusFile);
+        try {
+          removePidIfOwned(this.pidFile);
+          if (!this.handedOver) removeStatusIfOwned(this.statusFile);
+        } catch (err) {
+          this.app.log.warn(`could not remove ${this.pidFile}: ${errorMessage(err)}`);
+        }
         setRunningServices([]);
         resolve(0);
       };

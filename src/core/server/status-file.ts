@@ -43,9 +43,16 @@ export function statusPath(pidFile: string): string {
 
 export function writeStatus(path: string, status: InstanceStatus): void {
   mkdirSync(dirname(path), { recursive: true });
+  const text = JSON.stringify(status, null, 2) + "\n";
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(status, null, 2) + "\n");
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch {
+    // after dropping privileges the folder may not be ours, the (chowned) file still is
+    rmSync(tmp, { force: true });
+    writeFileSync(path, text);
+  }
 }
 
 export function readStatus(path: string): InstanceStatus | undefined {
