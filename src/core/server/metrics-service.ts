@@ -34,8 +34,7 @@ export function metricsService(app: App, peers: () => Service[] = runningService
       return { listening: [unix ? `unix ${unix}` : `http ${formatHostPort(server.hostname ?? host!, server.port!)}`] };
     },
     async stop(opts) {
-      // /metrics and /health need no linger: scrapers retry
-      await drain.stop(server, opts, 0);
+      await drain.stop(server, opts);
       server = undefined;
     },
     status: () => ({ ready: server !== undefined }),
