@@ -27,7 +27,7 @@ describe("serve", () => {
     const s = await startFixture(["serve", "-c", p.config]);
     const out = s.output();
     expect(out.indexOf("metrics listening on")).toBeLessThan(out.indexOf("fixture listening on"));
-    s.proc.kill("SIGTERM");
+    s.proc.kill("SIGINT");
     await s.exited;
   });
 
@@ -47,7 +47,7 @@ describe("serve", () => {
     expect(st.instance.services[0].listening).toEqual([`http 127.0.0.1:${s.port("fixture")}`]);
     const human = await runFixture(["status", "-c", p.config]);
     expect(human.out).toMatch(/fixture\.ticker\s+background\s+yes/);
-    s.proc.kill("SIGTERM");
+    s.proc.kill("SIGINT");
     await s.exited;
     const gone = await runFixture(["status", "-c", p.config]);
     expect(gone.code).toBe(3);
@@ -62,7 +62,7 @@ describe("serve", () => {
     expect((await get(port)).pid).toBe(s.proc.pid);
     const nobody = uidOf(s.proc.pid);
     expect(nobody).not.toBe(0);
-    s.proc.kill("SIGTERM");
+    s.proc.kill("SIGINT");
     expect(await s.exited).toBe(0);
     expect(existsSync(join(p.dir, "securely.pid"))).toBe(false);
 
@@ -72,7 +72,7 @@ describe("serve", () => {
     expect(uidOf(worker)).toBe(nobody);
     // the primary keeps root to restart workers on the privileged port
     expect(uidOf(s2.proc.pid)).toBe(0);
-    s2.proc.kill("SIGTERM");
+    s2.proc.kill("SIGINT");
     expect(await s2.exited).toBe(0);
     expect(pidsMatching(p2.dir)).toEqual([]);
   });

@@ -68,7 +68,7 @@ describe("serve: signals", () => {
     await s.waitFor(/the new config is invalid, still serving/);
     expect(s.output()).toMatch(/threads: expected/);
     expect((await get(port)).status).toBe(200);
-    s.proc.kill("SIGTERM");
+    s.proc.kill("SIGINT");
     expect(await s.exited).toBe(0);
   });
 
@@ -80,7 +80,7 @@ describe("serve: signals", () => {
     expect(second.out).toContain(`securely is already running (pid ${s.proc.pid}`);
     expect(second.out).toContain("kill -QUIT");
     expect((await get(s.port("fixture"))).pid).toBe(s.proc.pid);
-    s.proc.kill("SIGTERM");
+    s.proc.kill("SIGINT");
     await s.exited;
   });
 
@@ -120,9 +120,9 @@ describe("serve: signals", () => {
   test("error_log sends the logs to a file", async () => {
     const p = fixtureProject(`fixture:\n  enabled: true\nerror_log: logs/securely.log\n`);
     const s = await startFixture(["serve", "-c", p.config]);
-    s.proc.kill("SIGTERM");
+    s.proc.kill("SIGINT");
     expect(await s.exited).toBe(0);
-    expect(readFileSync(join(p.dir, "logs/securely.log"), "utf8")).toContain("graceful shutdown");
-    expect(s.output()).not.toContain("graceful shutdown");
+    expect(readFileSync(join(p.dir, "logs/securely.log"), "utf8")).toContain("fast shutdown");
+    expect(s.output()).not.toContain("fast shutdown");
   });
 });

@@ -38,7 +38,7 @@ describe("graceful upgrade (SIGQUIT + serve -u)", () => {
     const status = await runFixture(["status", "--json", "-c", p.config]);
     expect(JSON.parse(status.out).instance.upgraded_from).toBe(oldPid);
 
-    next.proc.kill("SIGTERM");
+    next.proc.kill("SIGINT");
     expect(await next.exited).toBe(0);
     expect(pidsMatching(p.dir)).toEqual([]);
   });
@@ -56,7 +56,7 @@ describe("graceful upgrade (SIGQUIT + serve -u)", () => {
     await old.waitFor(/upgrade failed: .*still serving/);
     expect((await get(port)).pid).toBe(old.proc.pid);
     writeFileSync(p.config, good);
-    old.proc.kill("SIGTERM");
+    old.proc.kill("SIGINT");
     expect(await old.exited).toBe(0);
   });
 

@@ -96,7 +96,7 @@ describe("serve: threads → worker processes", () => {
     const newWorkers = await pidsServing(port, 2);
     expect([...newWorkers].some((pid) => oldWorkers.has(pid))).toBe(false);
     expect(pidsMatching(p.dir).length).toBe(3);
-    next.proc.kill("SIGTERM");
+    next.proc.kill("SIGINT");
     expect(await next.exited).toBe(0);
     expect(pidsMatching(p.dir)).toEqual([]);
   });
