@@ -295,9 +295,11 @@ export class ProxyHandler {
       } catch (e) {
         const err = e as Error;
         lastErr = err;
-        if (tooBig) {
+        if (tooBig || body?.failed) {
+          // the client's upload failed: not the upstream's fault, so no passive-health failure
           body?.cancel();
-          return this.errorPage(rt, 413, `request body too large (limit ${rt.maxBody} bytes)\n`);
+          if (tooBig) return this.errorPage(rt, 413, `request body too large (limit ${rt.maxBody} bytes)\n`);
+          return plain(400, `request body could not be read: ${body!.failed!.message}\n`);
         }
         const pe = err instanceof ProxyError ? err : undefined;
         proxyMetrics.upstreamErrors.inc({ upstream: up?.name ?? "-", server: peer.addr, kind: pe?.kind ?? "internal" });

@@ -31,7 +31,7 @@ export class BodySource {
       }
       if (this.overflow) {
         // past the buffer: chunks are handed straight through, never stored
-        const r = await this.reader.read();
+        const r = await this.read();
         if (r.done) return;
         yield r.value;
         continue;
@@ -50,8 +50,20 @@ export class BodySource {
 
   private lastUnstored?: Uint8Array;
 
+  /** The client's body stream failed (aborted upload, body over Bun's limit): not the upstream's fault. */
+  failed?: Error;
+
+  private async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    try {
+      return await this.reader.read();
+    } catch (e) {
+      this.failed = e as Error;
+      throw e;
+    }
+  }
+
   private async readMore(): Promise<void> {
-    const r = await this.reader.read();
+    const r = await this.read();
     if (r.done) {
       this.done = true;
       return;

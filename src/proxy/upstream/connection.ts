@@ -20,6 +20,32 @@ export interface UpstreamResponse {
 
 type Phase = "idle" | "head" | "body" | "done" | "closed";
 
+/*
+ * read_timeout needs sub-second precision, but Bun's socket timeouts tick in 4 s steps (measured)
+ * and a setTimeout per request costs on the hot path. So in-flight connections carry a deadline and
+ * one shared 100 ms ticker checks them; it runs only while requests are in flight.
+ */
+const watched = new Set<H1Conn>();
+let ticker: Timer | undefined;
+function watch(c: H1Conn): void {
+  watched.add(c);
+  if (!ticker) {
+    ticker = setInterval(tick, 100);
+    ticker.unref?.();
+  }
+}
+function tick(): void {
+  const now = performance.now();
+  for (const c of watched) if (c.deadline <= now) {
+    watched.delete(c);
+    c.onTimeout();
+  }
+  if (watched.size === 0 && ticker) {
+    clearInterval(ticker);
+    ticker = undefined;
+  }
+}
+
 const handlers: SocketHandler<H1Conn> = {
   data: (s, d) => s.data.onData(d),
   drain: (s) => s.data.onDrain(),
@@ -57,6 +83,9 @@ export class H1Conn {
   onRaw?: (d: Uint8Array) => void;
   onRawClose?: () => void;
   private closeAfter = false;
+  private paused = false;
+  /** performance.now() past which the upstream counts as stalled (read_timeout). */
+  deadline = Infinity;
 
   constructor(readonly peer: Peer) {}
 
@@ -170,7 +199,9 @@ export class H1Conn {
     this.gotBytes = false;
     this.closeAfter = false;
     this.uses++;
-    this.sock.timeout(Math.max(1, Math.ceil(this.peer.options.readTimeoutMs / 1000)));
+    this.sock.timeout(0);
+    this.deadline = performance.now() + this.peer.options.readTimeoutMs;
+    watch(this);
     return new Promise<UpstreamResponse>((resolve, reject) => {
       this.resolveHead = resolve;
       this.rejectHead = reject;
@@ -179,6 +210,7 @@ export class H1Conn {
 
   onData(d: Uint8Array): void {
     this.gotBytes = true;
+    if (this.deadline !== Infinity) this.deadline = performance.now() + this.peer.options.readTimeoutMs;
     if (this.onRaw) return this.onRaw(d);
     if (this.phase === "head") return this.onHeadBytes(d);
     if (this.phase === "body") return this.onBodyBytes(d);
@@ -204,7 +236,8 @@ export class H1Conn {
     const rest = end < buf.length ? buf.subarray(end) : undefined;
     if (head.status === 101) {
       this.phase = "done";
-      this.sock.timeout(0);
+      this.deadline = Infinity;
+      watched.delete(this);
       const resolve = this.resolveHead!;
       this.resolveHead = this.rejectHead = undefined;
       resolve({ head, body: null, upgraded: this });
@@ -239,7 +272,11 @@ export class H1Conn {
           this.ctrl = c;
         },
         pull: () => {
-          this.sock.resume();
+          if (this.paused) {
+            this.paused = false;
+            this.deadline = performance.now() + this.peer.options.readTimeoutMs;
+            this.sock.resume();
+          }
         },
         cancel: () => {
           // the client went away: this connection is mid-body, so it cannot be reused
@@ -280,12 +317,19 @@ export class H1Conn {
         ctrl?.close();
       } catch {}
       this.finish(!extra);
-    } else if (ctrl && (ctrl.desiredSize ?? 1) <= 0) this.sock.pause();
+    } else if (ctrl && (ctrl.desiredSize ?? 1) <= 0) {
+      // the client reads slower than the upstream sends: stop reading; a slow client is not a stalled upstream
+      this.paused = true;
+      this.deadline = Infinity;
+      this.sock.pause();
+    }
   }
 
   /** The response is complete: back to idle (reusable) or closed. */
   private finish(clean: boolean): void {
     this.phase = "done";
+    this.deadline = Infinity;
+    watched.delete(this);
     const reusable = clean && !this.closeAfter && !this.writing && this.peer.options.idleTimeoutMs > 0;
     if (!reusable) this.destroy();
     else {
@@ -308,6 +352,7 @@ export class H1Conn {
     if (this.phase === "closed") return;
     const was = this.phase;
     this.phase = "closed";
+    watched.delete(this);
     if (was === "head") {
       // nothing received on a reused connection: the upstream closed it while idle (stale), retry
       const stale = this.uses > 1 && !this.gotBytes;
