@@ -128,6 +128,7 @@ export class ProxyHandler {
       this.log.error(`proxy: ${req.method} ${target} route=${route?.name ?? "-"}: ${(e as Error).message}`);
       res = plain(500, "internal proxy error\n");
     }
+    if (res && this.cfg.server_header) res.headers.set("server", this.cfg.server_header);
     const status = res?.status ?? 101;
     const routeName = route?.name ?? "-";
     proxyMetrics.requests.inc({ route: routeName, upstream: info.upstream ?? "-", status });
@@ -351,7 +352,6 @@ export class ProxyHandler {
       const c = up.cfg.cookie;
       headers.append("set-cookie", `${c.name}=${peer.id}; Path=/; HttpOnly; SameSite=Lax${c.max_age > 0 ? `; Max-Age=${Math.round(c.max_age)}` : ""}`);
     }
-    if (this.cfg.server_header) headers.set("server", this.cfg.server_header);
     if (ctx) ctx.status = status;
     if (rt.hooks?.responseFilter) await rt.hooks.responseFilter(ctx!, headers);
     const offered = route.cfg.compress;
