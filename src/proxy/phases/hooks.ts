@@ -5,6 +5,7 @@
  */
 import { loadUserModule } from "../../core/sdk/index.ts";
 import { SecurelyError } from "../../core/errors.ts";
+import { closest } from "../../core/config/schema.ts";
 
 /** Per-request state every phase sees (Pingora's CTX plus the request facts). */
 export interface HookContext {
@@ -42,7 +43,7 @@ export interface ProxyHooks {
 
 const PHASES = ["requestFilter", "upstreamPeer", "upstreamRequestFilter", "responseFilter", "failToConnect", "errorWhileProxy", "logging"] as const;
 
-/** Load and check a hooks file: every exported phase must be a function; unknown exports are named. */
+/** Load and check a hooks file: every exported phase must be a function; a near-miss phase name is an error. */
 export async function loadHooks(path: string): Promise<ProxyHooks> {
   const mod = await loadUserModule<Record<string, unknown>>(path, "proxy hooks");
   const src = (mod.default && typeof mod.default === "object" ? mod.default : mod) as Record<string, unknown>;
@@ -50,7 +51,10 @@ export async function loadHooks(path: string): Promise<ProxyHooks> {
   for (const [name, fn] of Object.entries(src)) {
     if (name === "default") continue;
     if (!(PHASES as readonly string[]).includes(name)) {
-      throw new SecurelyError(`proxy hooks: ${path} exports '${name}', which is not a phase`, { hint: `phases: ${PHASES.join(", ")}` });
+      // helpers and constants may be exported too; a function named almost like a phase is a typo
+      const near = typeof fn === "function" ? closest(name, [...PHASES]) : undefined;
+      if (near) throw new SecurelyError(`proxy hooks: ${path} exports '${name}', which is not a phase — did you mean '${near}'?`, { hint: `phases: ${PHASES.join(", ")}` });
+      continue;
     }
     if (typeof fn !== "function") throw new SecurelyError(`proxy hooks: ${path} export '${name}' is not a function`);
     (hooks as any)[name] = fn;
