@@ -3,8 +3,12 @@ import { describe, expect, test } from "bun:test";
 import { runSecurely, startSecurely, tempProject } from "../harness.ts";
 import { origin } from "./helpers.ts";
 
+let arrived = () => {};
 const slow = origin(async (req) => {
-  if (new URL(req.url).pathname === "/slow") await Bun.sleep(500);
+  if (new URL(req.url).pathname === "/slow") {
+    arrived();
+    await Bun.sleep(500);
+  }
   return new Response("done");
 });
 
@@ -26,8 +30,10 @@ describe("proxy:serve", () => {
     const s = await startSecurely(["proxy:serve"], { env: p.env });
     const port = s.port("proxy");
     expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).toBe("ok");
+    const atOrigin = new Promise<void>((r) => (arrived = r));
     const inflight = fetch(`http://127.0.0.1:${port}/api/slow`, { headers: { host: "x.example.com" } });
-    await Bun.sleep(100);
+    // signal only once the request is in flight at the origin
+    await atOrigin;
     s.signal("SIGTERM");
     const r = await inflight;
     expect(await r.text()).toBe("done");
