@@ -5,7 +5,7 @@ import { origin } from "./helpers.ts";
 
 let arrived = () => {};
 const slow = origin(async (req) => {
-  if (new URL(req.url).pathname === "/slow") {
+  if (new URL(req.url).pathname.endsWith("/slow")) {
     arrived();
     await Bun.sleep(500);
   }
