@@ -107,6 +107,14 @@ describe("proxying HTTP/1.1", () => {
     expect(out.split("\r\n\r\n")[1]).toBe("");
   });
 
+  test("Expect: 100-continue (curl) gets 100 then the upstream's answer", async () => {
+    const p = Bun.spawn(["curl", "-sS", "-v", "-H", "Expect: 100-continue", "--data-binary", "x".repeat(5000), `${proxy.base}/up`], { stdout: "pipe", stderr: "pipe" });
+    const [out, err] = [await new Response(p.stdout).text(), await new Response(p.stderr).text()];
+    expect(await p.exited).toBe(0);
+    expect(err).toContain("HTTP/1.1 100 Continue");
+    expect(JSON.parse(out).bytes).toBe(5000);
+  });
+
   test("hop-by-hop headers are not forwarded", async () => {
     const j = (await (await fetch(`${proxy.base}/x`, { headers: { connection: "keep-alive, x-secret", "keep-alive": "timeout=5", te: "trailers", "proxy-authorization": "Basic eA==" } })).json()) as any;
     expect(j.headers["keep-alive"]).toBeUndefined();
