@@ -82,3 +82,16 @@ describe("store", () => {
     s.close();
   });
 });
+
+test("processes opening a fresh store at the same moment all migrate cleanly", async () => {
+  const path = join(tempDir(), "store.db");
+  const script = `import { Store } from ${JSON.stringify(join(import.meta.dir, "../../../src/core/store/store.ts"))};
+    const ms = Array.from({ length: 5 }, (_, i) => ({ namespace: "race", version: i + 1, description: "t" + i, up: "CREATE TABLE race_t" + i + " (x)" }));
+    new Store({ path: ${JSON.stringify(path)}, migrations: ms }).close();`;
+  const procs = Array.from({ length: 4 }, () => Bun.spawn([BUN, "-e", script], { stdout: "pipe", stderr: "pipe" }));
+  const res = await Promise.all(procs.map(async (p) => ({ code: await p.exited, err: await new Response(p.stderr).text() })));
+  for (const r of res) expect(r).toEqual({ code: 0, err: "" });
+  const s = new Store({ path });
+  expect(s.db.query("SELECT COUNT(*) AS n FROM core_migrations WHERE namespace='race'").get()).toEqual({ n: 5 });
+  s.close();
+});
