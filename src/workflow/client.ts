@@ -30,6 +30,7 @@ export class WorkflowClient {
 
   /** Start a run; returns its id. Ids are unique: a second start is refused unless `reuse`. */
   start(name: string, input: unknown, opts: StartOptions = {}): string {
+    if (this.engine.registry.loaded) this.engine.registry.workflow(name); // unknown names are refused before anything is written
     const id = opts.id ?? crypto.randomUUID();
     this.engine.store.tx(() => {
       const existing = this.runs.get(id);

@@ -19,6 +19,8 @@ export class Registry {
   readonly workflows = new Map<string, WorkflowDefinition>();
   readonly activities = new Map<string, ActivityDefinition>();
   private sources = new Map<string, string>();
+  /** True once the config's workflows were loaded: only then can a start check the name. */
+  loaded = false;
 
   constructor() {
     for (const [name, def] of Object.entries(builtinActivities)) this.activities.set(name, def);
@@ -77,5 +79,6 @@ export async function loadRegistry(app: App): Promise<Registry> {
     const path = app.resolvePath(file);
     reg.addModule(await loadUserModule(path, "workflow file"), path);
   }
+  reg.loaded = true;
   return reg;
 }
