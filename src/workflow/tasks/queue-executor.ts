@@ -26,6 +26,7 @@ const JOB_TRIES = 1_000_000;
 export function dispatchToQueue(app: App, rt: Runtime): void {
   registerQueueHandlers();
   const q = openQueue(app);
+  atomicDispatch.set(rt, q.driver.name === "sqlite");
   const queue = app.config.get<string>("workflow.queue");
   const push = (handler: string, payload: unknown, at: number) => {
     const now = app.clock.now();
@@ -35,6 +36,32 @@ export function dispatchToQueue(app: App, rt: Runtime): void {
   rt.engine.runs.onDue = (runId, at) => push(TASK_JOB, { run_id: runId }, at);
   const tasks = rt.engine.activities as SqliteActivityQueue;
   tasks.onDue = (taskId, at, runId) => push(ACTIVITY_JOB, { task_id: taskId, run_id: runId }, at);
+}
+
+/** Whether a runtime's job pushes commit with its store writes (sqlite driver) or after them. */
+const atomicDispatch = new WeakMap<Runtime, boolean>();
+
+/**
+ * With a queue driver outside the store (redis), a push can be lost if the process dies right
+ * after the store commit. The sweeper pushes a job again for every run or task that has been due
+ * for longer than a lease without anyone holding it. Returns how many it re-pushed.
+ */
+export function sweepLostJobs(rt: Runtime, leaseMs: number): number {
+  const e = rt.engine;
+  const cutoff = e.now() - leaseMs;
+  const db = e.store.db;
+  const runs = db.query("SELECT id, wake_at FROM workflow_runs WHERE status = 'running' AND wake_at IS NOT NULL AND wake_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1) LIMIT 1000").all(cutoff) as { id: string; wake_at: number }[];
+  const tasks = db.query("SELECT id, run_id, available_at FROM workflow_tasks WHERE available_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1) LIMIT 1000").all(cutoff) as { id: number; run_id: string; available_at: number }[];
+  for (const r of runs) e.runs.onDue?.(r.id, e.now());
+  const q = e.activities as SqliteActivityQueue;
+  for (const t of tasks) q.onDue?.(t.id, e.now(), t.run_id);
+  if (runs.length + tasks.length) e.opts.log?.info(`workflow: re-pushed ${runs.length + tasks.length} job(s) for work due longer than a lease`);
+  return runs.length + tasks.length;
+}
+
+/** A sweeper is only needed where pushes are not part of the store transaction. */
+export function needsSweeper(rt: Runtime): boolean {
+  return atomicDispatch.get(rt) === false;
 }
 
 let bound: { rt: Runtime; leaseMs: number } | undefined;

@@ -5,7 +5,7 @@
 import type { App } from "../../core/app.ts";
 import { createWorker as createQueueWorker } from "../../queue/index.ts";
 import type { Runtime } from "../runtime.ts";
-import { bindQueueRuntime } from "../tasks/queue-executor.ts";
+import { bindQueueRuntime, needsSweeper, sweepLostJobs } from "../tasks/queue-executor.ts";
 
 export interface QueueWorkerHandle {
   owner: string;
@@ -27,8 +27,19 @@ export function queueBackedWorker(app: App, rt: Runtime, opts: { concurrency: nu
   return {
     owner: `queue ${queue}`,
     async run() {
-      await w.start();
-      await w.done;
+      const sweeper = needsSweeper(rt) ? setInterval(() => {
+        try {
+          sweepLostJobs(rt, opts.leaseMs);
+        } catch (err) {
+          app.log.warn(`workflow: sweep failed: ${(err as Error).message}`);
+        }
+      }, Math.max(100, opts.leaseMs / 2)) : undefined;
+      try {
+        await w.start();
+        await w.done;
+      } finally {
+        clearInterval(sweeper);
+      }
     },
     stop(graceful) {
       void w.stop({ graceful, timeoutMs: graceful ? 30_000 : 0 });

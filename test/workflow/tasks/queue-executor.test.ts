@@ -73,3 +73,34 @@ describe("queue executor", () => {
     expect(executions).toEqual(["1 attempt 1", "2 attempt 1", "2 attempt 2", "3 attempt 1", "4 attempt 1", "5 attempt 1"]);
   });
 });
+
+describe("queue executor on the redis queue driver", () => {
+  test("workflow:work runs workflows whose jobs live in redis; a lost push is swept up", async () => {
+    const { startRedis } = await import("../../queue/redis-server.ts");
+    const redis = await startRedis();
+    if (!redis) return console.warn("skipped: redis-server is not installed");
+    const p = tempProject(
+      `workflow:\n  files: [./wf.ts]\n  executor: queue\n  lease_seconds: 0.5\nqueue:\n  driver: redis\n  redis:\n    url: ${redis.url}\n    prefix: "wf-test:"\n  worker:\n    concurrency: 4\n    sleep: 0.05\n`,
+    );
+    writeFileSync(join(p.dir, "wf.ts"), WF);
+    await runSecurely(["workflow:run", "five", JSON.stringify({ dir: p.dir }), "--id", "r1"], { env: p.env });
+    // a run made due without its job (as if the process died between the commit and the push)
+    const { App } = await import("../../../src/core/app.ts");
+    const { modules } = await import("../../../src/main.ts");
+    const { openRuntime } = await import("../../../src/workflow/runtime.ts");
+    const app = new App({ modules, configPath: p.config, logLevel: "error" });
+    const rt = await openRuntime(app);
+    rt.engine.runs.onDue = undefined;
+    rt.engine.store.tx(() => rt.engine.runs.create({ id: "lost", name: "five", input: { dir: p.dir } }, Date.now()));
+    const w = await startSecurely(["workflow:work"], { env: p.env });
+    for (const id of ["r1", "lost"]) {
+      const done = await eventually(async () => {
+        const s = await status(p.env, id);
+        return s.status === "completed" ? s : undefined;
+      }, 20_000);
+      expect(done.output).toEqual([1, 2, 3, 4, 5]);
+    }
+    await w.stop();
+    app.close();
+  });
+});
