@@ -195,3 +195,23 @@ describe("YAML http steps", () => {
     expect(seen[1]!.key).toBe(`${id}:1`);
   });
 });
+
+describe("YAML shell steps", () => {
+  test("a timeout kills the command's whole process tree and retries", async () => {
+    p = await project(
+      BASE +
+        `workflows:
+  slow:
+    steps:
+      - name: wait
+        shell: 'if [ "$SECURELY_ATTEMPT" = 1 ]; then (sleep 29.87; echo late > late.txt) & sleep 29.87; fi; echo done'
+        timeout: 0.3
+`,
+    );
+    const id = p.rt.client.start("slow", null);
+    const run = await p.finish(id);
+    expect(run.output).toEqual({ wait: "done" });
+    const ps = Bun.spawnSync(["sh", "-c", `ps -eo args | grep -c "[s]leep 29.87" || true`]).stdout.toString().trim();
+    expect(ps).toBe("0");
+  });
+});
