@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually, runSecurely, tempProject } from "../../harness.ts";
 import { project, type TestProject } from "../helpers.ts";
@@ -9,6 +9,17 @@ setDefaultTimeout(30_000);
 
 
 let p: TestProject | undefined;
+
+/** Live processes whose command line contains `needle` (read from /proc; no ps needed). */
+function processesRunning(needle: string): number {
+  let n = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").includes(needle)) n++;
+    } catch {}
+  }
+  return n;
+}
 afterEach(() => p?.close());
 
 const BASE = `workflow:\n  lease_seconds: 2\n  activity_retry:\n    initial_interval: 0.01\n    maximum_attempts: 2\n`;
@@ -211,7 +222,6 @@ describe("YAML shell steps", () => {
     const id = p.rt.client.start("slow", null);
     const run = await p.finish(id);
     expect(run.output).toEqual({ wait: "done" });
-    const ps = Bun.spawnSync(["sh", "-c", `ps -eo args | grep -c "[s]leep 29.87" || true`]).stdout.toString().trim();
-    expect(ps).toBe("0");
+    expect(processesRunning("29.87")).toBe(0);
   });
 });
