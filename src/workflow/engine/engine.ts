@@ -168,8 +168,10 @@ export class Engine {
   failActivity(task: ActivityTask, err: unknown): { final: boolean; reason: string } {
     const error = toStoredError(err);
     const now = this.now();
-    const policy = resolveRetry(task.options, this.opts.retry);
-    const s2c = task.options.scheduleToCloseTimeout !== undefined ? task.scheduledAt + toMs(task.options.scheduleToCloseTimeout) : Infinity;
+    // the activity definition's options are defaults; the call's options win
+    const options = { ...(this.registry.activity(task.name)?.options ?? {}), ...task.options };
+    const policy = resolveRetry(options, this.opts.retry);
+    const s2c = options.scheduleToCloseTimeout !== undefined ? task.scheduledAt + toMs(options.scheduleToCloseTimeout) : Infinity;
     const decision = decideRetry(policy, error, task.attempt, now, s2c);
     if ("retryInMs" in decision) {
       this.store.tx(() => this.activities.retry(task, now + decision.retryInMs, `${error.name}: ${error.message}`));

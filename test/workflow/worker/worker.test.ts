@@ -62,6 +62,8 @@ export const saga = defineWorkflow(async (ctx) => {
   ctx.addCompensation(() => ctx.activity("add", { a: -2, b: 0 }));
   await ctx.sleep("1h");
 });
+export const once = defineActivity("once", async () => { count("once"); throw new Error("no"); }, { retry: { maximumAttempts: 1 } });
+export const usesOnce = defineWorkflow(async (ctx) => ctx.activity("once"));
 export const picky = defineWorkflow(async (ctx) =>
   ctx.activity("typed", null, { retry: { nonRetryableErrors: ["QuotaExceeded"], maximumAttempts: 5 } }));
 export const typed = defineActivity(async () => { count("typed"); const e = new Error("over quota"); e.name = "QuotaExceeded"; throw e; });
@@ -142,6 +144,9 @@ for (const executor of ["local", "queue"]) describe(`Worker (executor: ${executo
     expect(p.rt.engine.runs.history(b.id).find((e) => e.type === "ActivityFailed")!.data.reason).toBe("schedule-to-close timeout reached");
     const c = await p.finish(p.rt.client.start("watched", null));
     expect(c.output).toBe("beat 2");
+    const d = await p.finish(p.rt.client.start("usesOnce", null));
+    expect(d.status).toBe("failed");
+    expect(calls().once).toBe(1); // the definition's retry policy applies
   });
 
   test("heartbeat details reach the next attempt", async () => {
