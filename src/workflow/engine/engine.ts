@@ -99,9 +99,9 @@ export class Engine {
     }
     this.runs.append(runId, result.newEvents, now, lastSeq);
     for (const ev of result.newEvents) this.schedule(runId, ev, now);
-    this.runs.setTimers(runId, result.timers);
+    this.runs.setTimers(runId, result.timers, result.usesTimers);
     if (out.kind === "waiting") {
-      const nextTimer = this.runs.nextTimer(runId);
+      const nextTimer = result.timers.size ? Math.min(...result.timers.values()) : null;
       this.runs.finishTask(runId, result.waitingOn, grew ? now : nextTimer, seenSeq, now);
       return true;
     }

@@ -39,6 +39,8 @@ export interface ReplayResult {
   /** Timers still pending after this task: cid → fire_at. */
   timers: Map<number, number>;
   waitingOn: string | null;
+  /** Whether the run ever started a timer (else its timer rows need no rewrite). */
+  usesTimers: boolean;
   /** Highest history seq this replay applied. */
   replayedSeq: number;
 }
@@ -137,7 +139,8 @@ export async function replay(inp: ReplayInput): Promise<ReplayResult> {
     }
   }
 
-  const result: ReplayResult = { outcome: { kind: "waiting" }, newEvents: ctx.newEvents, timers: ctx.timers, waitingOn: ctx.waitingOn(), replayedSeq: events[events.length - 1]!.seq };
+  const usesTimers = inp.history.some((e) => e.type === "TimerStarted") || ctx.newEvents.some((e) => e.type === "TimerStarted");
+  const result: ReplayResult = { outcome: { kind: "waiting" }, newEvents: ctx.newEvents, timers: ctx.timers, waitingOn: ctx.waitingOn(), usesTimers, replayedSeq: inp.history[inp.history.length - 1]!.seq };
   const done = settled as typeof settled;
   if (ctx.fatal) result.outcome = { kind: "nondeterminism", error: toStoredError(ctx.fatal) };
   else if (done?.ok) result.outcome = { kind: "completed", output: done.value === undefined ? null : done.value };

@@ -68,6 +68,11 @@ export class RunRepository {
       deleteEvents: db.prepare("DELETE FROM workflow_events WHERE run_id = ?1"),
       maxSeq: db.prepare("SELECT COALESCE(MAX(seq), 0) AS seq FROM workflow_events WHERE run_id = ?1"),
       append: db.prepare("INSERT INTO workflow_events (run_id, seq, type, cid, at, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+      // one statement per event: the next seq is computed where the row is written (PK lookup)
+      appendNext: db.prepare(
+        `INSERT INTO workflow_events (run_id, seq, type, cid, at, data)
+         SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5 FROM workflow_events WHERE run_id = ?1 RETURNING seq`,
+      ),
       history: db.prepare("SELECT seq, type, cid, at, data FROM workflow_events WHERE run_id = ?1 ORDER BY seq"),
       results: db.prepare("SELECT seq FROM workflow_events WHERE run_id = ?1 AND cid = ?2 AND type IN ('ActivityCompleted','ActivityFailed','ChildCompleted','ChildFailed')"),
       retried: db.prepare("SELECT seq, data FROM workflow_events WHERE run_id = ?1 AND type = 'WorkflowRetried'"),
@@ -133,8 +138,12 @@ export class RunRepository {
 
   /** Append events after the current last seq (pass it when known); returns the last seq written. */
   append(runId: string, events: NewEvent[], now: number, lastSeq?: number): number {
-    if (events.length === 0) return lastSeq ?? this.maxSeq(runId);
-    let seq = lastSeq ?? (this.s.maxSeq!.get(runId) as { seq: number }).seq;
+    if (lastSeq === undefined) {
+      let seq = 0;
+      for (const ev of events) seq = (this.s.appendNext!.get(runId, ev.type, ev.cid ?? null, ev.at ?? now, json(ev.data)) as { seq: number }).seq;
+      return events.length ? seq : this.maxSeq(runId);
+    }
+    let seq = lastSeq;
     for (const ev of events) this.s.append!.run(runId, ++seq, ev.type, ev.cid ?? null, ev.at ?? now, json(ev.data));
     return seq;
   }
@@ -178,7 +187,8 @@ export class RunRepository {
   }
 
   /** Replace the run's timers with exactly `pending` (timers its code no longer waits on go). */
-  setTimers(runId: string, pending: Map<number, number>): void {
+  setTimers(runId: string, pending: Map<number, number>, hadTimers = true): void {
+    if (!hadTimers && pending.size === 0) return; // the common case: nothing to delete or insert
     this.s.deleteTimers!.run(runId);
     for (const [cid, fireAt] of pending) this.s.insertTimer!.run(runId, cid, fireAt);
   }
