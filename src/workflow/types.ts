@@ -60,6 +60,8 @@ export interface WorkflowContext {
   waitForSignal<T = unknown>(name: string, options?: WaitOptions): Promise<T | undefined>;
   /** Handle every signal `name` with `fn` instead of buffering it (use with `condition`). */
   onSignal(name: string, fn: (payload: any) => void): void;
+  /** Answer `workflow:query ID NAME` from the replayed state (read-only; must not call ctx). */
+  onQuery(name: string, fn: (args: any) => unknown): void;
   /** Resolves true once `fn()` is true (re-checked after every event), false on timeout. */
   condition(fn: () => boolean, options?: WaitOptions): Promise<boolean>;
   /** Run `fn` once and record its value; replays return the recorded value. */

@@ -14,6 +14,7 @@ import { defineWorkflow, defineActivity } from "securely";
 
 export const hello = defineActivity(async (who: string) => "hello " + who);
 export const greet = defineWorkflow(async (ctx, input: { who: string }) => {
+  ctx.onQuery("who", () => input.who);
   const a = await ctx.activity("hello", input.who);
   const next = await ctx.waitForSignal<string>("next");
   return [a, await ctx.activity("hello", next)];
@@ -57,6 +58,7 @@ describe("workflow:* commands", () => {
     const g1 = json(await runSecurely(["workflow:status", "g1", "--json"], { env }));
     expect(g1.status).toBe("completed");
     expect(g1.output).toEqual(["hello ana", "hello bob"]);
+    expect((await runSecurely(["workflow:query", "g1", "who"], { env })).stdout).toBe("ana\n");
     const hist = await runSecurely(["workflow:history", "g1"], { env });
     expect(hist.stdout).toContain("SignalReceived");
     expect(hist.stdout.split("\n")[0]).toMatch(/^SEQ\s+AT\s+TYPE\s+CMD\s+DETAILS$/);

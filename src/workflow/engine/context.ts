@@ -169,6 +169,13 @@ export class ReplayContext implements WorkflowContext {
     else this.signalWaiters.delete(name);
   }
 
+  /** Query handlers registered by the code, by name. */
+  readonly queries = new Map<string, (args: any) => unknown>();
+
+  onQuery(name: string, fn: (args: any) => unknown): void {
+    this.queries.set(name, fn);
+  }
+
   onSignal(name: string, fn: (payload: any) => void): void {
     this.handlers.set(name, fn);
     // signals that arrived before the handler was registered are delivered now, in order

@@ -7,7 +7,7 @@
 import type { ConsolaInstance } from "consola";
 import type { Clock } from "../../core/clock.ts";
 import type { Store } from "../../core/store/store.ts";
-import { toStoredError } from "../errors.ts";
+import { toStoredError, WorkflowError } from "../errors.ts";
 import { RunRepository, type RunHead } from "../history/runs.ts";
 import type { Registry } from "../registry.ts";
 import type { ActivityQueue, ActivityTask, NewEvent, StoredError } from "../types.ts";
@@ -150,6 +150,33 @@ export class Engine {
         this.runs.wake(run.parent_id, now);
       }
     }
+  }
+
+  /**
+   * Answer a query: replay the run's history (nothing is written) and call the handler the code
+   * registered with ctx.onQuery. Works on finished runs too.
+   */
+  async query(runId: string, name: string, args: unknown): Promise<unknown> {
+    const head = this.runs.head(runId);
+    if (!head) throw WorkflowError.notFound(runId);
+    const result = await replay({
+      runId,
+      definition: this.registry.workflow(head.name),
+      workflowName: head.name,
+      history: this.runs.history(runId),
+      taskNow: this.now(),
+      taskSeq: Number.MAX_SAFE_INTEGER, // everything is replay: no logging, getVersion reads markers
+    });
+    if (result.outcome.kind === "nondeterminism") throw new WorkflowError(`cannot query ${runId}: ${result.outcome.error.message}`, { code: "WORKFLOW_QUERY_FAILED" });
+    const handler = result.context.queries.get(name);
+    if (!handler) {
+      const known = [...result.context.queries.keys()];
+      throw new WorkflowError(`workflow ${runId} (${head.name}) has no query '${name}'`, {
+        code: "WORKFLOW_UNKNOWN_QUERY",
+        hint: known.length ? `its code registers: ${known.join(", ")}` : "register one with ctx.onQuery(name, fn) in the workflow code",
+      });
+    }
+    return handler(args);
   }
 
   /** An activity attempt succeeded: record the result once and wake the run. */

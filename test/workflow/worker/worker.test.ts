@@ -75,6 +75,13 @@ export const silent = defineActivity(async (_: unknown, ctx) => {
   return "beat " + ctx.attempt;
 });
 export const watched = defineWorkflow(async (ctx) => ctx.activity("silent", null, { heartbeatTimeout: 100 }));
+export const counter = defineWorkflow(async (ctx) => {
+  let total = 0;
+  ctx.onSignal("add", (n: number) => (total += n));
+  ctx.onQuery("total", (times: number | null) => total * (times ?? 1));
+  await ctx.condition(() => total >= 10);
+  return total;
+});
 export const napper = defineWorkflow(async (ctx) => { await ctx.sleep("1h"); });
 export const impatient = defineWorkflow(async (ctx) => {
   void ctx.child("napper", null, { id: ctx.workflowId + "-kid" });
@@ -207,6 +214,21 @@ for (const executor of ["local", "queue"]) describe(`Worker (executor: ${executo
     expect(p.rt.engine.runs.get(t)!.status).toBe("terminated");
     expect(p.rt.engine.runs.timers(t)).toEqual([]);
     await w.stop();
+  });
+
+  test("queries read the replayed state, running or finished; unknown queries are named", async () => {
+    p = await project(CONF, { "wf.ts": WF });
+    const id = p.rt.client.start("counter", null);
+    p.rt.client.signal(id, "add", 3);
+    p.rt.client.signal(id, "add", 4);
+    expect(await p.rt.engine.query(id, "total", null)).toBe(7);
+    expect(await p.rt.engine.query(id, "total", 2)).toBe(14);
+    await expect(p.rt.engine.query(id, "nope", null)).rejects.toThrow("has no query 'nope' — its code registers: total");
+    const before = p.rt.engine.runs.history(id).length;
+    p.rt.client.signal(id, "add", 5);
+    expect((await p.finish(id)).output).toBe(12);
+    expect(await p.rt.engine.query(id, "total", null)).toBe(12);
+    expect(p.rt.engine.runs.history(id).length).toBeGreaterThan(before); // only the signal and the worker wrote
   });
 
   test("children still running when the parent ends are terminated (parent-close policy)", async () => {
