@@ -78,6 +78,11 @@ export interface WorkflowContext {
   random(): number;
   /** Which version of a code change this run follows; see docs/workflow.md "Versioning". */
   getVersion(changeId: string, minSupported: number, maxSupported: number): number;
+  /**
+   * End this run and start it again under the same id with `input` and an empty history (bounds
+   * the history of long-lived loops). Never returns. The old run stays as `<id>#<n>`.
+   */
+  continueAsNew(input?: unknown): never;
   /** Register a compensation; on failure or cancel they run in reverse order (saga). */
   addCompensation(fn: () => unknown | Promise<unknown>): void;
   /** Run the registered compensations now, in reverse order, and clear them. */
@@ -155,7 +160,8 @@ export type EventType =
   | "WorkflowFailed"
   | "WorkflowCancelled"
   | "WorkflowTerminated"
-  | "WorkflowRetried";
+  | "WorkflowRetried"
+  | "WorkflowContinuedAsNew";
 
 /** One entry of a run's append-only history. `cid` numbers the workflow's commands in call order. */
 export interface WorkflowEvent {
@@ -168,8 +174,9 @@ export interface WorkflowEvent {
 
 export type NewEvent = Omit<WorkflowEvent, "seq" | "at"> & { at?: number };
 
-export type RunStatus = "running" | "completed" | "failed" | "cancelled" | "terminated";
-export const RUN_STATUSES: RunStatus[] = ["running", "completed", "failed", "cancelled", "terminated"];
+/** `continued`: the run called ctx.continueAsNew; its id now names the next run, this one is kept as `ID#N`. */
+export type RunStatus = "running" | "completed" | "failed" | "cancelled" | "terminated" | "continued";
+export const RUN_STATUSES: RunStatus[] = ["running", "completed", "failed", "cancelled", "terminated", "continued"];
 
 export interface RunRecord {
   id: string;

@@ -5,7 +5,7 @@
  * back; a new one is queued in `newEvents` for the engine to append. Waits resolve only when the
  * replay loop applies the matching history event, so state evolves exactly as in the first run.
  */
-import { ActivityFailure, CancelledFailure, ChildWorkflowFailure, NonDeterminismError, toStoredError } from "../errors.ts";
+import { ActivityFailure, CancelledFailure, ChildWorkflowFailure, ContinueAsNew, NonDeterminismError, toStoredError } from "../errors.ts";
 import { toMs } from "../duration.ts";
 import type { ActivityOptions, ChildOptions, Duration, EventType, NewEvent, WaitOptions, WorkflowContext, WorkflowDefinition, WorkflowEvent } from "../types.ts";
 import { seededRandom, uuidFrom } from "./random.ts";
@@ -269,6 +269,12 @@ export class ReplayContext implements WorkflowContext {
       throw this.nondeterminism(`the run follows version ${v} of change '${changeId}', but the code supports only ${minSupported}..${maxSupported}`);
     }
     return v;
+  }
+
+  continueAsNew(input?: unknown): never {
+    if (this.fatal) throw this.fatal;
+    // JSON now, so the next run gets exactly what the history records
+    throw new ContinueAsNew(input === undefined ? null : JSON.parse(JSON.stringify(input)));
   }
 
   addCompensation(fn: () => unknown): void {

@@ -106,9 +106,24 @@ export class Engine {
       return true;
     }
     if (out.kind === "completed") this.finish(runId, "completed", { type: "WorkflowCompleted", cid: null, data: { output: out.output } }, out.output, null, now);
+    else if (out.kind === "continued") this.continueAsNew(runId, out.input, out.runNumber, now);
     else if (out.kind === "cancelled") this.finish(runId, "cancelled", { type: "WorkflowCancelled", cid: null, data: { error: out.error } }, null, out.error, now);
     else this.finish(runId, "failed", { type: "WorkflowFailed", cid: null, data: { error: out.error, failed_after_seq: out.failedAfterSeq } }, null, out.error, now);
     return true;
+  }
+
+  /**
+   * Continue-as-new: close this run as `continued`, keep it (and its history) as `<id>#<n>`, and
+   * start run n+1 under the same id with the new input — same parent, so the parent still gets
+   * the final result of the last run.
+   */
+  private continueAsNew(runId: string, input: unknown, runNumber: number, now: number): void {
+    const head = this.runs.head(runId)!;
+    let archived = `${runId}#${runNumber}`;
+    if (this.runs.head(archived)) archived += `-${now}`; // the id was reused after an earlier chain
+    this.finish(runId, "continued", { type: "WorkflowContinuedAsNew", cid: null, data: { input, archived_as: archived } }, null, null, now);
+    this.runs.rename(runId, archived);
+    this.runs.create({ id: runId, name: head.name, input, parentId: head.parent_id, parentCid: head.parent_cid, runNumber: runNumber + 1 }, now);
   }
 
   /** Side effects of a new command event: activity tasks and child runs. */
@@ -131,7 +146,7 @@ export class Engine {
    * Record a terminal state, tell the parent (if it still runs), and terminate children that
    * still run — Temporal's default parent-close policy: nothing is left running orphaned.
    */
-  finish(runId: string, status: "completed" | "failed" | "cancelled" | "terminated", ev: NewEvent, output: unknown, error: StoredError | null, now: number): void {
+  finish(runId: string, status: "completed" | "failed" | "cancelled" | "terminated" | "continued", ev: NewEvent, output: unknown, error: StoredError | null, now: number): void {
     const run = this.runs.head(runId)!;
     this.runs.append(runId, [ev], now);
     this.runs.finish(runId, status, output, error, now);
@@ -140,7 +155,7 @@ export class Engine {
       const reason = `parent workflow ${runId} ${status}`;
       this.finish(child, "terminated", { type: "WorkflowTerminated", cid: null, data: { reason } }, null, { name: "Terminated", message: reason }, now);
     }
-    if (run.parent_id && run.parent_cid !== null && this.runs.head(run.parent_id)?.status === "running") {
+    if (status !== "continued" && run.parent_id && run.parent_cid !== null && this.runs.head(run.parent_id)?.status === "running") {
       const parentEv: NewEvent =
         status === "completed"
           ? { type: "ChildCompleted", cid: run.parent_cid, data: { id: runId, result: output ?? null } }

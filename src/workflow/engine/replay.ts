@@ -4,7 +4,7 @@
  * and after each the code runs until it blocks again, so every replay walks the same states.
  * Commands the code issues past the end of history are the new events of this workflow task.
  */
-import { CancelledFailure, toStoredError } from "../errors.ts";
+import { CancelledFailure, ContinueAsNew, toStoredError } from "../errors.ts";
 import type { NewEvent, StoredError, WorkflowDefinition, WorkflowEvent } from "../types.ts";
 import { ReplayContext } from "./context.ts";
 
@@ -19,6 +19,7 @@ export type Outcome =
   | { kind: "completed"; output: unknown }
   | { kind: "failed"; error: StoredError; failedAfterSeq: number }
   | { kind: "cancelled"; error: StoredError }
+  | { kind: "continued"; input: unknown; runNumber: number }
   | { kind: "nondeterminism"; error: StoredError };
 
 export interface ReplayInput {
@@ -102,6 +103,7 @@ export async function replay(inp: ReplayInput): Promise<ReplayResult> {
     try {
       return await inp.definition.run(ctx, started.data.input);
     } catch (err) {
+      if (err instanceof ContinueAsNew && !ctx.fatal) throw err; // not a failure: no compensation
       failedAfterSeq ??= ctx.appliedSeq;
       if (ctx.fatal) throw ctx.fatal;
       if (ctx.hasCompensations) {
@@ -146,7 +148,9 @@ export async function replay(inp: ReplayInput): Promise<ReplayResult> {
   const done = settled as typeof settled;
   if (ctx.fatal) result.outcome = { kind: "nondeterminism", error: toStoredError(ctx.fatal) };
   else if (done?.ok) result.outcome = { kind: "completed", output: done.value === undefined ? null : done.value };
-  else if (done) {
+  else if (done && done.error instanceof ContinueAsNew) {
+    result.outcome = { kind: "continued", input: done.error.input, runNumber: (started.data.run_number as number | undefined) ?? 1 };
+  } else if (done) {
     const error = toStoredError(done.error);
     if (compensationError) error.message += ` (and ${(compensationError as Error).message})`;
     if (ctx.cancelRequested && done.error instanceof CancelledFailure) result.outcome = { kind: "cancelled", error };

@@ -125,14 +125,16 @@ export class RunRepository {
   }
 
   /** Insert a run and its WorkflowStarted event; `replace` drops a finished run with the same id. */
-  create(run: { id: string; name: string; input: unknown; parentId?: string; parentCid?: number }, now: number, replace = false): void {
+  create(run: { id: string; name: string; input: unknown; parentId?: string | null; parentCid?: number | null; runNumber?: number }, now: number, replace = false): void {
     if (replace) {
       this.s.deleteEvents!.run(run.id);
       this.s.deleteTimers!.run(run.id);
       this.s.deleteRun!.run(run.id);
     }
     this.s.insert!.run(run.id, run.name, json(run.input), run.parentId ?? null, run.parentCid ?? null, now);
-    this.append(run.id, [{ type: "WorkflowStarted", cid: null, data: { name: run.name, input: run.input ?? null, parent_id: run.parentId ?? null } }], now);
+    const data: Record<string, unknown> = { name: run.name, input: run.input ?? null, parent_id: run.parentId ?? null };
+    if (run.runNumber && run.runNumber > 1) data.run_number = run.runNumber;
+    this.append(run.id, [{ type: "WorkflowStarted", cid: null, data }], now);
     this.onDue?.(run.id, now);
   }
 
@@ -215,6 +217,12 @@ export class RunRepository {
   /** Stop running a run whose code is non-deterministic; history stays as it was. */
   park(runId: string, error: StoredError, now: number): void {
     this.s.park!.run(runId, json(error), now);
+  }
+
+  /** Give a finished run (and its history) another id: continue-as-new frees the id for the next run. */
+  rename(from: string, to: string): void {
+    this.store.db.prepare("UPDATE workflow_events SET run_id = ?2 WHERE run_id = ?1").run(from, to);
+    this.store.db.prepare("UPDATE workflow_runs SET id = ?2 WHERE id = ?1").run(from, to);
   }
 
   reopen(runId: string, now: number): void {

@@ -82,6 +82,12 @@ export const counter = defineWorkflow(async (ctx) => {
   await ctx.condition(() => total >= 10);
   return total;
 });
+export const looper = defineWorkflow(async (ctx, input: { i: number; sum: number }) => {
+  const v = await ctx.activity<number>("add", { a: input.sum, b: input.i });
+  if (input.i >= 7) return v;
+  if (input.i % 3 === 0) ctx.continueAsNew({ i: input.i + 1, sum: v });
+  return ctx.child("looper", { i: input.i + 1, sum: v }, { id: ctx.workflowId + ".c" + input.i });
+});
 export const napper = defineWorkflow(async (ctx) => { await ctx.sleep("1h"); });
 export const impatient = defineWorkflow(async (ctx) => {
   void ctx.child("napper", null, { id: ctx.workflowId + "-kid" });
@@ -229,6 +235,22 @@ for (const executor of ["local", "queue"]) describe(`Worker (executor: ${executo
     expect((await p.finish(id)).output).toBe(12);
     expect(await p.rt.engine.query(id, "total", null)).toBe(12);
     expect(p.rt.engine.runs.history(id).length).toBeGreaterThan(before); // only the signal and the worker wrote
+  });
+
+  test("continueAsNew restarts the run under the same id with a fresh history", async () => {
+    p = await project(CONF, { "wf.ts": WF });
+    const id = p.rt.client.start("looper", { i: 3, sum: 0 }, { id: "loop" });
+    const run = await p.finish(id);
+    // 3 (continue) → 4 → child 5 → child 6 (continue) → 7: 3+4+5+6+7
+    expect(run.status).toBe("completed");
+    expect(run.output).toBe(25);
+    const archived = p.rt.engine.runs.get("loop#1")!;
+    expect(archived.status).toBe("continued");
+    expect(p.rt.engine.runs.history("loop#1").map((e) => e.type).at(-1)).toBe("WorkflowContinuedAsNew");
+    expect(p.rt.engine.runs.history("loop")[0]!.data).toEqual({ name: "looper", input: { i: 4, sum: 3 }, parent_id: null, run_number: 2 });
+    const grandchild = p.rt.engine.runs.get("loop.c4.c5")!;
+    expect(grandchild.status).toBe("completed"); // continued too, and its parent still got the result
+    expect(p.rt.engine.runs.get("loop.c4.c5#1")!.status).toBe("continued");
   });
 
   test("children still running when the parent ends are terminated (parent-close policy)", async () => {
