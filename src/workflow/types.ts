@@ -55,7 +55,7 @@ export interface WorkflowContext {
   /** Run an activity (a side effect) durably: once its result is recorded it never runs again. */
   activity<T = unknown>(name: string, input?: unknown, options?: ActivityOptions): Promise<T>;
   /** A durable timer: survives restarts and wakes on time. */
-  sleep(duration: Duration): Promise<void>;
+  sleep(duration: Duration, options?: { summary?: string }): Promise<void>;
   /** The next signal `name` (buffered if it came earlier); `undefined` on timeout. */
   waitForSignal<T = unknown>(name: string, options?: WaitOptions): Promise<T | undefined>;
   /** Handle every signal `name` with `fn` instead of buffering it (use with `condition`). */

@@ -6,7 +6,7 @@
  * replay loop applies the matching history event, so state evolves exactly as in the first run.
  */
 import { ActivityFailure, CancelledFailure, ChildWorkflowFailure, ContinueAsNew, NonDeterminismError, toStoredError } from "../errors.ts";
-import { toMs } from "../duration.ts";
+import { formatMs, toMs } from "../duration.ts";
 import type { ActivityOptions, ChildOptions, Duration, EventType, NewEvent, WaitOptions, WorkflowContext, WorkflowDefinition, WorkflowEvent } from "../types.ts";
 import { seededRandom, uuidFrom } from "./random.ts";
 
@@ -132,10 +132,10 @@ export class ReplayContext implements WorkflowContext {
     return cid;
   }
 
-  sleep(duration: Duration): Promise<void> {
+  sleep(duration: Duration, options: { summary?: string } = {}): Promise<void> {
     const ms = toMs(duration, "sleep duration");
     const cid = this.startTimer(ms, "sleep");
-    return this.wait<void>(cid, "timer", `sleep ${duration}`);
+    return this.wait<void>(cid, "timer", `sleep ${typeof duration === "number" ? formatMs(duration) : duration}${options.summary ? ` (${options.summary})` : ""}`);
   }
 
   waitForSignal<T = unknown>(name: string, options: WaitOptions = {}): Promise<T | undefined> {
