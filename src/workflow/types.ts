@@ -224,8 +224,10 @@ export interface ActivityQueue {
   remove(task: ActivityTask): boolean;
   /** Another attempt at `availableAt`; the error is kept for workflow:status. */
   retry(task: ActivityTask, availableAt: number, error: string): void;
-  /** Extend the leases of running tasks (long activities, heartbeats). */
-  extend(task: ActivityTask, leaseUntil: number, heartbeat?: unknown): void;
+  /** Extend the lease of a running task (long activities, heartbeats); false when the task is gone (run ended). */
+  extend(task: ActivityTask, leaseUntil: number, heartbeat?: unknown): boolean;
+  /** Drop a run's tasks except those of commands in `keep`; running attempts of dropped ones are aborted. */
+  dropOthers(runId: string, keep: Set<number>): void;
   /** Drop every task of a run (terminated, cancelled or finished). */
   dropRun(runId: string): void;
   releaseOwner(owner: string): number;

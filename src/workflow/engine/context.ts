@@ -397,6 +397,12 @@ export class ReplayContext implements WorkflowContext {
     return changed;
   }
 
+  pendingActivities(): Set<number> {
+    const out = new Set<number>();
+    for (const [cid, p] of this.pending) if (p.kind === "activity") out.add(cid);
+    return out;
+  }
+
   /** What the run waits on, for workflow:status. */
   waitingOn(): string | null {
     const parts = [...this.pending.values()].filter((p) => p.kind !== "timer" || !p.label.endsWith("timeout")).map((p) => (p.kind === "activity" ? `activity ${p.label}` : p.label));

@@ -100,6 +100,9 @@ export class Engine {
     this.runs.append(runId, result.newEvents, now, lastSeq);
     for (const ev of result.newEvents) this.schedule(runId, ev, now);
     this.runs.setTimers(runId, result.timers, result.usesTimers);
+    // after a cancel, activities the code no longer waits on must not start (a charge after the
+    // order was cancelled); running ones are aborted at their next lease renewal or heartbeat
+    if (result.context.cancelRequested) this.activities.dropOthers(runId, result.pendingActivities);
     if (out.kind === "waiting") {
       const nextTimer = result.timers.size ? Math.min(...result.timers.values()) : null;
       this.runs.finishTask(runId, result.waitingOn, grew ? now : nextTimer, seenSeq, now);

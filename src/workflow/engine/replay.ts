@@ -44,6 +44,8 @@ export interface ReplayResult {
   usesTimers: boolean;
   /** Highest history seq this replay applied. */
   replayedSeq: number;
+  /** Activities the code still waits on (after a cancel, the others need not run). */
+  pendingActivities: Set<number>;
   /** The context after the replay (queries read its handlers). */
   context: ReplayContext;
 }
@@ -144,7 +146,7 @@ export async function replay(inp: ReplayInput): Promise<ReplayResult> {
   }
 
   const usesTimers = inp.history.some((e) => e.type === "TimerStarted") || ctx.newEvents.some((e) => e.type === "TimerStarted");
-  const result: ReplayResult = { outcome: { kind: "waiting" }, newEvents: ctx.newEvents, timers: ctx.timers, waitingOn: ctx.waitingOn(), usesTimers, replayedSeq: inp.history[inp.history.length - 1]!.seq, context: ctx };
+  const result: ReplayResult = { outcome: { kind: "waiting" }, newEvents: ctx.newEvents, timers: ctx.timers, waitingOn: ctx.waitingOn(), usesTimers, replayedSeq: inp.history[inp.history.length - 1]!.seq, context: ctx, pendingActivities: ctx.pendingActivities() };
   const done = settled as typeof settled;
   if (ctx.fatal) result.outcome = { kind: "nondeterminism", error: toStoredError(ctx.fatal) };
   else if (done?.ok) result.outcome = { kind: "completed", output: done.value === undefined ? null : done.value };

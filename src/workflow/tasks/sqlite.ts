@@ -50,6 +50,8 @@ export class SqliteActivityQueue implements ActivityQueue {
       ),
       extend: db.prepare("UPDATE workflow_tasks SET lease_until = ?3, heartbeat = COALESCE(?4, heartbeat) WHERE id = ?1 AND lease_owner = ?2"),
       dropRun: db.prepare("DELETE FROM workflow_tasks WHERE run_id = ?1"),
+      unstarted: db.prepare("SELECT id, cid FROM workflow_tasks WHERE run_id = ?1"),
+      dropOne: db.prepare("DELETE FROM workflow_tasks WHERE id = ?1"),
       releaseOwner: db.prepare("UPDATE workflow_tasks SET lease_until = NULL WHERE lease_owner = ?1"),
       owners: db.prepare("SELECT DISTINCT lease_owner AS owner FROM workflow_tasks WHERE lease_owner IS NOT NULL AND lease_until IS NOT NULL"),
       ofRun: db.prepare("SELECT cid, name, attempt, available_at, last_error, lease_until FROM workflow_tasks WHERE run_id = ?1 ORDER BY cid"),
@@ -99,8 +101,12 @@ export class SqliteActivityQueue implements ActivityQueue {
     if (this.s.retry!.run(task.id, task.leaseOwner, availableAt, error.slice(0, 2000)).changes > 0) this.onDue?.(task.id, availableAt, task.runId);
   }
 
-  extend(task: ActivityTask, leaseUntil: number, heartbeat?: unknown): void {
-    this.s.extend!.run(task.id, task.leaseOwner, leaseUntil, heartbeat === undefined ? null : JSON.stringify(heartbeat));
+  extend(task: ActivityTask, leaseUntil: number, heartbeat?: unknown): boolean {
+    return this.s.extend!.run(task.id, task.leaseOwner, leaseUntil, heartbeat === undefined ? null : JSON.stringify(heartbeat)).changes > 0;
+  }
+
+  dropOthers(runId: string, keep: Set<number>): void {
+    for (const t of this.s.unstarted!.all(runId) as { id: number; cid: number }[]) if (!keep.has(t.cid)) this.s.dropOne!.run(t.id);
   }
 
   dropRun(runId: string): void {

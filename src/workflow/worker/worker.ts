@@ -32,6 +32,8 @@ export function newOwnerId(): string {
 export class Worker {
   readonly owner = newOwnerId();
   private running = new Map<number, ActivityTask>();
+  /** Per running attempt: aborted when its task row is gone (the workflow stopped waiting). */
+  private cancels = new Map<number, AbortController>();
   /** Finished attempts not yet recorded: the next tick records them in its transaction. */
   private outcomes: Array<{ task: ActivityTask; ok: boolean; value?: unknown; error?: unknown }> = [];
   /** Replays done but not yet committed: the next pass commits them in its transaction. */
@@ -132,31 +134,36 @@ export class Worker {
 
   private start(task: ActivityTask): void {
     this.running.set(task.id, task);
+    const cancel = new AbortController();
+    this.cancels.set(task.id, cancel);
     const e = this.engine;
     const workflowName = e.runs.head(task.runId)?.name ?? "?";
     let beatAt = 0;
     void runAttempt(task, e.registry.activity(task.name), {
       workflowName,
       stopSignal: this.stopController.signal,
+      cancelSignal: cancel.signal,
       log: (m, ...a) => e.opts.log?.info(`[${task.runId} ${task.name}#${task.attempt}] ${m}`, ...a),
       heartbeat: (details) => {
         // at most one write per second; the lease extender covers the rest
         if (Date.now() - beatAt < 1000 && details === undefined) return;
         beatAt = Date.now();
         try {
-          e.store.tx(() => e.activities.extend(task, e.now() + this.opts.leaseMs, details));
+          if (!e.store.tx(() => e.activities.extend(task, e.now() + this.opts.leaseMs, details))) cancel.abort();
         } catch {}
       },
     })
       .then((res) => {
         // worker stopped fast: leave the task leased; it runs again after the lease
         if (!res.ok && this.stopController.signal.aborted) return;
+        if (cancel.signal.aborted) return; // the task is gone: nothing to record
         this.outcomes.push(res.ok ? { task, ok: true, value: res.value } : { task, ok: false, error: res.error });
         this.processed.activities++;
       })
       .catch((err) => e.opts.log?.error(`activity ${task.name} of ${task.runId}: ${(err as Error).message}`))
       .finally(() => {
         this.running.delete(task.id);
+        this.cancels.delete(task.id);
         this.kick();
       });
   }
@@ -165,9 +172,8 @@ export class Worker {
     if (this.running.size === 0) return;
     const e = this.engine;
     try {
-      e.store.tx(() => {
-        for (const t of this.running.values()) e.activities.extend(t, e.now() + this.opts.leaseMs);
-      });
+      const gone = e.store.tx(() => [...this.running.values()].filter((t) => !e.activities.extend(t, e.now() + this.opts.leaseMs)));
+      for (const t of gone) this.cancels.get(t.id)?.abort();
     } catch (err) {
       e.opts.log?.warn(`cannot extend activity leases: ${(err as Error).message}`);
     }

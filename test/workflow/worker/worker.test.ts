@@ -88,6 +88,14 @@ export const looper = defineWorkflow(async (ctx, input: { i: number; sum: number
   if (input.i % 3 === 0) ctx.continueAsNew({ i: input.i + 1, sum: v });
   return ctx.child("looper", { i: input.i + 1, sum: v }, { id: ctx.workflowId + ".c" + input.i });
 });
+export const longCharge = defineActivity(async (_: unknown, ctx) => {
+  count("longCharge");
+  await new Promise((r, j) => { const t = setTimeout(r, 5000); ctx.signal.addEventListener("abort", () => (clearTimeout(t), j(ctx.signal.reason))); });
+  count("charged");
+});
+export const cancellable = defineWorkflow(async (ctx) => {
+  await ctx.all([ctx.activity("longCharge"), ctx.activity("flaky", 100, { retry: { initialInterval: "1h" } })]);
+});
 export const napper = defineWorkflow(async (ctx) => { await ctx.sleep("1h"); });
 export const impatient = defineWorkflow(async (ctx) => {
   void ctx.child("napper", null, { id: ctx.workflowId + "-kid" });
@@ -251,6 +259,21 @@ for (const executor of ["local", "queue"]) describe(`Worker (executor: ${executo
     const grandchild = p.rt.engine.runs.get("loop.c4.c5")!;
     expect(grandchild.status).toBe("completed"); // continued too, and its parent still got the result
     expect(p.rt.engine.runs.get("loop.c4.c5#1")!.status).toBe("continued");
+  });
+
+  test("cancel drops waiting activity tasks and aborts running attempts", async () => {
+    p = await project(CONF.replace("lease_seconds: 2", "lease_seconds: 0.3"), { "wf.ts": WF });
+    resetCalls();
+    const w = p.work();
+    const id = p.rt.client.start("cancellable", null);
+    await eventually(() => calls().longCharge === 1 && calls().flaky === 1);
+    p.rt.client.cancel(id);
+    const run = await p.finish(id);
+    expect(run.status).toBe("cancelled");
+    expect(p.rt.engine.activities.ofRun(id)).toEqual([]);
+    await w.stop(); // returns once the aborted attempt ended
+    expect(calls().charged).toBeUndefined();
+    expect(calls().flaky).toBe(1); // its retry (due in 1h) was dropped, not run
   });
 
   test("children still running when the parent ends are terminated (parent-close policy)", async () => {
