@@ -201,8 +201,9 @@ export class Engine {
   completeActivity(task: ActivityTask, result: unknown): void {
     this.store.tx(() => {
       // lost the lease and someone else runs the task now: their attempt records the result
+      // the task row existing means its run does (runs are pruned only after their tasks are dropped)
       if (!this.activities.remove(task)) return;
-      if (!this.runs.head(task.runId) || this.runs.hasResult(task.runId, task.cid)) return;
+      if (this.runs.hasResult(task.runId, task.cid)) return;
       const now = this.now();
       this.runs.append(task.runId, [{ type: "ActivityCompleted", cid: task.cid, data: { result: result === undefined ? null : result, attempt: task.attempt } }], now);
       this.runs.wake(task.runId, now);

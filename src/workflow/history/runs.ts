@@ -88,7 +88,9 @@ export class RunRepository {
       lease: db.prepare(
         "UPDATE workflow_runs SET lease_until = ?2, lease_owner = ?3 WHERE id = ?1 RETURNING id, name, status, parent_id, parent_cid, task_seq, lease_owner",
       ),
-      dueTimers: db.prepare("SELECT cid, fire_at FROM workflow_timers WHERE run_id = ?1 AND fire_at <= ?2 ORDER BY fire_at, cid"),
+      dueTimers: db.prepare(
+        "SELECT run_id, cid, fire_at FROM workflow_timers WHERE run_id IN (SELECT value FROM json_each(?2)) AND fire_at <= ?1 ORDER BY fire_at, cid",
+      ),
       insertTimer: db.prepare("INSERT OR REPLACE INTO workflow_timers (run_id, cid, fire_at) VALUES (?1, ?2, ?3)"),
       deleteTimer: db.prepare("DELETE FROM workflow_timers WHERE run_id = ?1 AND cid = ?2"),
       timers: db.prepare("SELECT cid, fire_at FROM workflow_timers WHERE run_id = ?1 ORDER BY fire_at"),
@@ -176,9 +178,15 @@ export class RunRepository {
   claimDue(owner: string, now: number, leaseMs: number, limit: number, only?: string): RunHead[] {
     const ids = only !== undefined ? (this.s.dueOne!.get(only, now) ? [only] : []) : (this.s.due!.all(now, limit) as { id: string }[]).map((r) => r.id);
     const out: RunHead[] = [];
+    if (ids.length === 0) return out;
+    // the due timers of every claimed run in one query, instead of one query per run
+    const due = new Map<string, Array<{ cid: number; fire_at: number }>>();
+    for (const t of this.s.dueTimers!.all(now, JSON.stringify(ids)) as Array<{ run_id: string; cid: number; fire_at: number }>) {
+      due.set(t.run_id, [...(due.get(t.run_id) ?? []), t]);
+    }
     for (const id of ids) {
       const head = this.s.lease!.get(id, now + leaseMs, owner) as RunHead;
-      const fired = this.s.dueTimers!.all(id, now) as { cid: number; fire_at: number }[];
+      const fired = due.get(id) ?? [];
       if (fired.length) {
         this.append(id, fired.map((t) => ({ type: "TimerFired", cid: t.cid, data: { fire_at: t.fire_at } })), now);
         for (const t of fired) this.s.deleteTimer!.run(id, t.cid);

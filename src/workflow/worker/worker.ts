@@ -137,7 +137,7 @@ export class Worker {
     const cancel = new AbortController();
     this.cancels.set(task.id, cancel);
     const e = this.engine;
-    const workflowName = e.runs.head(task.runId)?.name ?? "?";
+    const workflowName = this.nameOf(task.runId);
     let beatAt = 0;
     void runAttempt(task, e.registry.activity(task.name), {
       workflowName,
@@ -166,6 +166,18 @@ export class Worker {
         this.cancels.delete(task.id);
         this.kick();
       });
+  }
+
+  /** Workflow name of a run, for the activity context (names never change: cached). */
+  private names = new Map<string, string>();
+  private nameOf(runId: string): string {
+    let n = this.names.get(runId);
+    if (n === undefined) {
+      if (this.names.size > 10_000) this.names.clear();
+      n = this.engine.runs.head(runId)?.name ?? "?";
+      this.names.set(runId, n);
+    }
+    return n;
   }
 
   private extendLeases(): void {
