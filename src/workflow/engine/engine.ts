@@ -8,6 +8,7 @@ import type { ConsolaInstance } from "consola";
 import type { Clock } from "../../core/clock.ts";
 import type { Store } from "../../core/store/store.ts";
 import { toStoredError, WorkflowError } from "../errors.ts";
+import type { PayloadCodec } from "../history/codec.ts";
 import { RunRepository, type RunHead } from "../history/runs.ts";
 import type { Registry } from "../registry.ts";
 import type { ActivityQueue, ActivityTask, NewEvent, StoredError } from "../types.ts";
@@ -19,6 +20,8 @@ export interface EngineOptions {
   clock: Clock;
   log?: ConsolaInstance;
   retry: RetryDefaults;
+  /** How payloads are written (JSON, or encrypted JSON). */
+  codec?: PayloadCodec;
 }
 
 export class Engine {
@@ -30,7 +33,7 @@ export class Engine {
     readonly activities: ActivityQueue,
     readonly opts: EngineOptions,
   ) {
-    this.runs = new RunRepository(store);
+    this.runs = new RunRepository(store, opts.codec);
   }
 
   now(): number {

@@ -6,6 +6,7 @@
 import type { Statement } from "bun:sqlite";
 import type { Store } from "../../core/store/store.ts";
 import type { NewEvent, RunRecord, RunStatus, StoredError, WorkflowEvent } from "../types.ts";
+import { jsonCodec, type PayloadCodec } from "./codec.ts";
 
 interface RunRow {
   id: string;
@@ -43,19 +44,16 @@ export interface RunState extends RunRecord {
   lease_owner: string | null;
 }
 
-const parse = (s: string | null): any => (s === null || s === undefined ? null : JSON.parse(s));
-const json = (v: unknown): string => JSON.stringify(v === undefined ? null : v);
-
-function toRun(r: RunRow): RunState {
-  return { ...r, input: parse(r.input), output: parse(r.output), error: parse(r.error) as StoredError | null };
-}
 
 export class RunRepository {
   private s: Record<string, Statement>;
   /** Called (inside the writing transaction) whenever a run's workflow task becomes due at `at`. */
   onDue?: (runId: string, at: number) => void;
 
-  constructor(readonly store: Store) {
+  constructor(
+    readonly store: Store,
+    private codec: PayloadCodec = jsonCodec,
+  ) {
     const db = store.db;
     this.s = {
       get: db.prepare("SELECT * FROM workflow_runs WHERE id = ?1"),
@@ -119,7 +117,12 @@ export class RunRepository {
 
   get(id: string): RunState | undefined {
     const r = this.s.get!.get(id) as RunRow | null;
-    return r ? toRun(r) : undefined;
+    return r ? this.toRun(r) : undefined;
+  }
+
+  private toRun(r: RunRow): RunState {
+    const c = this.codec;
+    return { ...r, input: c.decode(r.input), output: c.decode(r.output), error: c.decode(r.error) as StoredError | null };
   }
 
   head(id: string): RunHead | undefined {
@@ -133,7 +136,7 @@ export class RunRepository {
       this.s.deleteTimers!.run(run.id);
       this.s.deleteRun!.run(run.id);
     }
-    this.s.insert!.run(run.id, run.name, json(run.input), run.parentId ?? null, run.parentCid ?? null, now);
+    this.s.insert!.run(run.id, run.name, this.codec.encode(run.input), run.parentId ?? null, run.parentCid ?? null, now);
     const data: Record<string, unknown> = { name: run.name, input: run.input ?? null, parent_id: run.parentId ?? null };
     if (run.runNumber && run.runNumber > 1) data.run_number = run.runNumber;
     this.append(run.id, [{ type: "WorkflowStarted", cid: null, data }], now);
@@ -144,11 +147,11 @@ export class RunRepository {
   append(runId: string, events: NewEvent[], now: number, lastSeq?: number): number {
     if (lastSeq === undefined) {
       let seq = 0;
-      for (const ev of events) seq = (this.s.appendNext!.get(runId, ev.type, ev.cid ?? null, ev.at ?? now, json(ev.data)) as { seq: number }).seq;
+      for (const ev of events) seq = (this.s.appendNext!.get(runId, ev.type, ev.cid ?? null, ev.at ?? now, this.codec.encode(ev.data)) as { seq: number }).seq;
       return events.length ? seq : this.maxSeq(runId);
     }
     let seq = lastSeq;
-    for (const ev of events) this.s.append!.run(runId, ++seq, ev.type, ev.cid ?? null, ev.at ?? now, json(ev.data));
+    for (const ev of events) this.s.append!.run(runId, ++seq, ev.type, ev.cid ?? null, ev.at ?? now, this.codec.encode(ev.data));
     return seq;
   }
 
@@ -157,7 +160,7 @@ export class RunRepository {
   }
 
   history(runId: string): WorkflowEvent[] {
-    return (this.s.history!.all(runId) as Array<Omit<WorkflowEvent, "data"> & { data: string }>).map((e) => ({ ...e, data: parse(e.data) }));
+    return (this.s.history!.all(runId) as Array<Omit<WorkflowEvent, "data"> & { data: string }>).map((e) => ({ ...e, data: this.codec.decode(e.data) }));
   }
 
   /** Whether command `cid` already has its result (a duplicate attempt must not record twice). */
@@ -165,7 +168,7 @@ export class RunRepository {
     const seqs = (this.s.results!.all(runId, cid) as { seq: number }[]).map((r) => r.seq);
     if (seqs.length === 0) return false;
     // a result workflow:retry voided does not count: the retried attempt records a new one
-    const voided = (this.s.retried!.all(runId) as { seq: number; data: string }[]).map((r) => [JSON.parse(r.data).from_seq as number, r.seq]);
+    const voided = (this.s.retried!.all(runId) as { seq: number; data: string }[]).map((r) => [this.codec.decode(r.data).from_seq as number, r.seq]);
     return seqs.some((seq) => !voided.some(([a, b]) => seq >= a! && seq < b!));
   }
 
@@ -218,13 +221,13 @@ export class RunRepository {
   }
 
   finish(runId: string, status: RunStatus, output: unknown, error: StoredError | null, now: number): void {
-    this.s.finish!.run(runId, status, output === undefined ? null : json(output), error ? json(error) : null, now);
+    this.s.finish!.run(runId, status, output === undefined ? null : this.codec.encode(output), error ? this.codec.encode(error) : null, now);
     this.s.deleteTimers!.run(runId);
   }
 
   /** Stop running a run whose code is non-deterministic; history stays as it was. */
   park(runId: string, error: StoredError, now: number): void {
-    this.s.park!.run(runId, json(error), now);
+    this.s.park!.run(runId, this.codec.encode(error), now);
   }
 
   /** Give a finished run (and its history) another id: continue-as-new frees the id for the next run. */
@@ -263,6 +266,6 @@ export class RunRepository {
       params.name = opts.name;
     }
     const sql = `SELECT * FROM workflow_runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id LIMIT $limit`;
-    return (this.store.db.query(sql).all(params as any) as RunRow[]).map(toRun);
+    return (this.store.db.query(sql).all(params as any) as RunRow[]).map((r) => this.toRun(r));
   }
 }

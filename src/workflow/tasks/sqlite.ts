@@ -7,6 +7,7 @@
 import type { Statement } from "bun:sqlite";
 import type { Store } from "../../core/store/store.ts";
 import type { ActivityQueue, ActivityTask } from "../types.ts";
+import { jsonCodec, type PayloadCodec } from "../history/codec.ts";
 
 interface TaskRow {
   id: number;
@@ -26,7 +27,10 @@ export class SqliteActivityQueue implements ActivityQueue {
   /** Called (inside the writing transaction) when a task becomes due at `at` (queue dispatch). */
   onDue?: (taskId: number, at: number, runId: string) => void;
 
-  constructor(private store: Store) {
+  constructor(
+    private store: Store,
+    private codec: PayloadCodec = jsonCodec,
+  ) {
     const db = store.db;
     this.s = {
       insert: db.prepare(
@@ -60,7 +64,7 @@ export class SqliteActivityQueue implements ActivityQueue {
   }
 
   enqueue(t: Parameters<ActivityQueue["enqueue"]>[0], now: number): void {
-    const r = this.s.insert!.run(t.runId, t.cid, t.name, JSON.stringify(t.input ?? null), JSON.stringify(t.options ?? {}), now);
+    const r = this.s.insert!.run(t.runId, t.cid, t.name, this.codec.encode(t.input ?? null), JSON.stringify(t.options ?? {}), now);
     if (r.changes > 0) this.onDue?.(Number(r.lastInsertRowid), now, t.runId);
   }
 
@@ -84,11 +88,11 @@ export class SqliteActivityQueue implements ActivityQueue {
       runId: r.run_id,
       cid: r.cid,
       name: r.name,
-      input: r.input === null ? null : JSON.parse(r.input),
+      input: this.codec.decode(r.input),
       options: r.options ? JSON.parse(r.options) : {},
       attempt: r.attempt,
       scheduledAt: r.scheduled_at,
-      heartbeat: r.heartbeat === null ? undefined : JSON.parse(r.heartbeat),
+      heartbeat: r.heartbeat === null ? undefined : this.codec.decode(r.heartbeat),
       leaseOwner: r.lease_owner,
     }));
   }
@@ -102,7 +106,7 @@ export class SqliteActivityQueue implements ActivityQueue {
   }
 
   extend(task: ActivityTask, leaseUntil: number, heartbeat?: unknown): boolean {
-    return this.s.extend!.run(task.id, task.leaseOwner, leaseUntil, heartbeat === undefined ? null : JSON.stringify(heartbeat)).changes > 0;
+    return this.s.extend!.run(task.id, task.leaseOwner, leaseUntil, heartbeat === undefined ? null : this.codec.encode(heartbeat)).changes > 0;
   }
 
   dropOthers(runId: string, keep: Set<number>): void {
