@@ -64,6 +64,16 @@ describe("workflow:* commands", () => {
     expect(hist.stdout.split("\n")[0]).toMatch(/^SEQ\s+AT\s+TYPE\s+CMD\s+DETAILS$/);
   });
 
+  test("workflow:signal --start: signal-with-start", async () => {
+    const p = setup();
+    const env = p.env;
+    const r = await runSecurely(["workflow:signal", "sw", "next", '"x"', "--start", "greet", "--input", '{"who":"z"}'], { env });
+    expect(r.stdout).toBe("started greet as sw; signal next recorded for sw\n");
+    expect((await runSecurely(["workflow:signal", "sw", "next", "1", "--input", "{}"], { env })).stderr).toContain("--input only goes with --start");
+    await runSecurely(["workflow:work", "--stop-when-empty"], { env });
+    expect(json(await runSecurely(["workflow:status", "sw", "--json"], { env })).output).toEqual(["hello z", "hello x"]);
+  });
+
   test("bad input is refused with a clear line and nothing written", async () => {
     const p = setup();
     const env = p.env;

@@ -201,6 +201,17 @@ for (const executor of ["local", "queue"]) describe(`Worker (executor: ${executo
     expect(() => p!.rt.client.signal(id, "approve", 1)).toThrow("cannot signal workflow");
   });
 
+  test("signal-with-start starts the run once and delivers every signal", async () => {
+    p = await project(CONF, { "wf.ts": WF });
+    expect(p.rt.client.signalWithStart("c-1", "add", 4, "counter", null)).toBe(true);
+    expect(p.rt.client.signalWithStart("c-1", "add", 6, "counter", null)).toBe(false);
+    expect((await p.finish("c-1")).output).toBe(10);
+    expect(p.rt.client.signalWithStart("c-1", "add", 11, "counter", null)).toBe(true); // finished: a new run
+    expect((await p.finish("c-1")).output).toBe(11);
+    expect(() => p!.rt.client.signalWithStart("c-2", "add", 1, "nope", null)).toThrow("unknown workflow 'nope'");
+    expect(p.rt.engine.runs.get("c-2")).toBeUndefined();
+  });
+
   test("children run as their own workflows and return results; failures propagate", async () => {
     p = await project(CONF, { "wf.ts": WF });
     const id = p.rt.client.start("parent", { x: 1 });
