@@ -125,6 +125,11 @@ export class SettingsRepository {
     return rows.map((r) => ({ ...r, secret: Boolean(r.secret) }));
   }
 
+  /** How many secrets the store holds, in every profile (no key needed). */
+  secretCount(): number {
+    return (this.store.db.query("SELECT COUNT(*) AS n FROM settings_values WHERE secret = 1").get() as { n: number }).n;
+  }
+
   /** Every secret in every profile, decrypted or failed, for key:info and key:rotate. */
   inspectSecrets(secrets: Secrets): Array<{ key: string; env: string; value?: string; byPreviousKey?: boolean; error?: string }> {
     return (this.q.secretRows.all() as Row[]).map((r) => {
