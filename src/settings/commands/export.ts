@@ -14,7 +14,7 @@ export const settingsExport = defineCommand({
   },
   run({ app, args }) {
     const env = profileOf(app, args.env);
-    const format = checkFormat(args.format) ?? "env";
+    const format = checkFormat(args.format) ?? (app.json ? "json" : "env");
     const entries = settingsRepository(app)
       .all(env, { prefix: args.prefix, decrypt: Boolean(args.reveal) })
       .map((s): [string, string] => [s.key, s.value ?? MASK]);
