@@ -1,6 +1,6 @@
 import { serveCommand } from "../server/commands.ts";
 import { defineModule } from "../module.ts";
-import { configCheck, configGet, configShow } from "./config.ts";
+import { configCheck, configDocs, configGet, configShow } from "./config.ts";
 import { storeBackup, storeCheck, storeInfo } from "./store.ts";
 import { versionCommand } from "./version.ts";
 
@@ -8,5 +8,5 @@ import { versionCommand } from "./version.ts";
 export const coreModule = defineModule({
   name: "core",
   description: "version, config and store",
-  commands: [serveCommand, versionCommand, configShow, configGet, configCheck, storeInfo, storeBackup, storeCheck],
+  commands: [serveCommand, versionCommand, configShow, configGet, configCheck, configDocs, storeInfo, storeBackup, storeCheck],
 });
