@@ -26,6 +26,12 @@ describe("settings hooks", () => {
     expect(await p.ok(["settings:get", "a"])).toBe("1\n");
   });
 
+  test("a run hook past its timeout is killed and reported", async () => {
+    const p = settingsProject(`settings:\n  hooks:\n    - match: ["*"]\n      run: "sleep 20"\n      timeout: 500ms\n`);
+    const r = await p.run(["settings:set", "a=1"]);
+    expect([r.code, r.stdout]).toEqual([3, 'set a\nhook #1 run "sleep 20": FAILED (timed out after 0.5 s and was killed)\n']);
+  });
+
   test("a reload hook sends SIGHUP to the process in pid_file", async () => {
     const p = settingsProject(`settings:\n  hooks:\n    - match: ["proxy.*"]\n      reload: true\n`);
     const pidFile = join(p.dir, "securely.pid"); // the top-level pid_file tempProject writes

@@ -14,7 +14,9 @@ export async function runCommandHook(hook: HookConfig, keys: string[], env: stri
     cwd,
     env: { ...process.env, SECURELY_CHANGED_KEYS: keys.join(","), SECURELY_SETTINGS_ENV: env } as Record<string, string>,
     stdin: "ignore",
-    stdout: "pipe",
+    // fd 2: the hook writes straight to our stderr; a pipe would keep us waiting on any
+    // background process the hook leaves running with stdout open
+    stdout: 2,
     stderr: "inherit",
   });
   let timedOut = false;
@@ -22,11 +24,7 @@ export async function runCommandHook(hook: HookConfig, keys: string[], env: stri
     timedOut = true;
     proc.kill("SIGKILL");
   }, hook.timeout * 1000);
-  const pipe = (async () => {
-    for await (const chunk of proc.stdout) process.stderr.write(chunk);
-  })();
   const exitCode = await proc.exited;
-  await pipe;
   clearTimeout(timer);
   return { exitCode, timedOut };
 }
