@@ -111,7 +111,7 @@ export class SettingsRepository {
     return this.write(() => {
       const rows = [...new Set(keys)].map((k) => [k, this.q.row.get(env, k) as Row | null] as const);
       const missing = rows.filter(([, r]) => !r).map(([k]) => k);
-      if (missing.length > 0) throw SettingsError.notSet(missing, "");
+      if (missing.length > 0) throw SettingsError.notSet(missing, env ? ` in environment '${env}'` : "");
       return rows.map(([key, row]) => {
         this.q.delete.run(env, key);
         this.q.history.run(env, key, "unset", row!.secret, row!.hash, null, now, this.opts.actor);
