@@ -39,7 +39,7 @@ describe("dist binary", () => {
     const port = s.port("metrics");
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
-    expect((await health.json()).services.metrics.ready).toBe(true);
+    expect(((await health.json()) as any).services.metrics.ready).toBe(true);
     const m = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(m.headers.get("content-type")).toContain("text/plain");
     expect(await s.stop("SIGTERM")).toBe(0);
