@@ -48,6 +48,15 @@ describe("config ${NAME} from settings", () => {
     reader.close();
   });
 
+  test("broken YAML stops settings commands with the loader's file:line error, never a guessed store", async () => {
+    const p = settingsProject("broken: [\n");
+    const r = await p.run(["settings:set", "a=1"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toStartWith("securely: securely.config.yaml:");
+    expect(r.stderr).toContain("invalid YAML");
+    expect(existsSync(p.store)).toBe(false);
+  });
+
   test("a lookup never creates a store: config:check in a fresh folder leaves no store behind", async () => {
     const p = settingsProject("x: ${MISSING:-fallback}\n");
     expect(await p.ok(["config:check"])).toContain("is valid");
