@@ -89,17 +89,18 @@ if (Bun.which("redis-server")) {
       s.close(() => resolve(p));
     });
   });
-  redisProc = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
+  const proc = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "pipe", stderr: "ignore" });
+  redisProc = proc;
+  // connect only once the server says it is ready (an early connect backs off and skews the numbers)
+  let text = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of proc.stdout) {
+    text += decoder.decode(chunk);
+    if (text.includes("Ready to accept connections")) break;
+  }
   const url = `redis://127.0.0.1:${port}`;
   const raw = new RedisClient(url);
-  for (let i = 0; i < 100; i++) {
-    try {
-      await raw.connect();
-      break;
-    } catch {
-      await Bun.sleep(50);
-    }
-  }
+  await raw.connect();
   cases.push({
     name: "redis server (raw GET/SET)",
     get: (k) => raw.get(k),
