@@ -16,8 +16,9 @@ export function lockStore(app: App): Repository {
   return repo.store.driver === "null" ? cache(app, "sqlite") : repo;
 }
 
-export function createScheduler(app: App, opts: Partial<SchedulerOptions> = {}): Scheduler {
-  return new Scheduler(app, scheduleEntries(app), {
+/** A Scheduler for the App's config (or for `entries`, when a reload validated new ones). */
+export function createScheduler(app: App, opts: Partial<SchedulerOptions> & { entries?: ScheduleEntry[] } = {}): Scheduler {
+  return new Scheduler(app, opts.entries ?? scheduleEntries(app), {
     locks: opts.locks ?? lockStore(app),
     history: opts.history ?? new RunHistory(app.store()),
     ...opts,
