@@ -53,6 +53,8 @@ export function scheduleService(app: App, make: Make = createScheduler): Service
   return {
     name: "schedule",
     kind: "background",
+    // stop before the cache prune service closes the lock store our background runs still use
+    dependsOn: ["cache"],
     async start() {
       scheduler = make(app, {});
       const now = scheduler.clock.now();

@@ -19,6 +19,7 @@ storeContract({
     (clock as FrozenClock).advance(ms);
     await Bun.sleep(ms);
   },
+  timeScale: 2,
 });
 
 describe("RedisStore", () => {
