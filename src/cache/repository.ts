@@ -196,6 +196,13 @@ export class Repository {
     return this.store.increment(key, -by);
   }
 
+  /** Give an existing key a new TTL (Laravel's touch); false when it is missing. A TTL ≤ 0 forgets it. */
+  async touch(key: string, ttl?: Ttl): Promise<boolean> {
+    const at = this.expiresAt(ttl);
+    if (this.expired(at)) return this.store.forget(key);
+    return this.store.touch(key, at);
+  }
+
   /** Seconds left before `key` expires; null for forever, undefined when missing. */
   async ttl(key: string): Promise<number | null | undefined> {
     const ms = await this.store.ttl(key);

@@ -148,6 +148,21 @@ export function storeContract(opts: ContractOptions): void {
         await repo.forever("f2", 1);
         expect(await repo.ttl("f2")).toBeNull();
       });
+      test("touch gives a live key a new TTL, and not a missing or expired one", async () => {
+        await repo.put("t", 1, 0.3 * S);
+        expect(await repo.touch("t", 60)).toBe(true);
+        await advance(400);
+        expect(await repo.get("t")).toBe(1);
+        expect(await repo.touch("t")).toBe(true);
+        expect(await repo.ttl("t")).toBeNull();
+        expect(await repo.touch("missing", 60)).toBe(false);
+        await repo.put("gone", 1, 0.3 * S);
+        await advance(400);
+        expect(await repo.touch("gone", 60)).toBe(false);
+        expect(await repo.get("gone")).toBeNull();
+        expect(await repo.touch("t", 0)).toBe(true);
+        expect(await repo.get("t")).toBeNull();
+      });
       test("a Date TTL is an absolute expiry", async () => {
         await repo.put("d", 1, new Date(clock.now() + 300 * S));
         expect(await repo.get("d")).toBe(1);

@@ -38,6 +38,7 @@ export class SqliteStore implements CacheStore {
         WHERE cache_entries.expiration IS NOT NULL AND cache_entries.expiration <= ?4`),
       setValue: db.prepare(`UPDATE cache_entries SET value = ?2 WHERE key = ?1`),
       forget: db.prepare(`DELETE FROM cache_entries WHERE key = ?1`),
+      touch: db.prepare(`UPDATE cache_entries SET expiration = ?2 WHERE key = ?1 AND ${live.replace("?2", "?3")}`),
       ttl: db.prepare(`SELECT expiration FROM cache_entries WHERE key = ?1 AND ${live}`),
       lockAcquire: db.prepare(`INSERT INTO cache_locks (key, owner, expiration) VALUES (?1, ?2, ?3)
         ON CONFLICT(key) DO UPDATE SET owner = excluded.owner, expiration = excluded.expiration
@@ -120,6 +121,10 @@ export class SqliteStore implements CacheStore {
         this.store.db.exec("DELETE FROM cache_entries; DELETE FROM cache_locks");
       }
     });
+  }
+
+  async touch(key: string, expiresAt: number | null): Promise<boolean> {
+    return this.q.touch!.run(this.k(key), expiresAt, this.clock.now()).changes > 0;
   }
 
   async ttl(key: string): Promise<number | null | undefined> {
