@@ -42,26 +42,32 @@ function listenDgram(host: string, port: number, onPacket: OnPacket): Promise<Ud
       // underneath sends synchronously (measured ~20% less CPU per query). When it reports a full
       // buffer (false), dgram's own queue takes the datagram.
       const raw = rawSocket(sock);
-      sock.on("message", (msg, rinfo) => {
+      const onMessage = (msg: Buffer, address: string, rport: number) => {
         let answer: Answer | Promise<Answer>;
         try {
-          answer = onPacket(msg, { address: rinfo.address, port: rinfo.port, proto: "udp" });
+          answer = onPacket(msg, { address, port: rport, proto: "udp" });
         } catch {
           return; // a bug on one packet must not take the listener down
         }
         deliver(answer, (b) => {
-          if (!raw?.send(b, rinfo.port, rinfo.address)) sock.send(b, rinfo.port, rinfo.address);
+          if (!raw?.send(b, rport, address)) sock.send(b, rport, address);
         });
-      });
+      };
+      sock.on("message", (msg, rinfo) => onMessage(msg, rinfo.address, rinfo.port));
       resolve({ port: sock.address().port, close: () => sock.close() });
     });
   });
 }
 
+/** node:dgram's internal state (Bun 1.4): its handle and the Bun socket under it. */
+function stateOf(sock: Socket): any {
+  const sym = Object.getOwnPropertySymbols(sock).find((s) => String(s) === "Symbol(state symbol)");
+  return sym ? (sock as any)[sym] : undefined;
+}
+
 /** The Bun UDP socket under a node:dgram socket (Bun 1.4 internals), when reachable. */
 function rawSocket(sock: Socket): any {
-  const sym = Object.getOwnPropertySymbols(sock).find((s) => String(s) === "Symbol(state symbol)");
-  const raw = sym ? (sock as any)[sym]?.handle?.socket : undefined;
+  const raw = stateOf(sock)?.handle?.socket;
   return raw && typeof raw.send === "function" ? raw : undefined;
 }
 
