@@ -3,7 +3,8 @@
  * to CPU 0, dnsperf to CPU 1. For each server and scenario: achieved QPS, server CPU (user+sys
  * from /proc) per query, p50/p99 latency (dnsperf -v), and the ratios to securely.
  *
- *   npx bun bench/dns/bench.ts [--seconds 8] [--rate 20000] [--only securely,knot,dnsmasq] [--udp-socket dgram|bun]
+ *   npx bun bench/dns/bench.ts [--seconds 8] [--rate 20000] [--repeat 3] [--only securely,knot,dnsmasq]
+ *                              [--scenarios udp-rate,udp-max,tcp-rate] [--udp-socket dgram|bun]
  *
  * Bounded: every dnsperf run has -l SECONDS; every server is killed at the end.
  */
@@ -21,6 +22,8 @@ const RATE = Number(opt("rate", "20000"));
 const ONLY = opt("only", "securely,knot,dnsmasq").split(",");
 const UDP_SOCKET = opt("udp-socket", "dgram");
 const SCENARIOS = opt("scenarios", "udp-rate,udp-max,tcp-rate").split(",");
+/** Rounds: servers are interleaved round by round and the median round is reported (shared machine). */
+const REPEAT = Number(opt("repeat", "1"));
 const ROOT = resolve(import.meta.dir, "../..");
 const dir = mkdtempSync(join(tmpdir(), "dns-bench-"));
 const procs: Bun.Subprocess[] = [];
@@ -151,24 +154,34 @@ function runDnsperf(port: number, mode: "udp" | "tcp", rate: number | undefined,
   return res;
 }
 
-const results: Record<string, Record<string, Result>> = {};
+const rounds: Record<string, Record<string, Result[]>> = {};
 try {
-  for (const s of servers.filter((s) => ONLY.includes(s.name))) {
-    const p = await s.start();
-    results[s.name] = {};
-    // warm up (JIT, caches)
-    runDnsperfShort(s.port);
-    for (const sc of SCENARIOS) {
-      const [mode, kind] = sc.split("-") as ["udp" | "tcp", string];
-      results[s.name]![sc] = runDnsperf(s.port, mode, kind === "rate" ? RATE : undefined, p.pid, kind === "rate");
-      console.error(`${s.name} ${sc}: ${JSON.stringify(results[s.name]![sc])}`);
+  for (let round = 0; round < REPEAT; round++) {
+    for (const s of servers.filter((s) => ONLY.includes(s.name))) {
+      const p = await s.start();
+      rounds[s.name] ??= {};
+      runDnsperfShort(s.port); // warm up (JIT, caches)
+      for (const sc of SCENARIOS) {
+        const [mode, kind] = sc.split("-") as ["udp" | "tcp", string];
+        const r = runDnsperf(s.port, mode, kind === "rate" ? RATE : undefined, p.pid, kind === "rate");
+        (rounds[s.name]![sc] ??= []).push(r);
+        console.error(`round ${round + 1} ${s.name} ${sc}: ${JSON.stringify(r)}`);
+      }
+      p.kill("SIGKILL");
+      await p.exited;
     }
-    p.kill("SIGKILL");
-    await p.exited;
   }
 } finally {
   for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** The round with the median queries-per-CPU-second. */
+const median = (rs: Result[]) => [...rs].sort((a, b) => a.perCpu - b.perCpu)[Math.floor(rs.length / 2)]!;
+const results: Record<string, Record<string, Result>> = {};
+for (const [name, bySc] of Object.entries(rounds)) {
+  results[name] = {};
+  for (const [sc, rs] of Object.entries(bySc)) results[name]![sc] = median(rs);
 }
 
 function runDnsperfShort(port: number) {
@@ -176,7 +189,7 @@ function runDnsperfShort(port: number) {
 }
 
 const fmt = (n: number | undefined, d = 0) => (n === undefined ? "-" : n.toFixed(d));
-console.log(`\n# dns benchmark: ${SECONDS}s per run, fixed rate ${RATE} qps, server on CPU 0, dnsperf on CPU 1, udp_socket=${UDP_SOCKET}\n`);
+console.log(`\n# dns benchmark: median of ${REPEAT} round(s), ${SECONDS}s per run, fixed rate ${RATE} qps, server on CPU 0, dnsperf on CPU 1, udp_socket=${UDP_SOCKET}\n`);
 console.log("| scenario | server | QPS | lost | server CPU s | queries per CPU-second | p50 ms | p99 ms | securely / this (per CPU) |");
 console.log("|---|---|---|---|---|---|---|---|---|");
 for (const sc of SCENARIOS) {
