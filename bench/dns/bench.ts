@@ -19,7 +19,7 @@ const opt = (name: string, def: string) => {
 };
 const SECONDS = Number(opt("seconds", "8"));
 const RATE = Number(opt("rate", "20000"));
-const ONLY = opt("only", "securely,knot,dnsmasq").split(",");
+const ONLY = opt("only", "securely,bun-udp-floor,knot,dnsmasq").split(",");
 const UDP_SOCKET = opt("udp-socket", "dgram");
 const SCENARIOS = opt("scenarios", "udp-rate,udp-max,tcp-rate").split(",");
 /** Rounds: servers are interleaved round by round and the median round is reported (shared machine). */
@@ -48,6 +48,27 @@ interface Server {
   start(): Promise<Bun.Subprocess>;
 }
 
+/**
+ * Not a DNS server: a Bun node:dgram socket that bounces each query straight back with QR set,
+ * batched like securely's sends. It does no DNS work at all, so its queries per CPU-second are
+ * the ceiling Bun's UDP path allows on this machine (UDP scenarios only).
+ */
+const ECHO = `import { createSocket } from "node:dgram";
+const sock = createSocket({ type: "udp4", reusePort: true });
+sock.bind(5404, "127.0.0.1", () => {
+  const sym = Object.getOwnPropertySymbols(sock).find((s) => String(s) === "Symbol(state symbol)");
+  const raw = sock[sym].handle.socket;
+  let pending = [], scheduled = false;
+  const flush = () => { scheduled = false; const l = pending; pending = []; raw.sendMany(l); };
+  sock.on("message", (msg, rinfo) => {
+    msg[2] |= 0x80;
+    pending.push(msg, rinfo.port, rinfo.address);
+    if (!scheduled) { scheduled = true; setImmediate(flush); }
+  });
+  console.log("echo ready");
+});
+`;
+
 const servers: Server[] = [
   {
     name: "securely",
@@ -55,6 +76,14 @@ const servers: Server[] = [
     async start() {
       writeFileSync(join(dir, "securely.config.yaml"), `store:\n  path: ${dir}/store.db\nmetrics:\n  enabled: false\ndns:\n  listen: ["127.0.0.1:5401"]\n  udp_socket: ${UDP_SOCKET}\n  zones:\n    example.com:\n      file: example.com.zone\n`);
       return spawnPinned(["bun", join(ROOT, "src/main.ts"), "dns:serve", "-c", join(dir, "securely.config.yaml")], /securely ready/);
+    },
+  },
+  {
+    name: "bun-udp-floor",
+    port: 5404,
+    async start() {
+      writeFileSync(join(dir, "echo.ts"), ECHO);
+      return spawnPinned(["bun", join(dir, "echo.ts")], /echo ready/);
     },
   },
   {
@@ -163,6 +192,7 @@ try {
       runDnsperfShort(s.port); // warm up (JIT, caches)
       for (const sc of SCENARIOS) {
         const [mode, kind] = sc.split("-") as ["udp" | "tcp", string];
+        if (s.name === "bun-udp-floor" && mode === "tcp") continue;
         const r = runDnsperf(s.port, mode, kind === "rate" ? RATE : undefined, p.pid, kind === "rate");
         (rounds[s.name]![sc] ??= []).push(r);
         console.error(`round ${round + 1} ${s.name} ${sc}: ${JSON.stringify(r)}`);
@@ -194,7 +224,8 @@ console.log("| scenario | server | QPS | lost | server CPU s | queries per CPU-s
 console.log("|---|---|---|---|---|---|---|---|---|");
 for (const sc of SCENARIOS) {
   for (const [name, rs] of Object.entries(results)) {
-    const r = rs[sc]!;
+    const r = rs[sc];
+    if (!r) continue;
     const mine = results.securely?.[sc];
     const ratio = mine && r.perCpu ? (mine.perCpu / r.perCpu).toFixed(2) : "-";
     console.log(`| ${sc} | ${name} | ${fmt(r.qps)} | ${r.lost} | ${fmt(r.cpu, 2)} | ${fmt(r.perCpu)} | ${fmt(r.p50, 3)} | ${fmt(r.p99, 3)} | ${ratio} |`);
