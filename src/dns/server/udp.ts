@@ -94,7 +94,8 @@ function listenDgram(host: string, port: number, onPacket: OnPacket): Promise<Ud
         } catch {
           return; // a bug on one packet must not take the listener down
         }
-        deliver(answer, queue ? (b) => queue.push(b, rinfo.port, rinfo.address) : (b) => sock.send(b, rinfo.port, rinfo.address));
+        if (queue && answer instanceof Buffer) queue.push(answer, rinfo.port, rinfo.address); // the common case, no closure
+        else deliver(answer, queue ? (b) => queue.push(b, rinfo.port, rinfo.address) : (b) => sock.send(b, rinfo.port, rinfo.address));
       });
       resolve({ port: sock.address().port, close: () => sock.close() });
     });
