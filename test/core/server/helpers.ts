@@ -22,7 +22,7 @@ afterAll(() => {
 
 /** A temp project with the fixture enabled and metrics on an ephemeral port. */
 export function fixtureProject(yaml = "") {
-  const p = tempProject(`metrics:\n  listen: 127.0.0.1:0\n${yaml}`);
+  const p = tempProject(`metrics:\n  listen: 127.0.0.1:0\n${yaml.includes("cache:") ? "" : "cache:\n  prune_interval: 0\n"}${yaml}`);
   markers.add(p.dir);
   return p;
 }
