@@ -102,7 +102,7 @@ export class WorkerGroup implements Service {
           [ENV.workerIndex]: String(slot.index),
           [ENV.daemonChild]: "",
         },
-        stdio: ["ignore", "ignore", "inherit"],
+        stdio: ["ignore", "inherit", "inherit"],
         ipc: (msg: WorkerMessage) => {
           if (msg.type === "ready") {
             slot.ready = true;

@@ -1,5 +1,5 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { eventually } from "../../harness.ts";
 import { fixtureProject, get, pidsMatching, runFixture } from "./helpers.ts";
@@ -10,7 +10,7 @@ const pidOf = (dir: string) => Number(readFileSync(join(dir, "securely.pid"), "u
 
 describe("serve -d (daemon)", () => {
   test("with daemon_wait_for_ready the launcher exits 0 once every service listens; the daemon runs in its own session", async () => {
-    const p = fixtureProject(`daemon_wait_for_ready: true\nerror_log: daemon.log\nfixture:\n  enabled: true\n  start_delay_ms: 300\n`);
+    const p = fixtureProject(`daemon_wait_for_ready: true\nerror_log: daemon.log\nworking_directory: /tmp\nfixture:\n  enabled: true\n  start_delay_ms: 300\n`);
     const r = await runFixture(["serve", "-d", "-c", p.config]);
     expect(r.code).toBe(0);
     const pid = pidOf(p.dir);
@@ -20,6 +20,7 @@ describe("serve -d (daemon)", () => {
     // setsid: the daemon leads its own session
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
     expect(Number(stat[3])).toBe(pid);
+    expect(readlinkSync(`/proc/${pid}/cwd`)).toBe("/tmp");
 
     const st = await runFixture(["status", "-c", p.config]);
     expect(st.code).toBe(0);
