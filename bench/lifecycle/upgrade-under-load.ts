@@ -5,7 +5,7 @@
  *
  *   npx bun bench/lifecycle/upgrade-under-load.ts [--seconds 20] [--upgrades 4] [--keepalive 16] [--fresh 8] [--threads 1]
  *
- * Both servers answer a tiny GET on loopback; the same raw-socket load generator counts every
+ * `securely proxy` is the real proxy (a respond route) through the same upgrade. Both servers answer a tiny GET on loopback; the same raw-socket load generator counts every
  * refused connection, reset and request without a complete response (nothing is retried). Prints
  * one line per run and the ratios. Bounded: each run stops after --seconds or 2M requests.
  */
@@ -22,7 +22,7 @@ const { values: o } = parseArgs({
     keepalive: { type: "string", default: "16" },
     fresh: { type: "string", default: "8" },
     threads: { type: "string", default: "1" },
-    only: { type: "string" },
+    only: { type: "string" }, // name prefix: "securely fixture", "securely proxy", "nginx"
   },
 });
 const SECONDS = Number(o.seconds);
@@ -63,7 +63,8 @@ interface Target {
   stop(): Promise<void>;
 }
 
-function securely(threads: number): Target {
+/** `service`: "fixture" (test HTTP service, HttpDrain) or "proxy" (the real proxy answering a respond route). */
+function securely(threads: number, service: "fixture" | "proxy" = "fixture"): Target {
   let dir = "";
   let current: Bun.Subprocess | undefined;
   const spawn = async (args: string[]) => {
@@ -84,12 +85,15 @@ function securely(threads: number): Target {
     return proc;
   };
   return {
-    name: `securely threads=${threads}`,
+    name: `securely ${service} threads=${threads}`,
     async start(port, d) {
       dir = d;
       writeFileSync(
         join(dir, "securely.config.yaml"),
-        `pid_file: ${dir}/s.pid\nupgrade_sock: ${dir}/u.sock\nthreads: ${threads}\nstore:\n  path: ${dir}/s.db\nmetrics:\n  enabled: false\nfixture:\n  enabled: true\n  listen: 127.0.0.1:${port}\n`,
+        `pid_file: ${dir}/s.pid\nupgrade_sock: ${dir}/u.sock\nthreads: ${threads}\nstore:\n  path: ${dir}/s.db\nmetrics:\n  enabled: false\n` +
+          (service === "fixture"
+            ? `fixture:\n  enabled: true\n  listen: 127.0.0.1:${port}\n`
+            : `proxy:\n  enabled: true\n  listen: [127.0.0.1:${port}]\n  routes:\n    - { name: ok, match: { path: / }, respond: { status: 200, body: "ok" } }\n`),
       );
       current = await spawn([]);
     },
@@ -162,7 +166,7 @@ async function run(t: Target): Promise<LoadStats & { upgrades: number }> {
   }
 }
 
-const targets = [securely(Number(o.threads)), ...(existsSync(NGINX) ? [nginx()] : [])].filter((t) => !o.only || t.name.startsWith(o.only));
+const targets = [securely(Number(o.threads)), securely(Number(o.threads), "proxy"), ...(existsSync(NGINX) ? [nginx()] : [])].filter((t) => !o.only || t.name.startsWith(o.only));
 const rows: Array<{ name: string; s: LoadStats & { upgrades: number } }> = [];
 let migrate = "?";
 try {
@@ -177,8 +181,9 @@ for (const t of targets) {
     `${t.name.padEnd(30)} ok ${String(s.ok).padStart(8)}  failed ${s.failed} (refused ${s.refused}, reset ${s.reset}, incomplete ${s.incomplete})  ${rps} req/s  upgrades ${s.upgrades}  reconnects ${s.reconnects}${s.errors.length ? `  first errors: ${s.errors.slice(0, 3).join("; ")}` : ""}`,
   );
 }
-if (rows.length === 2) {
-  const [a, b] = rows as [(typeof rows)[0], (typeof rows)[0]];
+const a = rows.find((r) => r.name.startsWith("securely fixture"));
+const b = rows.find((r) => r.name.startsWith("nginx"));
+if (a && b) {
   const rps = (r: (typeof rows)[0]) => r.s.ok / r.s.elapsedMs;
   console.log(`ratio securely/nginx: throughput ${(rps(a) / rps(b)).toFixed(2)}x, failed requests ${a.s.failed} vs ${b.s.failed}`);
 }
