@@ -115,8 +115,7 @@ export class Primary {
         onStarted: (s, listening) => {
           if (this.abortedBy) throw new SecurelyError(`start interrupted by ${this.abortedBy}`);
           this.listening.set(s.name, listening);
-          if (old) return;
-          const own = [process.pid, ...(s instanceof WorkerGroup ? s.pids() : [])];
+          const own = [process.pid, ...(s instanceof WorkerGroup ? s.pids() : []), ...(old?.hello.pids ?? (old ? [old.hello.pid] : []))];
           const clash = foreignListeners(listening, own);
           if (clash.length > 0) {
             const c = clash[0]!;
@@ -244,7 +243,8 @@ export class Primary {
     }
     const connectMs = this.cfg<number>("upgrade_sock_connect_accept_max_retries") * 1000 + 1000;
     const readyMs = this.cfg<number>("daemon_ready_timeout_seconds") * 1000;
-    const hello = { type: "hello" as const, pid: process.pid, services: Object.fromEntries(this.listening) };
+    const pids = [process.pid, ...this.effective.flatMap((s) => (s instanceof WorkerGroup ? s.pids() : []))];
+    const hello = { type: "hello" as const, pid: process.pid, services: Object.fromEntries(this.listening), pids };
     const res = await handOver(this.upgradeSock, hello, connectMs, readyMs);
     if (!res.ok) {
       this.app.log.error(`upgrade failed: ${res.reason}; still serving`);

@@ -21,6 +21,8 @@ export interface Hello {
   type: "hello";
   pid: number;
   services: Record<string, string[]>;
+  /** The old primary and its workers: their sockets on our ports are expected, not a conflict. */
+  pids?: number[];
 }
 
 type Reply = { type: "ready"; pid: number } | { type: "failed"; reason: string };

@@ -88,4 +88,22 @@ describe("graceful upgrade (SIGQUIT + serve -u)", () => {
     expect(await next.exited).toBe(0);
     expect(pidsMatching(p.dir)).toEqual([]);
   });
+
+  test("during an upgrade the old instance's sockets are expected, but a foreign process on a new port is still refused", async () => {
+    const foreign = await freePort();
+    using other = Bun.serve({ hostname: "127.0.0.1", port: foreign, reusePort: true, fetch: () => new Response("other") });
+    const p = fixtureProject(`upgrade_sock_connect_accept_max_retries: 1\nfixture:\n  enabled: true\n`);
+    const old = await startFixture(["serve", "-c", p.config]);
+    const port = old.port("fixture");
+    writeFileSync(p.config, readFileSync(p.config, "utf8").replace("fixture:\n  enabled: true\n", `fixture:\n  enabled: true\n  listen: 127.0.0.1:${foreign}\n`));
+    old.proc.kill("SIGQUIT");
+    const bad = await runFixture(["serve", "-u", "-c", p.config]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain(`fixture: http 127.0.0.1:${foreign} is already in use by pid ${process.pid}`);
+    await old.waitFor(/upgrade failed: .*still serving/);
+    expect((await get(port)).pid).toBe(old.proc.pid);
+    expect(await (await fetch(`http://127.0.0.1:${other.port}/`)).text()).toBe("other");
+    old.proc.kill("SIGINT");
+    expect(await old.exited).toBe(0);
+  });
 });
