@@ -45,6 +45,7 @@ export class Primary {
   private readonly pidFile: string;
   private readonly statusFile: string;
   private readonly upgradeSock: string;
+  private restoreLogs?: () => void;
 
   constructor(
     private readonly app: App,
@@ -57,7 +58,7 @@ export class Primary {
   }
 
   async run(): Promise<number> {
-    const restoreLogs = redirectLogs(this.app);
+    this.restoreLogs = redirectLogs(this.app);
     // handlers go in before anything starts: a signal during boot is acted on once boot ends
     const stopped = this.untilStopped();
     try {
@@ -69,14 +70,14 @@ export class Primary {
       removeStatusIfOwned(this.statusFile);
       notifyLauncher({ type: "failed", reason: errorMessage(err) });
       this.removeHandlers();
-      restoreLogs?.();
+      this.restoreLogs?.();
       throw err;
     }
     process.stdout.write(`securely ready (${this.started.map((s) => s.name).join(", ")})\n`);
     notifyLauncher({ type: "ready", pid: process.pid, listening: this.listeningLines() });
     this.booted();
     const code = await stopped;
-    restoreLogs?.();
+    this.restoreLogs?.();
     return code;
   }
 
@@ -260,6 +261,9 @@ export class Primary {
     if (this.stopping) return;
     this.app.log.info("SIGHUP: reloading the config");
     await reloadServices(this.app, this.started);
+    // reopen error_log (after logrotate moved it, or when the reload changed it)
+    this.restoreLogs?.();
+    this.restoreLogs = redirectLogs(this.app);
     this.writeStatusFile();
   }
 
