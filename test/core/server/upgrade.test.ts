@@ -1,5 +1,5 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually } from "../../harness.ts";
 import { fixtureProject, freePort, get, pidsMatching, runFixture, spawnFixture, startFixture } from "./helpers.ts";
@@ -105,5 +105,26 @@ describe("graceful upgrade (SIGQUIT + serve -u)", () => {
     expect(await (await fetch(`http://127.0.0.1:${other.port}/`)).text()).toBe("other");
     old.proc.kill("SIGINT");
     expect(await old.exited).toBe(0);
+  });
+});
+
+describe("upgrade_sock", () => {
+  test("the new instance's socket is private (0600)", async () => {
+    const { awaitOldInstance } = await import("../../../src/core/server/upgrade.ts");
+    const path = join(fixtureProject().dir, "u.sock");
+    const waiting = awaitOldInstance(path, 300);
+    await eventually(() => existsSync(path));
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(await waiting).toBeUndefined();
+  });
+
+  test.skipIf(process.getuid?.() !== 0)("the old instance refuses to hand over to a socket another user owns", async () => {
+    const { handOver } = await import("../../../src/core/server/upgrade.ts");
+    const path = join(fixtureProject().dir, "u.sock");
+    using srv = Bun.listen({ unix: path, socket: { data() {} } });
+    chownSync(path, 65534, 65534);
+    const r = await handOver(path, { type: "hello", pid: process.pid, services: {} }, 500, 500);
+    expect(r).toEqual({ ok: false, reason: `${path} belongs to uid 65534, not to this user; refusing to hand over to it` });
+    void srv;
   });
 });
