@@ -94,8 +94,11 @@ export class WorkerGroup implements Service {
       };
       const label = `${this.name}#${slot.index}`;
       const proc = Bun.spawn([...selfCommand(), ...selfArgs()], {
-        cwd: process.cwd(),
+        // the arguments (a relative -c) are relative to where the command was started; the
+        // worker moves to the primary's working directory (daemon working_directory) itself
+        cwd: this.app.cwd,
         env: {
+          [ENV.workerCwd]: process.cwd(),
           ...(this.app.env as Record<string, string>),
           ...assignedPortsEnv(),
           [ENV.worker]: this.name,

@@ -76,4 +76,18 @@ describe("serve -d (daemon)", () => {
     process.kill(newPid, "SIGTERM");
     await eventually(() => pidsMatching(p.dir).length === 0, 10_000);
   });
+
+  test("a daemon with working_directory and a relative -c still starts its workers, which share the daemon's working directory", async () => {
+    const p = fixtureProject(`daemon_wait_for_ready: true\nworking_directory: /tmp\nthreads: 2\nfixture:\n  enabled: true\n`);
+    const r = await runFixture(["serve", "-d", "-c", "securely.config.yaml"], {}, 30_000, p.dir);
+    expect(r.code).toBe(0);
+    const port = Number(/fixture listening on http 127\.0\.0\.1:(\d+)/.exec(r.out)![1]);
+    const worker = (await get(port)).pid;
+    expect(readlinkSync(`/proc/${worker}/cwd`)).toBe("/tmp");
+    const daemon = pidOf(p.dir);
+    process.kill(daemon, "SIGINT");
+    // a relative -c keeps the folder out of the command line: watch the pids themselves
+    const gone = (pid: number) => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+    await eventually(() => gone(daemon) && gone(worker), 10_000);
+  });
 });

@@ -61,9 +61,9 @@ export interface Child {
 }
 
 /** Spawn the fixture CLI with `args`; lines are collected from stdout and stderr. */
-export function spawnFixture(args: string[], env: Record<string, string> = {}): Child {
+export function spawnFixture(args: string[], env: Record<string, string> = {}, cwd = ROOT): Child {
   const proc = Bun.spawn([BUN, FIXTURE, ...args], {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, SECURELY_LOG_LEVEL: "info", ...env } as Record<string, string>,
     stdin: "ignore",
     stdout: "pipe",
@@ -117,8 +117,8 @@ export async function startFixture(args: string[], env?: Record<string, string>)
 }
 
 /** Run to completion. */
-export async function runFixture(args: string[], env?: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number; out: string }> {
-  const c = spawnFixture(args, env);
+export async function runFixture(args: string[], env?: Record<string, string>, timeoutMs = 30_000, cwd?: string): Promise<{ code: number; out: string }> {
+  const c = spawnFixture(args, env, cwd);
   const t = setTimeout(() => c.proc.kill("SIGKILL"), timeoutMs);
   const code = await c.exited;
   clearTimeout(t);
