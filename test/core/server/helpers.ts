@@ -14,11 +14,21 @@ export const FIXTURE = join(import.meta.dir, "fixtures/securely-fixture.ts");
 const started = new Set<Bun.Subprocess>();
 const markers = new Set<string>();
 
-afterAll(() => {
+/** Kill every process a test here started, even when the test failed halfway. */
+function cleanup(): void {
   for (const p of started) if (p.exitCode === null) p.kill("SIGKILL");
   // daemons and workers are not our direct children: find them by their project folder
   for (const m of markers) for (const pid of pidsMatching(m)) process.kill(pid, "SIGKILL");
-});
+}
+// afterAll in an imported module only covers the first test file that imports it: the exit hook
+// covers the rest of the run
+afterAll(cleanup);
+process.on("exit", cleanup);
+
+/** Have `cleanup` also kill every process whose command line names `dir`. */
+export function track(dir: string): void {
+  markers.add(dir);
+}
 
 /** A temp project with the fixture enabled and metrics on an ephemeral port. */
 export function fixtureProject(yaml = "") {
