@@ -15,7 +15,7 @@ import { applyHeaderOps, compileHeaderOps, type CompiledHeaderOps } from "./filt
 import { CidrSet } from "./filters/ip-filter.ts";
 import { rateLimitHeaders, TokenBucketLimiter } from "./filters/rate-limit.ts";
 import { AccessLog } from "./log/access-log.ts";
-import { proxyMetrics } from "./metrics.ts";
+import { flushProxyMetrics, proxyMetrics } from "./metrics.ts";
 import { loadHooks, type HookContext, type ProxyHooks } from "./phases/hooks.ts";
 import { compileRoute, normalizeHost, RouteTable, type CompiledRoute } from "./routing/table.ts";
 import type { ProxyConfig, RouteConfig } from "./types.ts";
@@ -92,6 +92,7 @@ export class ProxyHandler {
   }
 
   close(): void {
+    flushProxyMetrics();
     this.accessLog?.close();
   }
 
@@ -131,7 +132,7 @@ export class ProxyHandler {
     if (res && this.cfg.server_header) res.headers.set("server", this.cfg.server_header);
     const status = res?.status ?? 101;
     const routeName = route?.name ?? "-";
-    proxyMetrics.requests.inc({ route: routeName, upstream: info.upstream ?? "-", status });
+    proxyMetrics.requests.inc(routeName, info.upstream ?? "-", status);
     proxyMetrics.latency.observe((performance.now() - started) / 1000, { route: routeName, upstream: info.upstream ?? "-" });
     this.accessLog?.write({
       time: new Date(),
@@ -257,7 +258,8 @@ export class ProxyHandler {
       });
     }
     headerText += `x-forwarded-for: ${fwd.for}\r\nx-forwarded-proto: ${fwd.proto}\r\nx-forwarded-host: ${fwd.host}\r\n`;
-    if (/[\r\n]/.test(headerText.replace(/\r\n/g, ""))) return plain(400, "invalid header value\n");
+    // Bun's parser rejects CR/LF in client headers; only hooks can add values that were never parsed
+    if (ctx && /[\r\n]/.test(headerText.replace(/\r\n/g, ""))) return plain(400, "invalid header value\n");
 
     const cl = facts.headers.get("content-length");
     const hasBody = req.body !== null && (cl === null ? facts.headers.has("transfer-encoding") : cl !== "0");
@@ -268,7 +270,7 @@ export class ProxyHandler {
     const out: OutgoingRequest = { method: ctx?.method ?? req.method, target, headerText, body, bodyLength: cl !== null ? Number(cl) : undefined };
 
     const selectCtx = up ? { key: hashKey(up.cfg.hash_key, facts), cookie: up.cfg.balance === "cookie" ? cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) : undefined } : { key: "" };
-    const tried = new Set<Peer>();
+    let tried: Set<Peer> | undefined;
     let lastErr: Error | undefined;
     const maxRetries = up?.maxRetries ?? 0;
     info.upstream = up?.name;
@@ -289,7 +291,8 @@ export class ProxyHandler {
       if (ctx) ctx.peer = peer.addr;
       try {
         const a = await sendOnce(peer, this.pool, out, noop);
-        proxyMetrics.connect.observe(a.reused ? 0 : a.connectMs / 1000, { upstream: up?.name ?? "-" });
+        if (a.reused) proxyMetrics.reused.inc(up?.labels);
+        else proxyMetrics.connect.observe(a.connectMs / 1000, up?.labels);
         const head = a.response.head;
         if (up && up.cfg.health.passive.unhealthy_status.includes(head.status)) up.recordFailure(peer, Date.now(), `status ${head.status}`);
         return await this.respond(a.response.body, head.status, head.statusText, head.headers, route, facts, peer, ctx);
@@ -306,7 +309,7 @@ export class ProxyHandler {
         proxyMetrics.upstreamErrors.inc({ upstream: up?.name ?? "-", server: peer.addr, kind: pe?.kind ?? "internal" });
         const stale = pe?.reused && pe.retryable;
         if (!stale) {
-          tried.add(peer);
+          (tried ??= new Set()).add(peer);
           up?.recordFailure(peer, Date.now(), err.message);
         }
         let retry = isRetryable(pe, out.method);
