@@ -6,15 +6,15 @@
 import { runCli } from "./core/cli/run.ts";
 import { installSdk } from "./core/sdk/index.ts";
 import { coreModule } from "./core/commands/index.ts";
-import type { Provided } from "./core/app.ts";
+import type { App, Provided } from "./core/app.ts";
 import type { Module } from "./core/module.ts";
 import { VERSION } from "./core/version.ts";
-import { cacheModule } from "./cache/index.ts";
+import { cache, cacheModule } from "./cache/index.ts";
 import { dnsModule } from "./dns/index.ts";
 import { proxyModule } from "./proxy/index.ts";
-import { queueModule } from "./queue/index.ts";
+import { openQueue, queueModule } from "./queue/index.ts";
 import { scheduleModule } from "./schedule/index.ts";
-import { settingsModule } from "./settings/index.ts";
+import { lookupSetting, settingsModule } from "./settings/index.ts";
 import { tlsModule } from "./tls/index.ts";
 import { workflowModule } from "./workflow/index.ts";
 
@@ -30,7 +30,14 @@ export const modules: Module[] = [
   tlsModule,
 ];
 
-export const provided: Provided = {};
+export const provided: Provided = {
+  lookupSetting,
+  // queue job handlers get ctx.settings / ctx.cache without an import edge from queue
+  settings: (app: App) => ({ get: (key: string) => lookupSetting(app, key) }),
+  cache: (app: App) => cache(app),
+  // the scheduler's `job:` entries
+  pushJob: (app: App, handler: string, payload: unknown, opts: { queue?: string }) => openQueue(app).push(handler, payload, opts),
+};
 
 if (import.meta.main) {
   installSdk(modules);

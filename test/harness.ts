@@ -45,7 +45,7 @@ export function tempProject(yaml = ""): { dir: string; config: string; env: Reco
 }
 
 function command(args: string[], useBinary?: boolean): string[] {
-  const bin = process.env.SECURELY_BIN ?? (useBinary ? BINARY : undefined);
+  const bin = process.env.SECURELY_BIN || (useBinary ? BINARY : undefined);
   return bin ? [bin, ...args] : [BUN, MAIN, ...args];
 }
 

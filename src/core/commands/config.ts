@@ -1,5 +1,6 @@
 import { defineCommand } from "../module.ts";
-import { ConfigError, formatProblem } from "../config/load.ts";
+import { ConfigError, formatProblem, rootSchema } from "../config/load.ts";
+import { renderConfigDocs } from "../config/docs.ts";
 import { SecurelyError } from "../errors.ts";
 
 export const configShow = defineCommand({
@@ -39,5 +40,13 @@ export const configCheck = defineCommand({
     }
     app.print({ valid: true, file: app.configPath ?? null }, (r) => `config ${r.file ?? "(defaults)"} is valid`);
     return 0;
+  },
+});
+
+export const configDocs = defineCommand({
+  name: "config:docs",
+  description: "Print the reference of every config key (rules, default, meaning) as Markdown",
+  run({ app }) {
+    process.stdout.write(renderConfigDocs(rootSchema(app.modules)));
   },
 });

@@ -1,10 +1,10 @@
 /**
  * Start services in dependency order, print one "NAME listening on ADDR" line per listener (tests
- * and scripts read these), stop them in reverse order on SIGINT (fast) or SIGTERM (graceful).
+ * and scripts read these), stop them in reverse order.
  */
 import type { App } from "../app.ts";
 import { SecurelyError } from "../errors.ts";
-import type { Service } from "./service.ts";
+import type { Service, StopOptions } from "./service.ts";
 
 export function orderByDependencies(services: Service[]): Service[] {
   const byName = new Map(services.map((s) => [s.name, s]));
@@ -25,12 +25,21 @@ export function orderByDependencies(services: Service[]): Service[] {
   return out;
 }
 
-export async function startAll(app: App, services: Service[]): Promise<Service[]> {
+export interface StartOptions {
+  /**
+   * Called after each service started, before its "listening on" lines are printed; throwing
+   * here (a port another process holds) stops what started and fails the start.
+   */
+  onStarted?(service: Service, listening: string[]): void | Promise<void>;
+}
+
+export async function startAll(app: App, services: Service[], opts: StartOptions = {}): Promise<Service[]> {
   const started: Service[] = [];
   for (const s of orderByDependencies(services)) {
     try {
       const res = await s.start();
       started.push(s);
+      await opts.onStarted?.(s, res?.listening ?? []);
       for (const addr of res?.listening ?? []) process.stdout.write(`${s.name} listening on ${addr}\n`);
       app.log.debug(`${s.name} started`);
     } catch (err) {
@@ -41,7 +50,7 @@ export async function startAll(app: App, services: Service[]): Promise<Service[]
   return started;
 }
 
-export async function stopAll(services: Service[], opts: { graceful: boolean; timeoutMs: number }): Promise<void> {
+export async function stopAll(services: Service[], opts: StopOptions): Promise<void> {
   for (const s of [...services].reverse()) {
     try {
       await s.stop(opts);
@@ -51,7 +60,10 @@ export async function stopAll(services: Service[], opts: { graceful: boolean; ti
   }
 }
 
-/** Run until a stop signal; resolves with the exit code. */
+/**
+ * Run until SIGINT/SIGTERM without the rest of the server machinery (no pid file, workers or
+ * upgrade). Kept for in-process tests; commands use `serveServices` from ./serve.ts.
+ */
 export async function runUntilSignal(app: App, services: Service[]): Promise<number> {
   const started = await startAll(app, services);
   process.stdout.write(`securely ready (${started.map((s) => s.name).join(", ")})\n`);

@@ -1,0 +1,326 @@
+/**
+ * The worker: claims jobs in batches (one transaction settles finished attempts and claims as
+ * many jobs as there are free slots), runs up to `concurrency` at once, extends the lease of
+ * running jobs, and stops as Laravel's worker does (--max-jobs, --max-time, --memory,
+ * --stop-when-empty, --once, queue:restart). Attempts are counted at reservation, so a job whose
+ * worker died counts that attempt when it is picked up again after its lease.
+ */
+import type { App } from "../core/app.ts";
+import { errorMessage } from "../core/errors.ts";
+import { driverFor } from "./drivers/index.ts";
+import { JobTimeoutError } from "./errors.ts";
+import { resolveHandler, type ResolvedHandler } from "./handlers/resolve.ts";
+import { backoffFor, parseBackoff } from "./options.ts";
+import type { JobContext, Outcome, QueueDriver, ReservedJob } from "./types.ts";
+
+export interface WorkerOptions {
+  /** Strict priority order (default: queue.worker.queues). */
+  queues?: string[];
+  concurrency?: number;
+  /** Longest idle wait, seconds. */
+  sleep?: number;
+  tries?: number;
+  backoff?: number[];
+  /** Seconds per attempt; 0 = none. */
+  timeout?: number;
+  /** Exit after this many jobs (0 = no limit). */
+  maxJobs?: number;
+  /** Exit after this many seconds (0 = no limit). */
+  maxTime?: number;
+  /** Exit when RSS exceeds this many MB (0 = no limit). */
+  memory?: number;
+  stopWhenEmpty?: boolean;
+  once?: boolean;
+  /** Seconds to rest after each job. */
+  rest?: number;
+}
+
+export type StopReason = "stopped" | "max-jobs" | "max-time" | "memory" | "empty" | "once" | "restart";
+
+export interface Worker {
+  /** Begin the loop; resolves once it runs. */
+  start(): Promise<void>;
+  /** graceful: let running jobs finish (up to timeoutMs), then settle them; else abandon them. */
+  stop(opts?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
+  pause(): void;
+  resume(): void;
+  /** Resolves when the loop has ended, with why. */
+  readonly done: Promise<StopReason>;
+  status(): { ready: boolean; paused: boolean; running: number; processed: number; failed: number };
+}
+
+interface Running {
+  job: ReservedJob;
+  abort: AbortController;
+  promise: Promise<void>;
+}
+
+function resolveOptions(app: App, o: WorkerOptions) {
+  const c = (k: string) => app.config.get<any>(`queue.worker.${k}`);
+  return {
+    queues: o.queues ?? String(c("queues") ?? "default").split(",").map((q) => q.trim()).filter(Boolean),
+    concurrency: o.concurrency ?? c("concurrency") ?? 1,
+    sleep: o.sleep ?? c("sleep") ?? 3,
+    tries: o.tries ?? c("tries") ?? 1,
+    backoff: o.backoff ?? parseBackoff(c("backoff") ?? "0", "queue.worker.backoff"),
+    timeout: o.timeout ?? c("timeout") ?? 60,
+    maxJobs: o.maxJobs ?? 0,
+    maxTime: o.maxTime ?? 0,
+    memory: o.memory ?? c("memory") ?? 0,
+    stopWhenEmpty: o.stopWhenEmpty ?? false,
+    once: o.once ?? false,
+    rest: o.rest ?? c("rest") ?? 0,
+    leaseMs: (app.config.get<number>("queue.retry_after") ?? 90) * 1000,
+  };
+}
+
+/** Context fields read from other namespaces through app.provided (no import edge). */
+function provided(app: App, key: "settings" | "cache"): unknown {
+  const v = app.provided[key];
+  return typeof v === "function" ? (v as (a: App) => unknown)(app) : v;
+}
+
+export function createWorker(app: App, options: WorkerOptions = {}): Worker {
+  const o = resolveOptions(app, options);
+  const driver: QueueDriver = driverFor(app);
+  const running = new Map<number, Running>();
+  const outcomes: Outcome[] = [];
+  const handlers = new Map<string, Promise<ResolvedHandler>>();
+  const settings = provided(app, "settings");
+  const cache = provided(app, "cache");
+  let stopping = false;
+  let hardStop = false;
+  let paused = false;
+  let started = false;
+  let processed = 0;
+  let failedCount = 0;
+  let claimed = 0;
+  let reason: StopReason = "stopped";
+  let wake: (() => void) | undefined;
+  let idleAbort: AbortController | undefined;
+  let restartAt = 0;
+  let lastRestartCheck = 0;
+  let pendingStop: StopReason | undefined;
+  const startedAt = Date.now();
+  let resolveDone!: (r: StopReason) => void;
+  const done = new Promise<StopReason>((r) => (resolveDone = r));
+
+  const poke = () => {
+    wake?.();
+    idleAbort?.abort();
+  };
+
+  const handlerFor = (name: string) => {
+    let h = handlers.get(name);
+    if (!h) {
+      h = resolveHandler(app, name);
+      h.catch(() => handlers.delete(name));
+      handlers.set(name, h);
+    }
+    return h;
+  };
+
+  const finish = (job: ReservedJob, outcome: Outcome) => {
+    running.delete(job.id);
+    outcomes.push(outcome);
+    if (outcome.kind === "done") processed++;
+    else if (outcome.kind === "fail") (failedCount++, processed++);
+    else processed++;
+    poke();
+  };
+
+  async function runJob(job: ReservedJob, abort: AbortController): Promise<void> {
+    const now = () => app.clock.now();
+    let h: ResolvedHandler;
+    try {
+      h = await handlerFor(job.handler);
+    } catch (err) {
+      return finish(job, { id: job.id, attempts: job.attempts, kind: "fail", reason: errorMessage(err) });
+    }
+    const tries = job.tries ?? h.tries ?? o.tries;
+    const backoff = job.backoff ?? h.backoff ?? o.backoff;
+    const timeout = job.timeout ?? h.timeout ?? o.timeout;
+    if (job.attempts > tries) {
+      return finish(job, { id: job.id, attempts: job.attempts, kind: "fail", reason: `MaxAttemptsExceeded: attempted too many times (${job.attempts - 1} of ${tries}); its worker may have died mid-job` });
+    }
+    if (job.batchId) {
+      const b = await driver.batch(job.batchId);
+      if (b?.cancelled_at) return finish(job, { id: job.id, attempts: job.attempts, kind: "done" });
+    }
+    let decided: { kind: "release"; delay: number } | { kind: "fail"; reason: string } | undefined;
+    const ctx: JobContext = {
+      jobId: job.id,
+      attempt: job.attempts,
+      queue: job.queue,
+      handler: job.handler,
+      batchId: job.batchId,
+      release: (delay = 0) => void (decided = { kind: "release", delay }),
+      fail: (r = "failed by the handler") => void (decided = { kind: "fail", reason: r }),
+      signal: abort.signal,
+      log: app.log,
+      settings,
+      cache,
+      driver,
+      now: () => app.clock.now(),
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      abort.signal.addEventListener("abort", () => reject(abort.signal.reason));
+      if (timeout > 0) timer = setTimeout(() => abort.abort(new JobTimeoutError(timeout)), timeout * 1000);
+    });
+    timedOut.catch(() => {});
+    const t0 = performance.now();
+    try {
+      const res = await Promise.race([h.run(job.payload, ctx), timedOut]);
+      const d = decided as typeof decided;
+      if (d?.kind === "release") return finish(job, { id: job.id, attempts: job.attempts, kind: "release", delayMs: d.delay * 1000 });
+      if (d?.kind === "fail") return finish(job, { id: job.id, attempts: job.attempts, kind: "fail", reason: d.reason, output: res?.output });
+      app.log.debug(`job #${job.id} ${job.handler} done in ${(performance.now() - t0).toFixed(1)} ms`);
+      finish(job, { id: job.id, attempts: job.attempts, kind: "done", output: res?.output });
+    } catch (err) {
+      if (hardStop) return; // abandoned: the lease expires and another worker redoes it
+      const e = err as Error & { output?: string };
+      const why = `${e?.name ?? "Error"}: ${errorMessage(err)}`;
+      const d = decided as typeof decided;
+      if (d?.kind === "fail" || job.attempts >= tries) {
+        app.log.warn(`job #${job.id} ${job.handler} failed (attempt ${job.attempts} of ${tries}): ${errorMessage(err)}`);
+        finish(job, { id: job.id, attempts: job.attempts, kind: "fail", reason: d?.kind === "fail" ? d.reason : why, output: e?.output });
+      } else {
+        const delay = backoffFor(backoff, job.attempts);
+        app.log.info(`job #${job.id} ${job.handler} attempt ${job.attempts} of ${tries} failed, retrying in ${delay}s: ${errorMessage(err)}`);
+        finish(job, { id: job.id, attempts: job.attempts, kind: "release", delayMs: delay * 1000, reason: why });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Why the loop should end now, if it should (sticky: once decided, the worker winds down). */
+  async function shouldStop(): Promise<StopReason | undefined> {
+    if (stopping) return "stopped";
+    if (pendingStop) return pendingStop;
+    if (o.once && claimed >= 1) pendingStop = "once";
+    else if (o.maxJobs && claimed >= o.maxJobs) pendingStop = "max-jobs";
+    else if (o.maxTime && Date.now() - startedAt >= o.maxTime * 1000) pendingStop = "max-time";
+    else if (Date.now() - lastRestartCheck >= 1000) {
+      lastRestartCheck = Date.now();
+      if (o.memory && process.memoryUsage.rss() / 1048576 > o.memory) pendingStop = "memory";
+      else if ((await driver.restartSignal()) > restartAt) pendingStop = "restart";
+    }
+    return pendingStop;
+  }
+
+  async function loop(): Promise<void> {
+    restartAt = await driver.restartSignal();
+    lastRestartCheck = Date.now();
+    while (true) {
+      const stop = running.size === 0 ? await shouldStop() : hardStop ? "stopped" : undefined;
+      if (stop) {
+        reason = stop;
+        break;
+      }
+      const limit = paused || (await shouldStop()) ? 0 : Math.min(o.concurrency - running.size, o.once ? 1 - claimed : o.maxJobs ? o.maxJobs - claimed : Infinity);
+      const batch = outcomes.splice(0);
+      let jobs: ReservedJob[] = [];
+      try {
+        jobs = limit > 0 ? await driver.cycle(batch, o.queues, limit, app.clock.now(), o.leaseMs) : (await driver.settle(batch, app.clock.now()), []);
+      } catch (err) {
+        outcomes.unshift(...batch); // the store was busy or gone: keep the outcomes, try again
+        app.log.error(`queue worker: ${errorMessage(err)}`);
+        await Bun.sleep(200);
+        continue;
+      }
+      claimed += jobs.length;
+      for (const job of jobs) {
+        const abort = new AbortController();
+        const r: Running = { job, abort, promise: Promise.resolve() };
+        running.set(job.id, r);
+        r.promise = runJob(job, abort).catch((err) => {
+          app.log.error(`job #${job.id}: ${errorMessage(err)}`);
+          if (running.has(job.id)) finish(job, { id: job.id, attempts: job.attempts, kind: "release", delayMs: 0 });
+        });
+      }
+      if (jobs.length > 0 && running.size < o.concurrency && !paused) continue; // maybe more waiting
+      if (outcomes.length > 0 && !o.rest) continue;
+      if (o.rest && jobs.length === 0 && running.size === 0 && outcomes.length === 0 && claimed > 0) await Bun.sleep(o.rest * 1000);
+      if (running.size === 0 && outcomes.length === 0 && jobs.length === 0) {
+        if (o.stopWhenEmpty && !paused) {
+          reason = "empty";
+          break;
+        }
+        lastRestartCheck = 0; // about to idle: look for queue:restart first
+        if (await shouldStop()) continue;
+        // idle: wait for another process to commit, an in-process push, a delayed job's time, or --sleep
+        const next = paused ? null : await driver.nextVisibleAt(o.queues);
+        const until = Math.min(o.sleep * 1000, next === null ? Infinity : Math.max(0, next - app.clock.now()));
+        idleAbort = new AbortController();
+        await driver.waitForChange(Math.max(1, until), idleAbort.signal);
+        idleAbort = undefined;
+        lastRestartCheck = 0; // a wake-up may be queue:restart: look at once
+      } else if (running.size > 0 && outcomes.length === 0) {
+        // every slot busy (or no job found while some run): wait for one to finish or a push
+        const finished = new Promise<void>((r) => (wake = r));
+        if (running.size >= o.concurrency || paused || limit <= 0) await finished;
+        else {
+          idleAbort = new AbortController();
+          await Promise.race([finished, driver.waitForChange(o.sleep * 1000, idleAbort.signal)]);
+          idleAbort.abort();
+          idleAbort = undefined;
+          lastRestartCheck = 0;
+        }
+        wake = undefined;
+      }
+    }
+    // settle whatever finished while stopping, so nothing done is redone
+    if (outcomes.length) await driver.settle(outcomes.splice(0), app.clock.now()).catch(() => {});
+  }
+
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  return {
+    done,
+    async start() {
+      if (started) return;
+      started = true;
+      // a long job keeps its lease: extend every running job's lease a few times per retry_after
+      heartbeat = setInterval(() => {
+        const live = [...running.values()].map((r) => ({ id: r.job.id, attempts: r.job.attempts }));
+        driver.extend(live, app.clock.now() + o.leaseMs).catch((err) => app.log.warn(`queue worker: lease extension failed: ${errorMessage(err)}`));
+      }, Math.max(50, o.leaseMs / 3));
+      loop()
+        .catch((err) => app.log.error(`queue worker stopped: ${errorMessage(err)}`))
+        .finally(() => {
+          clearInterval(heartbeat);
+          resolveDone(reason);
+        });
+    },
+    async stop({ graceful = true, timeoutMs = 30_000 } = {}) {
+      stopping = true;
+      poke();
+      if (!started) return void resolveDone("stopped");
+      if (graceful) {
+        const all = Promise.all([...running.values()].map((r) => r.promise));
+        let t: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([all, new Promise((r) => (t = setTimeout(r, timeoutMs)))]);
+        clearTimeout(t);
+      }
+      if (running.size) {
+        // still running past the grace period (or a fast stop): abandon; leases expire and they are redone
+        hardStop = true;
+        for (const r of running.values()) r.abort.abort(new Error("worker stopped"));
+        running.clear();
+        poke();
+      }
+      await done;
+    },
+    pause() {
+      paused = true;
+      poke();
+    },
+    resume() {
+      paused = false;
+      poke();
+    },
+    status: () => ({ ready: started && !stopping, paused, running: running.size, processed, failed: failedCount }),
+  };
+}

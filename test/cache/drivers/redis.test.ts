@@ -1,0 +1,42 @@
+import { describe, expect, test } from "bun:test";
+import { RedisStore } from "../../../src/cache/drivers/redis.ts";
+import { systemClock } from "../../../src/core/clock.ts";
+import { startRedis } from "../redis-server.ts";
+import { storeContract } from "../store-contract.ts";
+
+const redis = await startRedis();
+let n = 0;
+
+storeContract({
+  name: "redis",
+  async create() {
+    // a fresh prefix per test isolates them on one server
+    return { store: new RedisStore(systemClock, { url: redis.url, prefix: `t${++n}:` }), clock: systemClock };
+  },
+  async advance(_clock, ms) {
+    await Bun.sleep(ms); // Redis expires on its own clock
+  },
+});
+
+describe("RedisStore", () => {
+  test("flush removes only its own prefix", async () => {
+    const a = new RedisStore(systemClock, { url: redis.url, prefix: "app-a:" });
+    const b = new RedisStore(systemClock, { url: redis.url, prefix: "app-b:" });
+    await a.put("k", 1, null);
+    await b.put("k", 2, null);
+    await a.flush();
+    expect(await a.get("k")).toBeUndefined();
+    expect(await b.get("k")).toBe(2);
+    await a.close();
+    await b.close();
+  });
+
+  test("an unreachable server is one clear CACHE_UNAVAILABLE error without the password", async () => {
+    const s = new RedisStore(systemClock, { url: "redis://:hunter2@127.0.0.1:1", prefix: "" });
+    const err = await s.get("k").catch((e) => e);
+    expect(err.code).toBe("CACHE_UNAVAILABLE");
+    expect(err.message).toContain("127.0.0.1:1");
+    expect(err.message).not.toContain("hunter2");
+    await s.close();
+  });
+});

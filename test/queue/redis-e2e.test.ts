@@ -1,0 +1,44 @@
+/** The process-level durability rules again, with `queue.driver: redis`. */
+import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { eventually, runSecurely, startSecurely } from "../harness.ts";
+import { queueProject } from "./helpers.ts";
+import { startRedis } from "./redis-server.ts";
+
+const redis = await startRedis();
+const maybe = redis ? describe : describe.skip;
+let n = 0;
+const project = () => queueProject(`  driver: redis\n  redis:\n    url: ${redis!.url}\n    prefix: "e2e${process.pid}-${n++}:"\n`);
+
+maybe("redis driver, real processes", () => {
+  test("a worker killed -9 mid-job: the job runs again after the lease, never concurrently", async () => {
+    const p = project();
+    const w1 = await startSecurely(["queue:work", "--tries", "3"], { env: p.env });
+    const w2 = await startSecurely(["queue:work", "--tries", "3"], { env: p.env });
+    await runSecurely(["queue:push", "rec", JSON.stringify({ log: p.log, mode: "hang-first" })], { env: p.env });
+    const first = await eventually(() => p.lines().find((l) => l.startsWith("start ")), 10_000);
+    const pid = Number(first.split(" ")[1]);
+    const [victim, survivor] = w1.proc.pid === pid ? [w1, w2] : [w2, w1];
+    victim.proc.kill("SIGKILL");
+    await victim.proc.exited;
+    await eventually(() => p.lines().some((l) => l.startsWith("done ")), 15_000);
+    const id = first.split(" ")[3];
+    expect(p.lines()).toEqual([`start ${pid} 1 ${id}`, `start ${survivor.proc.pid} 2 ${id}`, `done ${survivor.proc.pid} 2 ${id}`]);
+    await survivor.stop();
+  });
+
+  test("three workers, 5k jobs: every job runs exactly once", async () => {
+    const p = project();
+    const file = join(p.dir, "jobs.ndjson");
+    writeFileSync(file, Array.from({ length: 5000 }, () => JSON.stringify({ handler: "rec", payload: { log: p.log, mode: "record" } })).join("\n"));
+    expect(JSON.parse((await runSecurely(["queue:push", "--file", file, "--json"], { env: p.env })).stdout).pushed).toBe(5000);
+    const workers = await Promise.all([1, 2, 3].map(() => runSecurely(["queue:work", "--stop-when-empty", "--concurrency", "4"], { env: p.env, timeoutMs: 60_000 })));
+    expect(workers.map((w) => w.code)).toEqual([0, 0, 0]);
+    const ids = p.lines();
+    expect(ids.length).toBe(5000);
+    expect(new Set(ids).size).toBe(5000);
+    const stats = JSON.parse((await runSecurely(["queue:stats", "--json"], { env: p.env })).stdout);
+    expect(stats.map((s: any) => [s.queue, s.waiting, s.reserved, s.processed_last_minute])).toEqual([["default", 0, 0, 5000]]);
+  }, 60_000);
+});
