@@ -56,6 +56,8 @@ export class ProxyHandler {
   private readonly trusted: CidrSet;
   private accessLog?: AccessLog;
   private inflight = 0;
+  /** Set by the service: while draining, responses carry Connection: close. */
+  drain?: { readonly isDraining: boolean };
   private idleWaiters: Array<() => void> = [];
 
   private constructor(
@@ -130,6 +132,7 @@ export class ProxyHandler {
       res = plain(500, "internal proxy error\n");
     }
     if (res && this.cfg.server_header) res.headers.set("server", this.cfg.server_header);
+    if (res && this.drain?.isDraining) res.headers.set("connection", "close");
     const status = res?.status ?? 101;
     const routeName = route?.name ?? "-";
     proxyMetrics.requests.inc(routeName, info.upstream ?? "-", status);

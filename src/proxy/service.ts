@@ -15,7 +15,9 @@ import type { ListenerConfig, ProxyConfig } from "./types.ts";
 import { ConnectionPool } from "./upstream/pool.ts";
 import { serverSettings, Upstream } from "./upstream/upstream.ts";
 import { websocketHandlers } from "./websocket.ts";
-import { healthService } from "./health/service.ts";
+import { HealthChecker, healthService } from "./health/service.ts";
+import { HttpDrain } from "../core/server/http-drain.ts";
+import { certificateFor } from "../tls/index.ts";
 
 /** What both proxy services share: the upstream groups (with health state) and the pool. */
 export class ProxyRuntime {
@@ -39,20 +41,27 @@ export function proxyServices(app: App, force = false): Service[] {
   const cfg = app.config.get<ProxyConfig>("proxy");
   if (!cfg || (!cfg.enabled && !force)) return [];
   const rt = new ProxyRuntime(app, cfg);
-  const services: Service[] = [proxyService(rt)];
-  if ([...rt.upstreams.values()].some((u) => u.cfg.health.active.enabled)) services.push(healthService([...rt.upstreams.values()], app.log));
+  // with worker processes each worker checks health itself (its upstream state is its own)
+  const inWorkers = (app.config.get<number>("threads") ?? 1) > 1;
+  const services: Service[] = [proxyService(rt, inWorkers)];
+  const ups = [...rt.upstreams.values()];
+  if (!inWorkers && ups.some((u) => u.cfg.health.active.enabled)) services.push(healthService(ups, app.log));
   return services;
 }
 
-export function proxyService(rt: ProxyRuntime): Service {
+export function proxyService(rt: ProxyRuntime, ownHealthChecks = false): Service {
   const { app, cfg } = rt;
   const servers: Server<any>[] = [];
+  const drain = new HttpDrain();
+  const checker = ownHealthChecks ? new HealthChecker([...rt.upstreams.values()], app.log) : undefined;
   return {
     name: "proxy",
     kind: "listening",
     async start() {
       const handler = await ProxyHandler.create(cfg, rt.upstreams, rt.pool, app.log, (p) => app.resolvePath(p));
+      handler.drain = drain;
       rt.handler = handler;
+      if (checker?.enabled) await checker.start();
       const listening: string[] = [];
       try {
         for (const l of cfg.listen) {
@@ -66,13 +75,12 @@ export function proxyService(rt: ProxyRuntime): Service {
       }
       return { listening };
     },
-    async stop({ graceful, timeoutMs }) {
-      const stops = servers.map((s) => s.stop(!graceful));
-      if (graceful && rt.handler) {
-        await Promise.race([Promise.all([rt.handler.idle(), ...stops]), Bun.sleep(timeoutMs)]);
-      }
-      for (const s of servers) s.stop(true);
+    async stop(opts) {
+      // graceful: keep serving briefly with Connection: close, close the listeners, wait for
+      // in-flight requests up to the grace period, then cut what is left (core HttpDrain)
+      await Promise.all(servers.map((s) => drain.stop(s, opts)));
       servers.length = 0;
+      await checker?.stop();
       rt.pool.closeAll();
       rt.handler?.close();
     },
@@ -81,7 +89,7 @@ export function proxyService(rt: ProxyRuntime): Service {
 }
 
 async function listen(l: ListenerConfig, cfg: ProxyConfig, handler: ProxyHandler, app: App): Promise<{ server: Server<any>; addr: string }> {
-  const tls = l.tls.enabled ? await tlsOptions(l, app) : undefined;
+  const tls = l.tls.enabled || l.tls.auto ? await tlsOptions(l, app) : undefined;
   const info = { tls: tls !== undefined };
   const common = {
     fetch: (req: Request, server: Server<any>) => handler.handle(req, server, info),
@@ -110,10 +118,7 @@ async function listen(l: ListenerConfig, cfg: ProxyConfig, handler: ProxyHandler
 }
 
 async function tlsOptions(l: ListenerConfig, app: App): Promise<unknown> {
-  if (l.tls.auto) {
-    throw new SecurelyError(`proxy.listen ${l.addr}: tls.auto needs the tls module's certificate issuer, which this build does not have yet`, { hint: "list cert/key files under tls.certs for now" });
-  }
-  if (l.tls.certs.length === 0) throw new SecurelyError(`proxy.listen ${l.addr}: tls.enabled needs at least one entry in tls.certs`);
+  if (l.tls.certs.length === 0 && !l.tls.auto) throw new SecurelyError(`proxy.listen ${l.addr}: tls.enabled needs at least one entry in tls.certs, or auto: true with hosts`);
   const read = (what: string, p: string | undefined) => {
     if (!p) throw new SecurelyError(`proxy.listen ${l.addr}: a tls.certs entry lacks ${what}`);
     try {
@@ -129,6 +134,20 @@ async function tlsOptions(l: ListenerConfig, app: App): Promise<unknown> {
     serverName: c.server_name,
     ...(ca ? { ca, requestCert: true, rejectUnauthorized: true } : {}),
   }));
+  if (l.tls.auto) {
+    if (l.tls.hosts.length === 0) throw new SecurelyError(`proxy.listen ${l.addr}: tls.auto needs tls.hosts (the names to issue a certificate for)`);
+    // one certificate from the local CA covering every host (tls module: issued once, cached, renewed)
+    let bundle;
+    try {
+      bundle = await certificateFor(app, l.tls.hosts);
+    } catch (e) {
+      throw new SecurelyError(`proxy.listen ${l.addr}: tls.auto could not issue a certificate for ${l.tls.hosts.join(", ")}: ${(e as Error).message}`);
+    }
+    const extra = ca ? { ca, requestCert: true, rejectUnauthorized: true } : {};
+    const chain = `${bundle.cert.trim()}\n${bundle.ca.trim()}\n`;
+    if (entries.length === 0) entries.push({ cert: chain, key: bundle.key, serverName: undefined, ...extra });
+    for (const h of l.tls.hosts) if (!h.includes("*")) entries.push({ cert: chain, key: bundle.key, serverName: h, ...extra });
+  }
   // Bun picks by serverName among array entries; the first entry (no serverName) is the default
   return entries.length === 1 ? entries[0] : entries;
 }

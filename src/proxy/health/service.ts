@@ -1,38 +1,56 @@
 /**
- * The background service "proxy.health": runs active checks for every upstream that enables them,
- * each on its own interval. The first round runs before start() resolves, so a server that is down
- * at boot is never sent traffic.
+ * Active health checking. `HealthChecker` probes every upstream that enables it, each on its own
+ * interval; the first round runs before start() resolves, so a server that is down at boot is never
+ * sent traffic. It runs as the background service "proxy.health" when the proxy serves in this
+ * process (threads: 1). With threads > 1 each worker process has its own upstream state, so each
+ * worker's proxy service runs its own checker instead (health is per process, like the pool).
  */
 import type { ConsolaInstance } from "consola";
 import type { Service } from "../../core/server/service.ts";
 import type { Upstream } from "../upstream/upstream.ts";
 import { checkUpstream } from "./active.ts";
 
-export function healthService(upstreams: Upstream[], log: ConsolaInstance): Service {
-  const timers: Timer[] = [];
-  const running = new Set<Promise<void>>();
-  let stopped = false;
-  const round = (up: Upstream) => {
-    if (stopped) return;
-    const p = checkUpstream(up).catch((e) => log.warn(`proxy.health ${up.name}: ${(e as Error).message}`));
-    running.add(p);
-    p.finally(() => running.delete(p));
+export class HealthChecker {
+  private timers: Timer[] = [];
+  private running = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(private readonly upstreams: Upstream[], private readonly log: ConsolaInstance) {}
+
+  get enabled(): boolean {
+    return this.upstreams.some((u) => u.cfg.health.active.enabled);
+  }
+
+  private round(up: Upstream): Promise<void> | undefined {
+    if (this.stopped) return;
+    const p = checkUpstream(up).catch((e) => this.log.warn(`proxy.health ${up.name}: ${(e as Error).message}`));
+    this.running.add(p);
+    p.finally(() => this.running.delete(p));
     return p;
-  };
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    const active = this.upstreams.filter((u) => u.cfg.health.active.enabled);
+    await Promise.all(active.map((u) => this.round(u)));
+    for (const up of active) this.timers.push(setInterval(() => this.round(up), up.cfg.health.active.interval * 1000));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    await Promise.all(this.running);
+  }
+}
+
+export function healthService(upstreams: Upstream[], log: ConsolaInstance): Service {
+  const checker = new HealthChecker(upstreams, log);
   return {
     name: "proxy.health",
     kind: "background",
     dependsOn: ["proxy"],
-    async start() {
-      const active = upstreams.filter((u) => u.cfg.health.active.enabled);
-      await Promise.all(active.map(round));
-      for (const up of active) timers.push(setInterval(() => round(up), up.cfg.health.active.interval * 1000));
-    },
-    async stop() {
-      stopped = true;
-      for (const t of timers) clearInterval(t);
-      await Promise.all(running);
-    },
+    start: () => checker.start(),
+    stop: () => checker.stop(),
     status: () => ({ ready: true, upstreams: upstreams.map((u) => u.describe()) }),
   };
 }
