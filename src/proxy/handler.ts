@@ -397,7 +397,7 @@ export class ProxyHandler {
     if (bridge instanceof Response) return bridge;
     const headers: Record<string, string> = {};
     if (bridge.protocol) headers["sec-websocket-protocol"] = bridge.protocol;
-    if (server.upgrade(req, { data: bridge, headers })) return undefined;
+    if ((server as Server<WsBridge>).upgrade(req, { data: bridge, headers })) return undefined;
     bridge.upstream.close();
     return plain(400, "websocket upgrade failed\n");
   }

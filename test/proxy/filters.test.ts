@@ -176,7 +176,7 @@ describe("observability", () => {
     expect(text).toContain("securely_proxy_upstream_connect_seconds");
     await fetch(`${proxy.base}/logged?q=1`, { headers: { "user-agent": "test-agent" } });
     const line = await eventually(() => readFileSync(log, "utf8").split("\n").find((l) => l.includes("/logged?q=1")));
-    const entry = JSON.parse(line);
+    const entry = JSON.parse(line!);
     expect(entry).toMatchObject({ method: "GET", target: "/logged?q=1", status: 200, route: "default", upstream: "o", server: o.addr, user_agent: "test-agent", attempts: 1 });
   });
   test("combined format", async () => {

@@ -109,7 +109,7 @@ describe("upstream TLS", () => {
       open(s) {
         conns++;
         // relay to the TLS origin so we can count raw connections
-        (s as any).data = { up: Bun.connect({ hostname: "127.0.0.1", port: o.port, socket: { data: (_u, d) => s.write(d), close: () => s.end() } }) };
+        (s as any).data = { up: Bun.connect({ hostname: "127.0.0.1", port: o.port, socket: { data: (_u: unknown, d: Uint8Array) => s.write(d), close: () => s.end() } } as any) };
       },
       async data(s, d) {
         const up = await (s as any).data.up;

@@ -287,7 +287,7 @@ export class H1Conn {
           this.destroy();
         },
       },
-      { highWaterMark: 256 * 1024, size: (c) => c.byteLength },
+      { highWaterMark: 256 * 1024, size: (c?: Uint8Array) => c?.byteLength ?? 0 },
     );
     resolve({ head, body: stream });
     if (rest) this.onBodyBytes(rest);
