@@ -265,7 +265,8 @@ export class ProxyHandler {
     if (ctx && /[\r\n]/.test(headerText.replace(/\r\n/g, ""))) return plain(400, "invalid header value\n");
 
     const cl = facts.headers.get("content-length");
-    const hasBody = req.body !== null && (cl === null ? facts.headers.has("transfer-encoding") : cl !== "0");
+    // no Content-Length and a body stream: chunked (HTTP/1.1) or an HTTP/2 DATA stream
+    const hasBody = req.body !== null && cl !== "0" && (cl !== null || (req.method !== "GET" && req.method !== "HEAD"));
     let tooBig = false;
     let bodyStream = hasBody ? req.body! : null;
     if (bodyStream && cl === null && rt.maxBody > 0) bodyStream = limitStream(bodyStream, rt.maxBody, () => (tooBig = true));

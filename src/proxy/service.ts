@@ -15,6 +15,8 @@ import type { ListenerConfig, ProxyConfig } from "./types.ts";
 import { ConnectionPool } from "./upstream/pool.ts";
 import { serverSettings, Upstream } from "./upstream/upstream.ts";
 import { websocketHandlers } from "./websocket.ts";
+import { listenHttp2, type TlsEntry } from "./listen/http2.ts";
+import type { StopOptions } from "../core/server/service.ts";
 import { HealthChecker, healthService } from "./health/service.ts";
 import { HttpDrain } from "../core/server/http-drain.ts";
 import { certificateFor } from "../tls/index.ts";
@@ -51,7 +53,7 @@ export function proxyServices(app: App, force = false): Service[] {
 
 export function proxyService(rt: ProxyRuntime, ownHealthChecks = false): Service {
   const { app, cfg } = rt;
-  const servers: Server<any>[] = [];
+  const servers: Listener[] = [];
   const drain = new HttpDrain();
   const checker = ownHealthChecks ? new HealthChecker([...rt.upstreams.values()], app.log) : undefined;
   return {
@@ -65,12 +67,12 @@ export function proxyService(rt: ProxyRuntime, ownHealthChecks = false): Service
       const listening: string[] = [];
       try {
         for (const l of cfg.listen) {
-          const { server, addr } = await listen(l, cfg, handler, app);
-          servers.push(server);
-          listening.push(addr);
+          const listener = await listen(l, cfg, handler, app, drain);
+          servers.push(listener);
+          listening.push(listener.addr);
         }
       } catch (e) {
-        for (const s of servers.splice(0)) s.stop(true);
+        for (const s of servers.splice(0)) await s.stop({ graceful: false, timeoutMs: 0 });
         throw e;
       }
       return { listening };
@@ -78,7 +80,7 @@ export function proxyService(rt: ProxyRuntime, ownHealthChecks = false): Service
     async stop(opts) {
       // graceful: keep serving briefly with Connection: close, close the listeners, wait for
       // in-flight requests up to the grace period, then cut what is left (core HttpDrain)
-      await Promise.all(servers.map((s) => drain.stop(s, opts)));
+      await Promise.all(servers.map((s) => s.stop(opts)));
       servers.length = 0;
       await checker?.stop();
       rt.pool.closeAll();
@@ -88,9 +90,30 @@ export function proxyService(rt: ProxyRuntime, ownHealthChecks = false): Service
   };
 }
 
-async function listen(l: ListenerConfig, cfg: ProxyConfig, handler: ProxyHandler, app: App): Promise<{ server: Server<any>; addr: string }> {
-  const tls = l.tls.enabled || l.tls.auto ? await tlsOptions(l, app) : undefined;
-  const info = { tls: tls !== undefined };
+interface Listener {
+  addr: string;
+  stop(opts: StopOptions): Promise<void>;
+}
+
+async function listen(l: ListenerConfig, cfg: ProxyConfig, handler: ProxyHandler, app: App, drain: HttpDrain): Promise<Listener> {
+  const entries = l.tls.enabled || l.tls.auto ? await tlsEntries(l, app) : undefined;
+  const info = { tls: entries !== undefined };
+  const isUnix = l.addr.startsWith("unix:") || l.addr.startsWith("/");
+  if (l.http2) {
+    if (isUnix) throw new SecurelyError(`proxy.listen ${l.addr}: http2 listeners must be TCP`);
+    const [host, port] = splitHostPort(l.addr);
+    try {
+      const h2 = await listenHttp2(host, port, entries, handler, info, Math.round(cfg.client_timeout * 1000));
+      return {
+        addr: `${entries ? "https" : "h2c"} ${formatHostPort(host, h2.port)}`,
+        stop: (opts) => h2.stop(opts.graceful, opts.timeoutMs),
+      };
+    } catch (e) {
+      throw new SecurelyError(`proxy.listen ${l.addr}: cannot listen: ${(e as Error).message}`, { hint: "is another process using the address?" });
+    }
+  }
+  // Bun picks by serverName among array entries; the first entry (no serverName) is the default
+  const tls = entries ? (entries.length === 1 ? entries[0] : entries) : undefined;
   const common = {
     fetch: (req: Request, server: Server<any>) => handler.handle(req, server, info),
     websocket: websocketHandlers,
@@ -102,22 +125,21 @@ async function listen(l: ListenerConfig, cfg: ProxyConfig, handler: ProxyHandler
     },
     tls,
   };
-  const isUnix = l.addr.startsWith("unix:") || l.addr.startsWith("/");
   try {
     if (isUnix) {
       const path = l.addr.replace(/^unix:/, "");
       const server = Bun.serve({ ...common, unix: path } as any) as Server<any>;
-      return { server, addr: `unix ${path}` };
+      return { addr: `unix ${path}`, stop: (opts) => drain.stop(server, opts) };
     }
     const [host, port] = splitHostPort(l.addr);
     const server = Bun.serve({ ...common, hostname: host, port, reusePort: true } as any) as Server<any>;
-    return { server, addr: `${tls ? "https" : "http"} ${formatHostPort(server.hostname ?? host, server.port!)}` };
+    return { addr: `${tls ? "https" : "http"} ${formatHostPort(server.hostname ?? host, server.port!)}`, stop: (opts) => drain.stop(server, opts) };
   } catch (e) {
     throw new SecurelyError(`proxy.listen ${l.addr}: cannot listen: ${(e as Error).message}`, { hint: "is another process using the address?" });
   }
 }
 
-async function tlsOptions(l: ListenerConfig, app: App): Promise<unknown> {
+async function tlsEntries(l: ListenerConfig, app: App): Promise<TlsEntry[]> {
   if (l.tls.certs.length === 0 && !l.tls.auto) throw new SecurelyError(`proxy.listen ${l.addr}: tls.enabled needs at least one entry in tls.certs, or auto: true with hosts`);
   const read = (what: string, p: string | undefined) => {
     if (!p) throw new SecurelyError(`proxy.listen ${l.addr}: a tls.certs entry lacks ${what}`);
@@ -128,7 +150,7 @@ async function tlsOptions(l: ListenerConfig, app: App): Promise<unknown> {
     }
   };
   const ca = l.tls.client_ca ? read("client_ca", l.tls.client_ca) : undefined;
-  const entries = l.tls.certs.map((c) => ({
+  const entries: TlsEntry[] = l.tls.certs.map((c) => ({
     cert: read("cert", c.cert),
     key: read("key", c.key),
     serverName: c.server_name,
@@ -148,6 +170,5 @@ async function tlsOptions(l: ListenerConfig, app: App): Promise<unknown> {
     if (entries.length === 0) entries.push({ cert: chain, key: bundle.key, serverName: undefined, ...extra });
     for (const h of l.tls.hosts) if (!h.includes("*")) entries.push({ cert: chain, key: bundle.key, serverName: h, ...extra });
   }
-  // Bun picks by serverName among array entries; the first entry (no serverName) is the default
-  return entries.length === 1 ? entries[0] : entries;
+  return entries;
 }
