@@ -93,6 +93,23 @@ export class ProxyHandler {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
+  /**
+   * keepalive_request_limit: Bun.serve exposes no connection object, but the client's address and
+   * port name the connection. True when this request is the last one allowed on it.
+   */
+  private lastOnConnection(conn: string): boolean {
+    const n = (this.perConnection.get(conn) ?? 0) + 1;
+    if (n >= this.cfg.keepalive_request_limit) {
+      this.perConnection.delete(conn);
+      return true;
+    }
+    // closed connections leave entries behind: bound the map
+    if (this.perConnection.size >= 100_000) this.perConnection.clear();
+    this.perConnection.set(conn, n);
+    return false;
+  }
+  private perConnection = new Map<string, number>();
+
   close(): void {
     flushProxyMetrics();
     this.accessLog?.close();
@@ -107,7 +124,8 @@ export class ProxyHandler {
     const target = ps < 0 ? "/" : url.slice(ps);
     const qi = target.indexOf("?");
     const h = req.headers;
-    const peerIp = server?.requestIP(req)?.address ?? "unix";
+    const sockAddr = server?.requestIP(req);
+    const peerIp = sockAddr?.address ?? "unix";
     const clientIp = this.trusted.size ? clientAddress(peerIp, h.get("x-forwarded-for"), this.trusted) : peerIp;
     const facts = {
       method: req.method,
@@ -132,7 +150,9 @@ export class ProxyHandler {
       res = plain(500, "internal proxy error\n");
     }
     if (res && this.cfg.server_header) res.headers.set("server", this.cfg.server_header);
-    if (res && this.drain?.isDraining) res.headers.set("connection", "close");
+    if (res && (this.drain?.isDraining || (this.cfg.keepalive_request_limit > 0 && sockAddr && this.lastOnConnection(`${sockAddr.address}|${sockAddr.port}`)))) {
+      res.headers.set("connection", "close");
+    }
     const status = res?.status ?? 101;
     const routeName = route?.name ?? "-";
     proxyMetrics.requests.inc(routeName, info.upstream ?? "-", status);

@@ -19,23 +19,41 @@ import { listenHttp2, type TlsEntry } from "./listen/http2.ts";
 import type { StopOptions } from "../core/server/service.ts";
 import { HealthChecker, healthService } from "./health/service.ts";
 import { HttpDrain } from "../core/server/http-drain.ts";
+import { isDeepStrictEqual } from "node:util";
 import { certificateFor } from "../tls/index.ts";
 
-/** What both proxy services share: the upstream groups (with health state) and the pool. */
+/**
+ * What the proxy's services share: the upstream groups (with health state), the keepalive pool and
+ * the current handler. A reload swaps `upstreams` and `handler`; the pool stays, since its
+ * connections are keyed by peer identity and remain valid for any config.
+ */
 export class ProxyRuntime {
-  readonly upstreams = new Map<string, Upstream>();
+  upstreams = new Map<string, Upstream>();
   readonly pool: ConnectionPool;
   handler?: ProxyHandler;
+  cfg: ProxyConfig;
 
-  constructor(readonly app: App, readonly cfg: ProxyConfig) {
-    const settings = serverSettings(app);
-    this.pool = new ConnectionPool(settings.upstream_keepalive_pool_size);
-    for (const [name, u] of Object.entries(cfg.upstreams)) {
-      const up = new Upstream(name, u, settings, (p) => app.resolvePath(p));
-      up.onHealthChange = (peer, healthy, reason) => app.log[healthy ? "info" : "warn"](`proxy: upstream ${name} server ${peer.addr} is ${healthy ? "UP" : "DOWN"} (${reason})`);
-      this.upstreams.set(name, up);
-    }
+  constructor(readonly app: App, cfg: ProxyConfig) {
+    this.cfg = cfg;
+    this.pool = new ConnectionPool(serverSettings(app).upstream_keepalive_pool_size);
+    this.upstreams = buildUpstreams(app, cfg);
   }
+}
+
+function buildUpstreams(app: App, cfg: ProxyConfig, previous?: Map<string, Upstream>): Map<string, Upstream> {
+  const settings = serverSettings(app);
+  const out = new Map<string, Upstream>();
+  for (const [name, u] of Object.entries(cfg.upstreams)) {
+    const up = new Upstream(name, u, settings, (p) => app.resolvePath(p));
+    up.onHealthChange = (peer, healthy, reason) => app.log[healthy ? "info" : "warn"](`proxy: upstream ${name} server ${peer.addr} is ${healthy ? "UP" : "DOWN"} (${reason})`);
+    // a reload keeps what is known about servers that are still configured
+    for (const p of up.peers) {
+      const old = previous?.get(name)?.peers.find((q) => q.addr === p.addr);
+      if (old) Object.assign(p, { healthy: old.healthy, fails: old.fails, downUntil: old.downUntil, okStreak: old.okStreak, failStreak: old.failStreak });
+    }
+    out.set(name, up);
+  }
+  return out;
 }
 
 /** The proxy's services when the config enables it (`force`: proxy:serve runs it regardless). */
@@ -46,28 +64,29 @@ export function proxyServices(app: App, force = false): Service[] {
   // with worker processes each worker checks health itself (its upstream state is its own)
   const inWorkers = (app.config.get<number>("threads") ?? 1) > 1;
   const services: Service[] = [proxyService(rt, inWorkers)];
-  const ups = [...rt.upstreams.values()];
-  if (!inWorkers && ups.some((u) => u.cfg.health.active.enabled)) services.push(healthService(ups, app.log));
+  if (!inWorkers) services.push(healthService(rt));
   return services;
 }
 
 export function proxyService(rt: ProxyRuntime, ownHealthChecks = false): Service {
-  const { app, cfg } = rt;
+  const { app } = rt;
   const servers: Listener[] = [];
   const drain = new HttpDrain();
-  const checker = ownHealthChecks ? new HealthChecker([...rt.upstreams.values()], app.log) : undefined;
+  const checker = ownHealthChecks ? new HealthChecker(() => [...rt.upstreams.values()], app.log) : undefined;
+  const makeHandler = async (cfg: ProxyConfig, a: App) => {
+    const h = await ProxyHandler.create(cfg, rt.upstreams, rt.pool, a.log, (p) => a.resolvePath(p));
+    h.drain = drain;
+    return h;
+  };
   return {
     name: "proxy",
     kind: "listening",
     async start() {
-      const handler = await ProxyHandler.create(cfg, rt.upstreams, rt.pool, app.log, (p) => app.resolvePath(p));
-      handler.drain = drain;
-      rt.handler = handler;
-      if (checker?.enabled) await checker.start();
+      rt.handler = await makeHandler(rt.cfg, app);
       const listening: string[] = [];
       try {
-        for (const l of cfg.listen) {
-          const listener = await listen(l, cfg, handler, app, drain);
+        for (const l of rt.cfg.listen) {
+          const listener = await listen(l, rt.cfg, rt, app, drain);
           servers.push(listener);
           listening.push(listener.addr);
         }
@@ -75,6 +94,7 @@ export function proxyService(rt: ProxyRuntime, ownHealthChecks = false): Service
         for (const s of servers.splice(0)) await s.stop({ graceful: false, timeoutMs: 0 });
         throw e;
       }
+      await checker?.start();
       return { listening };
     },
     async stop(opts) {
@@ -86,7 +106,34 @@ export function proxyService(rt: ProxyRuntime, ownHealthChecks = false): Service
       rt.pool.closeAll();
       rt.handler?.close();
     },
-    status: () => ({ ready: servers.length > 0, active: rt.handler?.active ?? 0, pooled: rt.pool.size }),
+    /**
+     * SIGHUP: routes, upstreams, filters, hooks and logs are swapped in live; requests in flight
+     * finish on the old ones. Listener changes need a restart (graceful upgrade).
+     */
+    async reload(next) {
+      const cfg = next.config.get<ProxyConfig>("proxy");
+      const prev = rt.cfg;
+      if (isDeepStrictEqual(cfg, prev)) return { applied: [], needsRestart: [] };
+      const upstreams = buildUpstreams(next, cfg, rt.upstreams);
+      const saved = rt.upstreams;
+      rt.upstreams = upstreams;
+      let handler: ProxyHandler;
+      try {
+        handler = await makeHandler(cfg, next);
+      } catch (e) {
+        rt.upstreams = saved;
+        throw e;
+      }
+      const old = rt.handler;
+      rt.handler = handler;
+      rt.cfg = { ...cfg, listen: prev.listen };
+      void old?.idle().then(() => old.close());
+      if (checker) await checker.restart();
+      const applied = (Object.keys(cfg) as (keyof ProxyConfig)[]).filter((k) => k !== "listen" && !isDeepStrictEqual(cfg[k], prev[k])).map((k) => `proxy.${k}`);
+      const needsRestart = isDeepStrictEqual(cfg.listen, prev.listen) ? [] : ["proxy.listen"];
+      return { applied, needsRestart };
+    },
+    status: () => ({ ready: servers.length > 0, active: rt.handler?.active ?? 0, pooled: rt.pool.size, upstreams: [...rt.upstreams.values()].map((u) => u.describe()) }),
   };
 }
 
@@ -95,7 +142,7 @@ interface Listener {
   stop(opts: StopOptions): Promise<void>;
 }
 
-async function listen(l: ListenerConfig, cfg: ProxyConfig, handler: ProxyHandler, app: App, drain: HttpDrain): Promise<Listener> {
+async function listen(l: ListenerConfig, cfg: ProxyConfig, rt: ProxyRuntime, app: App, drain: HttpDrain): Promise<Listener> {
   const entries = l.tls.enabled || l.tls.auto ? await tlsEntries(l, app) : undefined;
   const info = { tls: entries !== undefined };
   const isUnix = l.addr.startsWith("unix:") || l.addr.startsWith("/");
@@ -103,7 +150,7 @@ async function listen(l: ListenerConfig, cfg: ProxyConfig, handler: ProxyHandler
     if (isUnix) throw new SecurelyError(`proxy.listen ${l.addr}: http2 listeners must be TCP`);
     const [host, port] = splitHostPort(l.addr);
     try {
-      const h2 = await listenHttp2(host, port, entries, handler, info, Math.round(cfg.client_timeout * 1000));
+      const h2 = await listenHttp2(host, port, entries, rt, info, Math.round(cfg.client_timeout * 1000));
       return {
         addr: `${entries ? "https" : "h2c"} ${formatHostPort(host, h2.port)}`,
         stop: (opts) => h2.stop(opts.graceful, opts.timeoutMs),
@@ -115,7 +162,8 @@ async function listen(l: ListenerConfig, cfg: ProxyConfig, handler: ProxyHandler
   // Bun picks by serverName among array entries; the first entry (no serverName) is the default
   const tls = entries ? (entries.length === 1 ? entries[0] : entries) : undefined;
   const common = {
-    fetch: (req: Request, server: Server<any>) => handler.handle(req, server, info),
+    // through rt so a reload's new handler takes the next request
+    fetch: (req: Request, server: Server<any>) => rt.handler!.handle(req, server, info),
     websocket: websocketHandlers,
     maxRequestBodySize: cfg.max_body_size > 0 ? cfg.max_body_size : Number.MAX_SAFE_INTEGER,
     idleTimeout: Math.min(255, Math.max(1, Math.round(cfg.client_timeout))),

@@ -157,6 +157,17 @@ describe("upstream keepalive pool", () => {
   });
 });
 
+describe("client connections", () => {
+  test("keepalive_request_limit closes a client connection after N requests", async () => {
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nkeepalive_request_limit: 2\nroutes:\n  - respond: { status: 200, body: x }\n`));
+    const out = await raw(p.port, "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n");
+    // two answers, the second with Connection: close, then the proxy closed the connection
+    expect(out.match(/HTTP\/1\.1 200/g)?.length).toBe(2);
+    expect(out.toLowerCase()).toContain("connection: close");
+    await p.stop();
+  });
+});
+
 describe("listeners and peers", () => {
   test("unix socket listener and unix socket upstream", async () => {
     const dir = tempDir();

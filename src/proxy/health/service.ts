@@ -15,11 +15,8 @@ export class HealthChecker {
   private running = new Set<Promise<void>>();
   private stopped = false;
 
-  constructor(private readonly upstreams: Upstream[], private readonly log: ConsolaInstance) {}
-
-  get enabled(): boolean {
-    return this.upstreams.some((u) => u.cfg.health.active.enabled);
-  }
+  /** `upstreams` is read at each start, so a reload's new upstream groups are picked up by restart(). */
+  constructor(private readonly upstreams: () => Upstream[], private readonly log: ConsolaInstance) {}
 
   private round(up: Upstream): Promise<void> | undefined {
     if (this.stopped) return;
@@ -31,7 +28,7 @@ export class HealthChecker {
 
   async start(): Promise<void> {
     this.stopped = false;
-    const active = this.upstreams.filter((u) => u.cfg.health.active.enabled);
+    const active = this.upstreams().filter((u) => u.cfg.health.active.enabled);
     await Promise.all(active.map((u) => this.round(u)));
     for (const up of active) this.timers.push(setInterval(() => this.round(up), up.cfg.health.active.interval * 1000));
   }
@@ -41,16 +38,27 @@ export class HealthChecker {
     for (const t of this.timers.splice(0)) clearInterval(t);
     await Promise.all(this.running);
   }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
 }
 
-export function healthService(upstreams: Upstream[], log: ConsolaInstance): Service {
-  const checker = new HealthChecker(upstreams, log);
+/** The background service; idle when no upstream enables active checks. */
+export function healthService(rt: { upstreams: Map<string, Upstream>; app: { log: ConsolaInstance } }): Service {
+  const checker = new HealthChecker(() => [...rt.upstreams.values()], rt.app.log);
   return {
     name: "proxy.health",
     kind: "background",
     dependsOn: ["proxy"],
     start: () => checker.start(),
     stop: () => checker.stop(),
-    status: () => ({ ready: true, upstreams: upstreams.map((u) => u.describe()) }),
+    // the proxy service (reloaded first) has swapped in the new upstream groups by now
+    async reload() {
+      await checker.restart();
+      return { applied: ["proxy.health"], needsRestart: [] };
+    },
+    status: () => ({ ready: true, checking: [...rt.upstreams.values()].filter((u) => u.cfg.health.active.enabled).map((u) => u.name) }),
   };
 }

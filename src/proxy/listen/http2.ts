@@ -29,7 +29,7 @@ export interface H2Listener {
   stop(graceful: boolean, timeoutMs: number): Promise<void>;
 }
 
-export async function listenHttp2(host: string, port: number, tls: TlsEntry[] | undefined, handler: ProxyHandler, info: ListenerInfo, idleMs: number): Promise<H2Listener> {
+export async function listenHttp2(host: string, port: number, tls: TlsEntry[] | undefined, rt: { handler?: ProxyHandler }, info: ListenerInfo, idleMs: number): Promise<H2Listener> {
   let server: http2.Http2Server | http2.Http2SecureServer;
   if (tls && tls.length > 0) {
     const def = tls.find((t) => !t.serverName) ?? tls[0]!;
@@ -48,7 +48,7 @@ export async function listenHttp2(host: string, port: number, tls: TlsEntry[] | 
   });
   if (idleMs > 0) server.setTimeout(idleMs);
   server.on("request", (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
-    void serve(req, res, handler, info).catch(() => res.destroy());
+    void serve(req, res, rt.handler!, info).catch(() => res.destroy());
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
