@@ -8,6 +8,7 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Engine } from "../engine/engine.ts";
+import type { RunHead } from "../history/runs.ts";
 import type { ActivityTask } from "../types.ts";
 import { runAttempt } from "./attempt.ts";
 import { workflowMetrics } from "./metrics.ts";
@@ -93,13 +94,24 @@ export class Worker {
     const outcomes = this.outcomes.splice(0);
     const commits = this.replayed.splice(0);
     const free = this.stopping ? 0 : this.opts.concurrency - this.running.size;
-    const { runs, tasks } = e.store.tx(() => {
-      for (const commit of commits) commit();
-      for (const o of outcomes) this.settle(o);
-      const now = e.now();
-      const runs = this.stopping ? [] : e.runs.claimDue(this.owner, now, this.opts.leaseMs, 32);
-      return { runs, tasks: free > 0 ? e.activities.claim(this.owner, now, free, this.opts.leaseMs) : [] };
-    });
+    let claimed: { runs: RunHead[]; tasks: ActivityTask[] };
+    try {
+      claimed = e.store.tx(() => {
+        for (const commit of commits) commit();
+        for (const o of outcomes) this.settle(o);
+        const now = e.now();
+        const runs = this.stopping ? [] : e.runs.claimDue(this.owner, now, this.opts.leaseMs, 32);
+        return { runs, tasks: free > 0 ? e.activities.claim(this.owner, now, free, this.opts.leaseMs) : [] };
+      });
+    } catch (err) {
+      // store busy or gone, or a bug in one commit: keep the finished attempts for the next pass;
+      // the replays are redone once their leases end (never half-applied: the transaction rolled back)
+      this.outcomes.unshift(...outcomes);
+      e.opts.log?.error(`workflow worker: ${(err as Error).message}`);
+      await Bun.sleep(200);
+      return false;
+    }
+    const { runs, tasks } = claimed;
     for (const t of tasks) this.start(t);
     if (runs.length) {
       this.replayed = await e.replayRuns(runs);
