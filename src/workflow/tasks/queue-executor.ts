@@ -78,7 +78,9 @@ export function bindQueueRuntime(rt: Runtime, leaseMs: number): void {
 /** Leases of dead processes on this host are freed at once, as a workflow worker does at start. */
 function freeDeadLeases(rt: Runtime, leaseMs: number): void {
   try {
-    new Worker(rt.engine, { concurrency: 1, leaseMs, pollMs: 1000 }).releaseDeadOwners();
+    // their queue jobs stay reserved until the queue's retry_after: push fresh ones now, so the
+    // work resumes at once (the old jobs find nothing to do when they come back)
+    if (new Worker(rt.engine, { concurrency: 1, leaseMs, pollMs: 1000 }).releaseDeadOwners() > 0) sweepLostJobs(rt, 0);
   } catch (err) {
     rt.engine.opts.log?.warn(`workflow: cannot release stale leases: ${errorMessage(err)}`);
   }
