@@ -140,8 +140,9 @@ describe("YAML workflows", () => {
 
 describe("YAML job steps", () => {
   test("push a queue job (once, even if the step is retried) and record its id", async () => {
+    // the local executor keeps the pushed job waiting (the queue executor's worker would run it)
     p = await project(
-      BASE +
+      BASE.replace("workflow:\n", "workflow:\n  executor: local\n") +
         `queue:
   handlers:
     mail: { type: shell, command: "cat" }
