@@ -45,7 +45,7 @@ interface Item {
   text?: string;
 }
 
-export function generateSdkTypes(root: string): string {
+export function generateSdkTypes(root: string, extraTypes: Array<[string, string[]]> = EXTRA_TYPES): string {
   const configPath = join(root, "tsconfig.json");
   const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, root);
   const options: ts.CompilerOptions = { ...parsed.options, noEmit: false, declaration: true, emitDeclarationOnly: true, removeComments: false, declarationMap: false, sourceMap: false };
@@ -82,7 +82,7 @@ export function generateSdkTypes(root: string): string {
     visit(sf);
   }
   const typeRoots: Array<{ file: string; name: string }> = [];
-  for (const [file, names] of EXTRA_TYPES) {
+  for (const [file, names] of extraTypes) {
     const sf = program.getSourceFile(join(root, file));
     const modSym = sf && checker.getSymbolAtLocation(sf);
     if (!modSym) throw new Error(`EXTRA_TYPES: ${file} is not part of the program`);
@@ -197,7 +197,7 @@ export function generateSdkTypes(root: string): string {
   const render = (it: Item): string => {
     const sf = dts(it.file);
     const stmts = sf.statements.filter((s) => declaredName(s).includes(it.name));
-    if (!stmts.length) throw new Error(`${rel(it.file)}: no declaration of ${it.name}`);
+    if (!stmts.length) throw new Error(`${rel(it.file)}: no declaration of ${it.name} in its declaration emit — export it from that file (TypeScript drops what nothing exported needs)`);
     const parts: string[] = [];
     for (const s of stmts) {
       if (ts.isVariableStatement(s) && s.declarationList.declarations.length > 1) throw new Error(`${rel(it.file)}: declare ${it.name} in its own const statement`);
