@@ -128,11 +128,14 @@ export default defineJob({
 });
 `;
 
-test("tsc accepts user files that use the SDK and rejects a file that misuses it", async () => {
+test("tsc accepts user files (and docs/sdk.md's examples) that use the SDK and rejects a file that misuses it", async () => {
   const dir = tempDir();
   const r0 = await runSecurely(["sdk:types", "--out", join(dir, "securely.d.ts")]);
   expect(r0.code).toBe(0);
   for (const [name, text] of Object.entries(GOOD)) writeFileSync(join(dir, name), text);
+  const examples = [...readFileSync(join(ROOT, "docs/sdk.md"), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  expect(examples.length).toBeGreaterThanOrEqual(3);
+  examples.forEach((text, i) => writeFileSync(join(dir, `docs-example-${i}.ts`), text));
   writeFileSync(join(dir, "logger-check.ts"), LOGGER_CHECK);
   writeFileSync(join(dir, "bad.ts"), BAD);
   // what docs/sdk.md suggests for a folder of user files: strict, web globals from lib DOM
