@@ -8,6 +8,6 @@ import { versionCommand } from "./version.ts";
 /** Commands of the core itself: serve, status, version, config:*, store:*, sdk:types. */
 export const coreModule = defineModule({
   name: "core",
-  description: "serve, status, version, config, store and sdk types",
+  description: "serve, status, version, config and store",
   commands: [serveCommand, statusCommand, systemdUnitCommand, versionCommand, configShow, configGet, configCheck, configDocs, storeInfo, storeBackup, storeCheck, sdkTypesCommand],
 });

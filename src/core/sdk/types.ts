@@ -22,7 +22,7 @@ export function sdkTypeNames(text = declarations): string[] {
 
 export const sdkTypesCommand = defineCommand({
   name: "sdk:types",
-  description: 'Write securely.d.ts, the types of `import … from "securely"` for user code (next to the config file; --out FILE, or --out - for stdout)',
+  description: 'Write securely.d.ts next to the config: the types of `import … from "securely"` for editors (--out FILE, - for stdout)',
   args: {
     out: { type: "string", description: "File to write (default: securely.d.ts next to the config file); - prints to stdout" },
   },
