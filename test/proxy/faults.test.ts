@@ -105,7 +105,27 @@ describe("bad input from clients", () => {
   });
 });
 
+describe("path normalization", () => {
+  test("dot segments are resolved before routing, so /small/../x does not match the /small route", async () => {
+    const out = await raw(proxy.port, "POST /small/../x HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\nConnection: close\r\n\r\n01234567890");
+    // the /small route would answer 413 (10-byte limit); the default route proxies it
+    expect(out).toStartWith("HTTP/1.1 200");
+    expect(out).toContain("ok 11");
+  });
+});
+
 describe("upstream faults", () => {
+  test("a response head over 64 KiB → 502", async () => {
+    const huge = rawOrigin((s, d) => {
+      if (d.includes("\r\n\r\n")) s.write(`HTTP/1.1 200 OK\r\nX-Big: ${"h".repeat(70_000)}\r\n\r\n`);
+    });
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  h: { servers: ["${huge.addr}"] }\nroutes:\n  - upstream: h\n`));
+    const res = await fetch(`${p.base}/`);
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain("response head over 65536 bytes");
+    await p.stop();
+  });
+
   test("upstream closes before headers → 502 with the reason", async () => {
     const res = await fetch(`${proxy.base}/dies`);
     expect(res.status).toBe(502);

@@ -49,6 +49,13 @@ describe("retries", () => {
     await p.stop();
   });
 
+  test("retry_backoff still fails over (pauses between attempts)", async () => {
+    const b = named("b");
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  ub: { servers: ["${closedAddr()}", "${b.addr}"], balance: first_available, retry_backoff: 50ms }\nroutes:\n  - upstream: ub\n`));
+    expect(await (await fetch(`${p.base}/`)).text()).toBe("b");
+    await p.stop();
+  });
+
   test("max_retries: 0 gives 502 instead of failing over", async () => {
     const b = named("b");
     const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  u0: { servers: ["${closedAddr()}", "${b.addr}"], balance: first_available, max_retries: 0 }\nroutes:\n  - upstream: u0\n`));

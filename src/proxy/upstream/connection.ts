@@ -224,7 +224,7 @@ export class H1Conn {
   private onHeadBytes(d: Uint8Array): void {
     const buf = this.inbuf ? Buffer.concat([this.inbuf, d]) : Buffer.from(d.buffer, d.byteOffset, d.byteLength);
     const end = headEnd(buf);
-    if (end < 0) {
+    if (end < 0 || end > MAX_RESPONSE_HEAD) {
       if (buf.length > MAX_RESPONSE_HEAD) this.failHead(new ProxyError(`upstream ${this.peer.addr} sent a response head over ${MAX_RESPONSE_HEAD} bytes`, "bad_response", "upstream", false, this.uses > 1, true));
       else this.inbuf = buf;
       return;
