@@ -7,6 +7,7 @@ const BIG = crypto.getRandomValues(new Uint8Array(1024 * 1024));
 const echo = origin(async (req, server) => {
   const url = new URL(req.url);
   if (url.pathname === "/big") return new Response(BIG);
+  if (url.pathname === "/echo") return new Response(req.body);
   if (url.pathname === "/stream") {
     let n = 0;
     return new Response(new ReadableStream({ async pull(c) { if (n++ < 5) c.enqueue(new TextEncoder().encode(`part${n};`)); else c.close(); } }));
@@ -85,6 +86,19 @@ describe("proxying HTTP/1.1", () => {
     const bigs = await Promise.all(Array.from({ length: 4 }, async () => new Uint8Array(await (await fetch(`${proxy.base}/big`)).arrayBuffer())));
     for (const big of bigs) expect(Bun.hash(big)).toBe(Bun.hash(BIG));
     expect(await (await fetch(`${proxy.base}/stream`)).text()).toBe("part1;part2;part3;part4;part5;");
+  });
+
+  test("full duplex: an origin echoing the upload as it arrives gets every byte back through the proxy", async () => {
+    let sent = 0;
+    const upload = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent >= BIG.length) return c.close();
+        c.enqueue(BIG.subarray(sent, sent + 64 * 1024));
+        sent += 64 * 1024;
+      },
+    });
+    const res = await fetch(`${proxy.base}/echo`, { method: "POST", body: upload, duplex: "half" } as any);
+    expect(Bun.hash(new Uint8Array(await res.arrayBuffer()))).toBe(Bun.hash(BIG));
   });
 
   test("strip_prefix and rewrite change the upstream path", async () => {
