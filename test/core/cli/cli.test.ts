@@ -7,7 +7,7 @@ describe("securely CLI", () => {
   test("--help lists every namespace's commands, grouped", async () => {
     const r = await runSecurely(["--help"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("core — version, config and store");
+    expect(r.stdout).toContain("core — serve, status, version, config and store");
     for (const c of ["config:check", "config:show", "config:get", "store:info", "store:backup", "store:check", "serve", "version"]) expect(r.stdout).toContain(`  ${c}`);
     expect(r.stdout).toContain("--json");
   });
