@@ -115,6 +115,17 @@ describe("path normalization", () => {
 });
 
 describe("upstream faults", () => {
+  test("an upstream that stops reading the upload hits write_timeout → 502", async () => {
+    // accepts the connection, then never reads: the kernel buffers fill and writes stall
+    const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open(s) { s.pause(); }, data() {} } });
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  w: { servers: ["127.0.0.1:${l.port}"], write_timeout: 500ms }\nroutes:\n  - upstream: w\n`));
+    const res = await fetch(`${p.base}/`, { method: "POST", body: new Uint8Array(32 * 1024 * 1024) });
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain("did not accept request bytes within 500 ms");
+    await p.stop();
+    l.stop(true);
+  });
+
   test("a response head over 64 KiB → 502", async () => {
     const huge = rawOrigin((s, d) => {
       if (d.includes("\r\n\r\n")) s.write(`HTTP/1.1 200 OK\r\nX-Big: ${"h".repeat(70_000)}\r\n\r\n`);

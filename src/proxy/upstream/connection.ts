@@ -170,8 +170,10 @@ export class H1Conn {
   private waitDrain(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
-        reject(new ProxyError(`upstream ${this.peer.addr} did not accept request bytes within ${this.peer.options.writeTimeoutMs} ms`, "write_timeout", "upstream", false, this.uses > 1, true));
-        this.destroy();
+        const e = new ProxyError(`upstream ${this.peer.addr} did not accept request bytes within ${this.peer.options.writeTimeoutMs} ms`, "write_timeout", "upstream", false, this.uses > 1, true);
+        // the response side reports this reason, not a generic "closed"
+        this.failHead(e);
+        reject(e);
       }, this.peer.options.writeTimeoutMs);
       this.drainWaiters.push(() => {
         clearTimeout(t);
