@@ -315,6 +315,7 @@ export class ProxyHandler {
       if (ctx) ctx.peer = peer.addr;
       try {
         const a = await sendOnce(peer, this.pool, out, noop);
+        a.conn.onBodyError = (e) => this.log.warn(`proxy: ${out.method} ${target} → ${peer!.addr}: response cut short: ${e.message}`);
         if (a.reused) proxyMetrics.reused.inc(up?.labels);
         else proxyMetrics.connect.observe(a.connectMs / 1000, up?.labels);
         const head = a.response.head;

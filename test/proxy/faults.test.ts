@@ -43,6 +43,7 @@ upstreams:
   refused: { servers: ["${closedPort}"] }
 routes:
   - { match: { path: /dies }, upstream: dies }
+  - { match: { path: /trunc-gz }, upstream: trunc, compress: [gzip], compress_min_size: 0 }
   - { match: { path: /trunc }, upstream: trunc }
   - { match: { path: /chunked-trunc }, upstream: truncchunked }
   - { match: { path: /silent }, upstream: silent }
@@ -167,6 +168,15 @@ describe("upstream faults", () => {
     expect(res.text()).rejects.toThrow();
     const res2 = await fetch(`${proxy.base}/chunked-trunc`);
     expect(res2.text()).rejects.toThrow();
+  });
+
+  test("upstream dies mid-body under compression: the client still sees an error", async () => {
+    const res = await fetch(`${proxy.base}/trunc-gz`, { headers: { "accept-encoding": "gzip" } });
+    expect(res.headers.get("content-encoding")).toBe("gzip");
+    expect(res.arrayBuffer()).rejects.toThrow();
+    const out = await raw(proxy.port, "GET /trunc-gz HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n");
+    expect(out).toStartWith("HTTP/1.1 200");
+    expect(out).not.toContain("\r\n0\r\n\r\n");
   });
 
   test("upstream dies mid-body: the raw response lacks the final chunk", async () => {

@@ -393,12 +393,17 @@ export class H1Conn {
     const ctrl = this.ctrl;
     this.ctrl = undefined;
     // erroring the stream makes Bun cut the client's connection without the final chunk, so the
-    // client sees a truncated body, never a fake complete one
+    // client sees a truncated body, never a fake complete one. The reason is `undefined` because
+    // Bun prints any other value to stderr with a code frame (measured); the proxy logs `e` itself
+    if (ctrl) this.onBodyError?.(e);
     try {
-      ctrl?.error(e);
+      ctrl?.error(undefined);
     } catch {}
     this.destroy();
   }
+
+  /** Told when the response body failed after the head was passed on (for the error log). */
+  onBodyError?: (e: Error) => void;
 
   private closedError(what: string): ProxyError {
     return new ProxyError(`upstream ${this.peer.addr} connection closed during ${what}`, "closed", "upstream", this.uses > 1 && !this.gotBytes, this.uses > 1, true);
