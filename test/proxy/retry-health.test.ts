@@ -100,6 +100,30 @@ describe("retries", () => {
   });
 });
 
+describe("failover under load", () => {
+  test("an origin killed in the middle of 300 concurrent GETs costs no client a failure", async () => {
+    const a = origin(async () => {
+      await Bun.sleep(1);
+      return new Response("a");
+    });
+    const b = named("b");
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  fl: { servers: ["${a.addr}", "${b.addr}"], health: { passive: { max_fails: 3 } } }\nroutes:\n  - upstream: fl\n`));
+    let sent = 0;
+    const statuses: number[] = [];
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (sent < 300) {
+          if (++sent === 100) a.stop();
+          statuses.push((await fetch(`${p.base}/`)).status);
+        }
+      }),
+    );
+    expect(statuses.length).toBeGreaterThanOrEqual(300);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    await p.stop();
+  });
+});
+
 describe("passive health", () => {
   test("a failing server is marked down, logged and counted, and skipped afterwards", async () => {
     const dead = closedAddr();
