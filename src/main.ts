@@ -14,7 +14,7 @@ import { dnsModule } from "./dns/index.ts";
 import { proxyModule } from "./proxy/index.ts";
 import { openQueue, queueModule } from "./queue/index.ts";
 import { scheduleModule } from "./schedule/index.ts";
-import { lookupSetting, settingsModule } from "./settings/index.ts";
+import { lookupSetting, readSetting, settingsModule } from "./settings/index.ts";
 import { tlsModule } from "./tls/index.ts";
 import { openRuntime, workflowModule } from "./workflow/index.ts";
 
@@ -33,7 +33,7 @@ export const modules: Module[] = [
 export const provided: Provided = {
   lookupSetting,
   // queue job handlers get ctx.settings / ctx.cache without an import edge from queue
-  settings: (app: App) => ({ get: (key: string) => lookupSetting(app, key) }),
+  settings: (app: App) => ({ get: (key: string) => readSetting(app, key) }),
   cache: (app: App) => cache(app),
   // the scheduler's `job:` entries
   pushJob: (app: App, handler: string, payload: unknown, opts: { queue?: string }) => openQueue(app).push(handler, payload, opts),

@@ -8,7 +8,7 @@ import { join, dirname, isAbsolute, resolve } from "node:path";
 import { systemClock, type Clock } from "./clock.ts";
 import { parse as parseYaml } from "yaml";
 import { envOverrides, loadConfig, type Config } from "./config/load.ts";
-import { interpolate } from "./config/interpolate.ts";
+import { interpolate, type LookupResult } from "./config/interpolate.ts";
 import { createLogger } from "./log/logger.ts";
 import type { Module } from "./module.ts";
 import { printData } from "./cli/output.ts";
@@ -17,7 +17,7 @@ import { Store } from "./store/store.ts";
 /** Functions one namespace offers another without an import edge; wired by src/main.ts. */
 export interface Provided {
   /** Read a setting (decrypting secrets) for `${NAME}` interpolation in config. */
-  lookupSetting?(app: App, name: string): string | undefined;
+  lookupSetting?(app: App, name: string): LookupResult;
   [name: string]: unknown;
 }
 

@@ -10,9 +10,14 @@ import { settingsRepository } from "./context.ts";
 import { isValidKey, profileName } from "./names.ts";
 
 /** Provided.lookupSetting: a failure names the `${NAME}` that needed the setting. */
-export function lookupSetting(app: App, name: string): string | undefined {
+export function lookupSetting(app: App, name: string): { value: string; secret: boolean } | undefined {
   try {
-    return readSetting(app, name);
+    if (!isValidKey(name)) return undefined;
+    const path = app.storePath;
+    if (path !== ":memory:" && !existsSync(path)) return undefined;
+    const s = settingsRepository(app).get(name, profileName(undefined, app.env));
+    // the secret flag lets config:show mask a secret that reached an unmarked key through ${NAME}
+    return s?.value === undefined ? undefined : { value: s.value, secret: s.secret };
   } catch (err) {
     if (!(err instanceof SecurelyError)) throw err;
     throw new SecurelyError(`config \${${name}} reads setting '${name}': ${err.message}`, { code: err.code });

@@ -72,7 +72,7 @@ describe("settings hooks", () => {
     const p = settingsProject(`settings:\n  hooks:\n    - match: ["a"]\n      run: "true"\n      reload: true\n    - match: []\n      run: "true"\n`);
     const r = await p.run(["config:check"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("securely.config.yaml:7 settings.hooks[0]: set either run or reload, not both");
+    expect(r.stderr).toContain("securely.config.yaml:9 settings.hooks[0]: set either run or reload, not both");
     expect(r.stderr).toContain("settings.hooks[1].match: needs at least one glob");
   });
 });

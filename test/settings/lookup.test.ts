@@ -20,7 +20,9 @@ describe("config ${NAME} from settings", () => {
     await p.ok(["key:generate"]);
     await p.ok(["settings:set", "--secret", "DB_PASSWORD=from-the-store"]);
     await p.ok(["settings:set", "mail.smtp.host=smtp.example.com", "FROM_ENV=from-settings"]);
-    expect(await p.ok(["config:get", "db_password"])).toBe("from-the-store\n");
+    // a secret that reached the config through ${NAME} stays masked unless asked for
+    expect(await p.ok(["config:get", "db_password"])).toBe("********\n");
+    expect(await p.ok(["config:get", "db_password", "--reveal"])).toBe("from-the-store\n");
     expect(await p.ok(["config:get", "mail_host"])).toBe("smtp.example.com\n");
     // the process environment wins over settings
     expect(await p.ok(["config:get", "from_env"], { env: { FROM_ENV: "from-env" } })).toBe("from-env\n");
