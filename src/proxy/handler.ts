@@ -126,7 +126,10 @@ export class ProxyHandler {
     const info = { upstream: undefined as string | undefined, server: undefined as string | undefined, attempts: 0 };
     let res: Response | undefined;
     try {
-      if (this.cfg.max_header_size < 16384 && headSize(req, target) > this.cfg.max_header_size) {
+      if (req.method === "CONNECT") {
+        // no tunnelling (Pingora's default: allow_connect_method_proxying off → 405)
+        res = plain(405, "CONNECT is not supported by this proxy\n");
+      } else if (this.cfg.max_header_size < 16384 && headSize(req, target) > this.cfg.max_header_size) {
         res = plain(431, `request header fields too large (limit ${this.cfg.max_header_size} bytes)\n`);
       } else {
         route = this.table.find(facts);

@@ -85,6 +85,12 @@ describe("bad input from clients", () => {
     expect(out).toStartWith("HTTP/1.1 413");
   });
 
+  test("CONNECT → 405 (no tunnelling)", async () => {
+    const out = await raw(proxy.port, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 1000);
+    expect(out).toStartWith("HTTP/1.1 405");
+    expect(out).toContain("CONNECT is not supported");
+  });
+
   test("malformed request line → 400", async () => {
     expect(await raw(proxy.port, "HELLO\r\n\r\n")).toStartWith("HTTP/1.1 400");
     expect(await raw(proxy.port, "GET / HTTP/1.1\r\nBad Header\r\n\r\n")).toStartWith("HTTP/1.1 400");
