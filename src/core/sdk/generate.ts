@@ -17,8 +17,11 @@ import ts from "typescript";
 import { writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 
-/** Types user code needs that no SDK value mentions: [file relative to the root, names]. */
-export const EXTRA_TYPES: Array<[string, string[]]> = [["src/proxy/index.ts", ["ProxyHooks", "HookContext"]]];
+/**
+ * Types user code needs that no SDK value mentions: [file relative to the root, names]. Empty
+ * today: ProxyHooks and HookContext come in through the proxy's defineProxyHooks.
+ */
+export const EXTRA_TYPES: Array<[string, string[]]> = [];
 
 /**
  * Types from packages the user does not install: what the declarations say instead. Only the

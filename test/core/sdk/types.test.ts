@@ -22,7 +22,7 @@ test("every runtime sdk export is declared as a value, and no value is declared 
   const declaredValues = [...checked.matchAll(/^ {4}export (?:class|function|const) (\w+)/gm)].map((m) => m[1]!);
   const aliased = [...checked.matchAll(/^ {4}export \{ \w+ as (\w+) \};/gm)].map((m) => m[1]!);
   expect(new Set([...declaredValues, ...aliased])).toEqual(new Set(Object.keys(sdkExports(modules))));
-  for (const name of ["defineWorkflow", "defineActivity", "NonRetryableError", "defineJob", "rateLimited", "withoutOverlapping", "throttlesExceptions"]) expect(declaredValues).toContain(name);
+  for (const name of ["defineWorkflow", "defineActivity", "NonRetryableError", "defineJob", "rateLimited", "withoutOverlapping", "throttlesExceptions", "defineProxyHooks"]) expect(declaredValues).toContain(name);
   for (const type of ["WorkflowContext", "ActivityContext", "JobContext", "JobDefinition", "ProxyHooks", "HookContext"]) expect(checked).toMatch(new RegExp(`^ {4}export (interface|type) ${type}\\b`, "m"));
 });
 
@@ -103,6 +103,14 @@ export function requestFilter(ctx: HookContext, req: Request): Response | void {
 
 export const logging: ProxyHooks["logging"] = (ctx) => console.log(ctx.route, ctx.status);
 `,
+  "typed-hooks.ts": `
+import { defineProxyHooks } from "securely";
+
+export default defineProxyHooks({
+  upstreamPeer(ctx) { return ctx.headers.get("x-canary") === "1" ? "127.0.0.1:9" : undefined; },
+  failToConnect(ctx, error) { return error.message.length > 0 && ctx.route !== "x"; },
+});
+`,
 };
 
 // the stand-in for consola's logger must accept the real one (the worker passes a ConsolaInstance)
@@ -114,7 +122,7 @@ export const log: JobContext["log"] = real;
 `;
 
 const BAD = `
-import { defineJob, defineWorkflow } from "securely";
+import { defineJob, defineProxyHooks, defineWorkflow } from "securely";
 
 export const wf = defineWorkflow(async (ctx) => {
   await ctx.sleeep("1h");
@@ -126,6 +134,8 @@ export default defineJob({
     ctx.relase(5);
   },
 });
+
+export const hooks = defineProxyHooks({ requestFiltr(ctx: unknown) {} });
 `;
 
 test("tsc accepts user files (and docs/sdk.md's examples) that use the SDK and rejects a file that misuses it", async () => {
@@ -149,7 +159,8 @@ test("tsc accepts user files (and docs/sdk.md's examples) that use the SDK and r
   expect(errors.find((l) => l.includes("'sleeep'"))).toContain("WorkflowContext");
   expect(errors.find((l) => l.includes("'maximumAttempt'"))).toContain("RetryPolicy");
   expect(errors.find((l) => l.includes("'relase'"))).toContain("JobContext");
-  expect(errors).toHaveLength(3);
+  expect(errors.find((l) => l.includes("'requestFiltr'"))).toContain("ProxyHooks");
+  expect(errors).toHaveLength(4);
 }, 60_000);
 
 describe("generator", () => {
