@@ -176,25 +176,30 @@ export function generateSdkTypes(root: string, extraTypes: Array<[string, string
     }
     return undefined;
   };
-  /** `name` as exported by `file`: declared there, or re-exported from another file. */
-  const followExport = (file: string, name: string): Item => {
+  /** `name` as exported by `file`: declared there, or re-exported (`export { }`, `export *`) from another file. */
+  const findExport = (file: string, name: string, seen = new Set<string>()): Item | undefined => {
+    if (seen.has(file)) return undefined;
+    seen.add(file);
     const sf = dts(file);
     if (sf.statements.some((s) => declaredName(s).includes(name))) return itemFor(file, name);
     for (const s of sf.statements) {
       if (!ts.isExportDeclaration(s) || !s.moduleSpecifier || !ts.isStringLiteral(s.moduleSpecifier)) continue;
+      if (!s.moduleSpecifier.text.startsWith(".")) continue;
       const target = resolveSpec(s.moduleSpecifier.text, file);
       if (!s.exportClause) {
-        if (dts(target).statements.some((t) => declaredName(t).includes(name))) return itemFor(target, name);
-        continue;
-      }
-      if (ts.isNamedExports(s.exportClause)) {
+        const hit = findExport(target, name, seen);
+        if (hit) return hit;
+      } else if (ts.isNamedExports(s.exportClause)) {
         const e = s.exportClause.elements.find((x) => x.name.text === name);
-        if (e) return followExport(target, (e.propertyName ?? e.name).text);
+        if (e) return findExport(target, (e.propertyName ?? e.name).text, seen);
       }
     }
-    const viaImport = resolveLocal(file, name);
-    if (viaImport) return viaImport;
-    throw new Error(`${rel(file)} does not export ${name}`);
+    return resolveLocal(file, name);
+  };
+  const followExport = (file: string, name: string): Item => {
+    const it = findExport(file, name);
+    if (!it) throw new Error(`${rel(file)} does not export ${name}`);
+    return it;
   };
 
   const render = (it: Item): string => {

@@ -175,12 +175,13 @@ describe("generator", () => {
   }
   const define = 'export function defineModule(m: { name: string; sdk?: Record<string, unknown> }) { return m; }\n';
 
-  test("pulls in referenced types, renames clashing ones per namespace, keeps sdk export names", () => {
+  test("pulls in referenced types (through re-exports), renames clashing ones per namespace, keeps sdk export names", () => {
     const root = fixture({
       "src/core/module.ts": define,
       "src/main.ts": 'import "./a/index.ts";\nimport "./b/index.ts";\n',
       "src/a/types.ts": "/** a's options */\nexport interface Options { retries: number }\n",
-      "src/a/index.ts": 'import { defineModule } from "../core/module.ts";\nimport type { Options } from "./types.ts";\nexport function run(o: Options) { return o.retries; }\nfunction hidden() { return 1; }\nexport const aModule = defineModule({ name: "a", sdk: { runA: run } });\nexport const cModule = defineModule({ name: "c", sdk: { hidden } });\n',
+      "src/a/all.ts": 'export type * from "./types.ts";\n', // found through a re-export
+      "src/a/index.ts": 'import { defineModule } from "../core/module.ts";\nimport type { Options } from "./all.ts";\nexport function run(o: Options) { return o.retries; }\nfunction hidden() { return 1; }\nexport const aModule = defineModule({ name: "a", sdk: { runA: run } });\nexport const cModule = defineModule({ name: "c", sdk: { hidden } });\n',
       "src/b/index.ts": 'import { defineModule } from "../core/module.ts";\nexport interface Options { label: string }\nexport function label(o: Options) { return { o }; }\nexport const bModule = defineModule({ name: "b", sdk: { label } });\n',
     });
     expect(() => generateSdkTypes(root, [])).toThrow("src/a/index.ts: no declaration of hidden in its declaration emit — export it from that file");
