@@ -168,6 +168,11 @@ export class DnsService implements Service {
   async stop({ graceful, timeoutMs }: StopOptions): Promise<void> {
     this.unwatch?.();
     if (this.flushTimer) clearInterval(this.flushTimer);
+    if (graceful && this.handler) {
+      // answers still waiting for an upstream go out before the UDP sockets close (bounded)
+      const end = Date.now() + Math.min(timeoutMs, 10_000);
+      while (this.handler.inflight > 0 && Date.now() < end) await Bun.sleep(10);
+    }
     for (const u of this.udp) u.close();
     await Promise.all(this.tcp.map((t) => t.close(graceful, timeoutMs)));
     this.udp = [];

@@ -46,6 +46,8 @@ const AXFR_CHUNK = 500;
 export class Handler {
   private catalog: Catalog;
   private wire: WireCache;
+  /** Forwarded queries waiting for an upstream (a graceful stop waits for them). */
+  inflight = 0;
 
   constructor(private opts: HandlerOptions) {
     this.catalog = opts.catalog;
@@ -117,6 +119,7 @@ export class Handler {
     const fwd = this.opts.forwarder;
     const rd = (q.flags & FLAG.RD) !== 0;
     if (!fwd || !rd || !anyMatch(this.opts.acl.forward, client.address)) return this.simple(q, buf, RCODE.REFUSED, client, t0, "not-authoritative");
+    this.inflight++;
     return fwd
       .resolve({ name: qname, type: q.qtype, class: q.qclass }, { dnssecOk: q.edns?.dnssecOk ?? false, cd: (q.flags & FLAG.CD) !== 0 })
       .then((r) => {
@@ -124,7 +127,8 @@ export class Handler {
         this.done(t0, q.qtype, r.rcode, client, r.from === "cache" ? "cache" : r.from ? "forward" : "upstream-failed", undefined, buf);
         return encodeMessage(msg, limit).bytes;
       })
-      .catch(() => this.simple(q, buf, RCODE.SERVFAIL, client, t0, "forward-error"));
+      .catch(() => this.simple(q, buf, RCODE.SERVFAIL, client, t0, "forward-error"))
+      .finally(() => this.inflight--);
   }
 
   /** AXFR/IXFR (RFC 5936): TCP only, allowed networks only, at a zone apex; IXFR gets the full zone. */
