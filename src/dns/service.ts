@@ -80,7 +80,8 @@ export class DnsService implements Service {
       queryLog: this.queryLog,
       wireCacheSize: o.answer_cache_size,
     });
-    const onPacket = this.handler.answer.bind(this.handler);
+    const handler = this.handler;
+    const onPacket: Handler["answer"] = (buf, client) => handler.answer(buf, client);
     try {
       for (const addr of o.listen) await this.bind(addr, onPacket);
     } catch (e) {
