@@ -21,7 +21,7 @@ const SECONDS = Number(opt("seconds", "8"));
 const RATE = Number(opt("rate", "20000"));
 const ONLY = opt("only", "securely,bun-udp-floor,knot,unbound,dnsmasq").split(",");
 const UDP_SOCKET = opt("udp-socket", "dgram");
-const SCENARIOS = opt("scenarios", "udp-rate,udp-max,tcp-rate").split(",");
+const SCENARIOS = opt("scenarios", "udp-rate,udp-max,tcp-rate,tcp-max").split(",");
 /** Rounds: servers are interleaved round by round and the median round is reported (shared machine). */
 const REPEAT = Number(opt("repeat", "1"));
 const ROOT = resolve(import.meta.dir, "../..");
