@@ -8,7 +8,7 @@ import { join, dirname, isAbsolute, resolve } from "node:path";
 import { systemClock, type Clock } from "./clock.ts";
 import { parse as parseYaml } from "yaml";
 import { envOverrides, loadConfig, type Config } from "./config/load.ts";
-import { interpolate } from "./config/interpolate.ts";
+import { interpolate, type LookupResult } from "./config/interpolate.ts";
 import { createLogger } from "./log/logger.ts";
 import type { Module } from "./module.ts";
 import { printData } from "./cli/output.ts";
@@ -17,7 +17,7 @@ import { Store } from "./store/store.ts";
 /** Functions one namespace offers another without an import edge; wired by src/main.ts. */
 export interface Provided {
   /** Read a setting (decrypting secrets) for `${NAME}` interpolation in config. */
-  lookupSetting?(app: App, name: string): string | undefined;
+  lookupSetting?(app: App, name: string): LookupResult;
   [name: string]: unknown;
 }
 
@@ -97,9 +97,14 @@ export class App {
     try {
       if (this.configPath && existsSync(this.configPath)) raw = (parseYaml(readFileSync(this.configPath, "utf8")) as Record<string, any>) ?? {};
     } catch {
-      // loadConfig reports bad YAML with its line; the bootstrap read just falls back to defaults
+      raw = [] as any;
     }
-    if (typeof raw !== "object" || Array.isArray(raw)) raw = {};
+    if (typeof raw !== "object" || Array.isArray(raw)) {
+      // unreadable YAML: guessing the default store path would write settings to the wrong store,
+      // so let the loader fail with its file:line message (it throws before any ${NAME} lookup)
+      void this.config;
+      raw = {};
+    }
     for (const [path, value] of envOverrides(this.env)) {
       let cur = raw;
       for (const p of path.slice(0, -1)) cur = cur[p] = typeof cur[p] === "object" && cur[p] !== null ? cur[p] : {};

@@ -30,6 +30,7 @@ export class WorkflowClient {
 
   /** Start a run; returns its id. Ids are unique: a second start is refused unless `reuse`. */
   start(name: string, input: unknown, opts: StartOptions = {}): string {
+    if (this.engine.registry.loaded) this.engine.registry.workflow(name); // unknown names are refused before anything is written
     const id = opts.id ?? crypto.randomUUID();
     this.engine.store.tx(() => {
       const existing = this.runs.get(id);
@@ -49,6 +50,21 @@ export class WorkflowClient {
       const now = this.engine.now();
       this.runs.append(id, [{ type: "SignalReceived", cid: null, data: { name, payload: payload ?? null } }], now);
       this.runs.wake(id, now);
+    });
+  }
+
+  /**
+   * Signal-with-start (Temporal): deliver the signal to run `id`, starting it first (as workflow
+   * `name` with `input`) when no run with that id is running. One transaction: two callers racing
+   * on the same id end with one run that got both signals. Returns whether it started the run.
+   */
+  signalWithStart(id: string, signal: string, payload: unknown, name: string, input: unknown): boolean {
+    return this.engine.store.tx(() => {
+      const run = this.runs.get(id);
+      const started = run?.status !== "running";
+      if (started) this.start(name, input, { id, reuse: true });
+      this.signal(id, signal, payload);
+      return started;
     });
   }
 
@@ -77,12 +93,12 @@ export class WorkflowClient {
       const run = this.mustGet(id);
       if (run.status !== "running") throw WorkflowError.notRunning(id, run.status, "terminate");
       const walk = (rid: string) => {
-        for (const child of this.runs.runningChildren(rid)) walk(child);
-        const error = { name: "Terminated", message: reason };
-        this.engine.finish(rid, "terminated", { type: "WorkflowTerminated", cid: null, data: { reason } }, null, error, this.engine.now());
         terminated.push(rid);
+        for (const child of this.runs.runningChildren(rid)) walk(child);
       };
       walk(id);
+      // finish() terminates the running children too (parent-close policy)
+      this.engine.finish(id, "terminated", { type: "WorkflowTerminated", cid: null, data: { reason } }, null, { name: "Terminated", message: reason }, this.engine.now());
     });
     return terminated;
   }
@@ -132,7 +148,7 @@ export class WorkflowClient {
     const cutoff = this.engine.now() - days * 86_400_000;
     return this.engine.store.tx(() => {
       const db = this.engine.store.db;
-      const ids = (db.query("SELECT id FROM workflow_runs WHERE status != 'running' AND completed_at < ?1").all(cutoff) as { id: string }[]).map((r) => r.id);
+      const ids = (db.query("SELECT id FROM workflow_runs WHERE status != 'running' AND completed_at <= ?1").all(cutoff) as { id: string }[]).map((r) => r.id);
       const delEvents = db.prepare("DELETE FROM workflow_events WHERE run_id = ?1");
       const delTimers = db.prepare("DELETE FROM workflow_timers WHERE run_id = ?1");
       const delRun = db.prepare("DELETE FROM workflow_runs WHERE id = ?1");

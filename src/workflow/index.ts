@@ -9,6 +9,7 @@ import { workflowCancel, workflowRetry, workflowTerminate } from "./commands/con
 import { workflowHistory } from "./commands/history.ts";
 import { workflowList } from "./commands/list.ts";
 import { workflowPrune } from "./commands/prune.ts";
+import { workflowQuery } from "./commands/query.ts";
 import { workflowRun } from "./commands/run.ts";
 import { workflowSignal } from "./commands/signal.ts";
 import { workflowStatus } from "./commands/status.ts";
@@ -17,6 +18,8 @@ import { workflowConfig } from "./config.ts";
 import { workflowMigrations } from "./migrations.ts";
 import { workflowSdk } from "./sdk.ts";
 import { workflowService } from "./service.ts";
+// registers the workflow.task / workflow.activity queue handlers in queue:work and serve
+import "./tasks/queue-executor.ts";
 
 export { openRuntime, workerOptions, createWorker, type Runtime } from "./runtime.ts";
 export { defineWorkflow, defineActivity } from "./sdk.ts";
@@ -25,7 +28,7 @@ export type { WorkflowContext, WorkflowDefinition, ActivityDefinition, ActivityC
 export const workflowModule = defineModule({
   name: "workflow",
   description: "durable workflows: deterministic replay, activities, timers, signals",
-  commands: [workflowRun, workflowList, workflowStatus, workflowHistory, workflowSignal, workflowCancel, workflowTerminate, workflowRetry, workflowPrune, workflowWork],
+  commands: [workflowRun, workflowList, workflowStatus, workflowHistory, workflowSignal, workflowQuery, workflowCancel, workflowTerminate, workflowRetry, workflowPrune, workflowWork],
   config: workflowConfig,
   migrations: workflowMigrations,
   sdk: workflowSdk,

@@ -41,6 +41,53 @@ describe("proxy:serve", () => {
   });
 });
 
+describe("threads: 2", () => {
+  test("two worker processes share the port; each runs its own active health checks", async () => {
+    const p = tempProject(`threads: 2
+metrics:
+  enabled: false
+proxy:
+  listen: ["127.0.0.1:0"]
+  upstreams:
+    app:
+      servers: ["${slow.addr}", "127.0.0.1:1"]
+      health: { active: { enabled: true, type: tcp, interval: 1 }, passive: { max_fails: 0 } }
+  routes:
+    - upstream: app
+`);
+    const s = await startSecurely(["proxy:serve"], { env: p.env });
+    const port = s.port("proxy");
+    // the dead server was marked down in both workers before they reported ready: no request fails
+    const codes = await Promise.all(Array.from({ length: 20 }, async () => (await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } })).status));
+    expect(codes.every((c) => c === 200)).toBe(true);
+    expect(s.output().match(/is DOWN/g)?.length).toBe(2);
+    s.signal("SIGINT");
+    await s.proc.exited;
+  });
+});
+
+describe("reload (SIGHUP)", () => {
+  test("routes and upstreams change live; listener changes are reported as needing a restart", async () => {
+    const p = tempProject(good());
+    const s = await startSecurely(["proxy:serve"], { env: p.env });
+    const port = s.port("proxy");
+    expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).toBe("ok");
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(p.config, (await Bun.file(p.config).text()).replace("body: ok", "body: reloaded").replace('["127.0.0.1:0"]', '["127.0.0.1:0", "127.0.0.1:0"]'));
+    s.signal("SIGHUP");
+    await s.waitFor(/reload: applied .*proxy\.routes/);
+    await s.waitFor(/needs a restart.*proxy\.listen/);
+    expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).toBe("reloaded");
+    // a broken config changes nothing
+    writeFileSync(p.config, (await Bun.file(p.config).text()).replace("respond: { status: 200", "respond: { status: 999"));
+    s.signal("SIGHUP");
+    await s.waitFor(/new config is invalid/);
+    expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).toBe("reloaded");
+    s.signal("SIGINT");
+    expect(await s.proc.exited).toBe(0);
+  });
+});
+
 describe("proxy:check", () => {
   test("a valid config passes", async () => {
     const p = tempProject(good());

@@ -30,8 +30,8 @@ describe("tls config section", () => {
     const p = tempProject("tls:\n  key_type: dsa\n  days: 1000\n  renew_befor_days: 3\n");
     const r = await runSecurely(["config:check"], { env: p.env });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain("securely.config.yaml:6 tls.key_type: expected one of ecdsa_p256, ecdsa_p384, rsa_2048, rsa_3072, rsa_4096");
-    expect(r.stderr).toContain("securely.config.yaml:7 tls.days: expected at most 825");
-    expect(r.stderr).toContain("securely.config.yaml:8 tls.renew_befor_days: unknown key — did you mean 'renew_before_days'?");
+    expect(r.stderr).toContain("securely.config.yaml:8 tls.key_type: expected one of ecdsa_p256, ecdsa_p384, rsa_2048, rsa_3072, rsa_4096");
+    expect(r.stderr).toContain("securely.config.yaml:9 tls.days: expected at most 825");
+    expect(r.stderr).toContain("securely.config.yaml:10 tls.renew_befor_days: unknown key — did you mean 'renew_before_days'?");
   });
 });

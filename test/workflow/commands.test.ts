@@ -14,6 +14,7 @@ import { defineWorkflow, defineActivity } from "securely";
 
 export const hello = defineActivity(async (who: string) => "hello " + who);
 export const greet = defineWorkflow(async (ctx, input: { who: string }) => {
+  ctx.onQuery("who", () => input.who);
   const a = await ctx.activity("hello", input.who);
   const next = await ctx.waitForSignal<string>("next");
   return [a, await ctx.activity("hello", next)];
@@ -57,9 +58,20 @@ describe("workflow:* commands", () => {
     const g1 = json(await runSecurely(["workflow:status", "g1", "--json"], { env }));
     expect(g1.status).toBe("completed");
     expect(g1.output).toEqual(["hello ana", "hello bob"]);
+    expect((await runSecurely(["workflow:query", "g1", "who"], { env })).stdout).toBe("ana\n");
     const hist = await runSecurely(["workflow:history", "g1"], { env });
     expect(hist.stdout).toContain("SignalReceived");
     expect(hist.stdout.split("\n")[0]).toMatch(/^SEQ\s+AT\s+TYPE\s+CMD\s+DETAILS$/);
+  });
+
+  test("workflow:signal --start: signal-with-start", async () => {
+    const p = setup();
+    const env = p.env;
+    const r = await runSecurely(["workflow:signal", "sw", "next", '"x"', "--start", "greet", "--input", '{"who":"z"}'], { env });
+    expect(r.stdout).toBe("started greet as sw; signal next recorded for sw\n");
+    expect((await runSecurely(["workflow:signal", "sw", "next", "1", "--input", "{}"], { env })).stderr).toContain("--input only goes with --start");
+    await runSecurely(["workflow:work", "--stop-when-empty"], { env });
+    expect(json(await runSecurely(["workflow:status", "sw", "--json"], { env })).output).toEqual(["hello z", "hello x"]);
   });
 
   test("bad input is refused with a clear line and nothing written", async () => {
@@ -118,5 +130,22 @@ describe("workflow:* commands", () => {
     const n2 = json(await runSecurely(["workflow:history", "n2", "--json"], { env }));
     expect(n2.map((e: any) => e.type)).toContain("VersionMarker");
     expect(n2.map((e: any) => e.type)).toContain("TimerStarted");
+  });
+});
+
+describe("workflow service in serve", () => {
+  test("serve runs a workflow worker when workflow.enabled; metrics count its work; INPUT from stdin", async () => {
+    const p = tempProject(`metrics:\n  listen: 127.0.0.1:0\nworkflow:\n  enabled: true\n  files: [./wf.ts]\n  poll_interval_ms: 50\n`);
+    writeFileSync(join(p.dir, "wf.ts"), V1);
+    const { startSecurely, eventually } = await import("../harness.ts");
+    const s = await startSecurely(["serve"], { env: p.env });
+    const r = await runSecurely(["workflow:run", "greet", "-", "--id", "s1"], { env: p.env, stdin: '{"who":"srv"}' });
+    expect(r.code).toBe(0);
+    await runSecurely(["workflow:signal", "s1", "next", '"eve"'], { env: p.env });
+    await eventually(async () => json(await runSecurely(["workflow:status", "s1", "--json"], { env: p.env })).status === "completed", 15_000);
+    const metrics = await (await fetch(`http://127.0.0.1:${s.port("metrics")}/metrics`)).text();
+    expect(metrics).toMatch(/securely_workflow_tasks_total \d+/);
+    expect(metrics).toContain('securely_workflow_activity_attempts_total{outcome="completed"} 2');
+    expect(await s.stop()).toBe(0);
   });
 });

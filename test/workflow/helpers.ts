@@ -9,7 +9,8 @@ import { installSdk } from "../../src/core/sdk/index.ts";
 import { modules } from "../../src/main.ts";
 import { createWorker, openRuntime, workerOptions, type Runtime } from "../../src/workflow/runtime.ts";
 import type { RunState } from "../../src/workflow/history/runs.ts";
-import type { WorkerOptions, Worker } from "../../src/workflow/worker/worker.ts";
+import type { WorkerOptions } from "../../src/workflow/worker/worker.ts";
+import type { WorkflowWorker as Worker } from "../../src/workflow/runtime.ts";
 import { tempProject } from "../harness.ts";
 
 installSdk(modules);
@@ -49,7 +50,7 @@ export async function project(yaml: string, files: Record<string, string> = {}):
       };
       return { ...w, stop };
     },
-    async finish(id, timeoutMs = 10_000) {
+    async finish(id, timeoutMs = 20_000) {
       const mine = workers.length === 0 ? tp.work() : undefined;
       const end = Date.now() + timeoutMs;
       let run = rt.engine.runs.get(id)!;

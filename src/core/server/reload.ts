@@ -27,10 +27,14 @@ export async function reloadServices(app: App, services: Service[]): Promise<Rel
   try {
     next.config;
   } catch (err) {
+    next.close();
     const error = errorMessage(err);
     app.log.error(`reload: the new config is invalid, still serving with the previous one:\n${error}`);
     return { ok: false, error, applied: [], needsRestart: [] };
   }
+  // the store connection ${NAME} lookups opened is not needed any more (a service that wants
+  // next.store() reopens it lazily); without this every SIGHUP leaked one SQLite connection
+  next.close();
   const applied: string[] = [];
   const needsRestart = Object.keys(serverKeys).filter((k) => !isDeepStrictEqual(app.config.get(k), next.config.get(k)));
   for (const s of services) {

@@ -5,8 +5,8 @@
  * back; a new one is queued in `newEvents` for the engine to append. Waits resolve only when the
  * replay loop applies the matching history event, so state evolves exactly as in the first run.
  */
-import { ActivityFailure, CancelledFailure, ChildWorkflowFailure, NonDeterminismError, toStoredError } from "../errors.ts";
-import { toMs } from "../duration.ts";
+import { ActivityFailure, CancelledFailure, ChildWorkflowFailure, ContinueAsNew, NonDeterminismError, toStoredError } from "../errors.ts";
+import { formatMs, toMs } from "../duration.ts";
 import type { ActivityOptions, ChildOptions, Duration, EventType, NewEvent, WaitOptions, WorkflowContext, WorkflowDefinition, WorkflowEvent } from "../types.ts";
 import { seededRandom, uuidFrom } from "./random.ts";
 
@@ -113,9 +113,11 @@ export class ReplayContext implements WorkflowContext {
   }
 
   private wait<T>(cid: number, kind: Pending["kind"], label: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(cid, { kind, label, resolve: resolve as (v: unknown) => void, reject });
-    });
+    return handled(
+      new Promise<T>((resolve, reject) => {
+        this.pending.set(cid, { kind, label, resolve: resolve as (v: unknown) => void, reject });
+      }),
+    );
   }
 
   activity<T = unknown>(name: string, input?: unknown, options?: ActivityOptions): Promise<T> {
@@ -130,10 +132,10 @@ export class ReplayContext implements WorkflowContext {
     return cid;
   }
 
-  sleep(duration: Duration): Promise<void> {
+  sleep(duration: Duration, options: { summary?: string } = {}): Promise<void> {
     const ms = toMs(duration, "sleep duration");
     const cid = this.startTimer(ms, "sleep");
-    return this.wait<void>(cid, "timer", `sleep ${duration}`);
+    return this.wait<void>(cid, "timer", `sleep ${typeof duration === "number" ? formatMs(duration) : duration}${options.summary ? ` (${options.summary})` : ""}`);
   }
 
   waitForSignal<T = unknown>(name: string, options: WaitOptions = {}): Promise<T | undefined> {
@@ -141,7 +143,7 @@ export class ReplayContext implements WorkflowContext {
     const buffered = this.signalBuffers.get(name);
     if (buffered?.length) return Promise.resolve(buffered.shift() as T);
     if (this.cancelRequested) return Promise.reject(new CancelledFailure());
-    return new Promise<T | undefined>((resolve, reject) => {
+    return handled(new Promise<T | undefined>((resolve, reject) => {
       const label = `signal ${name}${options.summary ? ` (${options.summary})` : ""}`;
       const waiter: SignalWaiter = { label, resolve: resolve as (v: unknown) => void, reject };
       if (options.timeout !== undefined) {
@@ -158,13 +160,20 @@ export class ReplayContext implements WorkflowContext {
         });
       }
       this.signalWaiters.set(name, [...(this.signalWaiters.get(name) ?? []), waiter]);
-    });
+    }));
   }
 
   private removeWaiter(name: string, waiter: SignalWaiter): void {
     const list = (this.signalWaiters.get(name) ?? []).filter((w) => w !== waiter);
     if (list.length) this.signalWaiters.set(name, list);
     else this.signalWaiters.delete(name);
+  }
+
+  /** Query handlers registered by the code, by name. */
+  readonly queries = new Map<string, (args: any) => unknown>();
+
+  onQuery(name: string, fn: (args: any) => unknown): void {
+    this.queries.set(name, fn);
   }
 
   onSignal(name: string, fn: (payload: any) => void): void {
@@ -181,7 +190,7 @@ export class ReplayContext implements WorkflowContext {
     if (this.fatal) return Promise.reject(this.fatal);
     if (fn()) return Promise.resolve(true);
     if (this.cancelRequested) return Promise.reject(new CancelledFailure());
-    return new Promise<boolean>((resolve, reject) => {
+    return handled(new Promise<boolean>((resolve, reject) => {
       const cond: Condition = { label: options.summary ?? "condition", fn, resolve, reject };
       if (options.timeout !== undefined) {
         const cid = this.startTimer(toMs(options.timeout, "condition timeout"), "condition");
@@ -197,7 +206,7 @@ export class ReplayContext implements WorkflowContext {
         });
       }
       this.conditions.push(cond);
-    });
+    }));
   }
 
   async sideEffect<T>(fn: () => T | Promise<T>): Promise<T> {
@@ -210,9 +219,11 @@ export class ReplayContext implements WorkflowContext {
     const run = (async () => fn())();
     this.inflight.add(run);
     try {
-      const value = await run;
-      ev.data = { value: value === undefined ? null : value };
-      return value;
+      // replays return the recorded JSON: the first run must see exactly the same value
+      const value = (await run) ?? null;
+      const recorded = JSON.parse(JSON.stringify(value)) as T;
+      ev.data = { value: recorded };
+      return recorded;
     } catch (err) {
       ev.data = { error: toStoredError(err) };
       throw err;
@@ -260,6 +271,12 @@ export class ReplayContext implements WorkflowContext {
     return v;
   }
 
+  continueAsNew(input?: unknown): never {
+    if (this.fatal) throw this.fatal;
+    // JSON now, so the next run gets exactly what the history records
+    throw new ContinueAsNew(input === undefined ? null : JSON.parse(JSON.stringify(input)));
+  }
+
   addCompensation(fn: () => unknown): void {
     this.compensations.push(fn);
   }
@@ -276,6 +293,10 @@ export class ReplayContext implements WorkflowContext {
       }
     }
     if (errors.length) throw new AggregateError(errors, `${errors.length} compensation(s) failed: ${errors.map((e) => (e as Error).message).join("; ")}`);
+  }
+
+  get hasConditions(): boolean {
+    return this.conditions.length > 0;
   }
 
   get hasCompensations(): boolean {
@@ -376,6 +397,12 @@ export class ReplayContext implements WorkflowContext {
     return changed;
   }
 
+  pendingActivities(): Set<number> {
+    const out = new Set<number>();
+    for (const [cid, p] of this.pending) if (p.kind === "activity") out.add(cid);
+    return out;
+  }
+
   /** What the run waits on, for workflow:status. */
   waitingOn(): string | null {
     const parts = [...this.pending.values()].filter((p) => p.kind !== "timer" || !p.label.endsWith("timeout")).map((p) => (p.kind === "activity" ? `activity ${p.label}` : p.label));
@@ -383,6 +410,15 @@ export class ReplayContext implements WorkflowContext {
     for (const c of this.conditions) parts.push(c.label);
     return parts.length ? parts.join(", ") : null;
   }
+}
+
+/**
+ * Workflow code may start an activity or child and never await it; when a cancel rejects it,
+ * that must not become an unhandled rejection in the worker. Awaiting code still sees the error.
+ */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
 }
 
 function describe(type: EventType, name: string | undefined): string {

@@ -7,6 +7,7 @@
 import type { Statement } from "bun:sqlite";
 import type { Store } from "../../core/store/store.ts";
 import type { ActivityQueue, ActivityTask } from "../types.ts";
+import { jsonCodec, type PayloadCodec } from "../history/codec.ts";
 
 interface TaskRow {
   id: number;
@@ -23,8 +24,13 @@ interface TaskRow {
 
 export class SqliteActivityQueue implements ActivityQueue {
   private s: Record<string, Statement>;
+  /** Called (inside the writing transaction) when a task becomes due at `at` (queue dispatch). */
+  onDue?: (taskId: number, at: number, runId: string) => void;
 
-  constructor(private store: Store) {
+  constructor(
+    private store: Store,
+    private codec: PayloadCodec = jsonCodec,
+  ) {
     const db = store.db;
     this.s = {
       insert: db.prepare(
@@ -36,12 +42,20 @@ export class SqliteActivityQueue implements ActivityQueue {
                       ORDER BY available_at, id LIMIT ?3)
          RETURNING id, run_id, cid, name, input, options, attempt, scheduled_at, heartbeat, lease_owner`,
       ),
+      claimOne: db.prepare(
+        `UPDATE workflow_tasks SET lease_owner = ?3, lease_until = ?2 + ?4, attempt = attempt + 1
+         WHERE id = ?1 AND available_at <= ?2 AND (lease_until IS NULL OR lease_until < ?2)
+         RETURNING id, run_id, cid, name, input, options, attempt, scheduled_at, heartbeat, lease_owner`,
+      ),
+      leaseEnd: db.prepare("SELECT available_at, lease_until FROM workflow_tasks WHERE id = ?1"),
       remove: db.prepare("DELETE FROM workflow_tasks WHERE id = ?1 AND lease_owner = ?2"),
       retry: db.prepare(
         "UPDATE workflow_tasks SET available_at = ?3, lease_until = NULL, lease_owner = NULL, last_error = ?4 WHERE id = ?1 AND lease_owner = ?2",
       ),
       extend: db.prepare("UPDATE workflow_tasks SET lease_until = ?3, heartbeat = COALESCE(?4, heartbeat) WHERE id = ?1 AND lease_owner = ?2"),
       dropRun: db.prepare("DELETE FROM workflow_tasks WHERE run_id = ?1"),
+      unstarted: db.prepare("SELECT id, cid FROM workflow_tasks WHERE run_id = ?1"),
+      dropOne: db.prepare("DELETE FROM workflow_tasks WHERE id = ?1"),
       releaseOwner: db.prepare("UPDATE workflow_tasks SET lease_until = NULL WHERE lease_owner = ?1"),
       owners: db.prepare("SELECT DISTINCT lease_owner AS owner FROM workflow_tasks WHERE lease_owner IS NOT NULL AND lease_until IS NOT NULL"),
       ofRun: db.prepare("SELECT cid, name, attempt, available_at, last_error, lease_until FROM workflow_tasks WHERE run_id = ?1 ORDER BY cid"),
@@ -50,21 +64,35 @@ export class SqliteActivityQueue implements ActivityQueue {
   }
 
   enqueue(t: Parameters<ActivityQueue["enqueue"]>[0], now: number): void {
-    this.s.insert!.run(t.runId, t.cid, t.name, JSON.stringify(t.input ?? null), JSON.stringify(t.options ?? {}), now);
+    const r = this.s.insert!.run(t.runId, t.cid, t.name, this.codec.encode(t.input ?? null), JSON.stringify(t.options ?? {}), now);
+    if (r.changes > 0) this.onDue?.(Number(r.lastInsertRowid), now, t.runId);
   }
 
   claim(owner: string, now: number, limit: number, leaseMs: number): ActivityTask[] {
-    const rows = this.store.tx(() => this.s.claim!.all(now, owner, limit, leaseMs) as TaskRow[]);
+    return this.toTasks(this.store.tx(() => this.s.claim!.all(now, owner, limit, leaseMs) as TaskRow[]));
+  }
+
+  /** Lease one task by id if it is due and free (a queue job asking for it). */
+  claimOne(id: number, owner: string, now: number, leaseMs: number): ActivityTask | undefined {
+    return this.toTasks(this.store.tx(() => this.s.claimOne!.all(id, now, owner, leaseMs) as TaskRow[]))[0];
+  }
+
+  /** When a task leased by someone else can be taken over (its lease end); null if it is gone. */
+  leaseEnd(id: number): { available_at: number; lease_until: number | null } | null {
+    return this.s.leaseEnd!.get(id) as { available_at: number; lease_until: number | null } | null;
+  }
+
+  private toTasks(rows: TaskRow[]): ActivityTask[] {
     return rows.map((r) => ({
       id: r.id,
       runId: r.run_id,
       cid: r.cid,
       name: r.name,
-      input: r.input === null ? null : JSON.parse(r.input),
+      input: this.codec.decode(r.input),
       options: r.options ? JSON.parse(r.options) : {},
       attempt: r.attempt,
       scheduledAt: r.scheduled_at,
-      heartbeat: r.heartbeat === null ? undefined : JSON.parse(r.heartbeat),
+      heartbeat: r.heartbeat === null ? undefined : this.codec.decode(r.heartbeat),
       leaseOwner: r.lease_owner,
     }));
   }
@@ -74,11 +102,15 @@ export class SqliteActivityQueue implements ActivityQueue {
   }
 
   retry(task: ActivityTask, availableAt: number, error: string): void {
-    this.s.retry!.run(task.id, task.leaseOwner, availableAt, error.slice(0, 2000));
+    if (this.s.retry!.run(task.id, task.leaseOwner, availableAt, error.slice(0, 2000)).changes > 0) this.onDue?.(task.id, availableAt, task.runId);
   }
 
-  extend(task: ActivityTask, leaseUntil: number, heartbeat?: unknown): void {
-    this.s.extend!.run(task.id, task.leaseOwner, leaseUntil, heartbeat === undefined ? null : JSON.stringify(heartbeat));
+  extend(task: ActivityTask, leaseUntil: number, heartbeat?: unknown): boolean {
+    return this.s.extend!.run(task.id, task.leaseOwner, leaseUntil, heartbeat === undefined ? null : this.codec.encode(heartbeat)).changes > 0;
+  }
+
+  dropOthers(runId: string, keep: Set<number>): void {
+    for (const t of this.s.unstarted!.all(runId) as { id: number; cid: number }[]) if (!keep.has(t.cid)) this.s.dropOne!.run(t.id);
   }
 
   dropRun(runId: string): void {

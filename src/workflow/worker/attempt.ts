@@ -14,6 +14,8 @@ export interface AttemptHooks {
   workflowName: string;
   /** Aborted when the worker stops fast. */
   stopSignal?: AbortSignal;
+  /** Aborted when the task is gone (its run was cancelled, terminated or finished). */
+  cancelSignal?: AbortSignal;
 }
 
 export type AttemptResult = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -29,8 +31,10 @@ export async function runAttempt(task: ActivityTask, def: ActivityDefinition | u
   const controller = new AbortController();
   const onStop = () => controller.abort(new Error("worker stopping"));
   hooks.stopSignal?.addEventListener("abort", onStop, { once: true });
+  const onCancel = () => controller.abort(new Error("activity cancelled: its workflow no longer waits for it"));
+  hooks.cancelSignal?.addEventListener("abort", onCancel, { once: true });
   let lastBeat = Date.now();
-  const timers: Array<ReturnType<typeof setTimeout>> = [];
+  const cleanups: Array<() => void> = [];
   const ctx: ActivityContext = {
     workflowId: task.runId,
     workflowName: hooks.workflowName,
@@ -50,7 +54,8 @@ export async function runAttempt(task: ActivityTask, def: ActivityDefinition | u
     const ms = toMs(options.startToCloseTimeout, "startToCloseTimeout");
     guards.push(
       new Promise<never>((_, reject) => {
-        timers.push(setTimeout(() => reject(new ActivityTimeoutError(`activity ${task.name} ran longer than its start-to-close timeout (${ms} ms)`)), ms));
+        const t = setTimeout(() => reject(new ActivityTimeoutError(`activity ${task.name} ran longer than its start-to-close timeout (${ms} ms)`)), ms);
+        cleanups.push(() => clearTimeout(t));
       }),
     );
   }
@@ -61,7 +66,7 @@ export async function runAttempt(task: ActivityTask, def: ActivityDefinition | u
         const check = setInterval(() => {
           if (Date.now() - lastBeat > ms) reject(new ActivityTimeoutError(`activity ${task.name} sent no heartbeat for ${ms} ms`));
         }, Math.max(10, Math.min(1000, ms / 4)));
-        timers.push(check);
+        cleanups.push(() => clearInterval(check));
       }),
     );
   }
@@ -78,7 +83,8 @@ export async function runAttempt(task: ActivityTask, def: ActivityDefinition | u
     if (!controller.signal.aborted) controller.abort(error);
     return { ok: false, error };
   } finally {
-    for (const t of timers) clearTimeout(t);
+    for (const c of cleanups) c();
     hooks.stopSignal?.removeEventListener("abort", onStop);
+    hooks.cancelSignal?.removeEventListener("abort", onCancel);
   }
 }

@@ -7,7 +7,7 @@ describe("securely CLI", () => {
   test("--help lists every namespace's commands, grouped", async () => {
     const r = await runSecurely(["--help"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("core — version, config and store");
+    expect(r.stdout).toContain("core — serve, status, version, config and store");
     for (const c of ["config:check", "config:show", "config:get", "store:info", "store:backup", "store:check", "serve", "version"]) expect(r.stdout).toContain(`  ${c}`);
     expect(r.stdout).toContain("--json");
   });
@@ -27,6 +27,9 @@ describe("securely CLI", () => {
   });
 
   test("unknown command exits 2 with did-you-mean", async () => {
+    const p = await runSecurely(["proxy:srve"]);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toContain("unknown command 'proxy:srve' — did you mean 'proxy:serve'?");
     const r = await runSecurely(["config:chek"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("unknown command 'config:chek' — did you mean 'config:check'?");

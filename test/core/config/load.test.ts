@@ -103,3 +103,14 @@ describe("config loader", () => {
     expect(JSON.stringify(c.masked())).not.toContain("hunter2");
   });
 });
+
+test("a secret setting reached through ${NAME} is masked by masked() and never echoed in an error", () => {
+  const secretLookup = (n: string) => (n === "TOKEN" ? { value: "s3cr3t-value", secret: true } : n === "PLAIN" ? { value: "plain", secret: false } : undefined);
+  const c = load("demo:\n  password: ${PLAIN}\nmy_ext:\n  token: Bearer ${TOKEN}\n", {}, secretLookup as any);
+  expect(c.get("my_ext.token")).toBe("Bearer s3cr3t-value");
+  expect(c.masked().my_ext.token).toBe("********");
+  expect(c.masked().demo.password).toBe("********"); // schema-marked secret
+  expect(JSON.stringify(c.masked())).not.toContain("s3cr3t");
+  const msgs = problems(() => load("demo:\n  threads: ${TOKEN}\n", {}, secretLookup as any));
+  expect(msgs).toEqual(["securely.config.yaml:2 demo.threads: expected an integer, got (a secret setting's value)"]);
+});

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually, runSecurely, tempProject } from "../../harness.ts";
 import { project, type TestProject } from "../helpers.ts";
@@ -9,6 +9,17 @@ setDefaultTimeout(30_000);
 
 
 let p: TestProject | undefined;
+
+/** Live processes whose command line contains `needle` (read from /proc; no ps needed). */
+function processesRunning(needle: string): number {
+  let n = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").includes(needle)) n++;
+    } catch {}
+  }
+  return n;
+}
 afterEach(() => p?.close());
 
 const BASE = `workflow:\n  lease_seconds: 2\n  activity_retry:\n    initial_interval: 0.01\n    maximum_attempts: 2\n`;
@@ -124,5 +135,94 @@ describe("YAML workflows", () => {
     expect(r.stderr).toContain("workflows.bad.steps[1]: needs one of shell, http, job, activity, sleep, wait_for_signal, approval");
     expect(r.stderr).toContain("workflows.bad.steps[2].shel: unknown key — did you mean 'shell'?");
     expect(r.stderr).toContain("workflows.empty.steps: needs at least one step");
+  });
+});
+
+describe("YAML job steps", () => {
+  test("push a queue job (once, even if the step is retried) and record its id", async () => {
+    // the local executor keeps the pushed job waiting (the queue executor's worker would run it)
+    p = await project(
+      BASE.replace("workflow:\n", "workflow:\n  executor: local\n") +
+        `queue:
+  handlers:
+    mail: { type: shell, command: "cat" }
+workflows:
+  notify:
+    steps:
+      - name: send
+        job: { handler: mail, payload: { to: '\${{ input.to }}' } }
+      - name: bad
+        job: { handler: nope }
+`,
+    );
+    const id = p.rt.client.start("notify", { to: "ops@example.com" });
+    const run = await p.finish(id);
+    expect(run.status).toBe("failed");
+    expect(run.error!.message).toContain("nope");
+    const jobs = p.app.store().db.query("SELECT handler, payload FROM queue_jobs").all() as any[];
+    expect(jobs).toEqual([{ handler: "mail", payload: '{"to":"ops@example.com"}' }]);
+    const send = p.rt.engine.runs.history(id).find((e) => e.type === "ActivityCompleted")!;
+    expect(send.data.result).toEqual({ job_id: expect.any(Number), handler: "mail" });
+  });
+});
+
+describe("YAML http steps", () => {
+  test("POST JSON with templates to a real server; 4xx fails at once, 5xx retries", async () => {
+    const seen: Array<{ path: string; body: any; key: string | null }> = [];
+    let flaky = 0;
+    using server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(req) {
+        const path = new URL(req.url).pathname;
+        seen.push({ path, body: await req.json().catch(() => null), key: req.headers.get("idempotency-key") });
+        if (path === "/flaky" && flaky++ === 0) return new Response("busy", { status: 503 });
+        if (path === "/missing") return new Response("no such thing", { status: 404 });
+        return Response.json({ ok: true, path });
+      },
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    p = await project(
+      BASE +
+        `workflows:
+  hook:
+    steps:
+      - name: first
+        http: { url: '${base}/orders/\${{ input.id }}', body: { id: '\${{ input.id }}', note: 'order \${{ input.id }}' } }
+      - name: second
+        http: { url: '${base}/flaky' }
+      - name: third
+        http: { url: '${base}/missing' }
+        retry: { maximum_attempts: 5 }
+`,
+    );
+    const id = p.rt.client.start("hook", { id: 42 });
+    const run = await p.finish(id);
+    expect(run.status).toBe("failed");
+    expect(run.error!.message).toBe(`activity securely.http (step third) failed: POST ${base}/missing answered 404: no such thing`);
+    expect(seen.map((s) => s.path)).toEqual(["/orders/42", "/flaky", "/flaky", "/missing"]);
+    expect(seen[0]!.body).toEqual({ id: 42, note: "order 42" });
+    expect(seen[1]!.body).toEqual({ input: { id: 42 }, steps: { first: { output: { ok: true, path: "/orders/42" } } } });
+    expect(seen[1]!.key).toBe(seen[2]!.key!); // same idempotency key on the retry
+    expect(seen[1]!.key).toBe(`${id}:1`);
+  });
+});
+
+describe("YAML shell steps", () => {
+  test("a timeout kills the command's whole process tree and retries", async () => {
+    p = await project(
+      BASE +
+        `workflows:
+  slow:
+    steps:
+      - name: wait
+        shell: 'if [ "$SECURELY_ATTEMPT" = 1 ]; then (sleep 29.87; echo late > late.txt) & sleep 29.87; fi; echo done'
+        timeout: 0.3
+`,
+    );
+    const id = p.rt.client.start("slow", null);
+    const run = await p.finish(id);
+    expect(run.output).toEqual({ wait: "done" });
+    expect(processesRunning("29.87")).toBe(0);
   });
 });
