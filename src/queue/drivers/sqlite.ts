@@ -6,8 +6,6 @@
  * sleeping, so a push from another process is picked up within a millisecond or so.
  */
 import type { Database, Statement } from "bun:sqlite";
-import { watch, type FSWatcher } from "node:fs";
-import { basename, dirname } from "node:path";
 import type { Store } from "../../core/store/store.ts";
 import type { BatchRow, BatchSpec, FailedRow, JobRow, JobSpec, JobStatus, Outcome, QueueDriver, QueueStats, ReservedJob } from "../types.ts";
 
@@ -26,8 +24,7 @@ export class SqliteQueueDriver implements QueueDriver {
   private db: Database;
   private s: Record<string, Statement>;
   private waiters = new Set<() => void>();
-  private walWaiters = new Set<() => void>();
-  private watcher: FSWatcher | null | undefined;
+
   /** How often an idle worker checks data_version (ms). */
   pollMs = 1;
 
@@ -224,13 +221,11 @@ export class SqliteQueueDriver implements QueueDriver {
   async waitForChange(ms: number, signal?: AbortSignal): Promise<void> {
     const start = this.dataVersion();
     const end = Date.now() + ms;
-    this.watchWal();
     return new Promise<void>((resolve) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const done = () => {
         clearTimeout(timer);
         this.waiters.delete(done);
-        this.walWaiters.delete(check);
         signal?.removeEventListener("abort", done);
         resolve();
       };
@@ -242,33 +237,14 @@ export class SqliteQueueDriver implements QueueDriver {
           return true;
         }
       };
-      const check = () => void (moved() && done());
       const tick = () => {
         if (moved() || Date.now() >= end) return done();
         timer = setTimeout(tick, Math.min(this.pollMs, Math.max(0, end - Date.now())));
       };
       this.waiters.add(done);
-      this.walWaiters.add(check);
       signal?.addEventListener("abort", done);
       timer = setTimeout(tick, this.pollMs);
     });
-  }
-
-  /**
-   * inotify on the store's folder: a commit by another process writes the -wal file, and the
-   * event wakes idle workers at once instead of at the next poll (the poll stays as the fallback).
-   */
-  private watchWal(): void {
-    if (this.watcher !== undefined || this.store.path === ":memory:") return;
-    const wal = basename(this.store.path) + "-wal";
-    try {
-      this.watcher = watch(dirname(this.store.path), (_event, file) => {
-        if (file === wal) for (const w of [...this.walWaiters]) w();
-      });
-      this.watcher.unref?.();
-    } catch {
-      this.watcher = null; // no inotify here: polling alone
-    }
   }
 
   /** Wake waiters in this process: our own commits do not move data_version. */
@@ -453,8 +429,6 @@ export class SqliteQueueDriver implements QueueDriver {
   }
 
   async close(): Promise<void> {
-    this.watcher?.close();
-    this.watcher = null;
     this.notify();
   }
 }
