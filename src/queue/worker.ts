@@ -323,6 +323,7 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
     flushTally();
     // settle whatever finished while stopping, so nothing done is redone
     if (outcomes.length) await driver.settle(outcomes.splice(0), app.clock.now()).catch(() => {});
+    await driver.flush?.().catch(() => {});
   }
 
   let heartbeat: ReturnType<typeof setInterval> | undefined;

@@ -185,3 +185,12 @@ describe("serve", () => {
     expect(await s.stop()).toBe(0);
   });
 });
+
+describe("queue:stats throughput", () => {
+  test("jobs finished by a worker that exited are counted", async () => {
+    const p = queueProject();
+    for (let i = 0; i < 3; i++) await runSecurely(["queue:push", "rec", rec(p.log)], { env: p.env });
+    await runSecurely(["queue:work", "--stop-when-empty"], { env: p.env });
+    expect((await json(["queue:stats"], p.env)).map((s: any) => [s.queue, s.processed_last_minute])).toEqual([["default", 3]]);
+  });
+});
