@@ -6,17 +6,17 @@
 import { runCli } from "./core/cli/run.ts";
 import { installSdk } from "./core/sdk/index.ts";
 import { coreModule } from "./core/commands/index.ts";
-import type { Provided } from "./core/app.ts";
+import type { App, Provided } from "./core/app.ts";
 import type { Module } from "./core/module.ts";
 import { VERSION } from "./core/version.ts";
-import { cacheModule } from "./cache/index.ts";
+import { cache, cacheModule } from "./cache/index.ts";
 import { dnsModule } from "./dns/index.ts";
 import { proxyModule } from "./proxy/index.ts";
-import { queueModule } from "./queue/index.ts";
+import { openQueue, queueModule } from "./queue/index.ts";
 import { scheduleModule } from "./schedule/index.ts";
-import { settingsModule } from "./settings/index.ts";
+import { lookupSetting, readSetting, settingsModule } from "./settings/index.ts";
 import { tlsModule } from "./tls/index.ts";
-import { workflowModule } from "./workflow/index.ts";
+import { openRuntime, workflowModule } from "./workflow/index.ts";
 
 export const modules: Module[] = [
   coreModule,
@@ -30,7 +30,17 @@ export const modules: Module[] = [
   tlsModule,
 ];
 
-export const provided: Provided = {};
+export const provided: Provided = {
+  lookupSetting,
+  // queue job handlers get ctx.settings / ctx.cache without an import edge from queue
+  settings: (app: App) => ({ get: (key: string) => readSetting(app, key) }),
+  cache: (app: App) => cache(app),
+  // the scheduler's `job:` entries
+  pushJob: (app: App, handler: string, payload: unknown, opts: { queue?: string }) => openQueue(app).push(handler, payload, opts),
+  // the scheduler's `workflow:` entries
+  startWorkflow: async (app: App, name: string, input: unknown, opts: Record<string, unknown>) =>
+    (await openRuntime(app, { loadCode: true })).client.start(name, input, opts),
+};
 
 if (import.meta.main) {
   installSdk(modules);

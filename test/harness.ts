@@ -3,7 +3,6 @@
  * real child process — `bun src/main.ts` by default, `dist/securely` when SECURELY_BIN is set or
  * `useBinary` is asked for. Every spawned process is tracked and killed at the end of the run.
  */
-import { afterAll } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -20,7 +19,9 @@ export const BUN = process.execPath;
 const dirs: string[] = [];
 const children = new Set<Bun.Subprocess>();
 
-afterAll(() => {
+// bun runs every test file in one process and evaluates this module once, so an afterAll here
+// would belong to the first file only: clean up when the test process exits instead
+process.on("exit", () => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -39,13 +40,15 @@ export function tempStore(migrations: Migration[] = []): Store {
 export function tempProject(yaml = ""): { dir: string; config: string; env: Record<string, string> } {
   const dir = tempDir();
   const config = join(dir, "securely.config.yaml");
-  const base = `pid_file: ${join(dir, "securely.pid")}\nupgrade_sock: ${join(dir, "upgrade.sock")}\nstore:\n  path: ${join(dir, "store.db")}\n`;
+  // metrics on an ephemeral port: serve refuses a port another test's instance holds
+  const metrics = yaml.includes("metrics:") ? "" : "metrics:\n  listen: 127.0.0.1:0\n";
+  const base = `pid_file: ${join(dir, "securely.pid")}\nupgrade_sock: ${join(dir, "upgrade.sock")}\nstore:\n  path: ${join(dir, "store.db")}\n${metrics}`;
   writeFileSync(config, yaml.includes("store:") ? yaml : base + yaml);
   return { dir, config, env: { SECURELY_CONF: config } };
 }
 
-function command(args: string[], useBinary?: boolean): string[] {
-  const bin = process.env.SECURELY_BIN ?? (useBinary ? BINARY : undefined);
+function command(args: string[], useBinary?: boolean, env?: Record<string, string | undefined>): string[] {
+  const bin = env?.SECURELY_BIN || process.env.SECURELY_BIN || (useBinary ? BINARY : undefined);
   return bin ? [bin, ...args] : [BUN, MAIN, ...args];
 }
 
@@ -65,7 +68,7 @@ export interface RunOptions {
 
 /** Run `securely ARGS` to completion. */
 export async function runSecurely(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const proc = Bun.spawn(command(args, opts.useBinary), {
+  const proc = Bun.spawn(command(args, opts.useBinary, opts.env), {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, SECURELY_LOG_LEVEL: "warn", ...opts.env } as Record<string, string>,
     stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
@@ -97,7 +100,7 @@ export interface Running {
 
 /** Start a long-running command and wait until it prints "securely ready" (or `readyLine`). */
 export async function startSecurely(args: string[], opts: RunOptions & { readyLine?: RegExp } = {}): Promise<Running> {
-  const proc = Bun.spawn(command(args, opts.useBinary), {
+  const proc = Bun.spawn(command(args, opts.useBinary, opts.env), {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, SECURELY_LOG_LEVEL: "info", ...opts.env } as Record<string, string>,
     stdin: "ignore",

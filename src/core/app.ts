@@ -3,10 +3,12 @@
  * `--help` and `version` never touch the disk.
  */
 import type { ConsolaInstance } from "consola";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, dirname, isAbsolute, resolve } from "node:path";
 import { systemClock, type Clock } from "./clock.ts";
-import { loadConfig, type Config } from "./config/load.ts";
+import { parse as parseYaml } from "yaml";
+import { envOverrides, loadConfig, type Config } from "./config/load.ts";
+import { interpolate, type LookupResult } from "./config/interpolate.ts";
 import { createLogger } from "./log/logger.ts";
 import type { Module } from "./module.ts";
 import { printData } from "./cli/output.ts";
@@ -15,7 +17,7 @@ import { Store } from "./store/store.ts";
 /** Functions one namespace offers another without an import edge; wired by src/main.ts. */
 export interface Provided {
   /** Read a setting (decrypting secrets) for `${NAME}` interpolation in config. */
-  lookupSetting?(app: App, name: string): string | undefined;
+  lookupSetting?(app: App, name: string): LookupResult;
   [name: string]: unknown;
 }
 
@@ -31,6 +33,8 @@ export interface AppOptions {
   cwd?: string;
 }
 
+const DEFAULT_STORE_PATH = ".securely/securely.db";
+
 export const DEFAULT_CONFIG_PATHS = ["securely.config.yaml", "/etc/securely/securely.config.yaml"];
 
 export class App {
@@ -44,6 +48,7 @@ export class App {
   readonly configPath: string | undefined;
   private _config?: Config;
   private _store?: Store;
+  private _raw?: Record<string, any>;
 
   constructor(opts: AppOptions) {
     this.modules = opts.modules;
@@ -70,6 +75,45 @@ export class App {
     return this._config;
   }
 
+  /**
+   * A config value needed to reach the store and the app key (store.path, crypto.*), readable
+   * before — and without — loading the validated config. `${NAME}` in the config consults settings,
+   * which live in the store, whose path is in the config: so until the config is loaded this is the
+   * raw YAML value with SECURELY_A__B overrides and env-only `${NAME}`, unvalidated (these keys may
+   * reference environment variables, not settings). It also lets `settings:set DB_PASSWORD=…` run
+   * while the config still fails on the very `${DB_PASSWORD}` being set.
+   */
+  bootstrapValue<T = unknown>(path: string): T | undefined {
+    if (this._config) return this._config.get<T>(path);
+    let cur: any = this.rawConfig();
+    for (const part of path.split(".")) cur = cur && typeof cur === "object" ? cur[part] : undefined;
+    if (typeof cur === "string" && cur.includes("${")) cur = interpolate(cur, [(n) => this.env[n]], []);
+    return cur as T | undefined;
+  }
+
+  private rawConfig(): Record<string, any> {
+    if (this._raw) return this._raw;
+    let raw: Record<string, any> = {};
+    try {
+      if (this.configPath && existsSync(this.configPath)) raw = (parseYaml(readFileSync(this.configPath, "utf8")) as Record<string, any>) ?? {};
+    } catch {
+      raw = [] as any;
+    }
+    if (typeof raw !== "object" || Array.isArray(raw)) {
+      // unreadable YAML: guessing the default store path would write settings to the wrong store,
+      // so let the loader fail with its file:line message (it throws before any ${NAME} lookup)
+      void this.config;
+      raw = {};
+    }
+    for (const [path, value] of envOverrides(this.env)) {
+      let cur = raw;
+      for (const p of path.slice(0, -1)) cur = cur[p] = typeof cur[p] === "object" && cur[p] !== null ? cur[p] : {};
+      cur[path[path.length - 1]!] = value;
+    }
+    this._raw = raw;
+    return raw;
+  }
+
   /** Replace the config (SIGHUP reload validated a new one). */
   setConfig(c: Config): void {
     this._config = c;
@@ -84,11 +128,11 @@ export class App {
     return isAbsolute(p) ? p : join(this.baseDir, p);
   }
 
-  /** Path of the store file; settings need it before config is loadable (bootstrap). */
+  /** Path of the store file; readable before the config loads (see bootstrapValue). */
   get storePath(): string {
     const fromEnv = this.env.SECURELY_STORE__PATH ?? this.env.SECURELY_STORE;
     if (fromEnv) return fromEnv === ":memory:" ? fromEnv : resolve(this.cwd, fromEnv);
-    return this.resolvePath(this.config.get<string>("store.path"));
+    return this.resolvePath(String(this.bootstrapValue<string>("store.path") ?? DEFAULT_STORE_PATH));
   }
 
   store(): Store {

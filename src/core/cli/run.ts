@@ -97,9 +97,11 @@ function rejectUnknownFlags(cmd: CommandDef<any>, argv: string[]): void {
   }
 }
 
-function checkPositionals(cmd: CommandDef<any>, args: Record<string, any>): void {
+/** citty throws a bare Error for a missing positional; say it as a usage error (exit 2) instead. */
+function checkPositionals(cmd: CommandDef<any>, rest: string[]): void {
+  const given = parseArgs(rest, Object.fromEntries(Object.entries((cmd.args ?? {}) as ArgsDef).map(([k, d]) => [k, d.type === "positional" ? { ...d, required: false } : d])) as ArgsDef);
   for (const [name, def] of Object.entries((cmd.args ?? {}) as ArgsDef)) {
-    if (def.type === "positional" && def.required !== false && args[name] === undefined && def.default === undefined) {
+    if (def.type === "positional" && def.required && given[name] === undefined && def.default === undefined) {
       throw new UsageError(`${cmd.name}: missing argument <${name.toUpperCase()}>`, `see securely ${cmd.name} --help`);
     }
   }
@@ -129,8 +131,8 @@ export async function runCli(argv: string[], opts: CliOptions): Promise<number> 
     }
     const rest = args.slice(1);
     rejectUnknownFlags(cmd, rest);
+    checkPositionals(cmd, rest);
     const parsed = parseArgs(rest, (cmd.args ?? {}) as ArgsDef);
-    checkPositionals(cmd, parsed);
     app = new App({ modules: opts.modules, configPath: g.conf, json: g.json, logLevel: g.logLevel, env, provided: opts.provided, cwd: opts.cwd });
     opts.onApp?.(app);
     const code = await cmd.run({ args: parsed, rest: g.rest, app });

@@ -1,12 +1,12 @@
-import { serveCommand } from "../server/commands.ts";
+import { serveCommand, statusCommand, systemdUnitCommand } from "../server/index.ts";
 import { defineModule } from "../module.ts";
-import { configCheck, configGet, configShow } from "./config.ts";
+import { configCheck, configDocs, configGet, configShow } from "./config.ts";
 import { storeBackup, storeCheck, storeInfo } from "./store.ts";
 import { versionCommand } from "./version.ts";
 
-/** Commands of the core itself: version, config:*, store:*. */
+/** Commands of the core itself: serve, status, version, config:*, store:*. */
 export const coreModule = defineModule({
   name: "core",
-  description: "version, config and store",
-  commands: [serveCommand, versionCommand, configShow, configGet, configCheck, storeInfo, storeBackup, storeCheck],
+  description: "serve, status, version, config and store",
+  commands: [serveCommand, statusCommand, systemdUnitCommand, versionCommand, configShow, configGet, configCheck, configDocs, storeInfo, storeBackup, storeCheck],
 });

@@ -46,6 +46,8 @@ export class Config {
     readonly data: Record<string, any>,
     readonly file: string | undefined,
     private readonly schema: Schema,
+    /** Key paths whose value came from a secret setting through ${NAME}: masked like schema secrets. */
+    private readonly secretPaths: ReadonlySet<string> = new Set(),
   ) {}
 
   get<T = unknown>(path: string): T {
@@ -59,8 +61,19 @@ export class Config {
 
   /** The resolved config with every secret-marked key replaced by "********". */
   masked(): Record<string, any> {
-    return mask(this.data, this.schema) as Record<string, any>;
+    const out = mask(this.data, this.schema) as Record<string, any>;
+    for (const p of this.secretPaths) setPath(out, p.split("\u0000"), "********");
+    return out;
   }
+}
+
+function setPath(target: any, path: string[], value: unknown): void {
+  let cur = target;
+  for (const p of path.slice(0, -1)) {
+    if (cur === null || typeof cur !== "object") return;
+    cur = cur[p];
+  }
+  if (cur && typeof cur === "object" && path[path.length - 1]! in cur) cur[path[path.length - 1]!] = value;
 }
 
 function mask(value: unknown, schema: Schema | undefined): unknown {
@@ -155,16 +168,26 @@ export function loadConfig(opts: LoadOptions): Config {
     return undefined;
   };
 
-  data = interpolateDeep(data, lookups, (path, name) =>
-    problems.push({ file: shortFile, line: lineOf(path), path: formatPath(path), message: `\${${name}} is not set in the environment or settings and has no default (write \${${name}:-value})` }),
+  const secretPaths = new Set<string>();
+  data = interpolateDeep(
+    data,
+    lookups,
+    (path, name) =>
+      problems.push({ file: shortFile, line: lineOf(path), path: formatPath(path), message: `\${${name}} is not set in the environment or settings and has no default (write \${${name}:-value})` }),
+    [],
+    (path) => secretPaths.add(path.join("\u0000")),
   ) as Record<string, any>;
 
   const schema = rootSchema(opts.modules);
   const issues: SchemaIssue[] = [];
   const validated = applySchema(schema, data, [], issues) as Record<string, any>;
-  for (const i of issues) problems.push({ file: shortFile, line: lineOf(i.path), path: formatPath(i.path), message: i.message });
+  for (const i of issues) {
+    // never echo a secret's value in an error ("got …")
+    const message = secretPaths.has(i.path.join("\u0000")) ? i.message.replace(/, got .*$/s, ", got (a secret setting's value)") : i.message;
+    problems.push({ file: shortFile, line: lineOf(i.path), path: formatPath(i.path), message });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
-  return new Config(validated, opts.path, schema);
+  return new Config(validated, opts.path, schema, secretPaths);
 }
 
 function setIn(target: Record<string, any>, path: string[], value: unknown): void {

@@ -10,6 +10,11 @@ export interface Service {
   kind: "listening" | "background";
   /** Names of services that must be ready before this one starts (Pingora 0.8 dependencies). */
   dependsOn?: string[];
+  /**
+   * Worker processes for this listening service; default: the top-level `threads`. 1 runs it in
+   * the primary process (the metrics listener does, so /metrics and /health see the supervisor).
+   */
+  threads?: number;
   /** Resolves once ready. Listening services return their bound addresses ("tcp 127.0.0.1:8080"). */
   start(): Promise<StartResult | void>;
   /**
@@ -30,6 +35,11 @@ export interface StartResult {
 export interface StopOptions {
   graceful: boolean;
   timeoutMs: number;
+  /**
+   * Why it stops: "upgrade" means a new instance already listens on the same ports (SO_REUSEPORT)
+   * and takes the new connections; "shutdown" (the default) means nobody will.
+   */
+  reason?: "shutdown" | "upgrade";
 }
 
 export interface ReloadResult {

@@ -31,6 +31,8 @@ export function runMigrations(db: Database, migrations: Migration[], where: stri
     for (const m of list) {
       if (m.version <= have) continue;
       db.transaction(() => {
+        // another process may have applied it between our read and our write lock
+        if ((current.get(ns) as { v: number }).v >= m.version) return;
         if (typeof m.up === "string") db.exec(m.up);
         else m.up(db);
         insert.run(ns, m.version, m.description, Date.now());

@@ -142,7 +142,7 @@ export function validateValue(value: unknown, spec: string | ParsedRule[]): Vali
     return { ok: true, value: value === "" && !names.has("nullable") ? value : value ?? undefined };
   }
   const ctx: RuleContext = { type: "unknown" };
-  let current = value;
+  let current: unknown = value;
   for (const r of parsed) {
     const fn = rules.get(r.name);
     if (!fn) continue;

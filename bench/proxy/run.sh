@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Side-by-side proxy benchmark on loopback: direct-to-origin, securely, nginx, haproxy (and the naive
+# Bun.serve+fetch proxy as the upstream-client baseline). Same origin (nginx, 1 worker), one worker
+# each, wrk small GET at c=64 and c=1, 1 MiB download and 1 MiB upload. Bounded: DURATION per run.
+# Usage: bench/proxy/run.sh [DURATION_SECONDS]   (needs nginx, haproxy, wrk: apt-get install nginx haproxy wrk)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+BUN="$ROOT/node_modules/.bin/bun"
+DUR="${1:-5}"
+TMP="$(mktemp -d /tmp/securely-bench-proxy.XXXXXX)"; chmod 755 "$TMP"
+BASE=$(( 20000 + ($$ % 2000) * 10 ))
+ORIGIN=$BASE; SECURELY=$((BASE+1)); NGINX=$((BASE+2)); HAPROXY=$((BASE+3)); NAIVE=$((BASE+4))
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$TMP"; }
+trap cleanup EXIT
+
+head -c 1048576 /dev/zero | tr '\0' 'x' > "$TMP/1m.bin"
+cat > "$TMP/origin.conf" <<CONF
+worker_processes 1; daemon off; pid $TMP/origin.pid; error_log $TMP/origin.err;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$ORIGIN reuseport; client_max_body_size 4m; root $TMP;
+    location = / { return 200 "hello world\n"; }
+    location = /1m.bin { }
+    location = /upload { client_body_buffer_size 2m; proxy_pass http://127.0.0.1:$ORIGIN/; } } }
+CONF
+cat > "$TMP/nginx.conf" <<CONF
+worker_processes 1; daemon off; pid $TMP/nginx.pid; error_log $TMP/nginx.err;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  upstream o { server 127.0.0.1:$ORIGIN; keepalive 128; }
+  server { listen 127.0.0.1:$NGINX reuseport; client_max_body_size 4m;
+    location / { proxy_pass http://o; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+CONF
+cat > "$TMP/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  http-reuse always
+frontend f
+  bind 127.0.0.1:$HAPROXY
+  default_backend b
+backend b
+  server o 127.0.0.1:$ORIGIN
+CONF
+cat > "$TMP/securely.config.yaml" <<CONF
+store: { path: $TMP/store.db }
+metrics: { enabled: false }
+pid_file: $TMP/securely.pid
+proxy:
+  listen: ["127.0.0.1:$SECURELY"]
+  max_body_size: 4m
+  upstreams:
+    o: { servers: ["127.0.0.1:$ORIGIN"] }
+  routes:
+    - upstream: o
+CONF
+
+nginx -c "$TMP/origin.conf" -p "$TMP" & PIDS+=($!)
+nginx -c "$TMP/nginx.conf" -p "$TMP" & PIDS+=($!)
+haproxy -f "$TMP/haproxy.cfg" -q & PIDS+=($!)
+SECURELY_LOG_LEVEL=warn "$BUN" "$ROOT/src/main.ts" proxy:serve -c "$TMP/securely.config.yaml" > "$TMP/securely.out" 2>&1 & PIDS+=($!)
+"$BUN" "$ROOT/bench/proxy/naive-fetch-proxy.ts" "127.0.0.1:$ORIGIN" "$NAIVE" > "$TMP/naive.out" 2>&1 & PIDS+=($!)
+for port in $ORIGIN $SECURELY $NGINX $HAPROXY $NAIVE; do
+  for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+done
+
+# the process doing the proxying for each target (its CPU time per request is the stable figure on
+# a shared machine, where req/s swings with other load): nginx/haproxy workers, bun processes
+child_of() { pgrep -P "$1" | head -1; }
+declare -A CPUPID
+cputicks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+
+# wrk prints "Requests/sec: N", "N requests in", and with --latency the 99% line
+run() { # name port conns path [script]
+  local out pid t0 t1
+  pid=${CPUPID[$1]}
+  t0=$(cputicks "$pid")
+  if [ -n "${5:-}" ]; then out=$(wrk -t1 -c"$3" -d"${DUR}s" --latency -s "$5" "http://127.0.0.1:$2$4" 2>&1)
+  else out=$(wrk -t1 -c"$3" -d"${DUR}s" --latency "http://127.0.0.1:$2$4" 2>&1); fi
+  t1=$(cputicks "$pid")
+  local rps p99 errs reqs cpu
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
+  cpu=$(awk -v a="$t0" -v b="$t1" -v r="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b-a)/hz*1e6/r }')
+  printf "%-10s %8.0f req/s  p99 %-9s %6s us CPU/req %s\n" "$1" "$rps" "$p99" "$cpu" "$errs"
+  echo "$rps" > "$TMP/$1.$3.$(echo "$4${5:-}" | tr -c 'a-z0-9' '_').rps"
+}
+
+scenario() { # title conns path [script]
+  echo "== $1"
+  for t in direct:$ORIGIN securely:$SECURELY nginx:$NGINX haproxy:$HAPROXY naive:$NAIVE; do
+    run "${t%%:*}" "${t##*:}" "$2" "$3" "${4:-}"
+  done
+  local key; key="$(echo "$3${4:-}" | tr -c 'a-z0-9' '_')"
+  local s n d
+  s=$(cat "$TMP/securely.$2.$key.rps"); n=$(cat "$TMP/nginx.$2.$key.rps"); d=$(cat "$TMP/direct.$2.$key.rps")
+  awk -v s="$s" -v n="$n" -v d="$d" 'BEGIN { printf "   securely/nginx %.2f   securely/direct %.2f\n", s/n, s/d }'
+}
+
+CPUPID[direct]=$(child_of "${PIDS[0]}"); CPUPID[nginx]=$(child_of "${PIDS[1]}"); CPUPID[haproxy]=${PIDS[2]}
+CPUPID[securely]=${PIDS[3]}; CPUPID[naive]=${PIDS[4]}
+echo "proxy benchmark: ${DUR}s per run, 1 worker each, loopback, $(nproc) cores, bun $("$BUN" --version), $(nginx -v 2>&1 | sed 's/.*\///'), haproxy $(haproxy -v | awk 'NR==1{print $3}')"
+scenario "small GET, 64 connections" 64 /
+scenario "small GET, 1 connection" 1 /
+scenario "1 MiB download, 16 connections" 16 /1m.bin
+scenario "1 MiB upload, 16 connections" 16 /upload "$ROOT/bench/proxy/post.lua"

@@ -1,0 +1,57 @@
+/**
+ * Graceful stop for services built on `Bun.serve` (proxy, metrics, test fixtures).
+ *
+ * Bun's `server.stop(false)` closes the listener and lets in-flight requests finish, but it also
+ * closes idle keep-alive connections at once: a client that writes its next request on such a
+ * connection at that moment sees a reset. So a graceful stop first lingers — still serving, but
+ * answering every request with `Connection: close` so busy keep-alive clients move to a fresh
+ * connection (the new instance's, during an upgrade) — then closes the listener, waits for
+ * in-flight requests up to the deadline, and finally closes whatever is left.
+ */
+import type { Server } from "bun";
+import type { StopOptions } from "./service.ts";
+
+/** How long a graceful stop keeps serving with `Connection: close` before closing the listener. */
+export const DRAIN_LINGER_MS = 1000;
+
+export class HttpDrain {
+  private draining = false;
+
+  /** Wrap a fetch handler so responses carry `Connection: close` while draining. */
+  wrap<F extends (req: Request, server: Server<any>) => Response | Promise<Response> | undefined | Promise<Response | undefined>>(fetch: F): F {
+    return (async (req: Request, server: Server<any>) => {
+      const res = await fetch(req, server);
+      if (!this.draining || !res) return res;
+      try {
+        res.headers.set("connection", "close");
+        return res;
+      } catch {
+        // immutable headers (a Response from fetch()): copy it
+        const copy = new Response(res.body, res);
+        copy.headers.set("connection", "close");
+        return copy;
+      }
+    }) as F;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Stop `server` as `opts` asks; resolves once every connection is closed. */
+  async stop(server: Server<any> | undefined, opts: StopOptions, lingerMs = DRAIN_LINGER_MS): Promise<void> {
+    if (!server) return;
+    if (!opts.graceful) {
+      await server.stop(true);
+      return;
+    }
+    this.draining = true;
+    const deadline = Date.now() + opts.timeoutMs;
+    const linger = Math.min(lingerMs, opts.timeoutMs);
+    if (linger > 0) await Bun.sleep(linger);
+    const closed = server.stop(false);
+    const left = deadline - Date.now();
+    const timedOut = await Promise.race([closed.then(() => false), Bun.sleep(Math.max(0, left)).then(() => true)]);
+    if (timedOut) await server.stop(true);
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The request handler: bytes in, bytes out, no sockets — `answer()` is what the UDP and TCP
+ * listeners call, and what tests call directly. It is also the one place where outcomes map to
+ * RCODEs: FORMERR for malformed queries, NOTIMP for other opcodes, BADVERS for EDNS > 0,
+ * REFUSED outside our zones (when not forwarding for this client) and for denied clients,
+ * SERVFAIL when every upstream failed.
+ */
+import { CLASS, FLAG, RCODE, TYPE, rcodeName, typeName } from "../wire/constants.ts";
+import { encodeMessage } from "../wire/encode.ts";
+import { anyMatch, type Cidr } from "../wire/ip.ts";
+import { canonical } from "../wire/names.ts";
+import { parseQuery, questionName, type ParsedQuery } from "../wire/query.ts";
+import type { Message, Rr } from "../wire/types.ts";
+import type { Forwarder } from "../resolver/forwarder.ts";
+import type { Catalog } from "../zone/catalog.ts";
+import type { Zone } from "../zone/zone.ts";
+import type { QueryLog } from "./query-log.ts";
+import type { RateLimiter } from "./rrl.ts";
+import type { DnsStats, Proto } from "./stats.ts";
+import { WireCache } from "./wire-cache.ts";
+
+export interface Client {
+  address: string;
+  port: number;
+  proto: Proto;
+}
+
+export interface HandlerOptions {
+  catalog: Catalog;
+  forwarder?: Forwarder;
+  acl: { query: Cidr[]; forward: Cidr[]; axfr: Cidr[] };
+  rrl?: RateLimiter;
+  /** Largest UDP answer we send and the payload size we advertise in OPT (RFC 6891 §6.2.5). */
+  maxUdpPayload: number;
+  stats: DnsStats;
+  queryLog?: QueryLog;
+  /** Entries in the encoded-answer cache (0 disables it). */
+  wireCacheSize: number;
+}
+
+export type Answer = Buffer | Buffer[] | undefined;
+
+/** Records per AXFR message before the size check splits further. */
+const AXFR_CHUNK = 500;
+
+export class Handler {
+  private catalog: Catalog;
+  private wire: WireCache;
+
+  constructor(private opts: HandlerOptions) {
+    this.catalog = opts.catalog;
+    this.wire = new WireCache(opts.wireCacheSize);
+  }
+
+  /** Swap in new zones (store change, reload); cached answers of the old ones go. */
+  setCatalog(c: Catalog): void {
+    this.catalog = c;
+    this.wire.clear();
+  }
+
+  get zones(): Catalog {
+    return this.catalog;
+  }
+
+  answer(buf: Uint8Array, client: Client): Answer | Promise<Answer> {
+    const t0 = performance.now();
+    const q = parseQuery(buf);
+    if (q.kind === "drop") {
+      this.opts.stats.drop(buf.length < 12 ? "short" : "response");
+      return undefined;
+    }
+    if (q.kind !== "query") {
+      // header only: no question, no OPT, no AA (RFC 8906 §8.1.4)
+      const rcode = q.kind === "formerr" ? RCODE.FORMERR : RCODE.NOTIMP;
+      const out = Buffer.alloc(12);
+      out.writeUInt16BE(q.id, 0);
+      out.writeUInt16BE(FLAG.QR | (q.flags & 0x7800) | (q.flags & FLAG.RD) | rcode, 2);
+      this.done(t0, 0, rcode, client, q.kind, q.reason);
+      return out;
+    }
+    const proto = client.proto;
+    if (this.opts.acl.query.length && !anyMatch(this.opts.acl.query, client.address)) return this.simple(q, buf, RCODE.REFUSED, client, t0, "acl");
+    if (this.opts.rrl && proto === "udp") {
+      const v = this.opts.rrl.check(client.address);
+      if (v !== "ok") {
+        this.opts.stats.rrl(v);
+        if (v === "drop") return undefined;
+        return this.simple(q, buf, RCODE.NOERROR, client, t0, "rrl-slip", true);
+      }
+    }
+    if (q.edns && q.edns.version > 0) return this.simple(q, buf, RCODE.BADVERS, client, t0, "badvers");
+    const limit = proto === "tcp" ? 65535 : q.edns ? Math.min(Math.max(q.edns.udpSize, 512), this.opts.maxUdpPayload) : 512;
+    const key = `${limit}|${q.edns ? (q.edns.dnssecOk ? "d" : "e") : "n"}|${q.flags & (FLAG.RD | FLAG.CD)}|${q.questionKey}`;
+    const hit = this.wire.get(key, buf, q.qnameEnd);
+    this.opts.stats.wireCache(hit !== undefined);
+    if (hit) {
+      this.done(t0, q.qtype, hit[3]! & 0x0f, client, "answer-cache", undefined, buf);
+      return hit;
+    }
+    return this.slow(q, buf, client, limit, key, t0);
+  }
+
+  private slow(q: ParsedQuery, buf: Uint8Array, client: Client, limit: number, key: string, t0: number): Answer | Promise<Answer> {
+    if (q.qclass !== CLASS.IN && q.qclass !== CLASS.ANY) return this.simple(q, buf, RCODE.REFUSED, client, t0, "class");
+    if (q.qtype === TYPE.OPT) return this.simple(q, buf, RCODE.FORMERR, client, t0, "qtype OPT");
+    const qname = questionName(buf);
+    const zone = this.catalog.find(canonical(qname));
+    if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) return this.transfer(q, buf, qname, zone, client, t0, limit);
+    if (zone) {
+      const r = zone.lookup(qname, q.qtype, client.proto === "tcp");
+      const msg = this.response(q, qname, r.rcode, (r.authoritative ? FLAG.AA : 0), r.answers, r.authorities, r.additionals);
+      const enc = encodeMessage(msg, limit);
+      this.wire.set(key, enc.bytes);
+      this.done(t0, q.qtype, r.rcode, client, "zone", undefined, buf);
+      return enc.bytes;
+    }
+    const fwd = this.opts.forwarder;
+    const rd = (q.flags & FLAG.RD) !== 0;
+    if (!fwd || !rd || !anyMatch(this.opts.acl.forward, client.address)) return this.simple(q, buf, RCODE.REFUSED, client, t0, "not-authoritative");
+    return fwd
+      .resolve({ name: qname, type: q.qtype, class: q.qclass }, { dnssecOk: q.edns?.dnssecOk ?? false, cd: (q.flags & FLAG.CD) !== 0 })
+      .then((r) => {
+        const msg = this.response(q, qname, r.rcode, r.authenticData ? FLAG.AD : 0, r.answers, r.authorities, r.additionals);
+        this.done(t0, q.qtype, r.rcode, client, r.from === "cache" ? "cache" : r.from ? "forward" : "upstream-failed", undefined, buf);
+        return encodeMessage(msg, limit).bytes;
+      })
+      .catch(() => this.simple(q, buf, RCODE.SERVFAIL, client, t0, "forward-error"));
+  }
+
+  /** AXFR/IXFR (RFC 5936): TCP only, allowed networks only, at a zone apex; IXFR gets the full zone. */
+  private transfer(q: ParsedQuery, buf: Uint8Array, qname: string, zone: Zone | undefined, client: Client, t0: number, limit: number): Answer {
+    const atApex = zone && zone.origin === canonical(qname);
+    if (!zone) return this.simple(q, buf, RCODE.REFUSED, client, t0, "transfer-not-ours");
+    if (!atApex) return this.simple(q, buf, RCODE.NOTAUTH, client, t0, "transfer-not-apex");
+    if (!anyMatch(this.opts.acl.axfr, client.address)) return this.simple(q, buf, RCODE.REFUSED, client, t0, "transfer-denied");
+    if (client.proto === "udp") {
+      // IXFR over UDP may be answered with just the SOA (RFC 1995 §2); AXFR never over UDP
+      if (q.qtype === TYPE.IXFR) return encodeMessage(this.response(q, qname, RCODE.NOERROR, FLAG.AA, [zone.soa], [], []), limit).bytes;
+      return this.simple(q, buf, RCODE.REFUSED, client, t0, "axfr-over-udp");
+    }
+    const all = zone.transfer();
+    const out: Buffer[] = [];
+    let chunk = AXFR_CHUNK;
+    for (let i = 0; i < all.length; ) {
+      const part = all.slice(i, i + chunk);
+      const enc = encodeMessage(this.response(q, qname, RCODE.NOERROR, FLAG.AA, part, [], []), 65535);
+      if (enc.truncated && chunk > 1) {
+        chunk = Math.max(1, chunk >> 1);
+        continue;
+      }
+      out.push(enc.bytes);
+      i += part.length;
+    }
+    this.done(t0, q.qtype, RCODE.NOERROR, client, "transfer", undefined, buf);
+    return out;
+  }
+
+  private response(q: ParsedQuery, qname: string, rcode: number, extraFlags: number, answers: Rr[], authorities: Rr[], additionals: Rr[]): Message {
+    return {
+      id: q.id,
+      // RD and CD are copied; Z and AD in the query are not (RFC 8906 §8.1.3); RA when we forward
+      flags: FLAG.QR | (q.opcode << 11) | (q.flags & (FLAG.RD | FLAG.CD)) | extraFlags | (this.opts.forwarder ? FLAG.RA : 0),
+      rcode,
+      question: { name: qname, type: q.qtype, class: q.qclass },
+      answers,
+      authorities,
+      additionals,
+      edns: q.edns ? { udpSize: this.opts.maxUdpPayload, version: 0, dnssecOk: q.edns.dnssecOk } : undefined,
+    };
+  }
+
+  /** A response with the question and no records: REFUSED, BADVERS, SERVFAIL, or an RRL slip (TC=1). */
+  private simple(q: ParsedQuery, buf: Uint8Array, rcode: number, client: Client, t0: number, source: string, truncated = false): Buffer {
+    const msg = this.response(q, questionName(buf), rcode, truncated ? FLAG.TC : 0, [], [], []);
+    const bytes = encodeMessage(msg).bytes;
+    this.done(t0, q.qtype, rcode, client, source, undefined, buf);
+    return bytes;
+  }
+
+  private done(t0: number, qtype: number, rcode: number, client: Client, source: string, reason?: string, buf?: Uint8Array): void {
+    const seconds = (performance.now() - t0) / 1000;
+    this.opts.stats.query(qtype, rcode, client.proto, seconds);
+    this.opts.queryLog?.log(() => ({
+      ts: new Date().toISOString(),
+      client: `${client.address}#${client.port}`,
+      proto: client.proto,
+      name: buf ? questionName(buf) + "." : "",
+      type: typeName(qtype),
+      rcode: rcodeName(rcode),
+      source: reason ? `${source}:${reason}` : source,
+      ms: Math.round(seconds * 1e6) / 1000,
+    }));
+  }
+}
+
+

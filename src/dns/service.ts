@@ -1,0 +1,211 @@
+/**
+ * The DNS service (kind "listening"): builds the zone catalog, binds UDP and TCP on every
+ * `dns.listen` address, follows the store's "dns" change feed to serve CLI edits without a
+ * restart, and drains TCP on a graceful stop. `threads` > 1 runs this in several processes
+ * sharing the ports (SO_REUSEPORT; needs `udp_socket: dgram`).
+ */
+import { readFileSync } from "node:fs";
+import type { App } from "../core/app.ts";
+import { formatHostPort, sharedPort, splitHostPort, type ReloadResult, type Service, type StartResult, type StopOptions } from "../core/server/index.ts";
+import { dnsOptions, type DnsOptions } from "./config.ts";
+import { Forwarder } from "./resolver/forwarder.ts";
+import { parseUpstream, type Upstream } from "./resolver/upstream.ts";
+import { Handler } from "./server/handler.ts";
+import { QueryLog } from "./server/query-log.ts";
+import { RateLimiter } from "./server/rrl.ts";
+import { DnsStats } from "./server/stats.ts";
+import { listenTcp, type TcpListener } from "./server/tcp.ts";
+import { listenUdp, type UdpListener } from "./server/udp.ts";
+import { Cidr } from "./wire/ip.ts";
+import { canonical } from "./wire/names.ts";
+import type { Catalog } from "./zone/catalog.ts";
+import { buildCatalog, loadConfigZones, type ConfigZone } from "./zone/load.ts";
+import { CHANGE_TOPIC } from "./zone/store-zones.ts";
+import type { Rr } from "./wire/types.ts";
+
+/** Attempts at finding a port free for both UDP and TCP when listening on port 0. */
+const SHARED_PORT_TRIES = 20;
+
+export class DnsService implements Service {
+  readonly name = "dns";
+  readonly kind = "listening" as const;
+  private opts: DnsOptions;
+  private handler?: Handler;
+  private forwarder?: Forwarder;
+  private queryLog?: QueryLog;
+  private udp: UdpListener[] = [];
+  private tcp: TcpListener[] = [];
+  private unwatch?: () => void;
+  private flushTimer?: ReturnType<typeof setInterval>;
+  private configZones = new Map<string, Rr[]>();
+  private listening: string[] = [];
+  readonly stats = new DnsStats();
+
+  constructor(private app: App) {
+    this.opts = dnsOptions(app);
+  }
+
+  /** Resolve config zone file paths against the config folder. */
+  private zoneInputs(opts: DnsOptions): Record<string, ConfigZone> {
+    const out: Record<string, ConfigZone> = {};
+    for (const [name, z] of Object.entries(opts.zones)) out[canonical(name)] = { ...z, file: z.file ? this.app.resolvePath(z.file) : undefined };
+    return out;
+  }
+
+  private build(): Catalog {
+    return buildCatalog(
+      {
+        zones: this.zoneInputs(this.opts),
+        localDomains: this.opts.local_domains,
+        store: this.app.store(),
+        onBadRecord: (where, reason) => this.app.log.warn(`dns: skipping ${where}: ${reason}`),
+      },
+      this.configZones,
+    );
+  }
+
+  async start(): Promise<StartResult> {
+    const o = this.opts;
+    this.configZones = loadConfigZones(this.zoneInputs(o));
+    const catalog = this.build();
+    this.forwarder = this.makeForwarder(o);
+    if (o.query_log.enabled) this.queryLog = new QueryLog(o.query_log.path ? this.app.resolvePath(o.query_log.path) : "", o.query_log.sample);
+    this.handler = new Handler({
+      catalog,
+      forwarder: this.forwarder,
+      acl: { query: cidrList(o.allow_query), forward: cidrList(o.forward.allow), axfr: cidrList(o.axfr.allow) },
+      rrl: o.rrl.enabled ? new RateLimiter({ responsesPerSecond: o.rrl.responses_per_second, window: o.rrl.window, slip: o.rrl.slip }) : undefined,
+      maxUdpPayload: o.max_udp_payload,
+      stats: this.stats,
+      queryLog: this.queryLog,
+      wireCacheSize: o.answer_cache_size,
+    });
+    const onPacket = this.handler.answer.bind(this.handler);
+    try {
+      for (const addr of o.listen) await this.bind(addr, onPacket);
+    } catch (e) {
+      await this.stop({ graceful: false, timeoutMs: 0 });
+      throw e;
+    }
+    this.unwatch = this.app.store().changes.watch(CHANGE_TOPIC, () => this.refresh(), Math.max(10, o.reload_interval * 1000));
+    this.flushTimer = setInterval(() => this.stats.flush(), 1000);
+    (this.flushTimer as any).unref?.();
+    this.app.log.info(`dns: ${catalog.size} zone(s): ${catalog.list().map((z) => `${z.origin || "."} (serial ${z.serial})`).join(", ") || "none"}${this.forwarder ? "; forwarding" : ""}`);
+    return { listening: this.listening };
+  }
+
+  private async bind(addr: string, onPacket: Handler["answer"]): Promise<void> {
+    const [host, asked] = splitHostPort(addr);
+    // port 0 with `threads` or after an upgrade: bind the port the first worker / old instance got
+    const port = sharedPort(this.name, asked, this.listening.length);
+    const o = this.opts;
+    const tcpOpts = { idleTimeoutSeconds: o.tcp_idle_timeout, maxConnections: o.tcp_max_connections, maxMessage: o.max_tcp_message };
+    for (let attempt = 0; ; attempt++) {
+      const udp = o.udp ? await listenUdp(o.udp_socket, host, port, onPacket) : undefined;
+      try {
+        const tcp = o.tcp ? listenTcp(host, udp ? udp.port : port, tcpOpts, onPacket) : undefined;
+        if (udp) {
+          this.udp.push(udp);
+          this.listening.push(`udp ${formatHostPort(host, udp.port)}`);
+        }
+        if (tcp) {
+          this.tcp.push(tcp);
+          this.listening.push(`tcp ${formatHostPort(host, tcp.port)}`);
+        }
+        return;
+      } catch (e) {
+        udp?.close();
+        // port 0: the port UDP got may be taken for TCP; pick another
+        if (port !== 0 || attempt >= SHARED_PORT_TRIES) throw new Error(`dns cannot listen on ${addr}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private makeForwarder(o: DnsOptions): Forwarder | undefined {
+    const f = o.forward;
+    if (f.upstreams.length === 0 && Object.keys(f.zones).length === 0) return undefined;
+    const ownAddrs = new Set(o.listen);
+    const expand = (list: string[]): Upstream[] =>
+      list.flatMap((u) => (u === "system" ? systemResolvers() : [parseUpstream(u)])).filter((u) => !ownAddrs.has(`${u.host}:${u.port}`));
+    return new Forwarder({
+      upstreams: expand(f.upstreams),
+      routes: Object.entries(f.zones).map(([suffix, ups]) => ({ suffix: canonical(suffix), upstreams: expand(ups) })),
+      timeoutMs: f.timeout * 1000,
+      cache: { size: f.cache.size, maxTtl: f.cache.max_ttl, minTtl: f.cache.min_ttl, negativeMaxTtl: f.cache.negative_max_ttl },
+      onCache: (hit) => this.stats.forwardCache(hit),
+      onUpstreamError: (msg) => {
+        this.stats.upstreamError();
+        this.app.log.debug(`dns: ${msg}`);
+      },
+    });
+  }
+
+  /** Rebuild zones after a store change; a failure keeps serving the previous zones. */
+  private refresh(): void {
+    if (!this.handler) return;
+    try {
+      const c = this.build();
+      this.handler.setCatalog(c);
+      this.app.log.info(`dns: zones reloaded from the store (${c.list().map((z) => `${z.origin} serial ${z.serial}`).join(", ")})`);
+    } catch (e) {
+      this.app.log.error(`dns: reload failed, still serving the previous zones: ${(e as Error).message}`);
+    }
+  }
+
+  async reload(next: App): Promise<ReloadResult> {
+    const o = dnsOptions(next);
+    const zones = loadConfigZones(this.zoneInputs(o)); // throws on a bad file: keep the old config
+    const needsRestart = ["listen", "udp", "tcp", "udp_socket", "forward", "rrl", "allow_query", "axfr", "query_log", "max_udp_payload"].filter(
+      (k) => JSON.stringify((o as any)[k]) !== JSON.stringify((this.opts as any)[k]),
+    );
+    this.app = next;
+    this.opts = { ...this.opts, zones: o.zones, local_domains: o.local_domains };
+    this.configZones = zones;
+    this.refresh();
+    return { applied: ["dns.zones", "dns.local_domains"], needsRestart: needsRestart.map((k) => `dns.${k}`) };
+  }
+
+  async stop({ graceful, timeoutMs }: StopOptions): Promise<void> {
+    this.unwatch?.();
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    for (const u of this.udp) u.close();
+    await Promise.all(this.tcp.map((t) => t.close(graceful, timeoutMs)));
+    this.udp = [];
+    this.tcp = [];
+    this.forwarder?.close();
+    this.queryLog?.close();
+    this.stats.flush();
+  }
+
+  status() {
+    const zones = this.handler?.zones.list() ?? [];
+    return {
+      ready: this.handler !== undefined && this.listening.length > 0,
+      listening: this.listening,
+      zones: zones.map((z) => ({ name: z.origin, serial: z.serial, records: z.recordCount, sources: z.sources })),
+      queries: this.stats.total,
+      tcp_connections: this.tcp.reduce((n, t) => n + t.connections(), 0),
+      forward_cache_entries: this.forwarder?.cache?.size ?? 0,
+    };
+  }
+}
+
+function cidrList(list: string[]): Cidr[] {
+  return list.map((c) => Cidr.parse(c)!).filter(Boolean);
+}
+
+/** Nameservers in /etc/resolv.conf (the "system" upstream). */
+export function systemResolvers(path = "/etc/resolv.conf"): Upstream[] {
+  let text = "";
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return [];
+  }
+  return [...text.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => ({ host: m[1]!.split("%")[0]!, port: 53 }));
+}
+
+/** The services `securely serve` runs for this config. */
+export function dnsServices(app: App): Service[] {
+  return dnsOptions(app).enabled ? [new DnsService(app)] : [];
+}

@@ -1,0 +1,511 @@
+/**
+ * The request pipeline, in Pingora's phase order: route → access filters (deny/allow, basic auth,
+ * rate limit, body size) → requestFilter hook → static actions (redirect, respond) → upstreamPeer
+ * (load balancing) → upstreamRequestFilter → send with retries → responseFilter → compression →
+ * logging. `handle(Request)` is usable in-process (tests) and is what Bun.serve calls.
+ */
+import type { Server } from "bun";
+import type { ConsolaInstance } from "consola";
+import { readFileSync } from "node:fs";
+import { ProxyError, statusFor } from "./errors.ts";
+import { BasicAuth } from "./filters/basic-auth.ts";
+import { compressBody, negotiate, shouldCompress } from "./filters/compress.ts";
+import { clientAddress, forwardedFor } from "./filters/forwarded.ts";
+import { applyHeaderOps, compileHeaderOps, type CompiledHeaderOps } from "./filters/headers.ts";
+import { CidrSet } from "./filters/ip-filter.ts";
+import { rateLimitHeaders, TokenBucketLimiter } from "./filters/rate-limit.ts";
+import { AccessLog } from "./log/access-log.ts";
+import { flushProxyMetrics, proxyMetrics } from "./metrics.ts";
+import { loadHooks, type HookContext, type ProxyHooks } from "./phases/hooks.ts";
+import { compileRoute, normalizeHost, RouteTable, type CompiledRoute } from "./routing/table.ts";
+import type { ProxyConfig, RouteConfig } from "./types.ts";
+import { BodySource } from "./upstream/body-source.ts";
+import type { ConnectionPool } from "./upstream/pool.ts";
+import { isRetryable, IDEMPOTENT } from "./upstream/retry.ts";
+import { sendOnce, type OutgoingRequest } from "./upstream/send.ts";
+import type { Upstream } from "./upstream/upstream.ts";
+import { Peer } from "./upstream/peer.ts";
+import { proxyWebSocket, type WsBridge } from "./websocket.ts";
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and framing headers the proxy sets itself. */
+const HOP_REQ = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect", "host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "proxy-authorization"]);
+const HOP_RES = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length", "trailer"]);
+
+export interface RouteRuntime {
+  upstream?: Upstream;
+  reqOps: CompiledHeaderOps;
+  resOps: CompiledHeaderOps;
+  auth?: BasicAuth;
+  allow?: CidrSet;
+  deny?: CidrSet;
+  limiter?: TokenBucketLimiter;
+  maxBody: number;
+  hooks?: ProxyHooks;
+  errorPages: Map<number, string>;
+  rewrite?: { re: RegExp; replace: string };
+}
+
+export interface ListenerInfo {
+  tls: boolean;
+}
+
+type Route = CompiledRoute<RouteRuntime>;
+
+export class ProxyHandler {
+  readonly table: RouteTable<RouteRuntime>;
+  private readonly trusted: CidrSet;
+  private accessLog?: AccessLog;
+  private inflight = 0;
+  /** Set by the service: while draining, responses carry Connection: close. */
+  drain?: { readonly isDraining: boolean };
+  private idleWaiters: Array<() => void> = [];
+
+  private constructor(
+    private readonly cfg: ProxyConfig,
+    readonly upstreams: Map<string, Upstream>,
+    private readonly pool: ConnectionPool,
+    routes: Route[],
+    private readonly log: ConsolaInstance,
+    resolvePath: (p: string) => string,
+  ) {
+    this.table = new RouteTable(routes);
+    this.trusted = new CidrSet(cfg.trusted_proxies);
+    if (cfg.access_log.enabled) {
+      const p = cfg.access_log.path;
+      this.accessLog = new AccessLog(p === "stdout" || p === "stderr" ? p : resolvePath(p), cfg.access_log.format);
+    }
+  }
+
+  /** Compile routes (loading hooks files and error pages) against the upstreams. */
+  static async create(cfg: ProxyConfig, upstreams: Map<string, Upstream>, pool: ConnectionPool, log: ConsolaInstance, resolvePath: (p: string) => string): Promise<ProxyHandler> {
+    const routes: Route[] = [];
+    for (const [i, r] of cfg.routes.entries()) routes.push(compileRoute(r, i, await runtimeFor(r, cfg, upstreams, resolvePath)));
+    return new ProxyHandler(cfg, upstreams, pool, routes, log, resolvePath);
+  }
+
+  get active(): number {
+    return this.inflight;
+  }
+
+  /** Resolves when no request is in flight (graceful drain). */
+  idle(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /**
+   * keepalive_request_limit: Bun.serve exposes no connection object, but the client's address and
+   * port name the connection. True when this request is the last one allowed on it.
+   */
+  private lastOnConnection(conn: string): boolean {
+    const n = (this.perConnection.get(conn) ?? 0) + 1;
+    if (n >= this.cfg.keepalive_request_limit) {
+      this.perConnection.delete(conn);
+      return true;
+    }
+    // closed connections leave entries behind: bound the map
+    if (this.perConnection.size >= 100_000) this.perConnection.clear();
+    this.perConnection.set(conn, n);
+    return false;
+  }
+  private perConnection = new Map<string, number>();
+
+  close(): void {
+    flushProxyMetrics();
+    this.accessLog?.close();
+  }
+
+  async handle(req: Request, server: Server<any> | undefined, listener: ListenerInfo): Promise<Response | undefined> {
+    const started = performance.now();
+    this.inflight++;
+    proxyMetrics.active.inc();
+    const url = req.url;
+    const ps = url.indexOf("/", url.indexOf("//") + 2);
+    const target = ps < 0 ? "/" : url.slice(ps);
+    const qi = target.indexOf("?");
+    const h = req.headers;
+    const sockAddr = server?.requestIP(req);
+    const peerIp = sockAddr?.address ?? "unix";
+    const clientIp = this.trusted.size ? clientAddress(peerIp, h.get("x-forwarded-for"), this.trusted) : peerIp;
+    const facts = {
+      method: req.method,
+      host: normalizeHost(h.get("host")),
+      path: qi < 0 ? target : target.slice(0, qi),
+      query: qi < 0 ? "" : target.slice(qi + 1),
+      headers: h,
+      clientIp,
+    };
+    let route: Route | undefined;
+    const info = { upstream: undefined as string | undefined, server: undefined as string | undefined, attempts: 0 };
+    let res: Response | undefined;
+    try {
+      if (this.cfg.max_header_size < 16384 && headSize(req, target) > this.cfg.max_header_size) {
+        res = plain(431, `request header fields too large (limit ${this.cfg.max_header_size} bytes)\n`);
+      } else {
+        route = this.table.find(facts);
+        res = route ? await this.serveRoute(req, route, facts, peerIp, listener, server, info) : plain(404, `no route for ${facts.host || "(no host)"}${facts.path}\n`);
+      }
+    } catch (e) {
+      this.log.error(`proxy: ${req.method} ${target} route=${route?.name ?? "-"}: ${(e as Error).message}`);
+      res = plain(500, "internal proxy error\n");
+    }
+    if (res && this.cfg.server_header) res.headers.set("server", this.cfg.server_header);
+    if (res && (this.drain?.isDraining || (this.cfg.keepalive_request_limit > 0 && sockAddr && this.lastOnConnection(`${sockAddr.address}|${sockAddr.port}`)))) {
+      res.headers.set("connection", "close");
+    }
+    const status = res?.status ?? 101;
+    const routeName = route?.name ?? "-";
+    proxyMetrics.requests.inc(routeName, info.upstream ?? "-", status);
+    proxyMetrics.latency.observe((performance.now() - started) / 1000, { route: routeName, upstream: info.upstream ?? "-" });
+    this.accessLog?.write({
+      time: new Date(),
+      clientIp,
+      method: req.method,
+      target,
+      status,
+      bytes: res?.headers.has("content-length") ? Number(res.headers.get("content-length")) : undefined,
+      referer: h.get("referer"),
+      userAgent: h.get("user-agent"),
+      route: routeName,
+      upstream: info.upstream,
+      server: info.server,
+      durationMs: performance.now() - started,
+      attempts: info.attempts,
+    });
+    this.inflight--;
+    proxyMetrics.active.dec();
+    if (this.inflight === 0 && this.idleWaiters.length) for (const w of this.idleWaiters.splice(0)) w();
+    return res;
+  }
+
+  private async serveRoute(
+    req: Request,
+    route: Route,
+    facts: { method: string; host: string; path: string; query: string; headers: Headers; clientIp: string },
+    peerIp: string,
+    listener: ListenerInfo,
+    server: Server<any> | undefined,
+    info: { upstream?: string; server?: string; attempts: number },
+  ): Promise<Response | undefined> {
+    const rt = route.extra;
+    const cfg = route.cfg;
+    if (rt.deny?.has(facts.clientIp) || (rt.allow && !rt.allow.has(facts.clientIp))) return this.errorPage(rt, 403, "forbidden\n");
+    if (rt.auth && !(await rt.auth.check(facts.headers.get("authorization")))) return rt.auth.challenge();
+    let rateHeaders: Record<string, string> | undefined;
+    if (rt.limiter) {
+      const k = cfg.rate_limit.key;
+      const key = k === "client_ip" ? facts.clientIp : k === "any" ? "" : (facts.headers.get(k.slice(7)) ?? "");
+      const d = rt.limiter.take(key, performance.now());
+      rateHeaders = rateLimitHeaders(d, cfg.rate_limit.per);
+      if (!d.ok) {
+        proxyMetrics.rateLimited.inc({ route: route.name });
+        const r = this.errorPage(rt, 429, "too many requests\n");
+        for (const [k2, v] of Object.entries(rateHeaders)) r.headers.set(k2, v);
+        return r;
+      }
+    }
+    const cl = facts.headers.get("content-length");
+    if (rt.maxBody > 0 && cl !== null && Number(cl) > rt.maxBody) return this.errorPage(rt, 413, `request body too large (limit ${rt.maxBody} bytes)\n`);
+
+    const ctx: HookContext | undefined = rt.hooks
+      ? { route: route.name, clientIp: facts.clientIp, method: facts.method, path: facts.path, query: facts.query, headers: new Headers(facts.headers), state: {} }
+      : undefined;
+    try {
+      if (rt.hooks?.requestFilter) {
+        const early = await rt.hooks.requestFilter(ctx!, req);
+        if (early) return early;
+      }
+      if (cfg.redirect.to !== undefined) {
+        const to = cfg.redirect.to.replace("{path}", facts.path).replace("{query}", facts.query ? `?${facts.query}` : "");
+        return new Response(null, { status: cfg.redirect.status, headers: { location: to } });
+      }
+      if (cfg.respond.status !== undefined) {
+        const r = new Response(cfg.respond.status === 204 || cfg.respond.status === 304 ? null : cfg.respond.body, { status: cfg.respond.status, headers: { "content-type": cfg.respond.content_type } });
+        applyHeaderOps(r.headers, rt.resOps);
+        return r;
+      }
+      if (req.headers.get("upgrade")?.toLowerCase() === "websocket" && server && rt.upstream) {
+        return await this.upgrade(req, route, facts, peerIp, listener, server, info);
+      }
+      const res = await this.proxy(req, route, facts, peerIp, listener, info, ctx);
+      if (rateHeaders) for (const [k, v] of Object.entries(rateHeaders)) res.headers.set(k, v);
+      return res;
+    } finally {
+      if (ctx && rt.hooks?.logging) {
+        try {
+          rt.hooks.logging(ctx);
+        } catch (e) {
+          this.log.warn(`proxy hooks logging: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+
+  private async proxy(
+    req: Request,
+    route: Route,
+    facts: { method: string; host: string; path: string; query: string; headers: Headers; clientIp: string },
+    peerIp: string,
+    listener: ListenerInfo,
+    info: { upstream?: string; server?: string; attempts: number },
+    ctx: HookContext | undefined,
+  ): Promise<Response> {
+    const rt = route.extra;
+    const up = rt.upstream;
+    const hooks = rt.hooks;
+    if (hooks?.upstreamRequestFilter) await hooks.upstreamRequestFilter(ctx!);
+    // path rewriting: strip_prefix, then rewrite.regex
+    let path = ctx ? ctx.path : facts.path;
+    const strip = route.cfg.strip_prefix;
+    if (strip && path.startsWith(strip)) path = path.slice(strip.length) || "/";
+    if (path[0] !== "/") path = "/" + path;
+    if (rt.rewrite) path = path.replace(rt.rewrite.re, rt.rewrite.replace);
+    const query = ctx ? ctx.query : facts.query;
+    const target = query ? `${path}?${query}` : path;
+
+    // request head for the upstream
+    const src = ctx ? ctx.headers : facts.headers;
+    const fwd = forwardedFor(peerIp, facts.headers, listener.tls, this.trusted);
+    let headerText = `host: ${src.get("host") ?? fwd.host}\r\n`;
+    const extra = rt.reqOps.empty ? undefined : new Headers();
+    src.forEach((v, k) => {
+      if (HOP_REQ.has(k)) return;
+      if (extra) extra.append(k, v);
+      else headerText += `${k}: ${v}\r\n`;
+    });
+    if (extra) {
+      applyHeaderOps(extra, rt.reqOps);
+      extra.forEach((v, k) => {
+        if (k === "host") headerText = headerText.replace(/^host: [^\r]*\r\n/, `host: ${v}\r\n`);
+        else headerText += `${k}: ${v}\r\n`;
+      });
+    }
+    headerText += `x-forwarded-for: ${fwd.for}\r\nx-forwarded-proto: ${fwd.proto}\r\nx-forwarded-host: ${fwd.host}\r\n`;
+    // Bun's parser rejects CR/LF in client headers; only hooks can add values that were never parsed
+    if (ctx && /[\r\n]/.test(headerText.replace(/\r\n/g, ""))) return plain(400, "invalid header value\n");
+
+    const cl = facts.headers.get("content-length");
+    // no Content-Length and a body stream: chunked (HTTP/1.1) or an HTTP/2 DATA stream
+    const hasBody = req.body !== null && cl !== "0" && (cl !== null || (req.method !== "GET" && req.method !== "HEAD"));
+    let tooBig = false;
+    let bodyStream = hasBody ? req.body! : null;
+    if (bodyStream && cl === null && rt.maxBody > 0) bodyStream = limitStream(bodyStream, rt.maxBody, () => (tooBig = true));
+    const body = bodyStream ? new BodySource(bodyStream, up?.cfg.retry_buffer_size ?? 65536) : null;
+    const out: OutgoingRequest = { method: ctx?.method ?? req.method, target, headerText, body, bodyLength: cl !== null ? Number(cl) : undefined };
+
+    const selectCtx = up ? { key: hashKey(up.cfg.hash_key, facts), cookie: up.cfg.balance === "cookie" ? cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) : undefined } : { key: "" };
+    let tried: Set<Peer> | undefined;
+    let lastErr: Error | undefined;
+    const maxRetries = up?.maxRetries ?? 0;
+    info.upstream = up?.name;
+    for (let attempt = 0; attempt <= maxRetries; attempt++) {
+      let peer: Peer | undefined;
+      if (hooks?.upstreamPeer) {
+        const addr = await hooks.upstreamPeer(ctx!);
+        if (addr) peer = up?.peers.find((p) => p.addr === addr) ?? adHocPeer(addr, up);
+      }
+      peer ??= up?.select(selectCtx, tried, Date.now());
+      if (!peer) {
+        if (lastErr) break;
+        body?.cancel();
+        return this.errorPage(rt, 503, `no healthy server in upstream '${up?.name ?? "(none)"}'\n`);
+      }
+      info.server = peer.addr;
+      info.attempts = attempt + 1;
+      if (ctx) ctx.peer = peer.addr;
+      try {
+        const a = await sendOnce(peer, this.pool, out, noop);
+        if (a.reused) proxyMetrics.reused.inc(up?.labels);
+        else proxyMetrics.connect.observe(a.connectMs / 1000, up?.labels);
+        const head = a.response.head;
+        if (up && up.cfg.health.passive.unhealthy_status.includes(head.status)) up.recordFailure(peer, Date.now(), `status ${head.status}`);
+        return await this.respond(a.response.body, head.status, head.statusText, head.headers, route, facts, peer, ctx);
+      } catch (e) {
+        const err = e as Error;
+        lastErr = err;
+        if (tooBig || body?.failed) {
+          // the client's upload failed: not the upstream's fault, so no passive-health failure
+          body?.cancel();
+          if (tooBig) return this.errorPage(rt, 413, `request body too large (limit ${rt.maxBody} bytes)\n`);
+          return plain(400, `request body could not be read: ${body!.failed!.message}\n`);
+        }
+        const pe = err instanceof ProxyError ? err : undefined;
+        proxyMetrics.upstreamErrors.inc({ upstream: up?.name ?? "-", server: peer.addr, kind: pe?.kind ?? "internal" });
+        const stale = pe?.reused && pe.retryable;
+        if (!stale) {
+          (tried ??= new Set()).add(peer);
+          up?.recordFailure(peer, Date.now(), err.message);
+        }
+        let retry = isRetryable(pe, out.method);
+        if (hooks?.failToConnect && pe && (pe.kind === "connect" || pe.kind === "connect_timeout") && hooks.failToConnect(ctx!, err) === false) retry = false;
+        this.log.warn(`proxy: ${out.method} ${target} → ${peer.addr} (attempt ${attempt + 1}): ${err.message}${retry && attempt < maxRetries ? "; retrying" : ""}`);
+        if (!retry) break;
+        if (body && !body.replayable) {
+          lastErr = new ProxyError(`request body is larger than the retry buffer (${up?.cfg.retry_buffer_size} bytes) and cannot be replayed`, "body_not_replayable", "internal", false);
+          break;
+        }
+        if (attempt < maxRetries) {
+          proxyMetrics.retries.inc({ upstream: up?.name ?? "-", reason: pe?.kind ?? "error" });
+          if (up && up.cfg.retry_backoff > 0) await Bun.sleep(up.cfg.retry_backoff * 1000 * 2 ** attempt);
+        }
+      }
+    }
+    body?.cancel();
+    if (ctx) ctx.error = lastErr?.message;
+    if (hooks?.errorWhileProxy && lastErr) {
+      const r = await hooks.errorWhileProxy(ctx!, lastErr);
+      if (r) return r;
+    }
+    const status = statusFor(lastErr);
+    return this.errorPage(rt, status, `${status === 504 ? "upstream timed out" : "bad gateway"}: ${lastErr?.message ?? "no upstream"}\n`);
+  }
+
+  private async respond(
+    body: Uint8Array | ReadableStream<Uint8Array> | null,
+    status: number,
+    statusText: string,
+    raw: [string, string][],
+    route: Route,
+    facts: { headers: Headers },
+    peer: Peer,
+    ctx: HookContext | undefined,
+  ): Promise<Response> {
+    const rt = route.extra;
+    const headers = new Headers();
+    for (const [k, v] of raw) if (!HOP_RES.has(k.toLowerCase())) headers.append(k, v);
+    applyHeaderOps(headers, rt.resOps);
+    const up = rt.upstream;
+    if (up?.cfg.balance === "cookie" && cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) !== peer.id) {
+      const c = up.cfg.cookie;
+      headers.append("set-cookie", `${c.name}=${peer.id}; Path=/; HttpOnly; SameSite=Lax${c.max_age > 0 ? `; Max-Age=${Math.round(c.max_age)}` : ""}`);
+    }
+    if (ctx) ctx.status = status;
+    if (rt.hooks?.responseFilter) await rt.hooks.responseFilter(ctx!, headers);
+    const offered = route.cfg.compress;
+    if (offered.length > 0 && body !== null) {
+      headers.append("vary", "Accept-Encoding");
+      const enc = negotiate(facts.headers.get("accept-encoding"), offered);
+      const sizeOk = !(body instanceof Uint8Array) || body.byteLength >= route.cfg.compress_min_size;
+      if (enc && sizeOk && shouldCompress(status, headers, route.cfg.compress_min_size)) {
+        headers.set("content-encoding", enc);
+        headers.delete("content-length");
+        return new Response(compressBody(body, enc), { status, statusText, headers });
+      }
+    }
+    return new Response(body, { status, statusText, headers });
+  }
+
+  private async upgrade(
+    req: Request,
+    route: Route,
+    facts: { method: string; host: string; path: string; query: string; headers: Headers; clientIp: string },
+    peerIp: string,
+    listener: ListenerInfo,
+    server: Server<any>,
+    info: { upstream?: string; server?: string; attempts: number },
+  ): Promise<Response | undefined> {
+    const up = route.extra.upstream!;
+    const peer = up.select({ key: hashKey(up.cfg.hash_key, facts) }, undefined, Date.now());
+    if (!peer) return this.errorPage(route.extra, 503, `no healthy server in upstream '${up.name}'\n`);
+    info.upstream = up.name;
+    info.server = peer.addr;
+    info.attempts = 1;
+    let path = facts.path;
+    const strip = route.cfg.strip_prefix;
+    if (strip && path.startsWith(strip)) path = path.slice(strip.length) || "/";
+    const fwd = forwardedFor(peerIp, facts.headers, listener.tls, this.trusted);
+    const bridge: WsBridge | Response = await proxyWebSocket(peer, `${path}${facts.query ? `?${facts.query}` : ""}`, facts.headers, fwd);
+    if (bridge instanceof Response) return bridge;
+    const headers: Record<string, string> = {};
+    if (bridge.protocol) headers["sec-websocket-protocol"] = bridge.protocol;
+    if ((server as Server<WsBridge>).upgrade(req, { data: bridge, headers })) return undefined;
+    bridge.upstream.close();
+    return plain(400, "websocket upgrade failed\n");
+  }
+
+  private errorPage(rt: RouteRuntime, status: number, fallback: string): Response {
+    const page = rt.errorPages.get(status);
+    if (page !== undefined) return new Response(page, { status, headers: { "content-type": "text/html; charset=utf-8" } });
+    return plain(status, fallback);
+  }
+}
+
+const noop = () => {};
+
+function plain(status: number, text: string): Response {
+  return new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+}
+
+function headSize(req: Request, target: string): number {
+  let n = req.method.length + target.length + 12;
+  req.headers.forEach((v, k) => (n += k.length + v.length + 4));
+  return n;
+}
+
+/** Count body bytes of a chunked upload and fail the stream past `limit` (413). */
+function limitStream(s: ReadableStream<Uint8Array>, limit: number, onExceeded: () => void): ReadableStream<Uint8Array> {
+  let n = 0;
+  return s.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, c) {
+        n += chunk.byteLength;
+        if (n > limit) {
+          onExceeded();
+          c.error(new Error(`request body over ${limit} bytes`));
+        } else c.enqueue(chunk);
+      },
+    }),
+  );
+}
+
+function hashKey(spec: string, f: { path: string; query: string; headers: Headers; clientIp: string }): string {
+  if (spec === "client_ip") return f.clientIp;
+  if (spec === "uri") return f.query ? `${f.path}?${f.query}` : f.path;
+  const i = spec.indexOf(":");
+  const kind = spec.slice(0, i);
+  const name = spec.slice(i + 1);
+  if (kind === "header") return f.headers.get(name) ?? "";
+  if (kind === "cookie") return cookieValue(f.headers.get("cookie"), name) ?? "";
+  return new URLSearchParams(f.query).get(name) ?? "";
+}
+
+function cookieValue(header: string | null, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+  }
+  return undefined;
+}
+
+const adHoc = new Map<string, Peer>();
+/** A peer named by an upstreamPeer hook that is not in the upstream's list (same options). */
+function adHocPeer(addr: string, up: Upstream | undefined): Peer {
+  let p = adHoc.get(addr);
+  if (!p) {
+    const base = up?.peers[0];
+    p = new Peer(up?.name ?? "hook", addr, { weight: 1, backup: false }, base?.tls, base?.options ?? { connectionTimeoutMs: 5000, totalConnectionTimeoutMs: 10000, readTimeoutMs: 60000, writeTimeoutMs: 60000, idleTimeoutMs: 60000 });
+    adHoc.set(addr, p);
+  }
+  return p;
+}
+
+async function runtimeFor(r: RouteConfig, cfg: ProxyConfig, upstreams: Map<string, Upstream>, resolvePath: (p: string) => string): Promise<RouteRuntime> {
+  const errorPages = new Map<number, string>();
+  for (const [status, file] of Object.entries(r.error_pages)) errorPages.set(Number(status), readFileSync(resolvePath(file), "utf8"));
+  return {
+    upstream: r.upstream ? upstreams.get(r.upstream) : undefined,
+    reqOps: compileHeaderOps(r.request_headers),
+    resOps: compileHeaderOps(r.response_headers),
+    auth: Object.keys(r.basic_auth.users).length ? new BasicAuth(r.basic_auth.users, r.basic_auth.realm) : undefined,
+    allow: r.allow.length ? new CidrSet(r.allow) : undefined,
+    deny: r.deny.length ? new CidrSet(r.deny) : undefined,
+    limiter: r.rate_limit.rate > 0 ? new TokenBucketLimiter(r.rate_limit.rate, r.rate_limit.per, r.rate_limit.burst) : undefined,
+    maxBody: r.max_body_size ?? cfg.max_body_size,
+    hooks: r.hooks ? await loadHooks(resolvePath(r.hooks)) : undefined,
+    errorPages,
+    rewrite: r.rewrite.regex ? { re: new RegExp(r.rewrite.regex), replace: r.rewrite.replace } : undefined,
+  };
+}
+
+export { IDEMPOTENT };

@@ -1,0 +1,100 @@
+/**
+ * The route table, compiled once at start: each route becomes a host matcher plus a predicate over
+ * path, method, headers, query and client IP. Routes are tried in config order; the candidates for
+ * a Host value are computed once and cached (bounded), so the per-request work is the remaining
+ * predicates of a short list.
+ */
+import { CidrSet } from "../filters/ip-filter.ts";
+import type { RouteConfig } from "../types.ts";
+import { compileHosts, normalizeHost, type HostMatcher } from "./host.ts";
+
+export interface RequestFacts {
+  method: string;
+  host: string;
+  path: string;
+  /** Raw query string without '?', "" when none. */
+  query: string;
+  headers: Headers;
+  clientIp: string;
+}
+
+export interface CompiledRoute<Extra = unknown> {
+  index: number;
+  name: string;
+  cfg: RouteConfig;
+  host?: HostMatcher;
+  test(f: RequestFacts): boolean;
+  extra: Extra;
+}
+
+type ValueTest = (v: string | null) => boolean;
+
+function valueTest(spec: string): ValueTest {
+  if (spec === "*") return (v) => v !== null;
+  const m = /^\/(.*)\/([a-z]*)$/.exec(spec);
+  if (m) {
+    const re = new RegExp(m[1]!, m[2]);
+    return (v) => v !== null && re.test(v);
+  }
+  return (v) => v === spec;
+}
+
+export function compileRoute<E>(cfg: RouteConfig, index: number, extra: E): CompiledRoute<E> {
+  const m = cfg.match;
+  const tests: Array<(f: RequestFacts) => boolean> = [];
+  if (m.path !== undefined) {
+    const prefix = m.path.endsWith("/") && m.path.length > 1 ? m.path.slice(0, -1) : m.path;
+    // "/api" matches /api, /api/, /api/x — never /apix
+    if (prefix === "/") tests.push(() => true);
+    else tests.push((f) => f.path.startsWith(prefix) && (f.path.length === prefix.length || f.path[prefix.length] === "/"));
+  }
+  if (m.path_regex !== undefined) {
+    const re = new RegExp(m.path_regex);
+    tests.push((f) => re.test(f.path));
+  }
+  if (m.methods.length > 0) {
+    const set = new Set(m.methods.map((x) => x.toUpperCase()));
+    tests.push((f) => set.has(f.method));
+  }
+  for (const [name, spec] of Object.entries(m.headers)) {
+    const t = valueTest(spec);
+    tests.push((f) => t(f.headers.get(name)));
+  }
+  const q = Object.entries(m.query).map(([k, spec]) => [k, valueTest(spec)] as const);
+  if (q.length > 0) tests.push((f) => {
+    const params = new URLSearchParams(f.query);
+    return q.every(([k, t]) => t(params.get(k)));
+  });
+  if (m.client_ip.length > 0) {
+    const set = new CidrSet(m.client_ip);
+    tests.push((f) => set.has(f.clientIp));
+  }
+  return {
+    index,
+    name: cfg.name ?? `route-${index}`,
+    cfg,
+    host: compileHosts(m.host),
+    test: tests.length === 0 ? () => true : (f) => tests.every((t) => t(f)),
+    extra,
+  };
+}
+
+export class RouteTable<E> {
+  private byHost = new Map<string, CompiledRoute<E>[]>();
+  constructor(readonly routes: CompiledRoute<E>[]) {}
+
+  /** First route whose conditions all hold, or undefined (→ 404). */
+  find(f: RequestFacts): CompiledRoute<E> | undefined {
+    let candidates = this.byHost.get(f.host);
+    if (!candidates) {
+      candidates = this.routes.filter((r) => !r.host || r.host(f.host));
+      // hostile clients can send endless Host values: keep the cache bounded
+      if (this.byHost.size >= 4096) this.byHost.clear();
+      this.byHost.set(f.host, candidates);
+    }
+    for (const r of candidates) if (r.test(f)) return r;
+    return undefined;
+  }
+}
+
+export { normalizeHost };

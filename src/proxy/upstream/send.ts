@@ -1,0 +1,99 @@
+/**
+ * One attempt to send a request to a peer: take a pooled connection (or open one), write the head
+ * and stream the body, and resolve with the response head. Errors are ProxyErrors that say whether
+ * the attempt may be retried (see retry.ts for Pingora's rules).
+ */
+import { ProxyError } from "../errors.ts";
+import type { BodySource } from "./body-source.ts";
+import { H1Conn, type UpstreamResponse } from "./connection.ts";
+import type { Peer } from "./peer.ts";
+import type { ConnectionPool } from "./pool.ts";
+
+export interface OutgoingRequest {
+  method: string;
+  /** Request target: path and query. */
+  target: string;
+  /** Header block lines, already filtered ("Name: value\r\n" each), without framing headers. */
+  headerText: string;
+  /** null: no body. */
+  body: BodySource | null;
+  /** Known body length (Content-Length) or undefined for chunked. */
+  bodyLength?: number;
+}
+
+export interface Attempt {
+  response: UpstreamResponse;
+  conn: H1Conn;
+  reused: boolean;
+  connectMs: number;
+}
+
+const enc = new TextEncoder();
+const CRLF = enc.encode("\r\n");
+const LAST_CHUNK = enc.encode("0\r\n\r\n");
+
+/**
+ * `onEnd` runs exactly once when this request is over on the connection (response body complete,
+ * or the connection failed); the connection has gone back to the pool by then if it was reusable.
+ */
+export async function sendOnce(peer: Peer, pool: ConnectionPool, req: OutgoingRequest, onEnd: () => void): Promise<Attempt> {
+  let conn = pool.take(peer.key);
+  const reused = conn !== undefined;
+  const t0 = performance.now();
+  conn ??= await H1Conn.open(peer);
+  const connectMs = performance.now() - t0;
+  const c = conn;
+  peer.active++;
+  c.onDone = (reusable) => {
+    peer.active--;
+    if (reusable) pool.put(c);
+    onEnd();
+  };
+  c.writing = req.body !== null;
+  let head = `${req.method} ${req.target} HTTP/1.1\r\n${req.headerText}`;
+  if (req.body) head += req.bodyLength !== undefined ? `content-length: ${req.bodyLength}\r\n\r\n` : "transfer-encoding: chunked\r\n\r\n";
+  else head += req.bodyLength === 0 ? "content-length: 0\r\n\r\n" : "\r\n";
+  const responded = conn.expectResponse(req.method);
+  // an early response error must not surface as an unhandled rejection while the body is written
+  responded.catch(() => {});
+  const w = conn.write(head);
+  if (w) await w;
+  if (req.body) {
+    void pumpBody(conn, req.body, req.bodyLength === undefined).finally(() => {
+      conn!.writing = false;
+    });
+  }
+  const response = await responded;
+  return { response, conn, reused, connectMs };
+}
+
+/**
+ * Stream the body concurrently with reading the response (full duplex: an upstream may answer
+ * before the upload ends). Write errors surface through the response side (the socket closes).
+ */
+async function pumpBody(conn: H1Conn, body: BodySource, chunked: boolean): Promise<void> {
+  try {
+    for await (const chunk of body.iterate()) {
+      if (!conn.alive) return;
+      if (chunk.byteLength === 0) continue;
+      if (chunked) {
+        const w0 = conn.write(`${chunk.byteLength.toString(16)}\r\n`);
+        if (w0) await w0;
+        const w1 = conn.write(chunk);
+        if (w1) await w1;
+        const w2 = conn.write(CRLF);
+        if (w2) await w2;
+      } else {
+        const w = conn.write(chunk);
+        if (w) await w;
+      }
+    }
+    if (chunked && conn.alive) {
+      const w = conn.write(LAST_CHUNK);
+      if (w) await w;
+    }
+  } catch (e) {
+    // the client aborted its upload or the upstream stopped reading: this connection is unusable
+    if (!(e instanceof ProxyError)) conn.destroy();
+  }
+}

@@ -1,0 +1,55 @@
+import { describe, expect, test } from "bun:test";
+import { ChunkedDecoder, parseHead } from "../../../src/proxy/upstream/h1-parser.ts";
+
+describe("parseHead", () => {
+  test("content-length framing and headers in order", () => {
+    const h = parseHead("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\nX-A: 2", "GET");
+    expect(h.status).toBe(200);
+    expect(h.framing).toEqual({ kind: "length", length: 5 });
+    expect(h.headers).toEqual([["Content-Length", "5"], ["X-A", "1"], ["X-A", "2"]]);
+    expect(h.close).toBe(false);
+  });
+  test("chunked wins, HEAD/204/304 have no body, no framing means read until close", () => {
+    expect(parseHead("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked", "GET").framing.kind).toBe("chunked");
+    expect(parseHead("HTTP/1.1 200 OK\r\nContent-Length: 9", "HEAD").framing.kind).toBe("none");
+    expect(parseHead("HTTP/1.1 304 Not Modified", "GET").framing.kind).toBe("none");
+    const h = parseHead("HTTP/1.1 200 OK", "GET");
+    expect(h.framing.kind).toBe("close");
+    expect(h.close).toBe(true);
+  });
+  test("rejects conflicting content-lengths and garbage", () => {
+    expect(() => parseHead("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6", "GET")).toThrow(/Content-Length/);
+    expect(() => parseHead("HTTP/1.1 200 OK\r\nContent-Length: -1", "GET")).toThrow(/Content-Length/);
+    expect(() => parseHead("FTP 200", "GET")).toThrow(/status line/);
+    expect(() => parseHead("HTTP/1.1 200 OK\r\nno-colon", "GET")).toThrow(/header line/);
+  });
+  test("status line with a multi-word reason, or none", () => {
+    expect(parseHead("HTTP/1.1 404 Not Found", "GET")).toMatchObject({ status: 404, statusText: "Not Found" });
+    expect(parseHead("HTTP/1.1 204", "GET")).toMatchObject({ status: 204, statusText: "" });
+    expect(() => parseHead("HTTP/1.1 20x OK", "GET")).toThrow(/status line/);
+    expect(() => parseHead("HTTP/2.0 200 OK", "GET")).toThrow(/status line/);
+  });
+  test("HTTP/1.0 closes unless keep-alive", () => {
+    expect(parseHead("HTTP/1.0 200 OK\r\nContent-Length: 1", "GET").close).toBe(true);
+    expect(parseHead("HTTP/1.0 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive", "GET").close).toBe(false);
+  });
+});
+
+describe("ChunkedDecoder", () => {
+  const enc = new TextEncoder();
+  test("decodes across arbitrary splits, with extensions and trailers", () => {
+    const wire = "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n";
+    for (let split = 1; split < wire.length; split++) {
+      const d = new ChunkedDecoder();
+      const out: Uint8Array[] = [];
+      d.push(enc.encode(wire.slice(0, split)), out);
+      const rest = d.push(enc.encode(wire.slice(split)), out);
+      expect(rest).toBeUndefined();
+      expect(d.done).toBe(true);
+      expect(Buffer.concat(out).toString()).toBe("hello world");
+    }
+  });
+  test("rejects a bad size line", () => {
+    expect(() => new ChunkedDecoder().push(enc.encode("zz\r\n"), [])).toThrow(/chunk size/);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * Test wiring for the workflow namespace: a temp project (config + workflow files), an App on
+ * it, and a runtime with an in-process worker — the same objects `workflow:work` builds.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { App } from "../../src/core/app.ts";
+import { installSdk } from "../../src/core/sdk/index.ts";
+import { modules } from "../../src/main.ts";
+import { createWorker, openRuntime, workerOptions, type Runtime } from "../../src/workflow/runtime.ts";
+import type { RunState } from "../../src/workflow/history/runs.ts";
+import type { WorkerOptions } from "../../src/workflow/worker/worker.ts";
+import type { WorkflowWorker as Worker } from "../../src/workflow/runtime.ts";
+import { tempProject } from "../harness.ts";
+
+installSdk(modules);
+
+export interface TestProject {
+  dir: string;
+  config: string;
+  app: App;
+  rt: Runtime;
+  /** Start an in-process worker; returns it with a stop function. */
+  work(opts?: Partial<WorkerOptions>): { worker: Worker; done: Promise<void>; stop(): Promise<void> };
+  /** Run until the run leaves `running` (bounded), with a worker unless one runs already. */
+  finish(id: string, timeoutMs?: number): Promise<RunState>;
+  close(): void;
+}
+
+export async function project(yaml: string, files: Record<string, string> = {}): Promise<TestProject> {
+  const p = tempProject(yaml);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(p.dir, name), text);
+  const app = new App({ modules, configPath: p.config, env: { ...process.env, SECURELY_LOG_LEVEL: "error" } as Record<string, string>, logLevel: "error" });
+  const rt = await openRuntime(app, { loadCode: true });
+  const workers: Array<{ worker: Worker; done: Promise<void> }> = [];
+  const tp: TestProject = {
+    dir: p.dir,
+    config: p.config,
+    app,
+    rt,
+    work(opts = {}) {
+      const worker = createWorker(rt, workerOptions(app, { pollMs: 20, ...opts }));
+      const done = worker.run();
+      const w = { worker, done };
+      workers.push(w);
+      const stop = async () => {
+        worker.stop(true);
+        await done;
+        workers.splice(workers.indexOf(w), 1);
+      };
+      return { ...w, stop };
+    },
+    async finish(id, timeoutMs = 10_000) {
+      const mine = workers.length === 0 ? tp.work() : undefined;
+      const end = Date.now() + timeoutMs;
+      let run = rt.engine.runs.get(id)!;
+      while (run.status === "running" && Date.now() < end) {
+        await Bun.sleep(5);
+        run = rt.engine.runs.get(id)!;
+      }
+      if (mine) await mine.stop();
+      return run;
+    },
+    close() {
+      for (const w of workers) w.worker.stop(false);
+      app.close();
+    },
+  };
+  return tp;
+}
+
+export const CONFIG = `workflow:\n  files: [./wf.ts]\n  lease_seconds: 2\n  activity_retry:\n    initial_interval: 0.01\n    maximum_attempts: 3\n`;
