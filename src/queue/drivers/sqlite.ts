@@ -14,8 +14,12 @@ interface ChainInfo {
   catch?: JobSpec;
 }
 
-/** From this many jobs on, a push goes through the one-statement JSON path. */
+/** From this many jobs on, a push of plain jobs goes through the one-statement JSON path. */
 const BULK_MIN = 8;
+
+/** A job with nothing but queue, handler and payload (the bulk path stores only those). */
+const isPlain = (j: JobSpec): boolean =>
+  !j.delay && !j.priority && j.tries === undefined && j.backoff === undefined && j.timeout === undefined && !j.uniqueKey && !j.chain?.length && !j.catch && !j.batchId;
 
 const RESERVE_COLS = "id, queue, handler, payload, attempts, tries, backoff, timeout, batch_id, created_at";
 
@@ -39,10 +43,8 @@ export class SqliteQueueDriver implements QueueDriver {
     this.s = {
       insert: p(`INSERT INTO queue_jobs (queue, handler, payload, priority, visible_at, created_at, tries, backoff, timeout, unique_key, chain, batch_id, attempts)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)`),
-      insertBulk: p(`INSERT INTO queue_jobs (queue, handler, payload, priority, visible_at, created_at, tries, backoff, timeout, chain, batch_id, attempts)
-                     SELECT value->>'q', value->>'h', value->'p', coalesce(value->>'pr', 0), ?2 + coalesce(value->>'d', 0), ?2,
-                            value->>'t', value->>'b', value->>'to', value->>'c', value->>'bid', 0
-                     FROM json_each(?1)`),
+      insertBulk: p(`INSERT INTO queue_jobs (queue, handler, payload, priority, visible_at, created_at, attempts)
+                     SELECT value->>0, value->>1, value->2, 0, ?2, ?2, 0 FROM json_each(?1)`),
       uniqueGet: p(`SELECT u.job_id, u.expires_at, j.id AS live FROM queue_unique u LEFT JOIN queue_jobs j ON j.id = u.job_id WHERE u.key = ?1`),
       uniquePut: p(`INSERT OR REPLACE INTO queue_unique (key, job_id, expires_at) VALUES (?1, ?2, ?3)`),
       uniqueDel: p(`DELETE FROM queue_unique WHERE key = ?1 AND job_id = ?2`),
@@ -104,23 +106,19 @@ export class SqliteQueueDriver implements QueueDriver {
   }
 
   async push(jobs: JobSpec[], now: number): Promise<(number | null)[]> {
-    const ids = await this.write(() => (jobs.length >= BULK_MIN && !jobs.some((j) => j.uniqueKey) ? this.insertBulk(jobs, now) : jobs.map((j) => this.insert(j, now))));
+    const ids = await this.write(() => (jobs.length >= BULK_MIN && jobs.every(isPlain) ? this.insertBulk(jobs, now) : jobs.map((j) => this.insert(j, now))));
     this.notify();
     return ids;
   }
 
   /**
-   * Many jobs in one statement: the array goes to SQLite as one JSON text and json_each unpacks
-   * it in C — about 3× faster than a prepared INSERT per row. Row ids are consecutive because
-   * we hold the write lock (BEGIN IMMEDIATE) and rowids grow from the current maximum.
+   * Plain jobs (queue, handler, payload — no delay, priority, retry policy, chain or batch) in one
+   * statement: the array goes to SQLite as one JSON text and json_each unpacks it in C, about
+   * twice as fast as a prepared INSERT per row. Row ids are consecutive because we hold the write
+   * lock (BEGIN IMMEDIATE) and rowids grow from the current maximum.
    */
   private insertBulk(jobs: JobSpec[], now: number): number[] {
-    const rows = jobs.map((j) => ({
-      q: j.queue ?? "default", h: j.handler, p: j.payload ?? null, pr: j.priority || undefined, d: j.delay ? Math.round(j.delay * 1000) : undefined,
-      t: j.tries, b: j.backoff ? JSON.stringify(j.backoff) : undefined, to: j.timeout, bid: j.batchId,
-      c: j.chain?.length || j.catch ? JSON.stringify({ chain: j.chain, catch: j.catch } satisfies ChainInfo) : undefined,
-    }));
-    const res = this.s.insertBulk!.run(JSON.stringify(rows), now);
+    const res = this.s.insertBulk!.run(JSON.stringify(jobs.map((j) => [j.queue ?? "default", j.handler, j.payload ?? null])), now);
     const last = Number(res.lastInsertRowid);
     return jobs.map((_, i) => last - jobs.length + 1 + i);
   }
