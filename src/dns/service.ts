@@ -41,8 +41,11 @@ export class DnsService implements Service {
   private listening: string[] = [];
   readonly stats = new DnsStats();
 
+  /** Provision + validate (Caddy-style): zone files and inline records are parsed here, so `-t` and
+   *  a reload catch a broken zone before anything is bound. Throws ZoneFileError naming file:line. */
   constructor(private app: App) {
     this.opts = dnsOptions(app);
+    this.configZones = loadConfigZones(this.zoneInputs(this.opts));
   }
 
   /** Resolve config zone file paths against the config folder. */
@@ -66,7 +69,6 @@ export class DnsService implements Service {
 
   async start(): Promise<StartResult> {
     const o = this.opts;
-    this.configZones = loadConfigZones(this.zoneInputs(o));
     const catalog = this.build();
     this.forwarder = this.makeForwarder(o);
     if (o.query_log.enabled) this.queryLog = new QueryLog(o.query_log.path ? this.app.resolvePath(o.query_log.path) : "", o.query_log.sample);
