@@ -27,6 +27,7 @@ export const dnsConfigSchema = obj(
     max_tcp_message: val("integer|min:512|max:65535", 65535, "Largest query accepted over TCP, bytes; a longer length prefix closes the connection."),
     tcp_idle_timeout: val("duration", 10, "Close a TCP connection idle this long (seconds, or 500ms/10s/1m)."),
     tcp_max_connections: val("integer|min:1", 1024, "Open TCP connections per process; more are closed on accept."),
+    nsid: val("string", "", 'Name-server identifier sent to clients that ask (RFC 5001, `dig +nsid`): text, "hostname" for this host\'s name, empty = off.'),
     answer_cache_size: val("integer|min:0", 10000, "Encoded authoritative answers kept per process (0 disables the wire cache)."),
     reload_interval: val("duration", 0.25, "How often the server checks the store for zone changes (seconds)."),
     zones: map(
@@ -93,6 +94,7 @@ export interface DnsOptions {
   tcp_idle_timeout: number;
   tcp_max_connections: number;
   answer_cache_size: number;
+  nsid: string;
   reload_interval: number;
   zones: Record<string, { file?: string; records: string[]; ttl: number }>;
   local_domains: Record<string, string>;

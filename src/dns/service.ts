@@ -5,6 +5,7 @@
  * sharing the ports (SO_REUSEPORT; needs `udp_socket: dgram`).
  */
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import type { App } from "../core/app.ts";
 import { formatHostPort, sharedPort, splitHostPort, type ReloadResult, type Service, type StartResult, type StopOptions } from "../core/server/index.ts";
 import { dnsOptions, type DnsOptions } from "./config.ts";
@@ -81,6 +82,7 @@ export class DnsService implements Service {
       stats: this.stats,
       queryLog: this.queryLog,
       wireCacheSize: o.answer_cache_size,
+      nsid: o.nsid ? Buffer.from(o.nsid === "hostname" ? hostname() : o.nsid) : undefined,
     });
     const handler = this.handler;
     const onPacket: Handler["answer"] = (buf, client) => handler.answer(buf, client);
