@@ -45,6 +45,7 @@ export const dnsConfigSchema = obj(
       upstreams: list(val("string"), [], 'Upstream resolvers for names outside local zones ("10.0.0.1", "[::1]:53", or "system" for /etc/resolv.conf). Empty = no forwarding.'),
       zones: map(list(val("string")), { doc: "Conditional forwarding: domain → its own upstreams (longest match wins)." }),
       timeout: val("duration", 2, "Per-upstream deadline before failing over to the next (seconds)."),
+      max_inflight: val("integer|min:1", 1000, "Distinct questions waiting on upstreams at once; beyond this, SERVFAIL at once (each holds a socket)."),
       allow: cidrs("Client networks the server forwards for (recursion ACL); others get REFUSED outside local zones.", PRIVATE_NETS),
       cache: obj({
         size: val("integer|min:0", 10000, "Cached forwarded answers (0 disables the cache)."),
@@ -104,6 +105,7 @@ export interface DnsOptions {
     upstreams: string[];
     zones: Record<string, string[]>;
     timeout: number;
+    max_inflight: number;
     allow: string[];
     cache: { size: number; max_ttl: number; min_ttl: number; negative_max_ttl: number };
   };

@@ -136,6 +136,7 @@ export class DnsService implements Service {
       upstreams: expand(f.upstreams),
       routes: Object.entries(f.zones).map(([suffix, ups]) => ({ suffix: canonical(suffix), upstreams: expand(ups) })),
       timeoutMs: f.timeout * 1000,
+      maxInflight: f.max_inflight,
       cache: { size: f.cache.size, maxTtl: f.cache.max_ttl, minTtl: f.cache.min_ttl, negativeMaxTtl: f.cache.negative_max_ttl },
       onCache: (hit) => this.stats.forwardCache(hit),
       onUpstreamError: (msg) => {
