@@ -63,4 +63,41 @@ export const queueMigrations: Migration[] = [
       CREATE TABLE queue_throughput (queue TEXT NOT NULL, minute INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (queue, minute));
     `,
   },
+  {
+    namespace: "queue",
+    version: 2,
+    description: "job ids never reused (AUTOINCREMENT): (id, attempts) is the lease token",
+    // Without AUTOINCREMENT SQLite hands the largest deleted id to the next insert; a stale
+    // worker's ack for (id, attempts) could then delete a new job that reuses both numbers.
+    up: (db) => {
+      const cols = "id, queue, handler, payload, attempts, priority, visible_at, reserved_at, created_at, tries, backoff, timeout, unique_key, chain, batch_id";
+      db.exec(`
+        CREATE TABLE queue_jobs_v2 (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          queue TEXT NOT NULL,
+          handler TEXT NOT NULL,
+          payload TEXT NOT NULL,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          priority INTEGER NOT NULL DEFAULT 0,
+          visible_at INTEGER NOT NULL,
+          reserved_at INTEGER,
+          created_at INTEGER NOT NULL,
+          tries INTEGER,
+          backoff TEXT,
+          timeout REAL,
+          unique_key TEXT,
+          chain TEXT,
+          batch_id TEXT
+        );
+        INSERT INTO queue_jobs_v2 (${cols}) SELECT ${cols} FROM queue_jobs;
+        DROP TABLE queue_jobs;
+        ALTER TABLE queue_jobs_v2 RENAME TO queue_jobs;
+        CREATE INDEX queue_jobs_ready ON queue_jobs (queue, priority DESC, visible_at);
+      `);
+      // start above every id ever handed out, including those only left in queue_failed
+      const top = db.query(`SELECT max(coalesce((SELECT max(id) FROM queue_jobs), 0), coalesce((SELECT max(job_id) FROM queue_failed), 0)) AS n`).get() as { n: number };
+      db.query(`DELETE FROM sqlite_sequence WHERE name = 'queue_jobs'`).run();
+      db.query(`INSERT INTO sqlite_sequence (name, seq) VALUES ('queue_jobs', ?1)`).run(top.n);
+    },
+  },
 ];

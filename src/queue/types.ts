@@ -169,6 +169,8 @@ export interface QueueDriver {
   hits(key: string, now: number): Promise<{ count: number; resetAt: number }>;
   resetHits(key: string): Promise<void>;
 
+  /** Write buffered statistics (a worker calls this when it stops). */
+  flush?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -7,6 +7,7 @@
  */
 import type { App } from "../core/app.ts";
 import { errorMessage } from "../core/errors.ts";
+import { metrics } from "../core/metrics/registry.ts";
 import { driverFor } from "./drivers/index.ts";
 import { JobTimeoutError } from "./errors.ts";
 import { resolveHandler, type ResolvedHandler } from "./handlers/resolve.ts";
@@ -131,12 +132,27 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
     return h;
   };
 
+  // Prometheus counts, added up per cycle (one label lookup per queue and outcome, not per job)
+  const jobsTotal = metrics.counter("securely_queue_jobs_total", "Job attempts finished by this process's workers, by queue and outcome (done, release, fail)");
+  const runningGauge = metrics.gauge("securely_queue_jobs_running", "Jobs running in this process's workers");
+  const tally = new Map<string, number>();
+  const flushTally = () => {
+    for (const [k, n] of tally) {
+      const [queue, outcome] = k.split("\0") as [string, string];
+      jobsTotal.inc({ queue, outcome }, n);
+    }
+    tally.clear();
+    runningGauge.set(running.size);
+  };
+
   /** Record an attempt's outcome once (a timed-out attempt that later returns is ignored). */
   const finish = (r: Running, outcome: Outcome) => {
     if (r.settled) return;
     r.settled = true;
     running.delete(r.job.id);
     outcomes.push(outcome);
+    const k = r.job.queue + "\0" + outcome.kind;
+    tally.set(k, (tally.get(k) ?? 0) + 1);
     processed++;
     if (outcome.kind === "fail") failedCount++;
     poke();
@@ -252,6 +268,7 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
       }
       const limit = paused || (await shouldStop()) ? 0 : Math.min(o.concurrency - running.size, o.once ? 1 - claimed : o.maxJobs ? o.maxJobs - claimed : Infinity);
       const batch = outcomes.splice(0);
+      if (tally.size) flushTally();
       let jobs: ReservedJob[] = [];
       try {
         jobs = limit > 0 ? await driver.cycle(batch, o.queues, limit, app.clock.now(), o.leaseMs) : (await driver.settle(batch, app.clock.now()), []);
@@ -303,8 +320,10 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
         await new Promise<void>((r) => setImmediate(r));
       }
     }
+    flushTally();
     // settle whatever finished while stopping, so nothing done is redone
     if (outcomes.length) await driver.settle(outcomes.splice(0), app.clock.now()).catch(() => {});
+    await driver.flush?.().catch(() => {});
   }
 
   let heartbeat: ReturnType<typeof setInterval> | undefined;

@@ -21,7 +21,7 @@ describe("queue:work signals", () => {
     expect(await w.stop("SIGTERM")).toBe(0);
     expect(p.lines().some((l) => l.startsWith("done "))).toBe(true);
     expect(await json(["queue:list"], p.env)).toEqual([]);
-  });
+  }, 30_000);
 
   test("SIGUSR2 pauses and SIGCONT resumes", async () => {
     const p = queueProject();
@@ -34,7 +34,7 @@ describe("queue:work signals", () => {
     w.signal("SIGCONT");
     await eventually(() => p.lines().length === 1);
     await w.stop();
-  });
+  }, 30_000);
 
   test("queue:restart makes running workers exit after their current job", async () => {
     const p = queueProject();
@@ -45,7 +45,7 @@ describe("queue:work signals", () => {
     expect(await w.proc.exited).toBe(0);
     expect(p.lines().some((l) => l.startsWith("done "))).toBe(true);
     expect(w.output()).toContain("exiting (restart)");
-  });
+  }, 30_000);
 
   test("--once, --max-jobs and strict --queue order", async () => {
     const p = queueProject();
@@ -56,7 +56,7 @@ describe("queue:work signals", () => {
     expect(p.lines()).toEqual(["2"]);
     await runSecurely(["queue:work", "--max-jobs", "2", "--queue", "high,low"], { env: p.env });
     expect(p.lines()).toEqual(["2", "3", "1"]);
-  });
+  }, 30_000);
 });
 
 describe("queue:push", () => {
@@ -69,7 +69,7 @@ describe("queue:push", () => {
     expect(r.stdout.trim()).toMatch(/^\d+$/);
     const rows = await json(["queue:list", "--status", "delayed"], p.env);
     expect(rows.map((x: any) => JSON.parse(x.payload).mode)).toEqual(["record"]);
-  });
+  }, 30_000);
 });
 
 describe("failed jobs", () => {
@@ -87,7 +87,7 @@ describe("failed jobs", () => {
     expect((await json(["queue:prune-failed"], p.env)).deleted).toBe(0);
     expect((await json(["queue:flush"], p.env)).deleted).toBe(1);
     expect((await runSecurely(["queue:retry", "--range", "5-1"], { env: p.env })).code).toBe(2);
-  });
+  }, 30_000);
 
   test("--tries and --backoff retry a throwing job, then fail it with the reason", async () => {
     const p = queueProject();
@@ -95,7 +95,7 @@ describe("failed jobs", () => {
     await runSecurely(["queue:work", "--stop-when-empty", "--tries", "3", "--backoff", "0"], { env: p.env });
     expect(p.lines().map((l) => l.split(" ")[2])).toEqual(["1", "2", "3"]);
     expect((await json(["queue:failed"], p.env))[0].attempts).toBe(3);
-  });
+  }, 30_000);
 });
 
 describe("queue management", () => {
@@ -112,7 +112,7 @@ describe("queue management", () => {
     expect((await json(["queue:clear", "--queue", "mail", "--force"], p.env)).deleted).toBe(1);
     await json(["queue:resume", "mail"], p.env);
     expect((await json(["queue:stats"], p.env))[0]?.paused ?? false).toBe(false);
-  });
+  }, 30_000);
 });
 
 describe("chains and batches from the CLI", () => {
@@ -127,7 +127,7 @@ describe("chains and batches from the CLI", () => {
     expect(lines[0]).toStartWith("start");
     expect(lines[3]).toMatch(/^\d+$/);
     expect(c.links).toBe(3);
-  });
+  }, 30_000);
 
   test("a batch runs then and finally when every job succeeded", async () => {
     const p = queueProject();
@@ -138,7 +138,7 @@ describe("chains and batches from the CLI", () => {
     const shown = await json(["queue:batch:show", b.id], p.env);
     expect(shown).toMatchObject({ name: "three", total: 3, pending: 0, failed: 0, progress: 100 });
     expect(p.lines().filter((l) => l.startsWith("done")).length).toBe(1);
-  });
+  }, 30_000);
 });
 
 describe("handlers", () => {
@@ -162,7 +162,7 @@ describe("handlers", () => {
     expect(got.map((g) => g.body)).toEqual([{ ok: true }, { ok: false }]);
     const failed = await json(["queue:failed"], p.env);
     expect(failed.map((f: any) => [f.exception, f.output])).toEqual([[`Error: http://127.0.0.1:${server.port}/jobs answered 500`, "nope"]]);
-  });
+  }, 30_000);
 
   test("shell: payload on stdin and in the environment", async () => {
     const p = queueProject(`    sh: "shell:cat > ${"$"}{OUT}.stdin; printf %s \\"$SECURELY_JOB_PAYLOAD\\" > ${"$"}{OUT}.env"\n`);
@@ -172,7 +172,7 @@ describe("handlers", () => {
     await runSecurely(["queue:work", "--stop-when-empty"], { env: { ...p.env, OUT: out } });
     expect(await Bun.file(out + ".stdin").text()).toBe('{"x":1}');
     expect(await Bun.file(out + ".env").text()).toBe('{"x":1}');
-  });
+  }, 30_000);
 });
 
 describe("serve", () => {
@@ -183,5 +183,14 @@ describe("serve", () => {
     await runSecurely(["queue:push", "rec", rec(p.log)], { env: p.env });
     await eventually(() => p.lines().length === 1);
     expect(await s.stop()).toBe(0);
-  });
+  }, 30_000);
+});
+
+describe("queue:stats throughput", () => {
+  test("jobs finished by a worker that exited are counted", async () => {
+    const p = queueProject();
+    for (let i = 0; i < 3; i++) await runSecurely(["queue:push", "rec", rec(p.log)], { env: p.env });
+    await runSecurely(["queue:work", "--stop-when-empty"], { env: p.env });
+    expect((await json(["queue:stats"], p.env)).map((s: any) => [s.queue, s.processed_last_minute])).toEqual([["default", 3]]);
+  }, 30_000);
 });

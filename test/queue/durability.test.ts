@@ -30,7 +30,7 @@ describe("durability", () => {
     const stored = new Set(rows.map((r) => r.id));
     expect(ids.length).toBeGreaterThanOrEqual(5);
     for (const id of ids) expect(stored.has(id)).toBe(true);
-  });
+  }, 30_000);
 
   test("a worker killed -9 mid-job: the job runs again after the lease, counting the attempt, never concurrently", async () => {
     const p = queueProject();
@@ -47,7 +47,7 @@ describe("durability", () => {
     expect(p.lines()).toEqual([`start ${pid} 1 ${id}`, `start ${survivor.proc.pid} 2 ${id}`, `done ${survivor.proc.pid} 2 ${id}`]);
     expect(await count(p.env)).toBe(0);
     await survivor.stop();
-  });
+  }, 30_000);
 
   test("a job longer than retry_after keeps its lease: it runs once", async () => {
     const p = queueProject("", 1);
@@ -57,7 +57,7 @@ describe("durability", () => {
     await eventually(() => p.lines().some((l) => l.startsWith("done ")), 15_000);
     expect(p.lines().filter((l) => l.startsWith("start ")).length).toBe(1);
     await Promise.all([w1.stop(), w2.stop()]);
-  });
+  }, 30_000);
 
   test("three workers, 10k jobs: every job runs exactly once", async () => {
     const p = queueProject();
@@ -91,7 +91,7 @@ describe("durability", () => {
         return true;
       }
     });
-  });
+  }, 30_000);
 
   test("a module that hangs past its timeout is abandoned and the slot runs the next job", async () => {
     const p = queueProject();
@@ -102,7 +102,7 @@ describe("durability", () => {
     expect(p.lines().filter((l) => l.startsWith("start ")).map((l) => l.split(" ")[2])).toEqual(["1", "1", "2"]);
     const failed = JSON.parse((await runSecurely(["queue:failed", "--json"], { env: p.env })).stdout);
     expect(failed.map((f: any) => [f.attempts, f.exception])).toEqual([[2, "JobTimeoutError: timed out after 1s"]]);
-  });
+  }, 30_000);
 
   test("malformed payloads, unknown handlers, bad flags and bad file lines are refused; nothing is written", async () => {
     const p = queueProject();
@@ -129,5 +129,5 @@ describe("durability", () => {
     writeFileSync(file, `${JSON.stringify({ handler: "rec" })}\n{"handler":"rec","colour":1}\n`);
     expect((await runSecurely(["queue:push", "--file", file], { env: p.env })).stderr).toContain(`${file}:2: unknown key 'colour'`);
     expect(await count(p.env)).toBe(0);
-  });
+  }, 30_000);
 });

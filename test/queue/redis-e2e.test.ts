@@ -26,7 +26,7 @@ maybe("redis driver, real processes", () => {
     const id = first.split(" ")[3];
     expect(p.lines()).toEqual([`start ${pid} 1 ${id}`, `start ${survivor.proc.pid} 2 ${id}`, `done ${survivor.proc.pid} 2 ${id}`]);
     await survivor.stop();
-  });
+  }, 30_000);
 
   test("three workers, 5k jobs: every job runs exactly once", async () => {
     const p = project();

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { App } from "../../src/core/app.ts";
 import { coreModule } from "../../src/core/commands/index.ts";
 import { closeDriver, createWorker, openQueue, queueModule, rateLimited, registerHandler, throttlesExceptions, unregisterHandler, withoutOverlapping, type JobContext } from "../../src/queue/index.ts";
+import { metrics } from "../../src/core/metrics/registry.ts";
 import { eventually, tempProject } from "../harness.ts";
 
 const apps: App[] = [];
@@ -33,6 +34,7 @@ describe("createWorker", () => {
     await w.start();
     expect(await w.done).toBe("empty");
     expect(seen).toEqual([[{ a: 1 }, 1, "q1", { s: 1 }, { c: 2 }]]);
+    expect(metrics.counter("securely_queue_jobs_total", "").get({ queue: "q1", outcome: "done" })).toBe(1);
     unregisterHandler("test.ctx");
   });
 
