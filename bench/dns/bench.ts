@@ -1,5 +1,5 @@
 /**
- * securely dns:serve vs Knot and dnsmasq on loopback, side by side in one run: each server pinned
+ * securely dns:serve vs Knot, Unbound and dnsmasq on loopback, side by side in one run: each server pinned
  * to CPU 0, dnsperf to CPU 1. For each server and scenario: achieved QPS, server CPU (user+sys
  * from /proc) per query, p50/p99 latency (dnsperf -v), and the ratios to securely.
  *
@@ -19,9 +19,9 @@ const opt = (name: string, def: string) => {
 };
 const SECONDS = Number(opt("seconds", "8"));
 const RATE = Number(opt("rate", "20000"));
-const ONLY = opt("only", "securely,bun-udp-floor,knot,dnsmasq").split(",");
+const ONLY = opt("only", "securely,bun-udp-floor,knot,unbound,dnsmasq").split(",");
 const UDP_SOCKET = opt("udp-socket", "dgram");
-const SCENARIOS = opt("scenarios", "udp-rate,udp-max,tcp-rate").split(",");
+const SCENARIOS = opt("scenarios", "udp-rate,udp-max,tcp-rate,tcp-max").split(",");
 /** Rounds: servers are interleaved round by round and the median round is reported (shared machine). */
 const REPEAT = Number(opt("repeat", "1"));
 const ROOT = resolve(import.meta.dir, "../..");
@@ -93,6 +93,18 @@ const servers: Server[] = [
       writeFileSync(join(dir, "knot.conf"), `server:\n  rundir: ${dir}\n  listen: 127.0.0.1@5402\n  udp-workers: 1\n  tcp-workers: 1\n  background-workers: 1\ndatabase:\n  storage: ${dir}/knotdb\nlog:\n  - target: stderr\n    any: warning\nzone:\n  - domain: example.com\n    storage: ${dir}\n    file: example.com.zone\n`);
       const p = await spawnPinned(["knotd", "-c", join(dir, "knot.conf")], undefined);
       await waitUdp(5402);
+      return p;
+    },
+  },
+  {
+    name: "unbound",
+    port: 5405,
+    async start() {
+      // auth-zone: Unbound serves the same zone file authoritatively (AA), one thread
+      const conf = `server:\n  interface: 127.0.0.1\n  port: 5405\n  do-daemonize: no\n  username: ""\n  chroot: ""\n  directory: "${dir}"\n  pidfile: "${dir}/unbound.pid"\n  num-threads: 1\n  use-syslog: no\n  logfile: ""\n  verbosity: 0\n  access-control: 127.0.0.0/8 allow\n  do-ip6: no\nauth-zone:\n  name: "example.com"\n  zonefile: "${dir}/example.com.zone"\n  for-downstream: yes\n  for-upstream: no\nremote-control:\n  control-enable: no\n`;
+      writeFileSync(join(dir, "unbound.conf"), conf);
+      const p = await spawnPinned(["unbound", "-d", "-c", join(dir, "unbound.conf")], undefined);
+      await waitUdp(5405);
       return p;
     },
   },

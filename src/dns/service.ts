@@ -80,7 +80,8 @@ export class DnsService implements Service {
       queryLog: this.queryLog,
       wireCacheSize: o.answer_cache_size,
     });
-    const onPacket = this.handler.answer.bind(this.handler);
+    const handler = this.handler;
+    const onPacket: Handler["answer"] = (buf, client) => handler.answer(buf, client);
     try {
       for (const addr of o.listen) await this.bind(addr, onPacket);
     } catch (e) {
@@ -168,6 +169,11 @@ export class DnsService implements Service {
   async stop({ graceful, timeoutMs }: StopOptions): Promise<void> {
     this.unwatch?.();
     if (this.flushTimer) clearInterval(this.flushTimer);
+    if (graceful && this.handler) {
+      // answers still waiting for an upstream go out before the UDP sockets close (bounded)
+      const end = Date.now() + Math.min(timeoutMs, 10_000);
+      while (this.handler.inflight > 0 && Date.now() < end) await Bun.sleep(10);
+    }
     for (const u of this.udp) u.close();
     await Promise.all(this.tcp.map((t) => t.close(graceful, timeoutMs)));
     this.udp = [];

@@ -6,44 +6,31 @@
  */
 import type { Server } from "bun";
 import type { ConsolaInstance } from "consola";
-import { readFileSync } from "node:fs";
 import { ProxyError, statusFor } from "./errors.ts";
-import { BasicAuth } from "./filters/basic-auth.ts";
 import { compressBody, negotiate, shouldCompress } from "./filters/compress.ts";
 import { clientAddress, forwardedFor } from "./filters/forwarded.ts";
-import { applyHeaderOps, compileHeaderOps, type CompiledHeaderOps } from "./filters/headers.ts";
+import { applyHeaderOps } from "./filters/headers.ts";
 import { CidrSet } from "./filters/ip-filter.ts";
-import { rateLimitHeaders, TokenBucketLimiter } from "./filters/rate-limit.ts";
+import { rateLimitHeaders } from "./filters/rate-limit.ts";
 import { AccessLog } from "./log/access-log.ts";
+import { cookieValue, hashKey, headSize, limitStream, plain } from "./request-helpers.ts";
+import { adHocPeer, runtimeFor, type RouteRuntime } from "./route-runtime.ts";
 import { flushProxyMetrics, proxyMetrics } from "./metrics.ts";
-import { loadHooks, type HookContext, type ProxyHooks } from "./phases/hooks.ts";
+import type { HookContext } from "./phases/hooks.ts";
 import { compileRoute, normalizeHost, RouteTable, type CompiledRoute } from "./routing/table.ts";
-import type { ProxyConfig, RouteConfig } from "./types.ts";
+import type { ProxyConfig } from "./types.ts";
 import { BodySource } from "./upstream/body-source.ts";
 import type { ConnectionPool } from "./upstream/pool.ts";
 import { isRetryable, IDEMPOTENT } from "./upstream/retry.ts";
 import { sendOnce, type OutgoingRequest } from "./upstream/send.ts";
 import type { Upstream } from "./upstream/upstream.ts";
-import { Peer } from "./upstream/peer.ts";
+import type { Peer } from "./upstream/peer.ts";
 import { proxyWebSocket, type WsBridge } from "./websocket.ts";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and framing headers the proxy sets itself. */
 const HOP_REQ = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect", "host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "proxy-authorization"]);
 const HOP_RES = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length", "trailer"]);
 
-export interface RouteRuntime {
-  upstream?: Upstream;
-  reqOps: CompiledHeaderOps;
-  resOps: CompiledHeaderOps;
-  auth?: BasicAuth;
-  allow?: CidrSet;
-  deny?: CidrSet;
-  limiter?: TokenBucketLimiter;
-  maxBody: number;
-  hooks?: ProxyHooks;
-  errorPages: Map<number, string>;
-  rewrite?: { re: RegExp; replace: string };
-}
 
 export interface ListenerInfo {
   tls: boolean;
@@ -139,7 +126,10 @@ export class ProxyHandler {
     const info = { upstream: undefined as string | undefined, server: undefined as string | undefined, attempts: 0 };
     let res: Response | undefined;
     try {
-      if (this.cfg.max_header_size < 16384 && headSize(req, target) > this.cfg.max_header_size) {
+      if (req.method === "CONNECT") {
+        // no tunnelling (Pingora's default: allow_connect_method_proxying off → 405)
+        res = plain(405, "CONNECT is not supported by this proxy\n");
+      } else if (this.cfg.max_header_size < 16384 && headSize(req, target) > this.cfg.max_header_size) {
         res = plain(431, `request header fields too large (limit ${this.cfg.max_header_size} bytes)\n`);
       } else {
         route = this.table.find(facts);
@@ -315,6 +305,7 @@ export class ProxyHandler {
       if (ctx) ctx.peer = peer.addr;
       try {
         const a = await sendOnce(peer, this.pool, out, noop);
+        a.conn.onBodyError = (e) => this.log.warn(`proxy: ${out.method} ${target} → ${peer!.addr}: response cut short: ${e.message}`);
         if (a.reused) proxyMetrics.reused.inc(up?.labels);
         else proxyMetrics.connect.observe(a.connectMs / 1000, up?.labels);
         const head = a.response.head;
@@ -432,80 +423,5 @@ export class ProxyHandler {
 
 const noop = () => {};
 
-function plain(status: number, text: string): Response {
-  return new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
-}
-
-function headSize(req: Request, target: string): number {
-  let n = req.method.length + target.length + 12;
-  req.headers.forEach((v, k) => (n += k.length + v.length + 4));
-  return n;
-}
-
-/** Count body bytes of a chunked upload and fail the stream past `limit` (413). */
-function limitStream(s: ReadableStream<Uint8Array>, limit: number, onExceeded: () => void): ReadableStream<Uint8Array> {
-  let n = 0;
-  return s.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, c) {
-        n += chunk.byteLength;
-        if (n > limit) {
-          onExceeded();
-          c.error(new Error(`request body over ${limit} bytes`));
-        } else c.enqueue(chunk);
-      },
-    }),
-  );
-}
-
-function hashKey(spec: string, f: { path: string; query: string; headers: Headers; clientIp: string }): string {
-  if (spec === "client_ip") return f.clientIp;
-  if (spec === "uri") return f.query ? `${f.path}?${f.query}` : f.path;
-  const i = spec.indexOf(":");
-  const kind = spec.slice(0, i);
-  const name = spec.slice(i + 1);
-  if (kind === "header") return f.headers.get(name) ?? "";
-  if (kind === "cookie") return cookieValue(f.headers.get("cookie"), name) ?? "";
-  return new URLSearchParams(f.query).get(name) ?? "";
-}
-
-function cookieValue(header: string | null, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const i = part.indexOf("=");
-    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
-  }
-  return undefined;
-}
-
-const adHoc = new Map<string, Peer>();
-/** A peer named by an upstreamPeer hook that is not in the upstream's list (same options). */
-function adHocPeer(addr: string, up: Upstream | undefined): Peer {
-  let p = adHoc.get(addr);
-  if (!p) {
-    const base = up?.peers[0];
-    p = new Peer(up?.name ?? "hook", addr, { weight: 1, backup: false }, base?.tls, base?.options ?? { connectionTimeoutMs: 5000, totalConnectionTimeoutMs: 10000, readTimeoutMs: 60000, writeTimeoutMs: 60000, idleTimeoutMs: 60000 });
-    adHoc.set(addr, p);
-  }
-  return p;
-}
-
-async function runtimeFor(r: RouteConfig, cfg: ProxyConfig, upstreams: Map<string, Upstream>, resolvePath: (p: string) => string): Promise<RouteRuntime> {
-  const errorPages = new Map<number, string>();
-  for (const [status, file] of Object.entries(r.error_pages)) errorPages.set(Number(status), readFileSync(resolvePath(file), "utf8"));
-  return {
-    upstream: r.upstream ? upstreams.get(r.upstream) : undefined,
-    reqOps: compileHeaderOps(r.request_headers),
-    resOps: compileHeaderOps(r.response_headers),
-    auth: Object.keys(r.basic_auth.users).length ? new BasicAuth(r.basic_auth.users, r.basic_auth.realm) : undefined,
-    allow: r.allow.length ? new CidrSet(r.allow) : undefined,
-    deny: r.deny.length ? new CidrSet(r.deny) : undefined,
-    limiter: r.rate_limit.rate > 0 ? new TokenBucketLimiter(r.rate_limit.rate, r.rate_limit.per, r.rate_limit.burst) : undefined,
-    maxBody: r.max_body_size ?? cfg.max_body_size,
-    hooks: r.hooks ? await loadHooks(resolvePath(r.hooks)) : undefined,
-    errorPages,
-    rewrite: r.rewrite.regex ? { re: new RegExp(r.rewrite.regex), replace: r.rewrite.replace } : undefined,
-  };
-}
-
 export { IDEMPOTENT };
+export type { RouteRuntime };

@@ -10,6 +10,7 @@ import { serveCommand } from "./commands/serve.ts";
 import { upstreamsCommand } from "./commands/upstreams.ts";
 import { proxySchema } from "./config.ts";
 import { proxyServices } from "./service.ts";
+import { defineProxyHooks } from "./phases/hooks.ts";
 
 export const proxyModule = defineModule({
   name: "proxy",
@@ -17,6 +18,8 @@ export const proxyModule = defineModule({
   commands: [serveCommand, checkCommand, routesCommand, upstreamsCommand],
   config: { proxy: proxySchema },
   services: (app) => proxyServices(app),
+  sdk: { defineProxyHooks },
 });
 
 export type { ProxyHooks, HookContext } from "./phases/hooks.ts";
+export { defineProxyHooks };

@@ -53,6 +53,21 @@ export class WorkflowClient {
     });
   }
 
+  /**
+   * Signal-with-start (Temporal): deliver the signal to run `id`, starting it first (as workflow
+   * `name` with `input`) when no run with that id is running. One transaction: two callers racing
+   * on the same id end with one run that got both signals. Returns whether it started the run.
+   */
+  signalWithStart(id: string, signal: string, payload: unknown, name: string, input: unknown): boolean {
+    return this.engine.store.tx(() => {
+      const run = this.runs.get(id);
+      const started = run?.status !== "running";
+      if (started) this.start(name, input, { id, reuse: true });
+      this.signal(id, signal, payload);
+      return started;
+    });
+  }
+
   /** Graceful: pending waits throw CancelledFailure and compensations run; children are cancelled too. */
   cancel(id: string, reason = "cancelled"): string[] {
     const cancelled: string[] = [];

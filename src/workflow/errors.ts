@@ -61,6 +61,14 @@ export class CancelledFailure extends Error {
   }
 }
 
+/** Thrown by ctx.continueAsNew: unwinds the workflow function; the engine starts the next run. */
+export class ContinueAsNew extends Error {
+  constructor(readonly input: unknown) {
+    super("continue as new");
+    this.name = "ContinueAsNew";
+  }
+}
+
 /** An attempt that ran longer than its start-to-close timeout or missed its heartbeat. */
 export class ActivityTimeoutError extends Error {
   constructor(message: string) {

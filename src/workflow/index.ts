@@ -9,6 +9,7 @@ import { workflowCancel, workflowRetry, workflowTerminate } from "./commands/con
 import { workflowHistory } from "./commands/history.ts";
 import { workflowList } from "./commands/list.ts";
 import { workflowPrune } from "./commands/prune.ts";
+import { workflowQuery } from "./commands/query.ts";
 import { workflowRun } from "./commands/run.ts";
 import { workflowSignal } from "./commands/signal.ts";
 import { workflowStatus } from "./commands/status.ts";
@@ -27,7 +28,7 @@ export type { WorkflowContext, WorkflowDefinition, ActivityDefinition, ActivityC
 export const workflowModule = defineModule({
   name: "workflow",
   description: "durable workflows: deterministic replay, activities, timers, signals",
-  commands: [workflowRun, workflowList, workflowStatus, workflowHistory, workflowSignal, workflowCancel, workflowTerminate, workflowRetry, workflowPrune, workflowWork],
+  commands: [workflowRun, workflowList, workflowStatus, workflowHistory, workflowSignal, workflowQuery, workflowCancel, workflowTerminate, workflowRetry, workflowPrune, workflowWork],
   config: workflowConfig,
   migrations: workflowMigrations,
   sdk: workflowSdk,

@@ -2,7 +2,10 @@
  * Wiring: the engine, client and worker for one App. Commands that only read or poke runs use
  * an empty registry (no user code is loaded); `workflow:run` and workers load the definitions.
  */
+import { dirname, join } from "node:path";
 import type { App } from "../core/app.ts";
+import { keyringEncrypter, requireKeyring } from "../core/crypto/index.ts";
+import { encryptingCodec, jsonCodec, type PayloadCodec } from "./history/codec.ts";
 import { WorkflowClient } from "./client.ts";
 import { Engine } from "./engine/engine.ts";
 import { loadRegistry, Registry } from "./registry.ts";
@@ -23,14 +26,26 @@ export interface Runtime {
 export async function openRuntime(app: App, opts: { loadCode?: boolean; queue?: ActivityQueue } = {}): Promise<Runtime> {
   const registry = opts.loadCode ? await loadRegistry(app) : new Registry();
   const store = app.store();
-  const engine = new Engine(store, registry, opts.queue ?? new SqliteActivityQueue(store), {
+  const codec = payloadCodec(app);
+  const engine = new Engine(store, registry, opts.queue ?? new SqliteActivityQueue(store, codec), {
     clock: app.clock,
     log: app.log,
     retry: app.config.get<RetryDefaults>("workflow.activity_retry"),
+    codec,
   });
   const rt = { app, engine, client: new WorkflowClient(engine), registry };
   if (app.config.get<string>("workflow.executor") === "queue") dispatchToQueue(app, rt);
   return rt;
+}
+
+/** JSON, or JSON encrypted with the app key when `workflow.encrypt` is on. */
+function payloadCodec(app: App): PayloadCodec {
+  if (!app.config.get<boolean>("workflow.encrypt")) return jsonCodec;
+  // the same key the settings' secrets use: SECURELY_KEY, else crypto.key_file, else securely.key beside the store
+  const configured = app.env.SECURELY_CRYPTO__KEY_FILE ?? app.config.get<string>("crypto.key_file");
+  const keyFile = configured ? app.resolvePath(configured) : join(dirname(app.storePath === ":memory:" ? app.resolvePath(".securely/x") : app.storePath), "securely.key");
+  const cipher = app.env.SECURELY_CIPHER ?? app.config.get<string>("crypto.cipher") ?? "AES-256-CBC";
+  return encryptingCodec(keyringEncrypter(requireKeyring({ env: app.env, keyFile }), cipher));
 }
 
 export function workerOptions(app: App, overrides: Partial<WorkerOptions> = {}): WorkerOptions {

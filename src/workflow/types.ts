@@ -55,11 +55,13 @@ export interface WorkflowContext {
   /** Run an activity (a side effect) durably: once its result is recorded it never runs again. */
   activity<T = unknown>(name: string, input?: unknown, options?: ActivityOptions): Promise<T>;
   /** A durable timer: survives restarts and wakes on time. */
-  sleep(duration: Duration): Promise<void>;
+  sleep(duration: Duration, options?: { summary?: string }): Promise<void>;
   /** The next signal `name` (buffered if it came earlier); `undefined` on timeout. */
   waitForSignal<T = unknown>(name: string, options?: WaitOptions): Promise<T | undefined>;
   /** Handle every signal `name` with `fn` instead of buffering it (use with `condition`). */
   onSignal(name: string, fn: (payload: any) => void): void;
+  /** Answer `workflow:query ID NAME` from the replayed state (read-only; must not call ctx). */
+  onQuery(name: string, fn: (args: any) => unknown): void;
   /** Resolves true once `fn()` is true (re-checked after every event), false on timeout. */
   condition(fn: () => boolean, options?: WaitOptions): Promise<boolean>;
   /** Run `fn` once and record its value; replays return the recorded value. */
@@ -76,6 +78,11 @@ export interface WorkflowContext {
   random(): number;
   /** Which version of a code change this run follows; see docs/workflow.md "Versioning". */
   getVersion(changeId: string, minSupported: number, maxSupported: number): number;
+  /**
+   * End this run and start it again under the same id with `input` and an empty history (bounds
+   * the history of long-lived loops). Never returns. The old run stays as `<id>#<n>`.
+   */
+  continueAsNew(input?: unknown): never;
   /** Register a compensation; on failure or cancel they run in reverse order (saga). */
   addCompensation(fn: () => unknown | Promise<unknown>): void;
   /** Run the registered compensations now, in reverse order, and clear them. */
@@ -153,7 +160,8 @@ export type EventType =
   | "WorkflowFailed"
   | "WorkflowCancelled"
   | "WorkflowTerminated"
-  | "WorkflowRetried";
+  | "WorkflowRetried"
+  | "WorkflowContinuedAsNew";
 
 /** One entry of a run's append-only history. `cid` numbers the workflow's commands in call order. */
 export interface WorkflowEvent {
@@ -166,8 +174,9 @@ export interface WorkflowEvent {
 
 export type NewEvent = Omit<WorkflowEvent, "seq" | "at"> & { at?: number };
 
-export type RunStatus = "running" | "completed" | "failed" | "cancelled" | "terminated";
-export const RUN_STATUSES: RunStatus[] = ["running", "completed", "failed", "cancelled", "terminated"];
+/** `continued`: the run called ctx.continueAsNew; its id now names the next run, this one is kept as `ID#N`. */
+export type RunStatus = "running" | "completed" | "failed" | "cancelled" | "terminated" | "continued";
+export const RUN_STATUSES: RunStatus[] = ["running", "completed", "failed", "cancelled", "terminated", "continued"];
 
 export interface RunRecord {
   id: string;
@@ -215,8 +224,10 @@ export interface ActivityQueue {
   remove(task: ActivityTask): boolean;
   /** Another attempt at `availableAt`; the error is kept for workflow:status. */
   retry(task: ActivityTask, availableAt: number, error: string): void;
-  /** Extend the leases of running tasks (long activities, heartbeats). */
-  extend(task: ActivityTask, leaseUntil: number, heartbeat?: unknown): void;
+  /** Extend the lease of a running task (long activities, heartbeats); false when the task is gone (run ended). */
+  extend(task: ActivityTask, leaseUntil: number, heartbeat?: unknown): boolean;
+  /** Drop a run's tasks except those of commands in `keep`; running attempts of dropped ones are aborted. */
+  dropOthers(runId: string, keep: Set<number>): void;
   /** Drop every task of a run (terminated, cancelled or finished). */
   dropRun(runId: string): void;
   releaseOwner(owner: string): number;

@@ -132,4 +132,10 @@ describe("dns config section", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${join(p.dir, "broken.zone")}:2: A www.example.com: "nope" is not an IPv4 address`);
   });
+  test("a CNAME beside other data in a config zone is refused at start", async () => {
+    const p = tempProject("dns:\n  listen: ['127.0.0.1:0']\n  zones:\n    example.com:\n      records: ['www CNAME other', 'www TXT x']\n");
+    const r = await cli(p, "dns:serve");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("dns.zones.example.com: www.example.com. has a CNAME and other records");
+  });
 });

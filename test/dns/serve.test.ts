@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createSocket } from "node:dgram";
 import packet from "dns-packet";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually, runSecurely, startSecurely, tempProject, type Running } from "../harness.ts";
 import { dig } from "./dig.ts";
@@ -373,6 +373,46 @@ describe("several processes on one port (threads)", () => {
         expect(new Set(pids).size).toBe(2);
       }
     } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe("reload and graceful stop", () => {
+  test("SIGHUP applies new inline zones and local domains without a restart", async () => {
+    const p = tempProject(`metrics:\n  enabled: false\ndns:\n  listen: ["127.0.0.1:0"]\n  zones:\n    hup.example:\n      records: ["www A 192.0.2.1"]\n`);
+    const s = await startSecurely(["dns:serve"], { env: p.env });
+    try {
+      const dnsPort = s.port("dns");
+      expect((await dig(dnsPort, "+short", "www.hup.example")).raw.trim()).toBe("192.0.2.1");
+      writeFileSync(p.config, readFileSync(p.config, "utf8").replace("192.0.2.1", "192.0.2.2") + "  local_domains: { localdev: 127.0.0.1 }\n");
+      s.signal("SIGHUP");
+      await eventually(async () => (await dig(dnsPort, "+short", "www.hup.example")).raw.trim() === "192.0.2.2", 5000, 100);
+      expect((await dig(dnsPort, "+short", "x.localdev")).raw.trim()).toBe("127.0.0.1");
+    } finally {
+      expect(await s.stop("SIGTERM")).toBe(0);
+    }
+  });
+  test("SIGTERM lets a forwarded query in flight get its answer", async () => {
+    // an upstream that answers after 600 ms
+    const slow = createSocket("udp4");
+    await new Promise<void>((r) => slow.bind(0, "127.0.0.1", () => r()));
+    let asked = false;
+    slow.on("message", (m, rinfo) => {
+      asked = true;
+      const q = packet.decode(m);
+      setTimeout(() => slow.send(packet.encode({ id: q.id, type: "response", questions: q.questions, answers: [{ name: q.questions[0].name, type: "A", ttl: 60, data: "198.51.100.99" }] }), rinfo.port, rinfo.address), 600);
+    });
+    const p = tempProject(`metrics:\n  enabled: false\ndns:\n  listen: ["127.0.0.1:0"]\n  forward:\n    upstreams: ["127.0.0.1:${slow.address().port}"]\n`);
+    const s = await startSecurely(["dns:serve"], { env: p.env });
+    try {
+      const pending = dig(s.port("dns"), "+short", "+time=3", "slow.example");
+      await eventually(() => asked); // the query is now waiting on the upstream
+      s.signal("SIGTERM");
+      expect((await pending).raw.trim()).toBe("198.51.100.99");
+      expect(await s.proc.exited).toBe(0);
+    } finally {
+      slow.close();
       await s.stop();
     }
   });

@@ -41,6 +41,31 @@ describe("proxy:serve", () => {
   });
 });
 
+describe("threads: 2", () => {
+  test("two worker processes share the port; each runs its own active health checks", async () => {
+    const p = tempProject(`threads: 2
+metrics:
+  enabled: false
+proxy:
+  listen: ["127.0.0.1:0"]
+  upstreams:
+    app:
+      servers: ["${slow.addr}", "127.0.0.1:1"]
+      health: { active: { enabled: true, type: tcp, interval: 1 }, passive: { max_fails: 0 } }
+  routes:
+    - upstream: app
+`);
+    const s = await startSecurely(["proxy:serve"], { env: p.env });
+    const port = s.port("proxy");
+    // the dead server was marked down in both workers before they reported ready: no request fails
+    const codes = await Promise.all(Array.from({ length: 20 }, async () => (await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } })).status));
+    expect(codes.every((c) => c === 200)).toBe(true);
+    expect(s.output().match(/is DOWN/g)?.length).toBe(2);
+    s.signal("SIGINT");
+    await s.proc.exited;
+  });
+});
+
 describe("reload (SIGHUP)", () => {
   test("routes and upstreams change live; listener changes are reported as needing a restart", async () => {
     const p = tempProject(good());

@@ -43,6 +43,7 @@ upstreams:
   refused: { servers: ["${closedPort}"] }
 routes:
   - { match: { path: /dies }, upstream: dies }
+  - { match: { path: /trunc-gz }, upstream: trunc, compress: [gzip], compress_min_size: 0 }
   - { match: { path: /trunc }, upstream: trunc }
   - { match: { path: /chunked-trunc }, upstream: truncchunked }
   - { match: { path: /silent }, upstream: silent }
@@ -84,6 +85,12 @@ describe("bad input from clients", () => {
     expect(out).toStartWith("HTTP/1.1 413");
   });
 
+  test("CONNECT → 405 (no tunnelling)", async () => {
+    const out = await raw(proxy.port, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 1000);
+    expect(out).toStartWith("HTTP/1.1 405");
+    expect(out).toContain("CONNECT is not supported");
+  });
+
   test("malformed request line → 400", async () => {
     expect(await raw(proxy.port, "HELLO\r\n\r\n")).toStartWith("HTTP/1.1 400");
     expect(await raw(proxy.port, "GET / HTTP/1.1\r\nBad Header\r\n\r\n")).toStartWith("HTTP/1.1 400");
@@ -105,7 +112,38 @@ describe("bad input from clients", () => {
   });
 });
 
+describe("path normalization", () => {
+  test("dot segments are resolved before routing, so /small/../x does not match the /small route", async () => {
+    const out = await raw(proxy.port, "POST /small/../x HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\nConnection: close\r\n\r\n01234567890");
+    // the /small route would answer 413 (10-byte limit); the default route proxies it
+    expect(out).toStartWith("HTTP/1.1 200");
+    expect(out).toContain("ok 11");
+  });
+});
+
 describe("upstream faults", () => {
+  test("an upstream that stops reading the upload hits write_timeout → 502", async () => {
+    // accepts the connection, then never reads: the kernel buffers fill and writes stall
+    const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open(s) { s.pause(); }, data() {} } });
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  w: { servers: ["127.0.0.1:${l.port}"], write_timeout: 500ms }\nroutes:\n  - upstream: w\n`));
+    const res = await fetch(`${p.base}/`, { method: "POST", body: new Uint8Array(32 * 1024 * 1024) });
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain("did not accept request bytes within 500 ms");
+    await p.stop();
+    l.stop(true);
+  });
+
+  test("a response head over 64 KiB → 502", async () => {
+    const huge = rawOrigin((s, d) => {
+      if (d.includes("\r\n\r\n")) s.write(`HTTP/1.1 200 OK\r\nX-Big: ${"h".repeat(70_000)}\r\n\r\n`);
+    });
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  h: { servers: ["${huge.addr}"] }\nroutes:\n  - upstream: h\n`));
+    const res = await fetch(`${p.base}/`);
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain("response head over 65536 bytes");
+    await p.stop();
+  });
+
   test("upstream closes before headers → 502 with the reason", async () => {
     const res = await fetch(`${proxy.base}/dies`);
     expect(res.status).toBe(502);
@@ -136,6 +174,15 @@ describe("upstream faults", () => {
     expect(res.text()).rejects.toThrow();
     const res2 = await fetch(`${proxy.base}/chunked-trunc`);
     expect(res2.text()).rejects.toThrow();
+  });
+
+  test("upstream dies mid-body under compression: the client still sees an error", async () => {
+    const res = await fetch(`${proxy.base}/trunc-gz`, { headers: { "accept-encoding": "gzip" } });
+    expect(res.headers.get("content-encoding")).toBe("gzip");
+    expect(res.arrayBuffer()).rejects.toThrow();
+    const out = await raw(proxy.port, "GET /trunc-gz HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n");
+    expect(out).toStartWith("HTTP/1.1 200");
+    expect(out).not.toContain("\r\n0\r\n\r\n");
   });
 
   test("upstream dies mid-body: the raw response lacks the final chunk", async () => {

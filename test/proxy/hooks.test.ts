@@ -65,6 +65,17 @@ export function logging(ctx) {
     await p.stop();
   });
 
+  test("a default export built with defineProxyHooks from the virtual 'securely' module", async () => {
+    const { installSdk } = await import("../../src/core/sdk/index.ts");
+    const { modules } = await import("../../src/main.ts");
+    installSdk(modules);
+    const file = join(dir, "typed.ts");
+    writeFileSync(file, `import { defineProxyHooks } from "securely";\nexport default defineProxyHooks({ responseFilter(ctx, headers) { headers.set("x-typed", ctx.route); } });\n`);
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  u: { servers: ["${a.addr}"] }\nroutes:\n  - { name: typed, upstream: u, hooks: ${file} }\n`));
+    expect((await fetch(`${p.base}/`)).headers.get("x-typed")).toBe("typed");
+    await p.stop();
+  });
+
   test("a hooks file that fails to load, or exports an unknown phase, stops the start with its path", async () => {
     const broken = join(dir, "broken.ts");
     writeFileSync(broken, "export function requestFilter( {\n");

@@ -49,6 +49,13 @@ describe("retries", () => {
     await p.stop();
   });
 
+  test("retry_backoff still fails over (pauses between attempts)", async () => {
+    const b = named("b");
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  ub: { servers: ["${closedAddr()}", "${b.addr}"], balance: first_available, retry_backoff: 50ms }\nroutes:\n  - upstream: ub\n`));
+    expect(await (await fetch(`${p.base}/`)).text()).toBe("b");
+    await p.stop();
+  });
+
   test("max_retries: 0 gives 502 instead of failing over", async () => {
     const b = named("b");
     const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  u0: { servers: ["${closedAddr()}", "${b.addr}"], balance: first_available, max_retries: 0 }\nroutes:\n  - upstream: u0\n`));
@@ -89,6 +96,30 @@ describe("retries", () => {
     expect(await (await fetch(`${p.base}/`)).text()).toBe("b");
     const post = await fetch(`${p.base}/`, { method: "POST", body: "x" });
     expect(post.status).toBe(502);
+    await p.stop();
+  });
+});
+
+describe("failover under load", () => {
+  test("an origin killed in the middle of 300 concurrent GETs costs no client a failure", async () => {
+    const a = origin(async () => {
+      await Bun.sleep(1);
+      return new Response("a");
+    });
+    const b = named("b");
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  fl: { servers: ["${a.addr}", "${b.addr}"], health: { passive: { max_fails: 3 } } }\nroutes:\n  - upstream: fl\n`));
+    let sent = 0;
+    const statuses: number[] = [];
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (sent < 300) {
+          if (++sent === 100) a.stop();
+          statuses.push((await fetch(`${p.base}/`)).status);
+        }
+      }),
+    );
+    expect(statuses.length).toBeGreaterThanOrEqual(300);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
     await p.stop();
   });
 });

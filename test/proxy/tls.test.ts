@@ -145,6 +145,31 @@ describe("upstream TLS", () => {
     await p.stop();
   });
 
+  test("upstream mTLS: an origin requiring client certificates accepts only the upstream that presents one", async () => {
+    const strict = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: { cert: readFileSync(file("origin.test").cert, "utf8"), key: readFileSync(file("origin.test").key, "utf8"), ca, requestCert: true, rejectUnauthorized: true },
+      fetch: () => new Response("client cert accepted"),
+    });
+    const a = `127.0.0.1:${strict.port}`;
+    const p = await startProxy(
+      indent(`listen: ["127.0.0.1:0"]
+upstreams:
+  with_cert: { servers: ["${a}"], tls: { enabled: true, sni: origin.test, ca_file: ${pki.ca}, cert: ${file("client").cert}, key: ${file("client").key} } }
+  without_cert: { servers: ["${a}"], tls: { enabled: true, sni: origin.test, ca_file: ${pki.ca} } }
+routes:
+  - { match: { path: /with }, upstream: with_cert }
+  - { match: { path: /without }, upstream: without_cert }
+`),
+    );
+    const ok = await fetch(`${p.base}/with`);
+    expect(await ok.text()).toBe("client cert accepted");
+    expect((await fetch(`${p.base}/without`)).status).toBe(502);
+    await p.stop();
+    strict.stop(true);
+  });
+
   test("pooled connections are never shared across different TLS settings", async () => {
     const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\n${upstreams}routes:\n${routes}\n`));
     const before = conns;

@@ -14,6 +14,7 @@ import { defineWorkflow, defineActivity } from "securely";
 
 export const hello = defineActivity(async (who: string) => "hello " + who);
 export const greet = defineWorkflow(async (ctx, input: { who: string }) => {
+  ctx.onQuery("who", () => input.who);
   const a = await ctx.activity("hello", input.who);
   const next = await ctx.waitForSignal<string>("next");
   return [a, await ctx.activity("hello", next)];
@@ -57,9 +58,20 @@ describe("workflow:* commands", () => {
     const g1 = json(await runSecurely(["workflow:status", "g1", "--json"], { env }));
     expect(g1.status).toBe("completed");
     expect(g1.output).toEqual(["hello ana", "hello bob"]);
+    expect((await runSecurely(["workflow:query", "g1", "who"], { env })).stdout).toBe("ana\n");
     const hist = await runSecurely(["workflow:history", "g1"], { env });
     expect(hist.stdout).toContain("SignalReceived");
     expect(hist.stdout.split("\n")[0]).toMatch(/^SEQ\s+AT\s+TYPE\s+CMD\s+DETAILS$/);
+  });
+
+  test("workflow:signal --start: signal-with-start", async () => {
+    const p = setup();
+    const env = p.env;
+    const r = await runSecurely(["workflow:signal", "sw", "next", '"x"', "--start", "greet", "--input", '{"who":"z"}'], { env });
+    expect(r.stdout).toBe("started greet as sw; signal next recorded for sw\n");
+    expect((await runSecurely(["workflow:signal", "sw", "next", "1", "--input", "{}"], { env })).stderr).toContain("--input only goes with --start");
+    await runSecurely(["workflow:work", "--stop-when-empty"], { env });
+    expect(json(await runSecurely(["workflow:status", "sw", "--json"], { env })).output).toEqual(["hello z", "hello x"]);
   });
 
   test("bad input is refused with a clear line and nothing written", async () => {

@@ -50,7 +50,7 @@ export async function project(yaml: string, files: Record<string, string> = {}):
       };
       return { ...w, stop };
     },
-    async finish(id, timeoutMs = 10_000) {
+    async finish(id, timeoutMs = 20_000) {
       const mine = workers.length === 0 ? tp.work() : undefined;
       const end = Date.now() + timeoutMs;
       let run = rt.engine.runs.get(id)!;

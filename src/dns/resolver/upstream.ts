@@ -27,62 +27,53 @@ export function formatUpstream(u: Upstream): string {
 
 export class UpstreamError extends Error {}
 
-interface Pending {
-  question: Question;
-  upstream: Upstream;
-  resolve: (m: Message) => void;
-}
-
-/** Shared UDP sockets for all upstream queries (one per address family). */
+/**
+ * Upstream exchanges. Every UDP query goes out from its own socket, so it gets a fresh random
+ * source port from the kernel, and carries a random ID from the CSPRNG: a blind spoofer has to
+ * guess both (~32 bits), not just the ID (the Kaminsky attack on a fixed-port forwarder).
+ */
 export class UpstreamClient {
-  private sockets = new Map<string, Socket>();
-  private pending = new Map<number, Pending>();
-
-  private socket(family: "udp4" | "udp6"): Socket {
-    let s = this.sockets.get(family);
-    if (!s) {
-      s = createSocket(family);
-      s.on("message", (buf, rinfo) => this.onMessage(buf, rinfo.address, rinfo.port));
-      s.on("error", () => {});
-      s.unref();
-      this.sockets.set(family, s);
-    }
-    return s;
-  }
-
-  private onMessage(buf: Buffer, address: string, port: number): void {
-    if (buf.length < 12) return;
-    const p = this.pending.get(buf.readUInt16BE(0));
-    if (!p || p.upstream.port !== port || normalizeAddr(p.upstream.host) !== normalizeAddr(address)) return;
-    let msg: Message;
-    try {
-      msg = decodeMessage(buf);
-    } catch {
-      return;
-    }
-    if (!(msg.flags & FLAG.QR) || !answersQuestion(msg, p.question.name, p.question.type, p.question.class)) return;
-    this.pending.delete(msg.id);
-    p.resolve(msg);
-  }
+  private open = new Set<Socket>();
 
   /** Ask `upstream`; rejects with UpstreamError on timeout or connection failure. */
   async query(upstream: Upstream, question: Question, opts: { timeoutMs: number; dnssecOk: boolean; cd: boolean }): Promise<Message> {
-    const id = this.freeId();
+    const id = randomId();
     const msg: Message = {
       id, flags: FLAG.RD | (opts.cd ? FLAG.CD : 0), rcode: 0, question, answers: [], authorities: [], additionals: [],
       edns: { udpSize: 1232, version: 0, dnssecOk: opts.dnssecOk },
     };
     const bytes = encodeMessage(msg).bytes;
     const udp = await new Promise<Message>((resolve, reject) => {
+      const sock = createSocket(isIPv6(upstream.host) ? "udp6" : "udp4");
+      this.open.add(sock);
+      const done = () => {
+        clearTimeout(timer);
+        this.open.delete(sock);
+        try {
+          sock.close();
+        } catch {}
+      };
       const timer = setTimeout(() => {
-        this.pending.delete(id);
+        done();
         reject(new UpstreamError(`${formatUpstream(upstream)} did not answer within ${opts.timeoutMs} ms`));
       }, opts.timeoutMs);
-      this.pending.set(id, { question, upstream, resolve: (m) => (clearTimeout(timer), resolve(m)) });
-      this.socket(isIPv6(upstream.host) ? "udp6" : "udp4").send(bytes, upstream.port, upstream.host, (err) => {
+      sock.on("error", () => {});
+      sock.on("message", (buf, rinfo) => {
+        // only the upstream's address and port, our ID, and our question count as the answer
+        if (buf.length < 12 || buf.readUInt16BE(0) !== id || rinfo.port !== upstream.port || normalizeAddr(rinfo.address) !== normalizeAddr(upstream.host)) return;
+        let m: Message;
+        try {
+          m = decodeMessage(buf);
+        } catch {
+          return;
+        }
+        if (!(m.flags & FLAG.QR) || !answersQuestion(m, question.name, question.type, question.class)) return;
+        done();
+        resolve(m);
+      });
+      sock.send(bytes, upstream.port, upstream.host, (err) => {
         if (!err) return;
-        clearTimeout(timer);
-        this.pending.delete(id);
+        done();
         reject(new UpstreamError(`cannot send to ${formatUpstream(upstream)}: ${err.message}`));
       });
     });
@@ -90,17 +81,19 @@ export class UpstreamClient {
     return queryTcp(upstream, bytes, question, opts.timeoutMs);
   }
 
-  private freeId(): number {
-    for (;;) {
-      const id = (Math.random() * 0x10000) | 0;
-      if (!this.pending.has(id)) return id;
-    }
-  }
-
   close(): void {
-    for (const s of this.sockets.values()) s.close();
-    this.sockets.clear();
+    for (const s of this.open) {
+      try {
+        s.close();
+      } catch {}
+    }
+    this.open.clear();
   }
+}
+
+/** A query ID from the CSPRNG (RFC 5452 §9.2). */
+function randomId(): number {
+  return crypto.getRandomValues(new Uint16Array(1))[0]!;
 }
 
 function normalizeAddr(a: string): string {

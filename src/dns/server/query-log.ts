@@ -13,7 +13,8 @@ export interface QueryLogEntry {
   rcode: string;
   /** zone, answer-cache, forward, cache, refused, error… */
   source: string;
-  ms: number;
+  /** Handling time; only on the sampled (timed) queries. */
+  ms?: number;
 }
 
 export class QueryLog {

@@ -10,7 +10,7 @@ export const PROTOS = ["udp", "tcp"] as const;
 export type Proto = (typeof PROTOS)[number];
 
 const queries = metrics.counter("dns_queries_total", "DNS queries answered, by query type, response code and transport");
-const latency = metrics.histogram("dns_query_duration_seconds", "Time from receiving a query to sending its answer", [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]);
+const latency = metrics.histogram("dns_query_duration_seconds", "Time from receiving a query to its answer being ready (one query in 8 is timed)", [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]);
 const cacheHits = metrics.counter("dns_cache_hits_total", "Forwarder cache lookups that found an answer");
 const cacheMisses = metrics.counter("dns_cache_misses_total", "Forwarder cache lookups that went upstream");
 const answerCache = metrics.counter("dns_answer_cache_total", "Authoritative wire-answer cache lookups, by result");
@@ -25,11 +25,11 @@ export class DnsStats {
   private dropReasons = new Map<string, number>();
   total = 0;
 
-  /** One answered query. */
+  /** One answered query; `seconds` < 0 when this one was not timed (latency is sampled). */
   query(qtype: number, rcode: number, proto: Proto, seconds: number): void {
     const k = qtype * 8192 + (rcode & 0xfff) * 2 + (proto === "tcp" ? 1 : 0);
     this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
-    if (this.pendingLatency.length < 100_000) this.pendingLatency.push(seconds);
+    if (seconds >= 0 && this.pendingLatency.length < 100_000) this.pendingLatency.push(seconds);
     this.total++;
   }
 

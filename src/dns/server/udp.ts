@@ -97,7 +97,13 @@ function listenDgram(host: string, port: number, onPacket: OnPacket): Promise<Ud
         if (queue && answer instanceof Buffer) queue.push(answer, rinfo.port, rinfo.address); // the common case, no closure
         else deliver(answer, queue ? (b) => queue.push(b, rinfo.port, rinfo.address) : (b) => sock.send(b, rinfo.port, rinfo.address));
       });
-      resolve({ port: sock.address().port, close: () => sock.close() });
+      resolve({
+        port: sock.address().port,
+        close: () => {
+          queue?.flush(); // answers batched for this turn still go out
+          sock.close();
+        },
+      });
     });
   });
 }
@@ -137,5 +143,11 @@ async function listenBun(host: string, port: number, onPacket: OnPacket): Promis
   queue = new SendQueue(sock as unknown as RawSocket, (b, p, a) => {
     if (waiting.length < MAX_PENDING) waiting.push([b, p, a]);
   });
-  return { port: sock.port, close: () => sock.close() };
+  return {
+    port: sock.port,
+    close: () => {
+      queue.flush();
+      sock.close();
+    },
+  };
 }

@@ -17,8 +17,8 @@ export interface ParsedQuery {
   qnameEnd: number;
   qtype: number;
   qclass: number;
-  /** Lower-cased question bytes (QNAME+QTYPE+QCLASS) as a latin1 string: the answer-cache key part. */
-  questionKey: string;
+  /** FNV-1a hash of the lower-cased question bytes (QNAME+QTYPE+QCLASS): the answer-cache key part. */
+  questionHash: number;
   /** OPT present: the client's payload size, EDNS version and DO bit. */
   edns?: { udpSize: number; version: number; dnssecOk: boolean };
 }
@@ -28,8 +28,6 @@ export type QueryParse =
   /** Do not answer: shorter than a header, or QR=1 (answering responses invites loops). */
   | { kind: "drop" }
   | { kind: "formerr" | "notimp"; id: number; flags: number; reason: string };
-
-const keyScratch = Buffer.alloc(260);
 
 export function parseQuery(buf: Uint8Array): QueryParse {
   if (buf.length < 12) return { kind: "drop" };
@@ -60,13 +58,13 @@ export function parseQuery(buf: Uint8Array): QueryParse {
   const qtype = (buf[qnameEnd]! << 8) | buf[qnameEnd + 1]!;
   const qclass = (buf[qnameEnd + 2]! << 8) | buf[qnameEnd + 3]!;
   const questionEnd = qnameEnd + 4;
-  const qlen = questionEnd - 12;
-  for (let i = 0; i < qlen; i++) {
-    const c = buf[12 + i]!;
-    keyScratch[i] = c >= 65 && c <= 90 ? c | 0x20 : c;
+  // hashing the bytes instead of building a string key: no allocation on the hot path
+  let h = 0x811c9dc5;
+  for (let i = 12; i < questionEnd; i++) {
+    const c = buf[i]!;
+    h = Math.imul(h ^ (c >= 65 && c <= 90 ? c | 0x20 : c), 0x01000193);
   }
-  const questionKey = keyScratch.latin1Slice(0, qlen);
-  const q: ParsedQuery = { kind: "query", id, flags, opcode, questionEnd, qnameEnd, qtype, qclass, questionKey };
+  const q: ParsedQuery = { kind: "query", id, flags, opcode, questionEnd, qnameEnd, qtype, qclass, questionHash: h & 0x3fffffff }; // small ints keep Map keys unboxed
   if (an === 0 && ns === 0 && ar === 0) return q;
   // Walk the other sections only to find OPT (and to reject messages that lie about their counts).
   off = questionEnd;

@@ -56,8 +56,18 @@ export function loadConfigZones(zones: Record<string, ConfigZone>): Map<string, 
       recs.push(...parseMasterFile(text, { origin, file: z.file, defaultTtl: z.ttl }));
     }
     if (z.records.length) recs.push(...parseMasterFile(z.records.join("\n"), { origin, label: `dns.zones.${name}.records`, defaultTtl: z.ttl }));
+    const where = z.file ?? `dns.zones.${name}`;
+    const types = new Map<string, Set<number>>();
     for (const rr of recs) {
-      if (!isSubdomain(canonical(rr.name), origin)) throw new ZoneFileError(`dns.zones.${name}`, `record ${absolute(rr.name)} is outside the zone`);
+      const owner = canonical(rr.name);
+      if (!isSubdomain(owner, origin)) throw new ZoneFileError(where, `record ${absolute(rr.name)} is outside the zone ${origin}`);
+      let t = types.get(owner);
+      if (!t) types.set(owner, (t = new Set()));
+      t.add(rr.type);
+    }
+    // RFC 1034 §3.6.2 / RFC 2181 §10.1: a CNAME owner has no other data
+    for (const [owner, t] of types) {
+      if (t.has(TYPE.CNAME) && t.size > 1) throw new ZoneFileError(where, `${absolute(owner)} has a CNAME and other records; a CNAME must stand alone (RFC 1034 §3.6.2)`);
     }
     out.set(origin, recs);
   }

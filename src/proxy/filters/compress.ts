@@ -52,10 +52,51 @@ function encoder(enc: string): zlib.Gzip | zlib.BrotliCompress | zlib.Deflate | 
 
 /** The body re-encoded; the caller sets Content-Encoding and drops Content-Length. */
 export function compressBody(body: Uint8Array | ReadableStream<Uint8Array>, enc: string): ReadableStream<Uint8Array> {
-  const src = body instanceof Uint8Array ? Readable.from([body]) : Readable.fromWeb(body as any);
-  const out = src.pipe(encoder(enc) as any) as Readable;
-  src.on("error", (e) => out.destroy(e));
-  return Readable.toWeb(out) as unknown as ReadableStream<Uint8Array>;
+  const z = encoder(enc) as unknown as NodeJS.ReadWriteStream & Readable;
+  if (body instanceof Uint8Array) z.end(body);
+  else void pump(body.getReader(), z);
+  // by hand rather than Readable.toWeb: a failure must error the web stream with `undefined`, the
+  // one reason Bun does not print to stderr (the proxy logs the cause itself)
+  let ctrl!: ReadableStreamDefaultController<Uint8Array>;
+  const out = new ReadableStream<Uint8Array>(
+    {
+      start: (c) => {
+        ctrl = c;
+      },
+      pull: () => {
+        z.resume();
+      },
+      cancel: () => {
+        (z as any).destroy();
+      },
+    },
+    { highWaterMark: 64 * 1024, size: (c?: Uint8Array) => c?.byteLength ?? 0 },
+  );
+  z.on("data", (c: Buffer) => {
+    ctrl.enqueue(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+    if ((ctrl.desiredSize ?? 1) <= 0) z.pause();
+  });
+  z.on("end", () => ctrl.close());
+  z.on("error", () => ctrl.error(undefined));
+  return out;
+}
+
+/**
+ * Feed the encoder with backpressure. A failed source must fail the output with a real Error (the
+ * upstream body errors with `undefined`, and node would end a stream destroyed with undefined
+ * cleanly: a fake complete body).
+ */
+async function pump(reader: { read(): Promise<{ done: boolean; value?: Uint8Array }> }, z: NodeJS.ReadWriteStream & Readable): Promise<void> {
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!z.write(value!)) await new Promise<void>((r) => z.once("drain", () => r()));
+    }
+    z.end();
+  } catch {
+    z.destroy(new Error("upstream body failed"));
+  }
 }
 
 export function zstdAvailable(): boolean {

@@ -41,6 +41,11 @@ export interface ProxyHooks {
   logging?(ctx: HookContext): void;
 }
 
+/** Identity helper for typed hooks files: `export default defineProxyHooks({ requestFilter(ctx) {…} })`. */
+export function defineProxyHooks(hooks: ProxyHooks): ProxyHooks {
+  return hooks;
+}
+
 const PHASES = ["requestFilter", "upstreamPeer", "upstreamRequestFilter", "responseFilter", "failToConnect", "errorWhileProxy", "logging"] as const;
 
 /** Load and check a hooks file: every exported phase must be a function; a near-miss phase name is an error. */

@@ -170,8 +170,10 @@ export class H1Conn {
   private waitDrain(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
-        reject(new ProxyError(`upstream ${this.peer.addr} did not accept request bytes within ${this.peer.options.writeTimeoutMs} ms`, "write_timeout", "upstream", false, this.uses > 1, true));
-        this.destroy();
+        const e = new ProxyError(`upstream ${this.peer.addr} did not accept request bytes within ${this.peer.options.writeTimeoutMs} ms`, "write_timeout", "upstream", false, this.uses > 1, true);
+        // the response side reports this reason, not a generic "closed"
+        this.failHead(e);
+        reject(e);
       }, this.peer.options.writeTimeoutMs);
       this.drainWaiters.push(() => {
         clearTimeout(t);
@@ -224,7 +226,7 @@ export class H1Conn {
   private onHeadBytes(d: Uint8Array): void {
     const buf = this.inbuf ? Buffer.concat([this.inbuf, d]) : Buffer.from(d.buffer, d.byteOffset, d.byteLength);
     const end = headEnd(buf);
-    if (end < 0) {
+    if (end < 0 || end > MAX_RESPONSE_HEAD) {
       if (buf.length > MAX_RESPONSE_HEAD) this.failHead(new ProxyError(`upstream ${this.peer.addr} sent a response head over ${MAX_RESPONSE_HEAD} bytes`, "bad_response", "upstream", false, this.uses > 1, true));
       else this.inbuf = buf;
       return;
@@ -391,12 +393,17 @@ export class H1Conn {
     const ctrl = this.ctrl;
     this.ctrl = undefined;
     // erroring the stream makes Bun cut the client's connection without the final chunk, so the
-    // client sees a truncated body, never a fake complete one
+    // client sees a truncated body, never a fake complete one. The reason is `undefined` because
+    // Bun prints any other value to stderr with a code frame (measured); the proxy logs `e` itself
+    if (ctrl) this.onBodyError?.(e);
     try {
-      ctrl?.error(e);
+      ctrl?.error(undefined);
     } catch {}
     this.destroy();
   }
+
+  /** Told when the response body failed after the head was passed on (for the error log). */
+  onBodyError?: (e: Error) => void;
 
   private closedError(what: string): ProxyError {
     return new ProxyError(`upstream ${this.peer.addr} connection closed during ${what}`, "closed", "upstream", this.uses > 1 && !this.gotBytes, this.uses > 1, true);

@@ -62,7 +62,9 @@ export function parseHead(text: string, method: string): ResponseHead {
   else if (chunked) framing = { kind: "chunked" };
   else if (length !== undefined) framing = length === 0 ? { kind: "none" } : { kind: "length", length };
   else framing = { kind: "close" };
-  if (framing.kind === "close") close = true;
+  // read-until-close bodies end the connection; CL + TE together is a smuggling shape (RFC 9112
+  // §6.3): chunked wins for this response and the connection is not reused
+  if (framing.kind === "close" || (chunked && length !== undefined)) close = true;
   return { status, statusText: line0.length > 13 ? line0.slice(13) : "", headers, framing, close };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Built-in activity `securely.shell`: run a command line with `sh -c`, the activity input as JSON
  * on stdin and SECURELY_* variables in the environment. Exit 0 is success; stdout (bounded) is
- * the result, parsed as JSON when it is JSON. The process is killed when the attempt is abandoned.
+ * the result, parsed as JSON when it is JSON. The process tree is killed when the attempt is
+ * abandoned (timeout, heartbeat missed, worker stopping).
  */
 import { defineActivity } from "../sdk.ts";
 
@@ -30,8 +31,16 @@ export const shellActivity = defineActivity<ShellInput>("securely.shell", async 
     stdin: new TextEncoder().encode(JSON.stringify(input.stdin ?? input)),
     stdout: "pipe",
     stderr: "pipe",
+    // its own process group, so an abandoned attempt kills the whole tree, not just `sh`
+    detached: true,
   });
-  const kill = () => proc.kill("SIGKILL");
+  const kill = () => {
+    try {
+      process.kill(-proc.pid, "SIGKILL");
+    } catch {
+      proc.kill("SIGKILL");
+    }
+  };
   ctx.signal.addEventListener("abort", kill, { once: true });
   try {
     const [stdout, stderr, code] = await Promise.all([bounded(proc.stdout), bounded(proc.stderr), proc.exited]);

@@ -5,8 +5,8 @@
  * back; a new one is queued in `newEvents` for the engine to append. Waits resolve only when the
  * replay loop applies the matching history event, so state evolves exactly as in the first run.
  */
-import { ActivityFailure, CancelledFailure, ChildWorkflowFailure, NonDeterminismError, toStoredError } from "../errors.ts";
-import { toMs } from "../duration.ts";
+import { ActivityFailure, CancelledFailure, ChildWorkflowFailure, ContinueAsNew, NonDeterminismError, toStoredError } from "../errors.ts";
+import { formatMs, toMs } from "../duration.ts";
 import type { ActivityOptions, ChildOptions, Duration, EventType, NewEvent, WaitOptions, WorkflowContext, WorkflowDefinition, WorkflowEvent } from "../types.ts";
 import { seededRandom, uuidFrom } from "./random.ts";
 
@@ -132,10 +132,10 @@ export class ReplayContext implements WorkflowContext {
     return cid;
   }
 
-  sleep(duration: Duration): Promise<void> {
+  sleep(duration: Duration, options: { summary?: string } = {}): Promise<void> {
     const ms = toMs(duration, "sleep duration");
     const cid = this.startTimer(ms, "sleep");
-    return this.wait<void>(cid, "timer", `sleep ${duration}`);
+    return this.wait<void>(cid, "timer", `sleep ${typeof duration === "number" ? formatMs(duration) : duration}${options.summary ? ` (${options.summary})` : ""}`);
   }
 
   waitForSignal<T = unknown>(name: string, options: WaitOptions = {}): Promise<T | undefined> {
@@ -167,6 +167,13 @@ export class ReplayContext implements WorkflowContext {
     const list = (this.signalWaiters.get(name) ?? []).filter((w) => w !== waiter);
     if (list.length) this.signalWaiters.set(name, list);
     else this.signalWaiters.delete(name);
+  }
+
+  /** Query handlers registered by the code, by name. */
+  readonly queries = new Map<string, (args: any) => unknown>();
+
+  onQuery(name: string, fn: (args: any) => unknown): void {
+    this.queries.set(name, fn);
   }
 
   onSignal(name: string, fn: (payload: any) => void): void {
@@ -262,6 +269,12 @@ export class ReplayContext implements WorkflowContext {
       throw this.nondeterminism(`the run follows version ${v} of change '${changeId}', but the code supports only ${minSupported}..${maxSupported}`);
     }
     return v;
+  }
+
+  continueAsNew(input?: unknown): never {
+    if (this.fatal) throw this.fatal;
+    // JSON now, so the next run gets exactly what the history records
+    throw new ContinueAsNew(input === undefined ? null : JSON.parse(JSON.stringify(input)));
   }
 
   addCompensation(fn: () => unknown): void {
@@ -382,6 +395,12 @@ export class ReplayContext implements WorkflowContext {
       changed = true;
     }
     return changed;
+  }
+
+  pendingActivities(): Set<number> {
+    const out = new Set<number>();
+    for (const [cid, p] of this.pending) if (p.kind === "activity") out.add(cid);
+    return out;
   }
 
   /** What the run waits on, for workflow:status. */

@@ -7,7 +7,8 @@
 import type { ConsolaInstance } from "consola";
 import type { Clock } from "../../core/clock.ts";
 import type { Store } from "../../core/store/store.ts";
-import { toStoredError } from "../errors.ts";
+import { toStoredError, WorkflowError } from "../errors.ts";
+import type { PayloadCodec } from "../history/codec.ts";
 import { RunRepository, type RunHead } from "../history/runs.ts";
 import type { Registry } from "../registry.ts";
 import type { ActivityQueue, ActivityTask, NewEvent, StoredError } from "../types.ts";
@@ -19,6 +20,8 @@ export interface EngineOptions {
   clock: Clock;
   log?: ConsolaInstance;
   retry: RetryDefaults;
+  /** How payloads are written (JSON, or encrypted JSON). */
+  codec?: PayloadCodec;
 }
 
 export class Engine {
@@ -30,7 +33,7 @@ export class Engine {
     readonly activities: ActivityQueue,
     readonly opts: EngineOptions,
   ) {
-    this.runs = new RunRepository(store);
+    this.runs = new RunRepository(store, opts.codec);
   }
 
   now(): number {
@@ -99,16 +102,34 @@ export class Engine {
     }
     this.runs.append(runId, result.newEvents, now, lastSeq);
     for (const ev of result.newEvents) this.schedule(runId, ev, now);
-    this.runs.setTimers(runId, result.timers);
+    this.runs.setTimers(runId, result.timers, result.usesTimers);
+    // after a cancel, activities the code no longer waits on must not start (a charge after the
+    // order was cancelled); running ones are aborted at their next lease renewal or heartbeat
+    if (result.context.cancelRequested) this.activities.dropOthers(runId, result.pendingActivities);
     if (out.kind === "waiting") {
-      const nextTimer = this.runs.nextTimer(runId);
+      const nextTimer = result.timers.size ? Math.min(...result.timers.values()) : null;
       this.runs.finishTask(runId, result.waitingOn, grew ? now : nextTimer, seenSeq, now);
       return true;
     }
     if (out.kind === "completed") this.finish(runId, "completed", { type: "WorkflowCompleted", cid: null, data: { output: out.output } }, out.output, null, now);
+    else if (out.kind === "continued") this.continueAsNew(runId, out.input, out.runNumber, now);
     else if (out.kind === "cancelled") this.finish(runId, "cancelled", { type: "WorkflowCancelled", cid: null, data: { error: out.error } }, null, out.error, now);
     else this.finish(runId, "failed", { type: "WorkflowFailed", cid: null, data: { error: out.error, failed_after_seq: out.failedAfterSeq } }, null, out.error, now);
     return true;
+  }
+
+  /**
+   * Continue-as-new: close this run as `continued`, keep it (and its history) as `<id>#<n>`, and
+   * start run n+1 under the same id with the new input — same parent, so the parent still gets
+   * the final result of the last run.
+   */
+  private continueAsNew(runId: string, input: unknown, runNumber: number, now: number): void {
+    const head = this.runs.head(runId)!;
+    let archived = `${runId}#${runNumber}`;
+    if (this.runs.head(archived)) archived += `-${now}`; // the id was reused after an earlier chain
+    this.finish(runId, "continued", { type: "WorkflowContinuedAsNew", cid: null, data: { input, archived_as: archived } }, null, null, now);
+    this.runs.rename(runId, archived);
+    this.runs.create({ id: runId, name: head.name, input, parentId: head.parent_id, parentCid: head.parent_cid, runNumber: runNumber + 1 }, now);
   }
 
   /** Side effects of a new command event: activity tasks and child runs. */
@@ -131,7 +152,7 @@ export class Engine {
    * Record a terminal state, tell the parent (if it still runs), and terminate children that
    * still run — Temporal's default parent-close policy: nothing is left running orphaned.
    */
-  finish(runId: string, status: "completed" | "failed" | "cancelled" | "terminated", ev: NewEvent, output: unknown, error: StoredError | null, now: number): void {
+  finish(runId: string, status: "completed" | "failed" | "cancelled" | "terminated" | "continued", ev: NewEvent, output: unknown, error: StoredError | null, now: number): void {
     const run = this.runs.head(runId)!;
     this.runs.append(runId, [ev], now);
     this.runs.finish(runId, status, output, error, now);
@@ -140,7 +161,7 @@ export class Engine {
       const reason = `parent workflow ${runId} ${status}`;
       this.finish(child, "terminated", { type: "WorkflowTerminated", cid: null, data: { reason } }, null, { name: "Terminated", message: reason }, now);
     }
-    if (run.parent_id && run.parent_cid !== null && this.runs.head(run.parent_id)?.status === "running") {
+    if (status !== "continued" && run.parent_id && run.parent_cid !== null && this.runs.head(run.parent_id)?.status === "running") {
       const parentEv: NewEvent =
         status === "completed"
           ? { type: "ChildCompleted", cid: run.parent_cid, data: { id: runId, result: output ?? null } }
@@ -152,12 +173,40 @@ export class Engine {
     }
   }
 
+  /**
+   * Answer a query: replay the run's history (nothing is written) and call the handler the code
+   * registered with ctx.onQuery. Works on finished runs too.
+   */
+  async query(runId: string, name: string, args: unknown): Promise<unknown> {
+    const head = this.runs.head(runId);
+    if (!head) throw WorkflowError.notFound(runId);
+    const result = await replay({
+      runId,
+      definition: this.registry.workflow(head.name),
+      workflowName: head.name,
+      history: this.runs.history(runId),
+      taskNow: this.now(),
+      taskSeq: Number.MAX_SAFE_INTEGER, // everything is replay: no logging, getVersion reads markers
+    });
+    if (result.outcome.kind === "nondeterminism") throw new WorkflowError(`cannot query ${runId}: ${result.outcome.error.message}`, { code: "WORKFLOW_QUERY_FAILED" });
+    const handler = result.context.queries.get(name);
+    if (!handler) {
+      const known = [...result.context.queries.keys()];
+      throw new WorkflowError(`workflow ${runId} (${head.name}) has no query '${name}'`, {
+        code: "WORKFLOW_UNKNOWN_QUERY",
+        hint: known.length ? `its code registers: ${known.join(", ")}` : "register one with ctx.onQuery(name, fn) in the workflow code",
+      });
+    }
+    return handler(args);
+  }
+
   /** An activity attempt succeeded: record the result once and wake the run. */
   completeActivity(task: ActivityTask, result: unknown): void {
     this.store.tx(() => {
       // lost the lease and someone else runs the task now: their attempt records the result
+      // the task row existing means its run does (runs are pruned only after their tasks are dropped)
       if (!this.activities.remove(task)) return;
-      if (!this.runs.head(task.runId) || this.runs.hasResult(task.runId, task.cid)) return;
+      if (this.runs.hasResult(task.runId, task.cid)) return;
       const now = this.now();
       this.runs.append(task.runId, [{ type: "ActivityCompleted", cid: task.cid, data: { result: result === undefined ? null : result, attempt: task.attempt } }], now);
       this.runs.wake(task.runId, now);
@@ -168,8 +217,10 @@ export class Engine {
   failActivity(task: ActivityTask, err: unknown): { final: boolean; reason: string } {
     const error = toStoredError(err);
     const now = this.now();
-    const policy = resolveRetry(task.options, this.opts.retry);
-    const s2c = task.options.scheduleToCloseTimeout !== undefined ? task.scheduledAt + toMs(task.options.scheduleToCloseTimeout) : Infinity;
+    // the activity definition's options are defaults; the call's options win
+    const options = { ...(this.registry.activity(task.name)?.options ?? {}), ...task.options };
+    const policy = resolveRetry(options, this.opts.retry);
+    const s2c = options.scheduleToCloseTimeout !== undefined ? task.scheduledAt + toMs(options.scheduleToCloseTimeout) : Infinity;
     const decision = decideRetry(policy, error, task.attempt, now, s2c);
     if ("retryInMs" in decision) {
       this.store.tx(() => this.activities.retry(task, now + decision.retryInMs, `${error.name}: ${error.message}`));

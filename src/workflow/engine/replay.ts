@@ -4,7 +4,7 @@
  * and after each the code runs until it blocks again, so every replay walks the same states.
  * Commands the code issues past the end of history are the new events of this workflow task.
  */
-import { CancelledFailure, toStoredError } from "../errors.ts";
+import { CancelledFailure, ContinueAsNew, toStoredError } from "../errors.ts";
 import type { NewEvent, StoredError, WorkflowDefinition, WorkflowEvent } from "../types.ts";
 import { ReplayContext } from "./context.ts";
 
@@ -19,6 +19,7 @@ export type Outcome =
   | { kind: "completed"; output: unknown }
   | { kind: "failed"; error: StoredError; failedAfterSeq: number }
   | { kind: "cancelled"; error: StoredError }
+  | { kind: "continued"; input: unknown; runNumber: number }
   | { kind: "nondeterminism"; error: StoredError };
 
 export interface ReplayInput {
@@ -39,8 +40,14 @@ export interface ReplayResult {
   /** Timers still pending after this task: cid → fire_at. */
   timers: Map<number, number>;
   waitingOn: string | null;
+  /** Whether the run ever started a timer (else its timer rows need no rewrite). */
+  usesTimers: boolean;
   /** Highest history seq this replay applied. */
   replayedSeq: number;
+  /** Activities the code still waits on (after a cancel, the others need not run). */
+  pendingActivities: Set<number>;
+  /** The context after the replay (queries read its handlers). */
+  context: ReplayContext;
 }
 
 /**
@@ -98,6 +105,7 @@ export async function replay(inp: ReplayInput): Promise<ReplayResult> {
     try {
       return await inp.definition.run(ctx, started.data.input);
     } catch (err) {
+      if (err instanceof ContinueAsNew && !ctx.fatal) throw err; // not a failure: no compensation
       failedAfterSeq ??= ctx.appliedSeq;
       if (ctx.fatal) throw ctx.fatal;
       if (ctx.hasCompensations) {
@@ -137,11 +145,14 @@ export async function replay(inp: ReplayInput): Promise<ReplayResult> {
     }
   }
 
-  const result: ReplayResult = { outcome: { kind: "waiting" }, newEvents: ctx.newEvents, timers: ctx.timers, waitingOn: ctx.waitingOn(), replayedSeq: events[events.length - 1]!.seq };
+  const usesTimers = inp.history.some((e) => e.type === "TimerStarted") || ctx.newEvents.some((e) => e.type === "TimerStarted");
+  const result: ReplayResult = { outcome: { kind: "waiting" }, newEvents: ctx.newEvents, timers: ctx.timers, waitingOn: ctx.waitingOn(), usesTimers, replayedSeq: inp.history[inp.history.length - 1]!.seq, context: ctx, pendingActivities: ctx.pendingActivities() };
   const done = settled as typeof settled;
   if (ctx.fatal) result.outcome = { kind: "nondeterminism", error: toStoredError(ctx.fatal) };
   else if (done?.ok) result.outcome = { kind: "completed", output: done.value === undefined ? null : done.value };
-  else if (done) {
+  else if (done && done.error instanceof ContinueAsNew) {
+    result.outcome = { kind: "continued", input: done.error.input, runNumber: (started.data.run_number as number | undefined) ?? 1 };
+  } else if (done) {
     const error = toStoredError(done.error);
     if (compensationError) error.message += ` (and ${(compensationError as Error).message})`;
     if (ctx.cancelRequested && done.error instanceof CancelledFailure) result.outcome = { kind: "cancelled", error };

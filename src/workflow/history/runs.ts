@@ -6,6 +6,7 @@
 import type { Statement } from "bun:sqlite";
 import type { Store } from "../../core/store/store.ts";
 import type { NewEvent, RunRecord, RunStatus, StoredError, WorkflowEvent } from "../types.ts";
+import { jsonCodec, type PayloadCodec } from "./codec.ts";
 
 interface RunRow {
   id: string;
@@ -43,19 +44,16 @@ export interface RunState extends RunRecord {
   lease_owner: string | null;
 }
 
-const parse = (s: string | null): any => (s === null || s === undefined ? null : JSON.parse(s));
-const json = (v: unknown): string => JSON.stringify(v === undefined ? null : v);
-
-function toRun(r: RunRow): RunState {
-  return { ...r, input: parse(r.input), output: parse(r.output), error: parse(r.error) as StoredError | null };
-}
 
 export class RunRepository {
   private s: Record<string, Statement>;
   /** Called (inside the writing transaction) whenever a run's workflow task becomes due at `at`. */
   onDue?: (runId: string, at: number) => void;
 
-  constructor(readonly store: Store) {
+  constructor(
+    readonly store: Store,
+    private codec: PayloadCodec = jsonCodec,
+  ) {
     const db = store.db;
     this.s = {
       get: db.prepare("SELECT * FROM workflow_runs WHERE id = ?1"),
@@ -68,6 +66,11 @@ export class RunRepository {
       deleteEvents: db.prepare("DELETE FROM workflow_events WHERE run_id = ?1"),
       maxSeq: db.prepare("SELECT COALESCE(MAX(seq), 0) AS seq FROM workflow_events WHERE run_id = ?1"),
       append: db.prepare("INSERT INTO workflow_events (run_id, seq, type, cid, at, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+      // one statement per event: the next seq is computed where the row is written (PK lookup)
+      appendNext: db.prepare(
+        `INSERT INTO workflow_events (run_id, seq, type, cid, at, data)
+         SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5 FROM workflow_events WHERE run_id = ?1 RETURNING seq`,
+      ),
       history: db.prepare("SELECT seq, type, cid, at, data FROM workflow_events WHERE run_id = ?1 ORDER BY seq"),
       results: db.prepare("SELECT seq FROM workflow_events WHERE run_id = ?1 AND cid = ?2 AND type IN ('ActivityCompleted','ActivityFailed','ChildCompleted','ChildFailed')"),
       retried: db.prepare("SELECT seq, data FROM workflow_events WHERE run_id = ?1 AND type = 'WorkflowRetried'"),
@@ -83,7 +86,9 @@ export class RunRepository {
       lease: db.prepare(
         "UPDATE workflow_runs SET lease_until = ?2, lease_owner = ?3 WHERE id = ?1 RETURNING id, name, status, parent_id, parent_cid, task_seq, lease_owner",
       ),
-      dueTimers: db.prepare("SELECT cid, fire_at FROM workflow_timers WHERE run_id = ?1 AND fire_at <= ?2 ORDER BY fire_at, cid"),
+      dueTimers: db.prepare(
+        "SELECT run_id, cid, fire_at FROM workflow_timers WHERE run_id IN (SELECT value FROM json_each(?2)) AND fire_at <= ?1 ORDER BY fire_at, cid",
+      ),
       insertTimer: db.prepare("INSERT OR REPLACE INTO workflow_timers (run_id, cid, fire_at) VALUES (?1, ?2, ?3)"),
       deleteTimer: db.prepare("DELETE FROM workflow_timers WHERE run_id = ?1 AND cid = ?2"),
       timers: db.prepare("SELECT cid, fire_at FROM workflow_timers WHERE run_id = ?1 ORDER BY fire_at"),
@@ -112,7 +117,12 @@ export class RunRepository {
 
   get(id: string): RunState | undefined {
     const r = this.s.get!.get(id) as RunRow | null;
-    return r ? toRun(r) : undefined;
+    return r ? this.toRun(r) : undefined;
+  }
+
+  private toRun(r: RunRow): RunState {
+    const c = this.codec;
+    return { ...r, input: c.decode(r.input), output: c.decode(r.output), error: c.decode(r.error) as StoredError | null };
   }
 
   head(id: string): RunHead | undefined {
@@ -120,22 +130,28 @@ export class RunRepository {
   }
 
   /** Insert a run and its WorkflowStarted event; `replace` drops a finished run with the same id. */
-  create(run: { id: string; name: string; input: unknown; parentId?: string; parentCid?: number }, now: number, replace = false): void {
+  create(run: { id: string; name: string; input: unknown; parentId?: string | null; parentCid?: number | null; runNumber?: number }, now: number, replace = false): void {
     if (replace) {
       this.s.deleteEvents!.run(run.id);
       this.s.deleteTimers!.run(run.id);
       this.s.deleteRun!.run(run.id);
     }
-    this.s.insert!.run(run.id, run.name, json(run.input), run.parentId ?? null, run.parentCid ?? null, now);
-    this.append(run.id, [{ type: "WorkflowStarted", cid: null, data: { name: run.name, input: run.input ?? null, parent_id: run.parentId ?? null } }], now);
+    this.s.insert!.run(run.id, run.name, this.codec.encode(run.input), run.parentId ?? null, run.parentCid ?? null, now);
+    const data: Record<string, unknown> = { name: run.name, input: run.input ?? null, parent_id: run.parentId ?? null };
+    if (run.runNumber && run.runNumber > 1) data.run_number = run.runNumber;
+    this.append(run.id, [{ type: "WorkflowStarted", cid: null, data }], now);
     this.onDue?.(run.id, now);
   }
 
   /** Append events after the current last seq (pass it when known); returns the last seq written. */
   append(runId: string, events: NewEvent[], now: number, lastSeq?: number): number {
-    if (events.length === 0) return lastSeq ?? this.maxSeq(runId);
-    let seq = lastSeq ?? (this.s.maxSeq!.get(runId) as { seq: number }).seq;
-    for (const ev of events) this.s.append!.run(runId, ++seq, ev.type, ev.cid ?? null, ev.at ?? now, json(ev.data));
+    if (lastSeq === undefined) {
+      let seq = 0;
+      for (const ev of events) seq = (this.s.appendNext!.get(runId, ev.type, ev.cid ?? null, ev.at ?? now, this.codec.encode(ev.data)) as { seq: number }).seq;
+      return events.length ? seq : this.maxSeq(runId);
+    }
+    let seq = lastSeq;
+    for (const ev of events) this.s.append!.run(runId, ++seq, ev.type, ev.cid ?? null, ev.at ?? now, this.codec.encode(ev.data));
     return seq;
   }
 
@@ -144,7 +160,7 @@ export class RunRepository {
   }
 
   history(runId: string): WorkflowEvent[] {
-    return (this.s.history!.all(runId) as Array<Omit<WorkflowEvent, "data"> & { data: string }>).map((e) => ({ ...e, data: parse(e.data) }));
+    return (this.s.history!.all(runId) as Array<Omit<WorkflowEvent, "data"> & { data: string }>).map((e) => ({ ...e, data: this.codec.decode(e.data) }));
   }
 
   /** Whether command `cid` already has its result (a duplicate attempt must not record twice). */
@@ -152,7 +168,7 @@ export class RunRepository {
     const seqs = (this.s.results!.all(runId, cid) as { seq: number }[]).map((r) => r.seq);
     if (seqs.length === 0) return false;
     // a result workflow:retry voided does not count: the retried attempt records a new one
-    const voided = (this.s.retried!.all(runId) as { seq: number; data: string }[]).map((r) => [JSON.parse(r.data).from_seq as number, r.seq]);
+    const voided = (this.s.retried!.all(runId) as { seq: number; data: string }[]).map((r) => [this.codec.decode(r.data).from_seq as number, r.seq]);
     return seqs.some((seq) => !voided.some(([a, b]) => seq >= a! && seq < b!));
   }
 
@@ -165,9 +181,15 @@ export class RunRepository {
   claimDue(owner: string, now: number, leaseMs: number, limit: number, only?: string): RunHead[] {
     const ids = only !== undefined ? (this.s.dueOne!.get(only, now) ? [only] : []) : (this.s.due!.all(now, limit) as { id: string }[]).map((r) => r.id);
     const out: RunHead[] = [];
+    if (ids.length === 0) return out;
+    // the due timers of every claimed run in one query, instead of one query per run
+    const due = new Map<string, Array<{ cid: number; fire_at: number }>>();
+    for (const t of this.s.dueTimers!.all(now, JSON.stringify(ids)) as Array<{ run_id: string; cid: number; fire_at: number }>) {
+      due.set(t.run_id, [...(due.get(t.run_id) ?? []), t]);
+    }
     for (const id of ids) {
       const head = this.s.lease!.get(id, now + leaseMs, owner) as RunHead;
-      const fired = this.s.dueTimers!.all(id, now) as { cid: number; fire_at: number }[];
+      const fired = due.get(id) ?? [];
       if (fired.length) {
         this.append(id, fired.map((t) => ({ type: "TimerFired", cid: t.cid, data: { fire_at: t.fire_at } })), now);
         for (const t of fired) this.s.deleteTimer!.run(id, t.cid);
@@ -178,7 +200,8 @@ export class RunRepository {
   }
 
   /** Replace the run's timers with exactly `pending` (timers its code no longer waits on go). */
-  setTimers(runId: string, pending: Map<number, number>): void {
+  setTimers(runId: string, pending: Map<number, number>, hadTimers = true): void {
+    if (!hadTimers && pending.size === 0) return; // the common case: nothing to delete or insert
     this.s.deleteTimers!.run(runId);
     for (const [cid, fireAt] of pending) this.s.insertTimer!.run(runId, cid, fireAt);
   }
@@ -198,13 +221,19 @@ export class RunRepository {
   }
 
   finish(runId: string, status: RunStatus, output: unknown, error: StoredError | null, now: number): void {
-    this.s.finish!.run(runId, status, output === undefined ? null : json(output), error ? json(error) : null, now);
+    this.s.finish!.run(runId, status, output === undefined ? null : this.codec.encode(output), error ? this.codec.encode(error) : null, now);
     this.s.deleteTimers!.run(runId);
   }
 
   /** Stop running a run whose code is non-deterministic; history stays as it was. */
   park(runId: string, error: StoredError, now: number): void {
-    this.s.park!.run(runId, json(error), now);
+    this.s.park!.run(runId, this.codec.encode(error), now);
+  }
+
+  /** Give a finished run (and its history) another id: continue-as-new frees the id for the next run. */
+  rename(from: string, to: string): void {
+    this.store.db.prepare("UPDATE workflow_events SET run_id = ?2 WHERE run_id = ?1").run(from, to);
+    this.store.db.prepare("UPDATE workflow_runs SET id = ?2 WHERE id = ?1").run(from, to);
   }
 
   reopen(runId: string, now: number): void {
@@ -237,6 +266,6 @@ export class RunRepository {
       params.name = opts.name;
     }
     const sql = `SELECT * FROM workflow_runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id LIMIT $limit`;
-    return (this.store.db.query(sql).all(params as any) as RunRow[]).map(toRun);
+    return (this.store.db.query(sql).all(params as any) as RunRow[]).map((r) => this.toRun(r));
   }
 }

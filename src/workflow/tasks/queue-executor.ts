@@ -78,7 +78,9 @@ export function bindQueueRuntime(rt: Runtime, leaseMs: number): void {
 /** Leases of dead processes on this host are freed at once, as a workflow worker does at start. */
 function freeDeadLeases(rt: Runtime, leaseMs: number): void {
   try {
-    new Worker(rt.engine, { concurrency: 1, leaseMs, pollMs: 1000 }).releaseDeadOwners();
+    // their queue jobs stay reserved until the queue's retry_after: push fresh ones now, so the
+    // work resumes at once (the old jobs find nothing to do when they come back)
+    if (new Worker(rt.engine, { concurrency: 1, leaseMs, pollMs: 1000 }).releaseDeadOwners() > 0) sweepLostJobs(rt, 0);
   } catch (err) {
     rt.engine.opts.log?.warn(`workflow: cannot release stale leases: ${errorMessage(err)}`);
   }
@@ -143,9 +145,10 @@ async function runActivityJob(payload: { task_id: number; run_id: string }, ctx:
     // run's workflow task ran (see below) — make sure the run moves on
     return runDueRun(payload.run_id, ctx);
   }
+  const cancel = new AbortController();
   const extender = setInterval(() => {
     try {
-      e.store.tx(() => tasks.extend(task, e.now() + leaseMs));
+      if (!e.store.tx(() => tasks.extend(task, e.now() + leaseMs))) cancel.abort();
     } catch {}
   }, Math.max(50, leaseMs / 3));
   let res;
@@ -153,13 +156,17 @@ async function runActivityJob(payload: { task_id: number; run_id: string }, ctx:
     res = await runAttempt(task, e.registry.activity(task.name), {
       workflowName: e.runs.head(task.runId)?.name ?? "?",
       stopSignal: ctx.signal,
+      cancelSignal: cancel.signal,
       log: (m, ...a) => e.opts.log?.info(`[${task.runId} ${task.name}#${task.attempt}] ${m}`, ...a),
-      heartbeat: (details) => e.store.tx(() => tasks.extend(task, e.now() + leaseMs, details)),
+      heartbeat: (details) => {
+        if (!e.store.tx(() => tasks.extend(task, e.now() + leaseMs, details))) cancel.abort();
+      },
     });
   } finally {
     clearInterval(extender);
   }
   if (ctx.signal.aborted) return; // the queue worker stopped hard: the lease runs out, the job runs again
+  if (cancel.signal.aborted) return; // the task is gone (run cancelled or ended): nothing to record
   if (!res.ok) {
     const d = e.failActivity(task, res.error);
     workflowMetrics.activities.inc({ outcome: d.final ? "failed" : "retried" });

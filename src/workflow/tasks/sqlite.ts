@@ -7,6 +7,7 @@
 import type { Statement } from "bun:sqlite";
 import type { Store } from "../../core/store/store.ts";
 import type { ActivityQueue, ActivityTask } from "../types.ts";
+import { jsonCodec, type PayloadCodec } from "../history/codec.ts";
 
 interface TaskRow {
   id: number;
@@ -26,7 +27,10 @@ export class SqliteActivityQueue implements ActivityQueue {
   /** Called (inside the writing transaction) when a task becomes due at `at` (queue dispatch). */
   onDue?: (taskId: number, at: number, runId: string) => void;
 
-  constructor(private store: Store) {
+  constructor(
+    private store: Store,
+    private codec: PayloadCodec = jsonCodec,
+  ) {
     const db = store.db;
     this.s = {
       insert: db.prepare(
@@ -50,6 +54,8 @@ export class SqliteActivityQueue implements ActivityQueue {
       ),
       extend: db.prepare("UPDATE workflow_tasks SET lease_until = ?3, heartbeat = COALESCE(?4, heartbeat) WHERE id = ?1 AND lease_owner = ?2"),
       dropRun: db.prepare("DELETE FROM workflow_tasks WHERE run_id = ?1"),
+      unstarted: db.prepare("SELECT id, cid FROM workflow_tasks WHERE run_id = ?1"),
+      dropOne: db.prepare("DELETE FROM workflow_tasks WHERE id = ?1"),
       releaseOwner: db.prepare("UPDATE workflow_tasks SET lease_until = NULL WHERE lease_owner = ?1"),
       owners: db.prepare("SELECT DISTINCT lease_owner AS owner FROM workflow_tasks WHERE lease_owner IS NOT NULL AND lease_until IS NOT NULL"),
       ofRun: db.prepare("SELECT cid, name, attempt, available_at, last_error, lease_until FROM workflow_tasks WHERE run_id = ?1 ORDER BY cid"),
@@ -58,7 +64,7 @@ export class SqliteActivityQueue implements ActivityQueue {
   }
 
   enqueue(t: Parameters<ActivityQueue["enqueue"]>[0], now: number): void {
-    const r = this.s.insert!.run(t.runId, t.cid, t.name, JSON.stringify(t.input ?? null), JSON.stringify(t.options ?? {}), now);
+    const r = this.s.insert!.run(t.runId, t.cid, t.name, this.codec.encode(t.input ?? null), JSON.stringify(t.options ?? {}), now);
     if (r.changes > 0) this.onDue?.(Number(r.lastInsertRowid), now, t.runId);
   }
 
@@ -82,11 +88,11 @@ export class SqliteActivityQueue implements ActivityQueue {
       runId: r.run_id,
       cid: r.cid,
       name: r.name,
-      input: r.input === null ? null : JSON.parse(r.input),
+      input: this.codec.decode(r.input),
       options: r.options ? JSON.parse(r.options) : {},
       attempt: r.attempt,
       scheduledAt: r.scheduled_at,
-      heartbeat: r.heartbeat === null ? undefined : JSON.parse(r.heartbeat),
+      heartbeat: r.heartbeat === null ? undefined : this.codec.decode(r.heartbeat),
       leaseOwner: r.lease_owner,
     }));
   }
@@ -99,8 +105,12 @@ export class SqliteActivityQueue implements ActivityQueue {
     if (this.s.retry!.run(task.id, task.leaseOwner, availableAt, error.slice(0, 2000)).changes > 0) this.onDue?.(task.id, availableAt, task.runId);
   }
 
-  extend(task: ActivityTask, leaseUntil: number, heartbeat?: unknown): void {
-    this.s.extend!.run(task.id, task.leaseOwner, leaseUntil, heartbeat === undefined ? null : JSON.stringify(heartbeat));
+  extend(task: ActivityTask, leaseUntil: number, heartbeat?: unknown): boolean {
+    return this.s.extend!.run(task.id, task.leaseOwner, leaseUntil, heartbeat === undefined ? null : this.codec.encode(heartbeat)).changes > 0;
+  }
+
+  dropOthers(runId: string, keep: Set<number>): void {
+    for (const t of this.s.unstarted!.all(runId) as { id: number; cid: number }[]) if (!keep.has(t.cid)) this.s.dropOne!.run(t.id);
   }
 
   dropRun(runId: string): void {

@@ -14,6 +14,8 @@ export interface AttemptHooks {
   workflowName: string;
   /** Aborted when the worker stops fast. */
   stopSignal?: AbortSignal;
+  /** Aborted when the task is gone (its run was cancelled, terminated or finished). */
+  cancelSignal?: AbortSignal;
 }
 
 export type AttemptResult = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -29,6 +31,8 @@ export async function runAttempt(task: ActivityTask, def: ActivityDefinition | u
   const controller = new AbortController();
   const onStop = () => controller.abort(new Error("worker stopping"));
   hooks.stopSignal?.addEventListener("abort", onStop, { once: true });
+  const onCancel = () => controller.abort(new Error("activity cancelled: its workflow no longer waits for it"));
+  hooks.cancelSignal?.addEventListener("abort", onCancel, { once: true });
   let lastBeat = Date.now();
   const cleanups: Array<() => void> = [];
   const ctx: ActivityContext = {
@@ -81,5 +85,6 @@ export async function runAttempt(task: ActivityTask, def: ActivityDefinition | u
   } finally {
     for (const c of cleanups) c();
     hooks.stopSignal?.removeEventListener("abort", onStop);
+    hooks.cancelSignal?.removeEventListener("abort", onCancel);
   }
 }

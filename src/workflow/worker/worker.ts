@@ -8,6 +8,7 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Engine } from "../engine/engine.ts";
+import type { RunHead } from "../history/runs.ts";
 import type { ActivityTask } from "../types.ts";
 import { runAttempt } from "./attempt.ts";
 import { workflowMetrics } from "./metrics.ts";
@@ -32,6 +33,8 @@ export function newOwnerId(): string {
 export class Worker {
   readonly owner = newOwnerId();
   private running = new Map<number, ActivityTask>();
+  /** Per running attempt: aborted when its task row is gone (the workflow stopped waiting). */
+  private cancels = new Map<number, AbortController>();
   /** Finished attempts not yet recorded: the next tick records them in its transaction. */
   private outcomes: Array<{ task: ActivityTask; ok: boolean; value?: unknown; error?: unknown }> = [];
   /** Replays done but not yet committed: the next pass commits them in its transaction. */
@@ -91,13 +94,24 @@ export class Worker {
     const outcomes = this.outcomes.splice(0);
     const commits = this.replayed.splice(0);
     const free = this.stopping ? 0 : this.opts.concurrency - this.running.size;
-    const { runs, tasks } = e.store.tx(() => {
-      for (const commit of commits) commit();
-      for (const o of outcomes) this.settle(o);
-      const now = e.now();
-      const runs = this.stopping ? [] : e.runs.claimDue(this.owner, now, this.opts.leaseMs, 32);
-      return { runs, tasks: free > 0 ? e.activities.claim(this.owner, now, free, this.opts.leaseMs) : [] };
-    });
+    let claimed: { runs: RunHead[]; tasks: ActivityTask[] };
+    try {
+      claimed = e.store.tx(() => {
+        for (const commit of commits) commit();
+        for (const o of outcomes) this.settle(o);
+        const now = e.now();
+        const runs = this.stopping ? [] : e.runs.claimDue(this.owner, now, this.opts.leaseMs, 32);
+        return { runs, tasks: free > 0 ? e.activities.claim(this.owner, now, free, this.opts.leaseMs) : [] };
+      });
+    } catch (err) {
+      // store busy or gone, or a bug in one commit: keep the finished attempts for the next pass;
+      // the replays are redone once their leases end (never half-applied: the transaction rolled back)
+      this.outcomes.unshift(...outcomes);
+      e.opts.log?.error(`workflow worker: ${(err as Error).message}`);
+      await Bun.sleep(200);
+      return false;
+    }
+    const { runs, tasks } = claimed;
     for (const t of tasks) this.start(t);
     if (runs.length) {
       this.replayed = await e.replayRuns(runs);
@@ -132,42 +146,58 @@ export class Worker {
 
   private start(task: ActivityTask): void {
     this.running.set(task.id, task);
+    const cancel = new AbortController();
+    this.cancels.set(task.id, cancel);
     const e = this.engine;
-    const workflowName = e.runs.head(task.runId)?.name ?? "?";
+    const workflowName = this.nameOf(task.runId);
     let beatAt = 0;
     void runAttempt(task, e.registry.activity(task.name), {
       workflowName,
       stopSignal: this.stopController.signal,
+      cancelSignal: cancel.signal,
       log: (m, ...a) => e.opts.log?.info(`[${task.runId} ${task.name}#${task.attempt}] ${m}`, ...a),
       heartbeat: (details) => {
         // at most one write per second; the lease extender covers the rest
         if (Date.now() - beatAt < 1000 && details === undefined) return;
         beatAt = Date.now();
         try {
-          e.store.tx(() => e.activities.extend(task, e.now() + this.opts.leaseMs, details));
+          if (!e.store.tx(() => e.activities.extend(task, e.now() + this.opts.leaseMs, details))) cancel.abort();
         } catch {}
       },
     })
       .then((res) => {
         // worker stopped fast: leave the task leased; it runs again after the lease
         if (!res.ok && this.stopController.signal.aborted) return;
+        if (cancel.signal.aborted) return; // the task is gone: nothing to record
         this.outcomes.push(res.ok ? { task, ok: true, value: res.value } : { task, ok: false, error: res.error });
         this.processed.activities++;
       })
       .catch((err) => e.opts.log?.error(`activity ${task.name} of ${task.runId}: ${(err as Error).message}`))
       .finally(() => {
         this.running.delete(task.id);
+        this.cancels.delete(task.id);
         this.kick();
       });
+  }
+
+  /** Workflow name of a run, for the activity context (names never change: cached). */
+  private names = new Map<string, string>();
+  private nameOf(runId: string): string {
+    let n = this.names.get(runId);
+    if (n === undefined) {
+      if (this.names.size > 10_000) this.names.clear();
+      n = this.engine.runs.head(runId)?.name ?? "?";
+      this.names.set(runId, n);
+    }
+    return n;
   }
 
   private extendLeases(): void {
     if (this.running.size === 0) return;
     const e = this.engine;
     try {
-      e.store.tx(() => {
-        for (const t of this.running.values()) e.activities.extend(t, e.now() + this.opts.leaseMs);
-      });
+      const gone = e.store.tx(() => [...this.running.values()].filter((t) => !e.activities.extend(t, e.now() + this.opts.leaseMs)));
+      for (const t of gone) this.cancels.get(t.id)?.abort();
     } catch (err) {
       e.opts.log?.warn(`cannot extend activity leases: ${(err as Error).message}`);
     }

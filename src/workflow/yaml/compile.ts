@@ -104,7 +104,7 @@ export function compileYamlWorkflow(name: string, spec: YamlWorkflow, baseDir = 
         let output: unknown = null;
         const effect = runEffect(ctx, step, scope, { ...activityOptions(step), summary: `step ${step.name}` }, baseDir);
         if (effect) output = await effect;
-        else if (step.sleep !== undefined) await ctx.sleep(step.sleep * 1000);
+        else if (step.sleep !== undefined) await ctx.sleep(step.sleep * 1000, { summary: `step ${step.name}` });
         else if (step.wait_for_signal !== undefined) {
           const wait = { summary: `step ${step.name}`, ...(step.timeout !== undefined ? { timeout: step.timeout * 1000 } : {}) };
           output = await ctx.waitForSignal(step.wait_for_signal, wait);

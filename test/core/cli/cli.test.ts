@@ -27,6 +27,9 @@ describe("securely CLI", () => {
   });
 
   test("unknown command exits 2 with did-you-mean", async () => {
+    const p = await runSecurely(["proxy:srve"]);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toContain("unknown command 'proxy:srve' — did you mean 'proxy:serve'?");
     const r = await runSecurely(["config:chek"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("unknown command 'config:chek' — did you mean 'config:check'?");

@@ -16,34 +16,44 @@ const fakes: Fake[] = [];
 afterAll(() => fakes.forEach((f) => f.close()));
 
 async function fakeUpstream(reply: (q: any, proto: "udp" | "tcp") => any | undefined): Promise<Fake> {
-  const udp: Socket = createSocket("udp4");
-  await new Promise<void>((r) => udp.bind(0, "127.0.0.1", () => r()));
-  const port = udp.address().port;
-  const f: Fake = { port, udpQueries: 0, tcpQueries: 0, close: () => {} };
-  udp.on("message", (m, rinfo) => {
-    f.udpQueries++;
-    const q = packet.decode(m);
-    const r = reply(q.questions[0], "udp");
-    if (r) udp.send(packet.encode({ id: q.id, type: "response", flags: packet.RECURSION_AVAILABLE, questions: q.questions, ...r }), rinfo.port, rinfo.address);
-  });
-  const tcp = Bun.listen({
-    hostname: "127.0.0.1",
-    port,
-    socket: {
-      data(s, chunk) {
-        f.tcpQueries++;
-        const q = packet.decode(Buffer.from(chunk).subarray(2));
-        const r = reply(q.questions[0], "tcp");
-        if (r) s.write(packet.streamEncode({ id: q.id, type: "response", questions: q.questions, ...r }));
-      },
-    },
-  });
-  f.close = () => {
-    udp.close();
-    tcp.stop(true);
-  };
-  fakes.push(f);
-  return f;
+  // UDP on a free port, then TCP on the same one; another process may hold it for TCP: retry
+  for (let attempt = 0; ; attempt++) {
+    const udp: Socket = createSocket("udp4");
+    await new Promise<void>((r) => udp.bind(0, "127.0.0.1", () => r()));
+    const port = udp.address().port;
+    const f: Fake = { port, udpQueries: 0, tcpQueries: 0, close: () => {} };
+    let tcp: ReturnType<typeof Bun.listen>;
+    try {
+      tcp = Bun.listen({
+        hostname: "127.0.0.1",
+        port,
+        socket: {
+          data(s, chunk) {
+            f.tcpQueries++;
+            const q = packet.decode(Buffer.from(chunk).subarray(2));
+            const r = reply(q.questions[0], "tcp");
+            if (r) s.write(packet.streamEncode({ id: q.id, type: "response", questions: q.questions, ...r }));
+          },
+        },
+      });
+    } catch (e) {
+      udp.close();
+      if (attempt >= 10) throw e;
+      continue;
+    }
+    udp.on("message", (m, rinfo) => {
+      f.udpQueries++;
+      const q = packet.decode(m);
+      const r = reply(q.questions[0], "udp");
+      if (r) udp.send(packet.encode({ id: q.id, type: "response", flags: packet.RECURSION_AVAILABLE, questions: q.questions, ...r }), rinfo.port, rinfo.address);
+    });
+    f.close = () => {
+      udp.close();
+      tcp.stop(true);
+    };
+    fakes.push(f);
+    return f;
+  }
 }
 
 const A = (name: string, ip: string, ttl = 300) => ({ name, type: "A", ttl, data: ip });

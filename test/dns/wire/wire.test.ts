@@ -10,12 +10,15 @@ import { formatSvcb, encodeSvcb } from "../../../src/dns/wire/svcb.ts";
 const query = (name: string, type = "A", extra: any = {}) => packet.encode({ id: 4242, flags: packet.RECURSION_DESIRED, questions: [{ name, type }], ...extra });
 
 describe("parseQuery", () => {
-  test("reads id, question and a lower-cased key, keeping the sent case for the name", () => {
+  test("reads id and question, hashes it case-insensitively, keeping the sent case for the name", () => {
     const q = parseQuery(query("WwW.Example.COM", "AAAA"));
     expect(q.kind).toBe("query");
     if (q.kind !== "query") return;
     expect([q.id, q.qtype, q.qclass, q.edns]).toEqual([4242, TYPE.AAAA, 1, undefined]);
-    expect(q.questionKey).toBe("\x03www\x07example\x03com\x00\x00\x1c\x00\x01");
+    const same = parseQuery(query("www.example.com", "AAAA"));
+    const other = parseQuery(query("www.example.org", "AAAA"));
+    expect(same.kind === "query" && same.questionHash).toBe(q.questionHash); // case-insensitive
+    expect(other.kind === "query" && other.questionHash).not.toBe(q.questionHash);
     expect(questionName(query("WwW.Example.COM"))).toBe("WwW.Example.COM");
   });
   test("reads the OPT record: payload size, version and DO", () => {

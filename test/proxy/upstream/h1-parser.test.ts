@@ -29,6 +29,11 @@ describe("parseHead", () => {
     expect(() => parseHead("HTTP/1.1 20x OK", "GET")).toThrow(/status line/);
     expect(() => parseHead("HTTP/2.0 200 OK", "GET")).toThrow(/status line/);
   });
+  test("Content-Length with Transfer-Encoding: chunked wins and the connection is not reused", () => {
+    const h = parseHead("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked", "GET");
+    expect(h.framing.kind).toBe("chunked");
+    expect(h.close).toBe(true);
+  });
   test("HTTP/1.0 closes unless keep-alive", () => {
     expect(parseHead("HTTP/1.0 200 OK\r\nContent-Length: 1", "GET").close).toBe(true);
     expect(parseHead("HTTP/1.0 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive", "GET").close).toBe(false);

@@ -62,6 +62,8 @@ export const saga = defineWorkflow(async (ctx) => {
   ctx.addCompensation(() => ctx.activity("add", { a: -2, b: 0 }));
   await ctx.sleep("1h");
 });
+export const once = defineActivity("once", async () => { count("once"); throw new Error("no"); }, { retry: { maximumAttempts: 1 } });
+export const usesOnce = defineWorkflow(async (ctx) => ctx.activity("once"));
 export const picky = defineWorkflow(async (ctx) =>
   ctx.activity("typed", null, { retry: { nonRetryableErrors: ["QuotaExceeded"], maximumAttempts: 5 } }));
 export const typed = defineActivity(async () => { count("typed"); const e = new Error("over quota"); e.name = "QuotaExceeded"; throw e; });
@@ -73,6 +75,27 @@ export const silent = defineActivity(async (_: unknown, ctx) => {
   return "beat " + ctx.attempt;
 });
 export const watched = defineWorkflow(async (ctx) => ctx.activity("silent", null, { heartbeatTimeout: 100 }));
+export const counter = defineWorkflow(async (ctx) => {
+  let total = 0;
+  ctx.onSignal("add", (n: number) => (total += n));
+  ctx.onQuery("total", (times: number | null) => total * (times ?? 1));
+  await ctx.condition(() => total >= 10);
+  return total;
+});
+export const looper = defineWorkflow(async (ctx, input: { i: number; sum: number }) => {
+  const v = await ctx.activity<number>("add", { a: input.sum, b: input.i });
+  if (input.i >= 7) return v;
+  if (input.i % 3 === 0) ctx.continueAsNew({ i: input.i + 1, sum: v });
+  return ctx.child("looper", { i: input.i + 1, sum: v }, { id: ctx.workflowId + ".c" + input.i });
+});
+export const longCharge = defineActivity(async (_: unknown, ctx) => {
+  count("longCharge");
+  await new Promise((r, j) => { const t = setTimeout(r, 5000); ctx.signal.addEventListener("abort", () => (clearTimeout(t), j(ctx.signal.reason))); });
+  count("charged");
+});
+export const cancellable = defineWorkflow(async (ctx) => {
+  await ctx.all([ctx.activity("longCharge"), ctx.activity("flaky", 100, { retry: { initialInterval: "1h" } })]);
+});
 export const napper = defineWorkflow(async (ctx) => { await ctx.sleep("1h"); });
 export const impatient = defineWorkflow(async (ctx) => {
   void ctx.child("napper", null, { id: ctx.workflowId + "-kid" });
@@ -142,6 +165,9 @@ for (const executor of ["local", "queue"]) describe(`Worker (executor: ${executo
     expect(p.rt.engine.runs.history(b.id).find((e) => e.type === "ActivityFailed")!.data.reason).toBe("schedule-to-close timeout reached");
     const c = await p.finish(p.rt.client.start("watched", null));
     expect(c.output).toBe("beat 2");
+    const d = await p.finish(p.rt.client.start("usesOnce", null));
+    expect(d.status).toBe("failed");
+    expect(calls().once).toBe(1); // the definition's retry policy applies
   });
 
   test("heartbeat details reach the next attempt", async () => {
@@ -175,6 +201,17 @@ for (const executor of ["local", "queue"]) describe(`Worker (executor: ${executo
     expect(() => p!.rt.client.signal(id, "approve", 1)).toThrow("cannot signal workflow");
   });
 
+  test("signal-with-start starts the run once and delivers every signal", async () => {
+    p = await project(CONF, { "wf.ts": WF });
+    expect(p.rt.client.signalWithStart("c-1", "add", 4, "counter", null)).toBe(true);
+    expect(p.rt.client.signalWithStart("c-1", "add", 6, "counter", null)).toBe(false);
+    expect((await p.finish("c-1")).output).toBe(10);
+    expect(p.rt.client.signalWithStart("c-1", "add", 11, "counter", null)).toBe(true); // finished: a new run
+    expect((await p.finish("c-1")).output).toBe(11);
+    expect(() => p!.rt.client.signalWithStart("c-2", "add", 1, "nope", null)).toThrow("unknown workflow 'nope'");
+    expect(p.rt.engine.runs.get("c-2")).toBeUndefined();
+  });
+
   test("children run as their own workflows and return results; failures propagate", async () => {
     p = await project(CONF, { "wf.ts": WF });
     const id = p.rt.client.start("parent", { x: 1 });
@@ -202,6 +239,52 @@ for (const executor of ["local", "queue"]) describe(`Worker (executor: ${executo
     expect(p.rt.engine.runs.get(t)!.status).toBe("terminated");
     expect(p.rt.engine.runs.timers(t)).toEqual([]);
     await w.stop();
+  });
+
+  test("queries read the replayed state, running or finished; unknown queries are named", async () => {
+    p = await project(CONF, { "wf.ts": WF });
+    const id = p.rt.client.start("counter", null);
+    p.rt.client.signal(id, "add", 3);
+    p.rt.client.signal(id, "add", 4);
+    expect(await p.rt.engine.query(id, "total", null)).toBe(7);
+    expect(await p.rt.engine.query(id, "total", 2)).toBe(14);
+    await expect(p.rt.engine.query(id, "nope", null)).rejects.toThrow("has no query 'nope' — its code registers: total");
+    const before = p.rt.engine.runs.history(id).length;
+    p.rt.client.signal(id, "add", 5);
+    expect((await p.finish(id)).output).toBe(12);
+    expect(await p.rt.engine.query(id, "total", null)).toBe(12);
+    expect(p.rt.engine.runs.history(id).length).toBeGreaterThan(before); // only the signal and the worker wrote
+  });
+
+  test("continueAsNew restarts the run under the same id with a fresh history", async () => {
+    p = await project(CONF, { "wf.ts": WF });
+    const id = p.rt.client.start("looper", { i: 3, sum: 0 }, { id: "loop" });
+    const run = await p.finish(id);
+    // 3 (continue) → 4 → child 5 → child 6 (continue) → 7: 3+4+5+6+7
+    expect(run.status).toBe("completed");
+    expect(run.output).toBe(25);
+    const archived = p.rt.engine.runs.get("loop#1")!;
+    expect(archived.status).toBe("continued");
+    expect(p.rt.engine.runs.history("loop#1").map((e) => e.type).at(-1)).toBe("WorkflowContinuedAsNew");
+    expect(p.rt.engine.runs.history("loop")[0]!.data).toEqual({ name: "looper", input: { i: 4, sum: 3 }, parent_id: null, run_number: 2 });
+    const grandchild = p.rt.engine.runs.get("loop.c4.c5")!;
+    expect(grandchild.status).toBe("completed"); // continued too, and its parent still got the result
+    expect(p.rt.engine.runs.get("loop.c4.c5#1")!.status).toBe("continued");
+  });
+
+  test("cancel drops waiting activity tasks and aborts running attempts", async () => {
+    p = await project(CONF.replace("lease_seconds: 2", "lease_seconds: 0.3"), { "wf.ts": WF });
+    resetCalls();
+    const w = p.work();
+    const id = p.rt.client.start("cancellable", null);
+    await eventually(() => calls().longCharge === 1 && calls().flaky === 1);
+    p.rt.client.cancel(id);
+    const run = await p.finish(id);
+    expect(run.status).toBe("cancelled");
+    expect(p.rt.engine.activities.ofRun(id)).toEqual([]);
+    await w.stop(); // returns once the aborted attempt ended
+    expect(calls().charged).toBeUndefined();
+    expect(calls().flaky).toBe(1); // its retry (due in 1h) was dropped, not run
   });
 
   test("children still running when the parent ends are terminated (parent-close policy)", async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually, runSecurely, tempProject } from "../../harness.ts";
 import { project, type TestProject } from "../helpers.ts";
@@ -9,6 +9,17 @@ setDefaultTimeout(30_000);
 
 
 let p: TestProject | undefined;
+
+/** Live processes whose command line contains `needle` (read from /proc; no ps needed). */
+function processesRunning(needle: string): number {
+  let n = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").includes(needle)) n++;
+    } catch {}
+  }
+  return n;
+}
 afterEach(() => p?.close());
 
 const BASE = `workflow:\n  lease_seconds: 2\n  activity_retry:\n    initial_interval: 0.01\n    maximum_attempts: 2\n`;
@@ -129,8 +140,9 @@ describe("YAML workflows", () => {
 
 describe("YAML job steps", () => {
   test("push a queue job (once, even if the step is retried) and record its id", async () => {
+    // the local executor keeps the pushed job waiting (the queue executor's worker would run it)
     p = await project(
-      BASE +
+      BASE.replace("workflow:\n", "workflow:\n  executor: local\n") +
         `queue:
   handlers:
     mail: { type: shell, command: "cat" }
@@ -193,5 +205,24 @@ describe("YAML http steps", () => {
     expect(seen[1]!.body).toEqual({ input: { id: 42 }, steps: { first: { output: { ok: true, path: "/orders/42" } } } });
     expect(seen[1]!.key).toBe(seen[2]!.key!); // same idempotency key on the retry
     expect(seen[1]!.key).toBe(`${id}:1`);
+  });
+});
+
+describe("YAML shell steps", () => {
+  test("a timeout kills the command's whole process tree and retries", async () => {
+    p = await project(
+      BASE +
+        `workflows:
+  slow:
+    steps:
+      - name: wait
+        shell: 'if [ "$SECURELY_ATTEMPT" = 1 ]; then (sleep 29.87; echo late > late.txt) & sleep 29.87; fi; echo done'
+        timeout: 0.3
+`,
+    );
+    const id = p.rt.client.start("slow", null);
+    const run = await p.finish(id);
+    expect(run.output).toEqual({ wait: "done" });
+    expect(processesRunning("29.87")).toBe(0);
   });
 });

@@ -1,0 +1,57 @@
+/**
+ * What a route needs at request time, compiled once at start (or reload): its upstream, header
+ * edits, auth, IP sets, rate limiter, body limit, hooks and error pages.
+ */
+import { readFileSync } from "node:fs";
+import { BasicAuth } from "./filters/basic-auth.ts";
+import { compileHeaderOps, type CompiledHeaderOps } from "./filters/headers.ts";
+import { CidrSet } from "./filters/ip-filter.ts";
+import { TokenBucketLimiter } from "./filters/rate-limit.ts";
+import { loadHooks, type ProxyHooks } from "./phases/hooks.ts";
+import type { ProxyConfig, RouteConfig } from "./types.ts";
+import { Peer } from "./upstream/peer.ts";
+import type { Upstream } from "./upstream/upstream.ts";
+
+export interface RouteRuntime {
+  upstream?: Upstream;
+  reqOps: CompiledHeaderOps;
+  resOps: CompiledHeaderOps;
+  auth?: BasicAuth;
+  allow?: CidrSet;
+  deny?: CidrSet;
+  limiter?: TokenBucketLimiter;
+  maxBody: number;
+  hooks?: ProxyHooks;
+  errorPages: Map<number, string>;
+  rewrite?: { re: RegExp; replace: string };
+}
+
+const adHoc = new Map<string, Peer>();
+/** A peer named by an upstreamPeer hook that is not in the upstream's list (same options). */
+export function adHocPeer(addr: string, up: Upstream | undefined): Peer {
+  let p = adHoc.get(addr);
+  if (!p) {
+    const base = up?.peers[0];
+    p = new Peer(up?.name ?? "hook", addr, { weight: 1, backup: false }, base?.tls, base?.options ?? { connectionTimeoutMs: 5000, totalConnectionTimeoutMs: 10000, readTimeoutMs: 60000, writeTimeoutMs: 60000, idleTimeoutMs: 60000 });
+    adHoc.set(addr, p);
+  }
+  return p;
+}
+
+export async function runtimeFor(r: RouteConfig, cfg: ProxyConfig, upstreams: Map<string, Upstream>, resolvePath: (p: string) => string): Promise<RouteRuntime> {
+  const errorPages = new Map<number, string>();
+  for (const [status, file] of Object.entries(r.error_pages)) errorPages.set(Number(status), readFileSync(resolvePath(file), "utf8"));
+  return {
+    upstream: r.upstream ? upstreams.get(r.upstream) : undefined,
+    reqOps: compileHeaderOps(r.request_headers),
+    resOps: compileHeaderOps(r.response_headers),
+    auth: Object.keys(r.basic_auth.users).length ? new BasicAuth(r.basic_auth.users, r.basic_auth.realm) : undefined,
+    allow: r.allow.length ? new CidrSet(r.allow) : undefined,
+    deny: r.deny.length ? new CidrSet(r.deny) : undefined,
+    limiter: r.rate_limit.rate > 0 ? new TokenBucketLimiter(r.rate_limit.rate, r.rate_limit.per, r.rate_limit.burst) : undefined,
+    maxBody: r.max_body_size ?? cfg.max_body_size,
+    hooks: r.hooks ? await loadHooks(resolvePath(r.hooks)) : undefined,
+    errorPages,
+    rewrite: r.rewrite.regex ? { re: new RegExp(r.rewrite.regex), replace: r.rewrite.replace } : undefined,
+  };
+}
