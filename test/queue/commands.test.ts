@@ -164,6 +164,15 @@ describe("handlers", () => {
     expect(failed.map((f: any) => [f.exception, f.output])).toEqual([[`Error: http://127.0.0.1:${server.port}/jobs answered 500`, "nope"]]);
   }, 30_000);
 
+  test("shell: a successful job's output is kept for queue:show", async () => {
+    const p = queueProject();
+    const [id] = (await json(["queue:push", "shell:echo hello from $SECURELY_JOB_ID"], p.env)).ids;
+    await runSecurely(["queue:work", "--stop-when-empty"], { env: p.env });
+    const shown = await json(["queue:show", String(id)], p.env);
+    expect(shown).toMatchObject({ id, status: "done", handler: "shell:echo hello from $SECURELY_JOB_ID", attempts: 1, output: `hello from ${id}\n` });
+    expect((await runSecurely(["queue:show", "999"], { env: p.env })).stderr).toContain("no job with id 999");
+  }, 30_000);
+
   test("shell: payload on stdin and in the environment", async () => {
     const p = queueProject(`    sh: "shell:cat > ${"$"}{OUT}.stdin; printf %s \\"$SECURELY_JOB_PAYLOAD\\" > ${"$"}{OUT}.env"\n`);
     const out = join(p.dir, "o");
