@@ -269,9 +269,11 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
       const limit = paused || (await shouldStop()) ? 0 : Math.min(o.concurrency - running.size, o.once ? 1 - claimed : o.maxJobs ? o.maxJobs - claimed : Infinity);
       const batch = outcomes.splice(0);
       if (tally.size) flushTally();
+      const resting = o.rest > 0 && batch.length > 0 && limit > 0;
       let jobs: ReservedJob[] = [];
       try {
-        jobs = limit > 0 ? await driver.cycle(batch, o.queues, limit, app.clock.now(), o.leaseMs) : (await driver.settle(batch, app.clock.now()), []);
+        // --rest: record what finished, rest, then claim (Laravel sleeps between jobs)
+        jobs = limit > 0 && !resting ? await driver.cycle(batch, o.queues, limit, app.clock.now(), o.leaseMs) : (await driver.settle(batch, app.clock.now()), []);
       } catch (err) {
         outcomes.unshift(...batch); // the store was busy or gone: keep the outcomes, try again
         app.log.error(`queue worker: ${errorMessage(err)}`);
@@ -288,8 +290,11 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
         });
       }
       if (jobs.length > 0 && running.size < o.concurrency && !paused) continue; // maybe more waiting
-      if (outcomes.length > 0 && !o.rest) continue;
-      if (o.rest && jobs.length === 0 && running.size === 0 && outcomes.length === 0 && claimed > 0) await Bun.sleep(o.rest * 1000);
+      if (resting) {
+        await Bun.sleep(o.rest * 1000);
+        continue;
+      }
+      if (outcomes.length > 0) continue;
       if (running.size === 0 && outcomes.length === 0 && jobs.length === 0) {
         if (o.stopWhenEmpty && !paused) {
           reason = "empty";

@@ -171,3 +171,17 @@ describe("job middleware", () => {
     expect(delayed.map((d) => d.attempts)).toEqual([3]);
   });
 });
+
+describe("--rest", () => {
+  test("rests between jobs", async () => {
+    const at: number[] = [];
+    registerHandler("test.rest", () => void at.push(performance.now()));
+    const app = makeApp();
+    await openQueue(app).pushMany([{ handler: "test.rest" }, { handler: "test.rest" }]);
+    const w = createWorker(app, { rest: 0.2, stopWhenEmpty: true });
+    await w.start();
+    await w.done;
+    expect(at.length).toBe(2);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(190); // a lower bound: the rest itself
+  });
+});
