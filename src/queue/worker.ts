@@ -110,6 +110,7 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
   let restartAt = 0;
   let lastRestartCheck = 0;
   let pendingStop: StopReason | undefined;
+  let onceWaited = false;
   const startedAt = Date.now();
   let resolveDone!: (r: StopReason) => void;
   const done = new Promise<StopReason>((r) => (resolveDone = r));
@@ -299,6 +300,14 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
         if (o.stopWhenEmpty && !paused) {
           reason = "empty";
           break;
+        }
+        // --once on an empty queue: wait up to --sleep once, look again, then exit (Laravel's runNextJob)
+        if (o.once && claimed === 0) {
+          if (onceWaited) {
+            reason = "once";
+            break;
+          }
+          onceWaited = true;
         }
         lastRestartCheck = 0; // about to idle: look for queue:restart first
         if (await shouldStop()) continue;

@@ -56,6 +56,8 @@ describe("queue:work signals", () => {
     expect(p.lines()).toEqual(["2"]);
     await runSecurely(["queue:work", "--max-jobs", "2", "--queue", "high,low"], { env: p.env });
     expect(p.lines()).toEqual(["2", "3", "1"]);
+    const idle = await runSecurely(["queue:work", "--once", "--sleep", "0.1"], { env: p.env });
+    expect(idle.code).toBe(0); // an empty queue: waits --sleep once, then exits
   }, 30_000);
 });
 
