@@ -108,9 +108,9 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async cycle(outcomes: Outcome[], queues: string[], limit: number, now: number, leaseMs: number): Promise<ReservedJob[]> {
-    // two scripts, pipelined on one connection: the ack lands before the claim
-    const [, jobs] = await Promise.all([this.settle(outcomes, now), this.reserve(queues, limit, now, leaseMs)]);
-    return jobs;
+    // one after the other: if the ack fails, nothing is claimed that the worker would lose track of
+    await this.settle(outcomes, now);
+    return this.reserve(queues, limit, now, leaseMs);
   }
 
   async extend(jobs: { id: number; attempts: number }[], until: number): Promise<void> {
