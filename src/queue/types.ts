@@ -209,6 +209,8 @@ export interface JobContext {
   settings: unknown;
   /** `app.provided.cache` (the cache namespace), if wired. */
   cache: unknown;
+  /** Push more work from a handler (Laravel's Bus): `ctx.bus.push`, `.chain`, `.batch`, `.findBatch`. */
+  bus: import("./queue.ts").Queue;
   /** The queue's driver: locks and counters for job middleware. */
   driver: QueueDriver;
   /** Time source (ms). */

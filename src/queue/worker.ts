@@ -12,6 +12,7 @@ import { driverFor } from "./drivers/index.ts";
 import { JobTimeoutError } from "./errors.ts";
 import { resolveHandler, type ResolvedHandler } from "./handlers/resolve.ts";
 import { backoffFor, parseBackoff } from "./options.ts";
+import { openQueue, type Queue } from "./queue.ts";
 import type { JobContext, Outcome, QueueDriver, ReservedJob } from "./types.ts";
 
 export interface WorkerOptions {
@@ -95,6 +96,7 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
   const running = new Map<number, Running>();
   const outcomes: Outcome[] = [];
   const handlers = new Map<string, Promise<ResolvedHandler>>();
+  let bus: Queue | undefined;
   const settings = provided(app, "settings");
   const cache = provided(app, "cache");
   let stopping = false;
@@ -227,6 +229,9 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
       log: app.log,
       settings,
       cache,
+      get bus() {
+        return (bus ??= openQueue(app));
+      },
       driver,
       now: () => app.clock.now(),
     };

@@ -92,6 +92,20 @@ describe("createWorker", () => {
     expect(order).toEqual(["a", "b", "c"]);
   });
 
+  test("a handler pushes more work through ctx.bus", async () => {
+    const ran: string[] = [];
+    registerHandler("test.parent", async (_p, ctx) => {
+      await ctx.bus.chain([{ handler: "test.child", payload: "a" }, { handler: "test.child", payload: "b" }]);
+    });
+    registerHandler("test.child", (p: string) => void ran.push(p));
+    const app = makeApp();
+    await openQueue(app).push("test.parent");
+    const w = createWorker(app, { stopWhenEmpty: true });
+    await w.start();
+    await w.done;
+    expect(ran).toEqual(["a", "b"]);
+  });
+
   test("a batch from the API reports progress and runs then", async () => {
     const ran: string[] = [];
     registerHandler("test.b", (p: string) => void ran.push(p));
