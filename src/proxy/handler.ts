@@ -15,7 +15,7 @@ import { rateLimitHeaders } from "./filters/rate-limit.ts";
 import { AccessLog } from "./log/access-log.ts";
 import { cookieValue, hashKey, headSize, limitStream, plain } from "./request-helpers.ts";
 import { adHocPeer, runtimeFor, type RouteRuntime } from "./route-runtime.ts";
-import { flushProxyMetrics, proxyMetrics } from "./metrics.ts";
+import { proxyMetrics } from "./metrics.ts";
 import type { HookContext } from "./phases/hooks.ts";
 import { compileRoute, normalizeHost, RouteTable, type CompiledRoute } from "./routing/table.ts";
 import type { ProxyConfig } from "./types.ts";
@@ -98,7 +98,6 @@ export class ProxyHandler {
   private perConnection = new Map<string, number>();
 
   close(): void {
-    flushProxyMetrics();
     this.accessLog?.close();
   }
 
@@ -145,8 +144,7 @@ export class ProxyHandler {
     }
     const status = res?.status ?? 101;
     const routeName = route?.name ?? "-";
-    proxyMetrics.requests.inc(routeName, info.upstream ?? "-", status);
-    proxyMetrics.latency.observe((performance.now() - started) / 1000, { route: routeName, upstream: info.upstream ?? "-" });
+    proxyMetrics.requests.record(routeName, info.upstream ?? "-", status, (performance.now() - started) / 1000);
     this.accessLog?.write({
       time: new Date(),
       clientIp,
