@@ -14,7 +14,7 @@ import { CidrSet } from "./filters/ip-filter.ts";
 import { rateLimitHeaders } from "./filters/rate-limit.ts";
 import { AccessLog } from "./log/access-log.ts";
 import { cookieValue, hashKey, headSize, limitStream, plain } from "./request-helpers.ts";
-import { adHocPeer, runtimeFor, type RouteRuntime } from "./route-runtime.ts";
+import { adHocPeer, runtimeFor, type RouteRuntime, type RuntimeOptions } from "./route-runtime.ts";
 import { proxyMetrics } from "./metrics.ts";
 import type { HookContext } from "./phases/hooks.ts";
 import { compileRoute, normalizeHost, RouteTable, type CompiledRoute } from "./routing/table.ts";
@@ -64,9 +64,12 @@ export class ProxyHandler {
   }
 
   /** Compile routes (loading hooks files and error pages) against the upstreams. */
-  static async create(cfg: ProxyConfig, upstreams: Map<string, Upstream>, pool: ConnectionPool, log: ConsolaInstance, resolvePath: (p: string) => string): Promise<ProxyHandler> {
+  static async create(cfg: ProxyConfig, upstreams: Map<string, Upstream>, pool: ConnectionPool, log: ConsolaInstance, resolvePath: (p: string) => string, opts: Pick<RuntimeOptions, "limiterFor"> = {}): Promise<ProxyHandler> {
     const routes: Route[] = [];
-    for (const [i, r] of cfg.routes.entries()) routes.push(compileRoute(r, i, await runtimeFor(r, cfg, upstreams, resolvePath)));
+    for (const [i, r] of cfg.routes.entries()) {
+      const rt = await runtimeFor(r, cfg, upstreams, resolvePath, { name: r.name ?? `route-${i}`, limiterFor: opts.limiterFor, log });
+      routes.push(compileRoute(r, i, rt));
+    }
     return new ProxyHandler(cfg, upstreams, pool, routes, log, resolvePath);
   }
 
@@ -180,15 +183,16 @@ export class ProxyHandler {
     if (rt.deny?.has(facts.clientIp) || (rt.allow && !rt.allow.has(facts.clientIp))) return this.errorPage(rt, 403, "forbidden\n");
     if (rt.auth && !(await rt.auth.check(facts.headers.get("authorization")))) return rt.auth.challenge();
     let rateHeaders: Record<string, string> | undefined;
-    if (rt.limiter) {
+    if (rt.limiter || rt.sharedLimiter) {
       const k = cfg.rate_limit.key;
       const key = k === "client_ip" ? facts.clientIp : k === "any" ? "" : (facts.headers.get(k.slice(7)) ?? "");
-      const d = rt.limiter.take(key, performance.now());
-      rateHeaders = rateLimitHeaders(d, cfg.rate_limit.per);
-      if (!d.ok) {
+      // undefined: the shared store failed and the request goes through unlimited (logged)
+      const d = rt.limiter ? rt.limiter.take(key, performance.now()) : await rt.sharedLimiter!.take(key);
+      if (d) rateHeaders = rateLimitHeaders(d, cfg.rate_limit.per);
+      if (d && !d.ok) {
         proxyMetrics.rateLimited.inc({ route: route.name });
         const r = this.errorPage(rt, 429, "too many requests\n");
-        for (const [k2, v] of Object.entries(rateHeaders)) r.headers.set(k2, v);
+        for (const [k2, v] of Object.entries(rateHeaders!)) r.headers.set(k2, v);
         return r;
       }
     }
