@@ -193,10 +193,23 @@ export interface JobContext {
   settings: unknown;
   /** `app.provided.cache` (the cache namespace), if wired. */
   cache: unknown;
+  /** `app.provided.rateLimiter` (the cache namespace's RateLimiter), if wired; rateLimited counts there. */
+  rateLimiter?: JobRateLimiter;
   /** The queue's driver: locks and counters for job middleware. */
   driver: QueueDriver;
   /** Time source (ms). */
   now(): number;
+}
+
+/** What job middleware uses of the cache namespace's RateLimiter (Laravel's RateLimiter). */
+export interface JobRateLimiter {
+  attempts(key: string): Promise<number>;
+  /** Count one attempt in a window of `decaySeconds` starting at the first; returns the count. */
+  hit(key: string, decaySeconds?: number): Promise<number>;
+  tooManyAttempts(key: string, maxAttempts: number): Promise<boolean>;
+  /** Seconds until the window of `key` ends. */
+  availableIn(key: string): Promise<number>;
+  clear(key: string): Promise<void>;
 }
 
 export type JobMiddleware = (ctx: JobContext, payload: unknown, next: () => Promise<unknown>) => Promise<unknown>;

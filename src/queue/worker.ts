@@ -12,7 +12,7 @@ import { driverFor } from "./drivers/index.ts";
 import { JobTimeoutError } from "./errors.ts";
 import { resolveHandler, type ResolvedHandler } from "./handlers/resolve.ts";
 import { backoffFor, parseBackoff } from "./options.ts";
-import type { JobContext, Outcome, QueueDriver, ReservedJob } from "./types.ts";
+import type { JobContext, JobRateLimiter, Outcome, QueueDriver, ReservedJob } from "./types.ts";
 
 export interface WorkerOptions {
   /** Strict priority order (default: queue.worker.queues). */
@@ -84,7 +84,7 @@ function resolveOptions(app: App, o: WorkerOptions) {
 }
 
 /** Context fields read from other namespaces through app.provided (no import edge). */
-function provided(app: App, key: "settings" | "cache"): unknown {
+function provided(app: App, key: "settings" | "cache" | "rateLimiter"): unknown {
   const v = app.provided[key];
   return typeof v === "function" ? (v as (a: App) => unknown)(app) : v;
 }
@@ -97,6 +97,7 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
   const handlers = new Map<string, Promise<ResolvedHandler>>();
   const settings = provided(app, "settings");
   const cache = provided(app, "cache");
+  const rateLimiter = provided(app, "rateLimiter") as JobRateLimiter | undefined;
   let stopping = false;
   let hardStop = false;
   let paused = false;
@@ -226,6 +227,7 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
       log: app.log,
       settings,
       cache,
+      rateLimiter,
       driver,
       now: () => app.clock.now(),
     };
