@@ -78,5 +78,5 @@ function limiters(r: RouteConfig, opts: RuntimeOptions): Pick<RouteRuntime, "lim
   if (rl.scope !== "shared") return { limiter: new TokenBucketLimiter(rl.rate, rl.per, rl.burst) };
   const where = `proxy route ${opts.name} rate_limit`;
   if (!opts.limiterFor) throw new SecurelyError(`${where}: scope shared needs the cache namespace, which is not wired here`, { code: "PROXY_RATE_LIMIT_STORE", hint: "run it under securely serve, or use scope: process" });
-  return { sharedLimiter: new SharedRateLimiter(opts.limiterFor(rl.store, where), `proxy:rate:${opts.name}:`, rl.rate + rl.burst, rl.per, opts.log) };
+  return { sharedLimiter: new SharedRateLimiter(opts.limiterFor(rl.store, where), opts.name, rl.rate + rl.burst, rl.per, opts.log) };
 }

@@ -36,15 +36,18 @@ const WARN_EVERY_MS = 10_000;
 
 export class SharedRateLimiter {
   private warnedAt = -Infinity;
+  /** Distinguishes routes in the store: "proxy:rate:ROUTE:". */
+  private readonly prefix: string;
 
   constructor(
     private readonly limiter: CountingLimiter,
-    /** Distinguishes routes in the store, e.g. "proxy:rate:api:". */
-    private readonly prefix: string,
+    readonly route: string,
     readonly max: number,
     readonly perSeconds: number,
     private readonly log?: ConsolaInstance,
-  ) {}
+  ) {
+    this.prefix = `proxy:rate:${route}:`;
+  }
 
   /** Count one request for `key`; undefined when the store failed (the request is let through). */
   async take(key: string): Promise<RateDecision | undefined> {
@@ -59,7 +62,7 @@ export class SharedRateLimiter {
       const now = performance.now();
       if (now - this.warnedAt >= WARN_EVERY_MS) {
         this.warnedAt = now;
-        this.log?.warn(`proxy: shared rate limit ${this.prefix.slice(0, -1)}: cache store failed, letting requests through: ${(e as Error).message}`);
+        this.log?.warn(`proxy route ${this.route} rate_limit: cache store failed, letting requests through: ${(e as Error).message}`);
       }
       return undefined;
     }

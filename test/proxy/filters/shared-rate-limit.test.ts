@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runSecurely, startSecurely, tempDir, tempProject } from "../../harness.ts";
+import { redisAvailable, startRedis } from "../../cache/redis-server.ts";
 import { origin, startProxy } from "../helpers.ts";
 
 const indent = (s: string) => s.replace(/^/gm, "  ");
@@ -73,6 +74,22 @@ routes:
     expect((await get("b")).status).toBe(200);
   });
 
+  test.skipIf(!redisAvailable())("two proxy instances sharing a redis cache share the limit", async () => {
+    const redis = await startRedis();
+    const o = origin(() => new Response("ok"));
+    const yaml = indent(`listen: ["127.0.0.1:0"]
+upstreams:
+  o: { servers: ["${o.addr}"] }
+routes:
+  - { name: r, upstream: o, rate_limit: { rate: 4, per: 60s, key: any, scope: shared, store: redis } }
+`);
+    const top = `cache:\n  redis: { url: "${redis.url}" }\n`;
+    const [a, b] = [await startProxy(yaml, top), await startProxy(yaml, top)];
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await fetch(i % 2 ? a.base : b.base)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429, 429, 429]);
+  });
+
   test("a cache store that is down lets requests through (no RateLimit headers) and says so", async () => {
     const proxy = await startProxy(
       indent(`listen: ["127.0.0.1:0"]
@@ -81,11 +98,17 @@ routes:
 `),
       "cache:\n  redis: { url: 'redis://127.0.0.1:1' }\n",
     );
+    const warnings: string[] = [];
+    proxy.app.log.level = 3;
+    proxy.app.log.setReporters([{ log: (o) => void warnings.push(o.args.join(" ")) }]);
     for (let i = 0; i < 3; i++) {
       const r = await fetch(proxy.base);
       expect(r.status).toBe(200);
       expect(r.headers.get("ratelimit-limit")).toBeNull();
     }
+    // one warning, not one per request
+    expect(warnings.length).toBe(1);
+    expect(warnings[0]).toContain("proxy route r rate_limit: cache store failed, letting requests through");
   });
 
   test("a store that shares nothing, or is not defined, stops the start naming the route", async () => {
