@@ -26,30 +26,35 @@ proxy:
     - { name: api, hooks: ${hooks}, rate_limit: { rate: 16, per: 60s, burst: 2, key: any, scope: shared } }
 `);
     const s = await startSecurely(["proxy:serve"], { env: p.env });
-    const port = s.port("proxy");
-    const pids = new Set<string>();
-    const statuses: number[] = [];
-    let last: Response | undefined;
-    // a new connection per request, so the kernel spreads them over both workers' sockets
-    for (let i = 0; i < 40; i++) {
-      const r = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } });
-      statuses.push(r.status);
-      const body = await r.text();
-      if (r.status === 200) pids.add(body);
-      else last = r;
+    // a failed expectation must not leave the primary and its workers running
+    try {
+      const port = s.port("proxy");
+      const pids = new Set<string>();
+      const statuses: number[] = [];
+      let last: Response | undefined;
+      // a new connection per request, so the kernel spreads them over both workers' sockets
+      for (let i = 0; i < 40; i++) {
+        const r = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } });
+        statuses.push(r.status);
+        const body = await r.text();
+        if (r.status === 200) pids.add(body);
+        else last = r;
+      }
+      expect(statuses.filter((c) => c === 200).length).toBe(18);
+      expect(statuses.slice(18).every((c) => c === 429)).toBe(true);
+      expect(pids.size).toBe(2);
+      expect(last!.headers.get("ratelimit-limit")).toBe("18");
+      expect(last!.headers.get("ratelimit-remaining")).toBe("0");
+      expect(last!.headers.get("ratelimit-policy")).toBe("18;w=60");
+      const retry = Number(last!.headers.get("retry-after"));
+      expect(retry).toBeGreaterThan(0);
+      expect(retry).toBeLessThanOrEqual(60);
+      expect(last!.headers.get("ratelimit-reset")).toBe(String(retry));
+    } finally {
+      s.signal("SIGINT");
+      await s.proc.exited;
     }
-    expect(statuses.filter((c) => c === 200).length).toBe(18);
-    expect(statuses.slice(18).every((c) => c === 429)).toBe(true);
-    expect(pids.size).toBe(2);
-    expect(last!.headers.get("ratelimit-limit")).toBe("18");
-    expect(last!.headers.get("ratelimit-remaining")).toBe("0");
-    expect(last!.headers.get("ratelimit-policy")).toBe("18;w=60");
-    const retry = Number(last!.headers.get("retry-after"));
-    expect(retry).toBeGreaterThan(0);
-    expect(retry).toBeLessThanOrEqual(60);
-    expect(last!.headers.get("ratelimit-reset")).toBe(String(retry));
-    s.signal("SIGINT");
-    expect(await s.proc.exited).toBe(0);
+    expect(s.proc.exitCode).toBe(0);
   });
 
   test("per key, with RateLimit headers on admitted requests; other keys unaffected", async () => {
