@@ -308,8 +308,9 @@ export class ProxyHandler {
       try {
         const a = await sendOnce(peer, this.pool, out, noop);
         a.conn.onBodyError = (e) => this.log.warn(`proxy: ${out.method} ${target} → ${peer!.addr}: response cut short: ${e.message}`);
-        if (a.reused) proxyMetrics.reused.inc(up?.labels);
-        else proxyMetrics.connect.observe(a.connectMs / 1000, up?.labels);
+        if (a.reused) up ? up.series.reused.inc() : proxyMetrics.reused.inc();
+        else if (up) up.series.connect.observe(a.connectMs / 1000);
+        else proxyMetrics.connect.observe(a.connectMs / 1000);
         const head = a.response.head;
         if (up && up.cfg.health.passive.unhealthy_status.includes(head.status)) up.recordFailure(peer, Date.now(), `status ${head.status}`);
         return await this.respond(a.response.body, head.status, head.statusText, head.headers, route, facts, peer, ctx);
