@@ -43,6 +43,7 @@ dns:
   local_domains: { test: 127.0.0.1 }
   axfr: { allow: ["127.0.0.1"] }
   reload_interval: 100ms
+  nsid: securely-test-1
   query_log: { enabled: true }
   forward:
     upstreams: ["127.0.0.1:9", "127.0.0.1:${upPort}"]
@@ -154,6 +155,10 @@ describe("EDNS, truncation and TCP", () => {
     expect(r.status).toBe("BADVERS");
     expect(r.flags.includes("aa")).toBe(false);
     expect(r.opt).toContain("version: 0");
+  });
+  test("NSID is sent to clients that ask (RFC 5001), and only to them", async () => {
+    expect((await dig(port, "+nsid", "www.example.com")).raw).toContain('; NSID: 73 65 63 75 72 65 6c 79 2d 74 65 73 74 2d 31 ("securely-test-1")');
+    expect((await dig(port, "www.example.com")).raw).not.toContain("NSID");
   });
   test("DO is echoed (RFC 8906 §8.2.8)", async () => {
     expect((await dig(port, "+dnssec", "www.example.com")).opt).toContain("flags: do");

@@ -126,7 +126,8 @@ export async function runCli(argv: string[], opts: CliOptions): Promise<number> 
     }
     if (g.help) {
       const usage = await renderUsage({ meta: { name: `securely ${cmd.name}`, description: cmd.description }, args: { ...(cmd.args ?? {}), ...GLOBAL_ARGS } });
-      process.stdout.write(usage + "\n");
+      // citty colours its usage text; keep pipes and files plain
+      process.stdout.write((process.stdout.isTTY ? usage : usage.replace(/\x1b\[[0-9;]*m/g, "")) + "\n");
       return 0;
     }
     const rest = args.slice(1);

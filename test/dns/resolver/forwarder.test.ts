@@ -110,6 +110,14 @@ describe("Forwarder", () => {
     expect([cached.from, up.udpQueries, hits]).toEqual(["cache", 1, [false, false, false, true]]);
     f.close();
   });
+  test("beyond max_inflight distinct questions, SERVFAIL at once instead of another socket", async () => {
+    const silent = await fakeUpstream(() => undefined);
+    const f = new Forwarder({ upstreams: [{ host: "127.0.0.1", port: silent.port }], routes: [], timeoutMs: 300, maxInflight: 2 });
+    const waiting = [f.resolve(q("a.example"), flags), f.resolve(q("b.example"), flags)];
+    expect((await f.resolve(q("c.example"), flags)).rcode).toBe(RCODE.SERVFAIL);
+    await Promise.all(waiting);
+    f.close();
+  });
   test("a reply from the wrong address or for another question is ignored", async () => {
     const up = await fakeUpstream((qq) => ({ answers: [A(qq.name, "198.51.100.5")] }));
     const f = new Forwarder({ upstreams: [{ host: "127.0.0.1", port: up.port }], routes: [], timeoutMs: 500 });
