@@ -211,10 +211,23 @@ export interface JobContext {
   cache: unknown;
   /** Push more work from a handler (Laravel's Bus): `ctx.bus.push`, `.chain`, `.batch`, `.findBatch`. */
   bus: import("./queue.ts").Queue;
+  /** `app.provided.rateLimiter` (the cache namespace's RateLimiter), if wired; rateLimited counts there. */
+  rateLimiter?: JobRateLimiter;
   /** The queue's driver: locks and counters for job middleware. */
   driver: QueueDriver;
   /** Time source (ms). */
   now(): number;
+}
+
+/** What job middleware uses of the cache namespace's RateLimiter (Laravel's RateLimiter). */
+export interface JobRateLimiter {
+  attempts(key: string): Promise<number>;
+  /** Count one attempt in a window of `decaySeconds` starting at the first; returns the count. */
+  hit(key: string, decaySeconds?: number): Promise<number>;
+  tooManyAttempts(key: string, maxAttempts: number): Promise<boolean>;
+  /** Seconds until the window of `key` ends. */
+  availableIn(key: string): Promise<number>;
+  clear(key: string): Promise<void>;
 }
 
 export type JobMiddleware = (ctx: JobContext, payload: unknown, next: () => Promise<unknown>) => Promise<unknown>;

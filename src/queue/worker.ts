@@ -13,7 +13,7 @@ import { JobTimeoutError } from "./errors.ts";
 import { resolveHandler, type ResolvedHandler } from "./handlers/resolve.ts";
 import { backoffFor, parseBackoff } from "./options.ts";
 import { openQueue, type Queue } from "./queue.ts";
-import type { JobContext, Outcome, QueueDriver, ReservedJob } from "./types.ts";
+import type { JobContext, JobRateLimiter, Outcome, QueueDriver, ReservedJob } from "./types.ts";
 
 export interface WorkerOptions {
   /** Strict priority order (default: queue.worker.queues). */
@@ -85,7 +85,7 @@ function resolveOptions(app: App, o: WorkerOptions) {
 }
 
 /** Context fields read from other namespaces through app.provided (no import edge). */
-function provided(app: App, key: "settings" | "cache"): unknown {
+function provided(app: App, key: "settings" | "cache" | "rateLimiter"): unknown {
   const v = app.provided[key];
   return typeof v === "function" ? (v as (a: App) => unknown)(app) : v;
 }
@@ -99,6 +99,7 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
   let bus: Queue | undefined;
   const settings = provided(app, "settings");
   const cache = provided(app, "cache");
+  const rateLimiter = provided(app, "rateLimiter") as JobRateLimiter | undefined;
   let stopping = false;
   let hardStop = false;
   let paused = false;
@@ -232,6 +233,7 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
       get bus() {
         return (bus ??= openQueue(app));
       },
+      rateLimiter,
       driver,
       now: () => app.clock.now(),
     };
