@@ -107,8 +107,29 @@ export class SqliteQueueDriver implements QueueDriver {
   }
 
   async push(jobs: JobSpec[], now: number): Promise<(number | null)[]> {
-    const ids = await this.write(() => (jobs.length >= BULK_MIN && jobs.every(isPlain) ? this.insertBulk(jobs, now) : jobs.map((j) => this.insert(j, now))));
+    const ids = await this.write(() => (jobs.length >= BULK_MIN ? this.insertMany(jobs, now) : jobs.map((j) => this.insert(j, now))));
     this.notify();
+    return ids;
+  }
+
+  /**
+   * Jobs in input order (so ids grow in input order): runs of at least BULK_MIN plain jobs go
+   * through insertBulk, the others (delay, priority, unique key…) one prepared INSERT each.
+   */
+  private insertMany(jobs: JobSpec[], now: number): (number | null)[] {
+    if (jobs.every(isPlain)) return this.insertBulk(jobs, now);
+    const ids: (number | null)[] = [];
+    for (let i = 0; i < jobs.length; ) {
+      let end = i;
+      while (end < jobs.length && isPlain(jobs[end]!)) end++;
+      if (end - i >= BULK_MIN) {
+        for (const id of this.insertBulk(jobs.slice(i, end), now)) ids.push(id);
+        i = end;
+      } else {
+        ids.push(this.insert(jobs[i]!, now));
+        i++;
+      }
+    }
     return ids;
   }
 
