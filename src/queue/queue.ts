@@ -83,7 +83,18 @@ export function openQueue(app: App): Queue {
     },
     async pushMany(jobs) {
       const memo: Memo = { handlers: new Set() };
-      const valid = jobs.map((j, i) => validateJob(app, j, `job ${i + 1}`, memo));
+      // Each job is checked under a constant name: formatting "job N" for thousands of valid jobs
+      // was a sixth of a bulk push's CPU. Validation is deterministic, so a refused job is checked
+      // again under its number, which throws the error naming it.
+      const valid = new Array<JobSpec>(jobs.length);
+      for (let i = 0; i < jobs.length; i++) {
+        try {
+          valid[i] = validateJob(app, jobs[i]!, "job", memo);
+        } catch (err) {
+          validateJob(app, jobs[i]!, `job ${i + 1}`, memo);
+          throw err;
+        }
+      }
       return valid.length ? driver.push(valid, now()) : [];
     },
     async chain(jobs, opts = {}) {
