@@ -33,7 +33,7 @@ beforeAll(async () => {
 describe("securely binary: lifecycle", () => {
   test("serve -d waits for readiness; SIGQUIT + serve -u -d upgrades under load with no failed request; SIGTERM leaves nothing", async () => {
     const port = await freePort();
-    const p = tempProject(`daemon_wait_for_ready: true\ncache:\n  prune_interval: 0\nmetrics:\n  listen: 127.0.0.1:${port}\n`);
+    const p = tempProject(`daemon_wait_for_ready: true\nerror_log: securely.log\ncache:\n  prune_interval: 0\nmetrics:\n  listen: 127.0.0.1:${port}\n`);
     track(p.dir);
     const start = await runBinary(["serve", "-d", "-c", p.config]);
     expect(start.code).toBe(0);
@@ -65,6 +65,8 @@ describe("securely binary: lifecycle", () => {
     const tolerated = fallback ? stats.errors.filter((e) => e.startsWith("fresh: ECONNRESET")).length : 0;
     expect(tolerated).toBeLessThanOrEqual(2);
     expect({ failed: stats.failed - tolerated, refused: stats.refused }).toEqual({ failed: 0, refused: 0 });
+    // steering (bun:ffi) works inside the compiled binary: no fallback warning in the log
+    if (!fallback) expect(readFileSync(join(p.dir, "securely.log"), "utf8")).not.toContain("falling back");
 
     process.kill(newPid, "SIGTERM");
     await eventually(() => pidsMatching(p.dir).length === 0, 10_000);

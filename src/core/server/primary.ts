@@ -241,7 +241,7 @@ export class Primary {
     if (this.stopping || this.state === "upgrading") return false;
     this.setState("upgrading");
     this.app.log.info(`upgrade: waiting for a new instance (serve -u) on ${this.upgradeSock}`);
-    if (tcpMigrateReq() === "0" && !(await steeringAvailable())) {
+    if (tcpMigrateReq() === "0" && (this.app.env[ENV.steering] === "off" || !(await steeringAvailable()))) {
       this.app.log.warn("upgrade: net.ipv4.tcp_migrate_req is 0, so connections still queued on this instance's listeners when it closes them are reset; `sysctl -w net.ipv4.tcp_migrate_req=1` hands them to the new instance");
     }
     const connectMs = this.cfg<number>("upgrade_sock_connect_accept_max_retries") * 1000 + 1000;
@@ -258,7 +258,7 @@ export class Primary {
     this.handedOver = true;
     // every new connection goes to the new instance from now on, so the drain empties our
     // accept queues before they close (steer.ts); on failure it warns and we drain as before
-    const plans = planSteering([...this.listening.values()].flat(), pids);
+    const plans = this.app.env[ENV.steering] === "off" ? [] : planSteering([...this.listening.values()].flat(), pids);
     if (plans.length > 0 && (await steerToNew(plans, (m) => this.app.log.warn(m)))) {
       for (const s of this.effective) if (s instanceof WorkerGroup) s.send({ type: "steer", plans });
       this.app.log.info(`upgrade: new connections steered to pid ${res.pid} on ${plans.length} listener(s)`);
@@ -278,6 +278,7 @@ export class Primary {
       const lines = [...this.listening.values()].flat();
       void stopSteering(lines, (m) => this.app.log.warn(m));
       for (const s of this.effective) if (s instanceof WorkerGroup) s.send({ type: "unsteer" });
+      this.app.log.debug("upgrade: the old instance is gone; reuseport steering removed");
     };
     setTimeout(check, 200).unref();
   }

@@ -146,6 +146,7 @@ function program(first: number, count: number): Uint8Array {
 interface Libc {
   setsockopt(fd: number, level: number, name: number, value: Uint8Array, len: number): number;
   errno(): number;
+  address(buf: Uint8Array): number;
 }
 
 let libc: Libc | undefined | null;
@@ -153,6 +154,8 @@ let libc: Libc | undefined | null;
 async function loadLibc(): Promise<Libc> {
   if (libc) return libc;
   if (libc === null || process.platform !== "linux") throw new Error("only on Linux");
+  // struct sock_fprog is laid out for 64-bit little-endian below
+  if (process.arch !== "x64" && process.arch !== "arm64") throw new Error(`not built for ${process.arch}`);
   try {
     const { dlopen, FFIType, ptr, read } = await import("bun:ffi");
     const lib = dlopen("libc.so.6", {
@@ -162,6 +165,7 @@ async function loadLibc(): Promise<Libc> {
     libc = {
       setsockopt: (fd, level, name, value, len) => lib.symbols.setsockopt(fd, level, name, ptr(value), len),
       errno: () => read.i32(lib.symbols.__errno_location()!, 0),
+      address: (buf) => ptr(buf),
     };
     return libc;
   } catch (err) {
@@ -182,8 +186,7 @@ async function attach(plans: SteerPlan[]): Promise<number> {
     const fprog = new Uint8Array(16);
     const view = new DataView(fprog.buffer);
     view.setUint16(0, prog.length / 8, true);
-    const { ptr } = await import("bun:ffi");
-    view.setBigUint64(8, BigInt(ptr(prog)), true);
+    view.setBigUint64(8, BigInt(c.address(prog)), true);
     if (c.setsockopt(fd!, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, fprog, 16) !== 0) {
       throw new Error(`setsockopt(SO_ATTACH_REUSEPORT_CBPF) on port ${p.port} failed (errno ${c.errno()})`);
     }
@@ -207,6 +210,7 @@ async function detach(listening: string[]): Promise<number> {
   return done;
 }
 
+const STEER_SETTLE_MS = 100;
 let warned = false;
 type Warn = (msg: string) => void;
 
@@ -219,7 +223,9 @@ function warnOnce(warn: Warn, what: string, err: unknown): void {
 /** Old instance: steer new connections to the new instance. Never throws; false when it could not. */
 export async function steerToNew(plans: SteerPlan[], warn: Warn): Promise<boolean> {
   try {
-    await attach(plans);
+    // then a moment for the event loop to accept what was queued before the program took
+    // effect, for services that close their listener at once (HttpDrain lingers 1 s anyway)
+    if ((await attach(plans)) > 0) await Bun.sleep(STEER_SETTLE_MS);
     return true;
   } catch (err) {
     warnOnce(warn, "steer new connections to the new instance", err);
