@@ -9,7 +9,7 @@ import { coreModule } from "./core/commands/index.ts";
 import type { App, Provided } from "./core/app.ts";
 import type { Module } from "./core/module.ts";
 import { VERSION } from "./core/version.ts";
-import { cache, cacheModule } from "./cache/index.ts";
+import { cache, cacheModule, cacheOptions, rateLimiter } from "./cache/index.ts";
 import { dnsModule } from "./dns/index.ts";
 import { proxyModule } from "./proxy/index.ts";
 import { openQueue, queueModule } from "./queue/index.ts";
@@ -35,6 +35,8 @@ export const provided: Provided = {
   // queue job handlers get ctx.settings / ctx.cache without an import edge from queue
   settings: (app: App) => ({ get: (key: string) => readSetting(app, key) }),
   cache: (app: App) => cache(app),
+  // the queue's rateLimited middleware; memory and null stores share nothing, so the queue counts itself
+  rateLimiter: (app: App) => (["memory", "null"].includes(cacheOptions(app).store) ? undefined : rateLimiter(app)),
   // the scheduler's `job:` entries
   pushJob: (app: App, handler: string, payload: unknown, opts: { queue?: string }) => openQueue(app).push(handler, payload, opts),
   // the scheduler's `workflow:` entries

@@ -20,6 +20,7 @@ const node = Bun.which("node");
 
 const runners = [
   { key: "securely", cmd: [process.execPath, join(here, "runners/securely.ts")] },
+  { key: "securely-redis", cmd: [process.execPath, join(here, "runners/securely.ts")], redis: true, env: { BENCH_DRIVER: "redis" } },
   { key: "bullmq", cmd: [node!, join(here, "runners/bullmq.mjs")], redis: true },
   { key: "plainjob", cmd: [process.execPath, join(here, "runners/plainjob.ts")] },
   { key: "bunqueue", cmd: [process.execPath, join(here, "runners/bunqueue.ts")] },
@@ -48,7 +49,7 @@ const redis = runners.some((r) => r.redis) ? await startRedis() : undefined;
 const results = new Map<string, Record<string, any>[]>();
 for (let round = 0; round < rounds; round++) {
   for (const r of runners) {
-    const proc = Bun.spawn(r.cmd, { cwd: join(here, ".."), env: { ...process.env, REDIS_URL: redis?.url }, stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(r.cmd, { cwd: join(here, ".."), env: { ...process.env, REDIS_URL: redis?.url, ...(r as { env?: Record<string, string> }).env }, stdout: "pipe", stderr: "pipe" });
     const timer = setTimeout(() => proc.kill("SIGKILL"), 240_000);
     const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     clearTimeout(timer);

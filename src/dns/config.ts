@@ -27,6 +27,7 @@ export const dnsConfigSchema = obj(
     max_tcp_message: val("integer|min:512|max:65535", 65535, "Largest query accepted over TCP, bytes; a longer length prefix closes the connection."),
     tcp_idle_timeout: val("duration", 10, "Close a TCP connection idle this long (seconds, or 500ms/10s/1m)."),
     tcp_max_connections: val("integer|min:1", 1024, "Open TCP connections per process; more are closed on accept."),
+    nsid: val("string", "", 'Name-server identifier sent to clients that ask (RFC 5001, `dig +nsid`): text, "hostname" for this host\'s name, empty = off.'),
     answer_cache_size: val("integer|min:0", 10000, "Encoded authoritative answers kept per process (0 disables the wire cache)."),
     reload_interval: val("duration", 0.25, "How often the server checks the store for zone changes (seconds)."),
     zones: map(
@@ -44,6 +45,7 @@ export const dnsConfigSchema = obj(
       upstreams: list(val("string"), [], 'Upstream resolvers for names outside local zones ("10.0.0.1", "[::1]:53", or "system" for /etc/resolv.conf). Empty = no forwarding.'),
       zones: map(list(val("string")), { doc: "Conditional forwarding: domain → its own upstreams (longest match wins)." }),
       timeout: val("duration", 2, "Per-upstream deadline before failing over to the next (seconds)."),
+      max_inflight: val("integer|min:1", 1000, "Distinct questions waiting on upstreams at once; beyond this, SERVFAIL at once (each holds a socket)."),
       allow: cidrs("Client networks the server forwards for (recursion ACL); others get REFUSED outside local zones.", PRIVATE_NETS),
       cache: obj({
         size: val("integer|min:0", 10000, "Cached forwarded answers (0 disables the cache)."),
@@ -93,6 +95,7 @@ export interface DnsOptions {
   tcp_idle_timeout: number;
   tcp_max_connections: number;
   answer_cache_size: number;
+  nsid: string;
   reload_interval: number;
   zones: Record<string, { file?: string; records: string[]; ttl: number }>;
   local_domains: Record<string, string>;
@@ -102,6 +105,7 @@ export interface DnsOptions {
     upstreams: string[];
     zones: Record<string, string[]>;
     timeout: number;
+    max_inflight: number;
     allow: string[];
     cache: { size: number; max_ttl: number; min_ttl: number; negative_max_ttl: number };
   };

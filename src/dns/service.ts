@@ -5,6 +5,7 @@
  * sharing the ports (SO_REUSEPORT; needs `udp_socket: dgram`).
  */
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import type { App } from "../core/app.ts";
 import { formatHostPort, sharedPort, splitHostPort, type ReloadResult, type Service, type StartResult, type StopOptions } from "../core/server/index.ts";
 import { dnsOptions, type DnsOptions } from "./config.ts";
@@ -41,8 +42,11 @@ export class DnsService implements Service {
   private listening: string[] = [];
   readonly stats = new DnsStats();
 
+  /** Provision + validate (Caddy-style): zone files and inline records are parsed here, so `-t` and
+   *  a reload catch a broken zone before anything is bound. Throws ZoneFileError naming file:line. */
   constructor(private app: App) {
     this.opts = dnsOptions(app);
+    this.configZones = loadConfigZones(this.zoneInputs(this.opts));
   }
 
   /** Resolve config zone file paths against the config folder. */
@@ -66,7 +70,6 @@ export class DnsService implements Service {
 
   async start(): Promise<StartResult> {
     const o = this.opts;
-    this.configZones = loadConfigZones(this.zoneInputs(o));
     const catalog = this.build();
     this.forwarder = this.makeForwarder(o);
     if (o.query_log.enabled) this.queryLog = new QueryLog(o.query_log.path ? this.app.resolvePath(o.query_log.path) : "", o.query_log.sample);
@@ -79,6 +82,7 @@ export class DnsService implements Service {
       stats: this.stats,
       queryLog: this.queryLog,
       wireCacheSize: o.answer_cache_size,
+      nsid: o.nsid ? Buffer.from(o.nsid === "hostname" ? hostname() : o.nsid) : undefined,
     });
     const handler = this.handler;
     const onPacket: Handler["answer"] = (buf, client) => handler.answer(buf, client);
@@ -132,6 +136,7 @@ export class DnsService implements Service {
       upstreams: expand(f.upstreams),
       routes: Object.entries(f.zones).map(([suffix, ups]) => ({ suffix: canonical(suffix), upstreams: expand(ups) })),
       timeoutMs: f.timeout * 1000,
+      maxInflight: f.max_inflight,
       cache: { size: f.cache.size, maxTtl: f.cache.max_ttl, minTtl: f.cache.min_ttl, negativeMaxTtl: f.cache.negative_max_ttl },
       onCache: (hit) => this.stats.forwardCache(hit),
       onUpstreamError: (msg) => {

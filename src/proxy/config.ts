@@ -200,8 +200,14 @@ export const routeSchema = obj(
         per: val("duration", 1, "Window the rate refers to."),
         burst: val("integer|min:0", 0, "Extra requests allowed at once beyond the steady rate."),
         key: val("string", "client_ip", "What is limited: client_ip, header:NAME, or any (one bucket for all)."),
+        scope: val(
+          "in:process,shared",
+          "process",
+          "process: a token bucket in each worker process (no I/O; with threads: N up to N times the limit). shared: a fixed window of `per` seconds counted in a cache store, holding across workers and instances.",
+        ),
+        store: val("string", undefined, "Cache store counting a shared limit: sqlite or redis (memory and null share nothing). Default: cache.store."),
       },
-      { doc: "Per-process token bucket; over it: 429 with RateLimit headers." },
+      { doc: "Over the limit: 429 with RateLimit headers and Retry-After." },
     ),
     compress: list(val("in:gzip,br,zstd,deflate"), [], "Response encodings offered, in preference order (empty = off)."),
     compress_min_size: val("proxy_bytes", 256, "Responses with a known size below this are not compressed."),
@@ -229,6 +235,12 @@ export const routeSchema = obj(
       }
       const rk = String(r.rate_limit.key);
       if (!/^(client_ip|any|header:.+)$/.test(rk)) out.push(["rate_limit.key", "expected client_ip, any or header:NAME"]);
+      const rl = r.rate_limit;
+      if (rl.scope === "shared") {
+        // the cache counts whole-second windows
+        if (!Number.isInteger(rl.per) || rl.per < 1) out.push(["rate_limit.per", `scope shared counts whole seconds; got ${rl.per} s (use 1s or more, whole)`]);
+        if (rl.store === "memory" || rl.store === "null") out.push(["rate_limit.store", `"${rl.store}" is not shared between processes; use sqlite or redis`]);
+      } else if (rl.store !== undefined) out.push(["rate_limit.store", "is only used with scope: shared; remove it or set scope: shared"]);
       return out;
     },
   },

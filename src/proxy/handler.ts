@@ -14,8 +14,8 @@ import { CidrSet } from "./filters/ip-filter.ts";
 import { rateLimitHeaders } from "./filters/rate-limit.ts";
 import { AccessLog } from "./log/access-log.ts";
 import { cookieValue, hashKey, headSize, limitStream, plain } from "./request-helpers.ts";
-import { adHocPeer, runtimeFor, type RouteRuntime } from "./route-runtime.ts";
-import { flushProxyMetrics, proxyMetrics } from "./metrics.ts";
+import { adHocPeer, runtimeFor, type RouteRuntime, type RuntimeOptions } from "./route-runtime.ts";
+import { proxyMetrics } from "./metrics.ts";
 import type { HookContext } from "./phases/hooks.ts";
 import { compileRoute, normalizeHost, RouteTable, type CompiledRoute } from "./routing/table.ts";
 import type { ProxyConfig } from "./types.ts";
@@ -64,9 +64,12 @@ export class ProxyHandler {
   }
 
   /** Compile routes (loading hooks files and error pages) against the upstreams. */
-  static async create(cfg: ProxyConfig, upstreams: Map<string, Upstream>, pool: ConnectionPool, log: ConsolaInstance, resolvePath: (p: string) => string): Promise<ProxyHandler> {
+  static async create(cfg: ProxyConfig, upstreams: Map<string, Upstream>, pool: ConnectionPool, log: ConsolaInstance, resolvePath: (p: string) => string, opts: Pick<RuntimeOptions, "limiterFor"> = {}): Promise<ProxyHandler> {
     const routes: Route[] = [];
-    for (const [i, r] of cfg.routes.entries()) routes.push(compileRoute(r, i, await runtimeFor(r, cfg, upstreams, resolvePath)));
+    for (const [i, r] of cfg.routes.entries()) {
+      const rt = await runtimeFor(r, cfg, upstreams, resolvePath, { name: r.name ?? `route-${i}`, limiterFor: opts.limiterFor, log });
+      routes.push(compileRoute(r, i, rt));
+    }
     return new ProxyHandler(cfg, upstreams, pool, routes, log, resolvePath);
   }
 
@@ -97,9 +100,8 @@ export class ProxyHandler {
   }
   private perConnection = new Map<string, number>();
 
-  close(): void {
-    flushProxyMetrics();
-    this.accessLog?.close();
+  async close(): Promise<void> {
+    await this.accessLog?.close();
   }
 
   async handle(req: Request, server: Server<any> | undefined, listener: ListenerInfo): Promise<Response | undefined> {
@@ -145,8 +147,7 @@ export class ProxyHandler {
     }
     const status = res?.status ?? 101;
     const routeName = route?.name ?? "-";
-    proxyMetrics.requests.inc(routeName, info.upstream ?? "-", status);
-    proxyMetrics.latency.observe((performance.now() - started) / 1000, { route: routeName, upstream: info.upstream ?? "-" });
+    proxyMetrics.requests.record(routeName, info.upstream ?? "-", status, (performance.now() - started) / 1000);
     this.accessLog?.write({
       time: new Date(),
       clientIp,
@@ -182,15 +183,16 @@ export class ProxyHandler {
     if (rt.deny?.has(facts.clientIp) || (rt.allow && !rt.allow.has(facts.clientIp))) return this.errorPage(rt, 403, "forbidden\n");
     if (rt.auth && !(await rt.auth.check(facts.headers.get("authorization")))) return rt.auth.challenge();
     let rateHeaders: Record<string, string> | undefined;
-    if (rt.limiter) {
+    if (rt.limiter || rt.sharedLimiter) {
       const k = cfg.rate_limit.key;
       const key = k === "client_ip" ? facts.clientIp : k === "any" ? "" : (facts.headers.get(k.slice(7)) ?? "");
-      const d = rt.limiter.take(key, performance.now());
-      rateHeaders = rateLimitHeaders(d, cfg.rate_limit.per);
-      if (!d.ok) {
+      // undefined: the shared store failed and the request goes through unlimited (logged)
+      const d = rt.limiter ? rt.limiter.take(key, performance.now()) : await rt.sharedLimiter!.take(key);
+      if (d) rateHeaders = rateLimitHeaders(d, cfg.rate_limit.per);
+      if (d && !d.ok) {
         proxyMetrics.rateLimited.inc({ route: route.name });
         const r = this.errorPage(rt, 429, "too many requests\n");
-        for (const [k2, v] of Object.entries(rateHeaders)) r.headers.set(k2, v);
+        for (const [k2, v] of Object.entries(rateHeaders!)) r.headers.set(k2, v);
         return r;
       }
     }
@@ -306,8 +308,9 @@ export class ProxyHandler {
       try {
         const a = await sendOnce(peer, this.pool, out, noop);
         a.conn.onBodyError = (e) => this.log.warn(`proxy: ${out.method} ${target} → ${peer!.addr}: response cut short: ${e.message}`);
-        if (a.reused) proxyMetrics.reused.inc(up?.labels);
-        else proxyMetrics.connect.observe(a.connectMs / 1000, up?.labels);
+        if (a.reused) up ? up.series.reused.inc() : proxyMetrics.reused.inc();
+        else if (up) up.series.connect.observe(a.connectMs / 1000);
+        else proxyMetrics.connect.observe(a.connectMs / 1000);
         const head = a.response.head;
         if (up && up.cfg.health.passive.unhealthy_status.includes(head.status)) up.recordFailure(peer, Date.now(), `status ${head.status}`);
         return await this.respond(a.response.body, head.status, head.statusText, head.headers, route, facts, peer, ctx);

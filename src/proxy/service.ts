@@ -10,6 +10,7 @@ import type { App } from "../core/app.ts";
 import { SecurelyError } from "../core/errors.ts";
 import type { Service } from "../core/server/service.ts";
 import { formatHostPort, splitHostPort } from "../core/server/metrics-service.ts";
+import { sharedPort } from "../core/server/ports.ts";
 import { ProxyHandler } from "./handler.ts";
 import type { ListenerConfig, ProxyConfig } from "./types.ts";
 import { ConnectionPool } from "./upstream/pool.ts";
@@ -21,6 +22,7 @@ import { HealthChecker, healthService } from "./health/service.ts";
 import { HttpDrain } from "../core/server/http-drain.ts";
 import { isDeepStrictEqual } from "node:util";
 import { certificateFor } from "../tls/index.ts";
+import { cacheLimiter } from "./filters/shared-rate-limit.ts";
 
 /**
  * What the proxy's services share: the upstream groups (with health state), the keepalive pool and
@@ -74,7 +76,7 @@ export function proxyService(rt: ProxyRuntime, ownHealthChecks = false): Service
   const drain = new HttpDrain();
   const checker = ownHealthChecks ? new HealthChecker(() => [...rt.upstreams.values()], app.log) : undefined;
   const makeHandler = async (cfg: ProxyConfig, a: App) => {
-    const h = await ProxyHandler.create(cfg, rt.upstreams, rt.pool, a.log, (p) => a.resolvePath(p));
+    const h = await ProxyHandler.create(cfg, rt.upstreams, rt.pool, a.log, (p) => a.resolvePath(p), { limiterFor: (store, where) => cacheLimiter(a, store, where) });
     h.drain = drain;
     return h;
   };
@@ -85,8 +87,8 @@ export function proxyService(rt: ProxyRuntime, ownHealthChecks = false): Service
       rt.handler = await makeHandler(rt.cfg, app);
       const listening: string[] = [];
       try {
-        for (const l of rt.cfg.listen) {
-          const listener = await listen(l, rt.cfg, rt, app, drain);
+        for (const [i, l] of rt.cfg.listen.entries()) {
+          const listener = await listen(l, i, rt.cfg, rt, app, drain);
           servers.push(listener);
           listening.push(listener.addr);
         }
@@ -104,7 +106,7 @@ export function proxyService(rt: ProxyRuntime, ownHealthChecks = false): Service
       servers.length = 0;
       await checker?.stop();
       rt.pool.closeAll();
-      rt.handler?.close();
+      await rt.handler?.close();
     },
     /**
      * SIGHUP: routes, upstreams, filters, hooks and logs are swapped in live; requests in flight
@@ -142,13 +144,15 @@ interface Listener {
   stop(opts: StopOptions): Promise<void>;
 }
 
-async function listen(l: ListenerConfig, cfg: ProxyConfig, rt: ProxyRuntime, app: App, drain: HttpDrain): Promise<Listener> {
+/** Listener number `index`; port 0 binds the port the first worker (or the old instance) got. */
+async function listen(l: ListenerConfig, index: number, cfg: ProxyConfig, rt: ProxyRuntime, app: App, drain: HttpDrain): Promise<Listener> {
   const entries = l.tls.enabled || l.tls.auto ? await tlsEntries(l, app) : undefined;
   const info = { tls: entries !== undefined };
   const isUnix = l.addr.startsWith("unix:") || l.addr.startsWith("/");
   if (l.http2) {
     if (isUnix) throw new SecurelyError(`proxy.listen ${l.addr}: http2 listeners must be TCP`);
-    const [host, port] = splitHostPort(l.addr);
+    const [host, asked] = splitHostPort(l.addr);
+    const port = sharedPort("proxy", asked, index);
     try {
       const h2 = await listenHttp2(host, port, entries, rt, info, Math.round(cfg.client_timeout * 1000));
       return {
@@ -179,8 +183,8 @@ async function listen(l: ListenerConfig, cfg: ProxyConfig, rt: ProxyRuntime, app
       const server = Bun.serve({ ...common, unix: path } as any) as Server<any>;
       return { addr: `unix ${path}`, stop: (opts) => drain.stop(server, opts) };
     }
-    const [host, port] = splitHostPort(l.addr);
-    const server = Bun.serve({ ...common, hostname: host, port, reusePort: true } as any) as Server<any>;
+    const [host, asked] = splitHostPort(l.addr);
+    const server = Bun.serve({ ...common, hostname: host, port: sharedPort("proxy", asked, index), reusePort: true } as any) as Server<any>;
     return { addr: `${tls ? "https" : "http"} ${formatHostPort(server.hostname ?? host, server.port!)}`, stop: (opts) => drain.stop(server, opts) };
   } catch (e) {
     throw new SecurelyError(`proxy.listen ${l.addr}: cannot listen: ${(e as Error).message}`, { hint: "is another process using the address?" });

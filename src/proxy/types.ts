@@ -84,7 +84,7 @@ export interface RouteConfig {
   allow: string[];
   deny: string[];
   max_body_size?: number;
-  rate_limit: { rate: number; per: number; burst: number; key: string };
+  rate_limit: { rate: number; per: number; burst: number; key: string; scope: "process" | "shared"; store?: string };
   compress: string[];
   compress_min_size: number;
   hooks?: string;

@@ -34,7 +34,7 @@ export const queueConfig = obj({
   driver: val("in:sqlite,redis", "sqlite", "sqlite (the store file) or redis (workers on several machines)"),
   default_queue: val("string|min:1", "default", "queue used when a push names none"),
   retry_after: val("duration", 90, "lease length in seconds: a reserved job whose worker vanished is released this long after reservation (running jobs extend it)"),
-  output_limit: val("integer|min:0", 65536, "bytes of handler output (shell stdout/stderr, http body) kept with a failed job"),
+  output_limit: val("integer|min:0", 65536, "bytes of handler output (shell stdout/stderr, http body) kept in the job record (queue:show; a day for successful jobs)"),
   redis: obj({
     url: val("string", "redis://127.0.0.1:6379", "redis driver: server URL"),
     prefix: val("string", "securely:queue:", "redis driver: key prefix"),

@@ -100,4 +100,12 @@ export const queueMigrations: Migration[] = [
       db.query(`INSERT INTO sqlite_sequence (name, seq) VALUES ('queue_jobs', ?1)`).run(top.n);
     },
   },
+  {
+    namespace: "queue",
+    version: 3,
+    description: "output of successful shell/http jobs, kept a day (queue:show)",
+    up: `CREATE TABLE queue_completed (job_id INTEGER PRIMARY KEY, queue TEXT NOT NULL, handler TEXT NOT NULL, payload TEXT NOT NULL,
+           attempts INTEGER NOT NULL, output TEXT NOT NULL, finished_at INTEGER NOT NULL);
+         CREATE INDEX queue_completed_at ON queue_completed (finished_at);`,
+  },
 ];

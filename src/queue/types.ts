@@ -87,6 +87,20 @@ export interface FailedRow {
   failed_at: number;
 }
 
+/** One job by id, wherever it is: pending, finished with output (kept a day), or failed. */
+export interface JobRecord {
+  id: number;
+  status: JobStatus | "done" | "failed";
+  queue: string;
+  handler: string;
+  payload: string;
+  attempts: number;
+  output: string | null;
+  exception: string | null;
+  /** ms since epoch: when it finished or failed; null while pending. */
+  finished_at: number | null;
+}
+
 export interface QueueStats {
   queue: string;
   waiting: number;
@@ -143,6 +157,8 @@ export interface QueueDriver {
   list(opts: { queue?: string; status?: JobStatus; limit: number }, now: number): Promise<JobRow[]>;
   stats(now: number): Promise<QueueStats[]>;
   failed(opts: { queue?: string; limit: number }): Promise<FailedRow[]>;
+  /** A job by id: pending, done (only when it produced output, for a day) or failed. */
+  findJob(id: number, now: number): Promise<JobRecord | null>;
   /** Push failed jobs back (attempts reset). ids "all" = every failed job (of `queue` if given). */
   retry(ids: number[] | "all", now: number, queue?: string): Promise<number[]>;
   forget(id: number): Promise<boolean>;
@@ -193,10 +209,25 @@ export interface JobContext {
   settings: unknown;
   /** `app.provided.cache` (the cache namespace), if wired. */
   cache: unknown;
+  /** Push more work from a handler (Laravel's Bus): `ctx.bus.push`, `.chain`, `.batch`, `.findBatch`. */
+  bus: import("./queue.ts").Queue;
+  /** `app.provided.rateLimiter` (the cache namespace's RateLimiter), if wired; rateLimited counts there. */
+  rateLimiter?: JobRateLimiter;
   /** The queue's driver: locks and counters for job middleware. */
   driver: QueueDriver;
   /** Time source (ms). */
   now(): number;
+}
+
+/** What job middleware uses of the cache namespace's RateLimiter (Laravel's RateLimiter). */
+export interface JobRateLimiter {
+  attempts(key: string): Promise<number>;
+  /** Count one attempt in a window of `decaySeconds` starting at the first; returns the count. */
+  hit(key: string, decaySeconds?: number): Promise<number>;
+  tooManyAttempts(key: string, maxAttempts: number): Promise<boolean>;
+  /** Seconds until the window of `key` ends. */
+  availableIn(key: string): Promise<number>;
+  clear(key: string): Promise<void>;
 }
 
 export type JobMiddleware = (ctx: JobContext, payload: unknown, next: () => Promise<unknown>) => Promise<unknown>;

@@ -12,7 +12,8 @@ import { driverFor } from "./drivers/index.ts";
 import { JobTimeoutError } from "./errors.ts";
 import { resolveHandler, type ResolvedHandler } from "./handlers/resolve.ts";
 import { backoffFor, parseBackoff } from "./options.ts";
-import type { JobContext, Outcome, QueueDriver, ReservedJob } from "./types.ts";
+import { openQueue, type Queue } from "./queue.ts";
+import type { JobContext, JobRateLimiter, Outcome, QueueDriver, ReservedJob } from "./types.ts";
 
 export interface WorkerOptions {
   /** Strict priority order (default: queue.worker.queues). */
@@ -84,7 +85,7 @@ function resolveOptions(app: App, o: WorkerOptions) {
 }
 
 /** Context fields read from other namespaces through app.provided (no import edge). */
-function provided(app: App, key: "settings" | "cache"): unknown {
+function provided(app: App, key: "settings" | "cache" | "rateLimiter"): unknown {
   const v = app.provided[key];
   return typeof v === "function" ? (v as (a: App) => unknown)(app) : v;
 }
@@ -95,8 +96,10 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
   const running = new Map<number, Running>();
   const outcomes: Outcome[] = [];
   const handlers = new Map<string, Promise<ResolvedHandler>>();
+  let bus: Queue | undefined;
   const settings = provided(app, "settings");
   const cache = provided(app, "cache");
+  const rateLimiter = provided(app, "rateLimiter") as JobRateLimiter | undefined;
   let stopping = false;
   let hardStop = false;
   let paused = false;
@@ -110,6 +113,7 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
   let restartAt = 0;
   let lastRestartCheck = 0;
   let pendingStop: StopReason | undefined;
+  let onceWaited = false;
   const startedAt = Date.now();
   let resolveDone!: (r: StopReason) => void;
   const done = new Promise<StopReason>((r) => (resolveDone = r));
@@ -226,6 +230,10 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
       log: app.log,
       settings,
       cache,
+      get bus() {
+        return (bus ??= openQueue(app));
+      },
+      rateLimiter,
       driver,
       now: () => app.clock.now(),
     };
@@ -269,9 +277,11 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
       const limit = paused || (await shouldStop()) ? 0 : Math.min(o.concurrency - running.size, o.once ? 1 - claimed : o.maxJobs ? o.maxJobs - claimed : Infinity);
       const batch = outcomes.splice(0);
       if (tally.size) flushTally();
+      const resting = o.rest > 0 && batch.length > 0 && limit > 0;
       let jobs: ReservedJob[] = [];
       try {
-        jobs = limit > 0 ? await driver.cycle(batch, o.queues, limit, app.clock.now(), o.leaseMs) : (await driver.settle(batch, app.clock.now()), []);
+        // --rest: record what finished, rest, then claim (Laravel sleeps between jobs)
+        jobs = limit > 0 && !resting ? await driver.cycle(batch, o.queues, limit, app.clock.now(), o.leaseMs) : (await driver.settle(batch, app.clock.now()), []);
       } catch (err) {
         outcomes.unshift(...batch); // the store was busy or gone: keep the outcomes, try again
         app.log.error(`queue worker: ${errorMessage(err)}`);
@@ -288,12 +298,23 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
         });
       }
       if (jobs.length > 0 && running.size < o.concurrency && !paused) continue; // maybe more waiting
-      if (outcomes.length > 0 && !o.rest) continue;
-      if (o.rest && jobs.length === 0 && running.size === 0 && outcomes.length === 0 && claimed > 0) await Bun.sleep(o.rest * 1000);
+      if (resting) {
+        await Bun.sleep(o.rest * 1000);
+        continue;
+      }
+      if (outcomes.length > 0) continue;
       if (running.size === 0 && outcomes.length === 0 && jobs.length === 0) {
         if (o.stopWhenEmpty && !paused) {
           reason = "empty";
           break;
+        }
+        // --once on an empty queue: wait up to --sleep once, look again, then exit (Laravel's runNextJob)
+        if (o.once && claimed === 0) {
+          if (onceWaited) {
+            reason = "once";
+            break;
+          }
+          onceWaited = true;
         }
         lastRestartCheck = 0; // about to idle: look for queue:restart first
         if (await shouldStop()) continue;

@@ -130,12 +130,22 @@ describe("dns config section", () => {
     writeFileSync(join(p.dir, "broken.zone"), "@ SOA a b 1 1 1 1 1\nwww A nope\n");
     const r = await cli(p, "dns:serve");
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${join(p.dir, "broken.zone")}:2: A www.example.com: "nope" is not an IPv4 address`);
+    expect(r.stderr.trim()).toBe(`securely: ${join(p.dir, "broken.zone")}:2: A www.example.com: "nope" is not an IPv4 address`);
   });
   test("a CNAME beside other data in a config zone is refused at start", async () => {
     const p = tempProject("dns:\n  listen: ['127.0.0.1:0']\n  zones:\n    example.com:\n      records: ['www CNAME other', 'www TXT x']\n");
     const r = await cli(p, "dns:serve");
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("dns.zones.example.com: www.example.com. has a CNAME and other records");
+  });
+  test("dns:serve -t checks zone files without serving", async () => {
+    const p = tempProject("dns:\n  listen: ['127.0.0.1:0']\n  zones:\n    example.com:\n      file: example.zone\n");
+    writeFileSync(join(p.dir, "example.zone"), "@ SOA a b 1 1 1 1 1\nwww A 192.0.2.1\n");
+    const ok = await cli(p, "dns:serve", "-t");
+    expect([ok.code, ok.stdout]).toEqual([0, expect.stringContaining("is valid; services: dns")]);
+    writeFileSync(join(p.dir, "example.zone"), "@ SOA a b 1 1 1 1 1\nwww A 192.0.2.1.5\n");
+    const bad = await cli(p, "dns:serve", "-t");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe(`securely: ${join(p.dir, "example.zone")}:2: A www.example.com: "192.0.2.1.5" is not an IPv4 address`);
   });
 });

@@ -43,6 +43,7 @@ dns:
   local_domains: { test: 127.0.0.1 }
   axfr: { allow: ["127.0.0.1"] }
   reload_interval: 100ms
+  nsid: securely-test-1
   query_log: { enabled: true }
   forward:
     upstreams: ["127.0.0.1:9", "127.0.0.1:${upPort}"]
@@ -154,6 +155,10 @@ describe("EDNS, truncation and TCP", () => {
     expect(r.status).toBe("BADVERS");
     expect(r.flags.includes("aa")).toBe(false);
     expect(r.opt).toContain("version: 0");
+  });
+  test("NSID is sent to clients that ask (RFC 5001), and only to them", async () => {
+    expect((await dig(port, "+nsid", "www.example.com")).raw).toContain('; NSID: 73 65 63 75 72 65 6c 79 2d 74 65 73 74 2d 31 ("securely-test-1")');
+    expect((await dig(port, "www.example.com")).raw).not.toContain("NSID");
   });
   test("DO is echoed (RFC 8906 §8.2.8)", async () => {
     expect((await dig(port, "+dnssec", "www.example.com")).opt).toContain("flags: do");
@@ -268,7 +273,7 @@ describe("live zones from the store", () => {
     expect(rec.code).toBe(0);
     await eventually(async () => (await dig(port, "www.live.example")).answer[0] === "www.live.example. 3600 IN A 192.0.2.77", 3000);
     const after = Number((await dig(port, "live.example", "SOA")).answer[0]!.split(" ")[6]);
-    expect(after).toBeGreaterThan(before);
+    expect(after).toBeGreaterThan(before!);
     await runSecurely(["dns:record:remove", "live.example", "www", "A"], { env: project.env });
     await eventually(async () => (await dig(port, "www.live.example")).status === "NXDOMAIN", 3000);
   });
@@ -349,7 +354,7 @@ describe("securely serve with dns enabled", () => {
         return t.includes('dns_queries_total{proto="udp",qtype="A",rcode="NOERROR"}') ? t : undefined;
       }, 5000, 200);
       expect(metricsText).toContain("dns_query_duration_seconds_bucket");
-      const health = await (await fetch(`http://127.0.0.1:${s.port("metrics")}/health`)).json();
+      const health = (await (await fetch(`http://127.0.0.1:${s.port("metrics")}/health`)).json()) as any;
       expect(health.services.dns).toMatchObject({ ready: true, zones: [{ name: "test", sources: ["local"] }] });
     } finally {
       expect(await s.stop("SIGTERM")).toBe(0);

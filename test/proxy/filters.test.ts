@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { gunzipSync, brotliDecompressSync } from "node:zlib";
 import * as zlib from "node:zlib";
 import { metrics } from "../../src/core/metrics/index.ts";
-import { flushProxyMetrics } from "../../src/proxy/metrics.ts";
 import { eventually, tempDir } from "../harness.ts";
 import { indent, origin, startProxy } from "./helpers.ts";
 
@@ -169,7 +168,6 @@ describe("observability", () => {
   test("server header, metrics per route/upstream/status, JSON access log", async () => {
     const r = await fetch(`${proxy.base}/healthz`);
     expect(r.headers.get("server")).toBe("securely");
-    flushProxyMetrics();
     expect(metrics.counter("securely_proxy_requests_total", "").get({ route: "health", upstream: "-", status: 200 })).toBeGreaterThan(0);
     const text = metrics.render();
     expect(text).toContain('securely_proxy_request_duration_seconds_bucket{route="default",upstream="o",le="+Inf"}');

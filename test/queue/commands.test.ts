@@ -56,6 +56,8 @@ describe("queue:work signals", () => {
     expect(p.lines()).toEqual(["2"]);
     await runSecurely(["queue:work", "--max-jobs", "2", "--queue", "high,low"], { env: p.env });
     expect(p.lines()).toEqual(["2", "3", "1"]);
+    const idle = await runSecurely(["queue:work", "--once", "--sleep", "0.1"], { env: p.env });
+    expect(idle.code).toBe(0); // an empty queue: waits --sleep once, then exits
   }, 30_000);
 });
 
@@ -162,6 +164,15 @@ describe("handlers", () => {
     expect(got.map((g) => g.body)).toEqual([{ ok: true }, { ok: false }]);
     const failed = await json(["queue:failed"], p.env);
     expect(failed.map((f: any) => [f.exception, f.output])).toEqual([[`Error: http://127.0.0.1:${server.port}/jobs answered 500`, "nope"]]);
+  }, 30_000);
+
+  test("shell: a successful job's output is kept for queue:show", async () => {
+    const p = queueProject();
+    const [id] = (await json(["queue:push", "shell:echo hello from $SECURELY_JOB_ID"], p.env)).ids;
+    await runSecurely(["queue:work", "--stop-when-empty"], { env: p.env });
+    const shown = await json(["queue:show", String(id)], p.env);
+    expect(shown).toMatchObject({ id, status: "done", handler: "shell:echo hello from $SECURELY_JOB_ID", attempts: 1, output: `hello from ${id}\n` });
+    expect((await runSecurely(["queue:show", "999"], { env: p.env })).stderr).toContain("no job with id 999");
   }, 30_000);
 
   test("shell: payload on stdin and in the environment", async () => {

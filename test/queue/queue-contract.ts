@@ -207,6 +207,22 @@ export function queueContract(name: string, create: () => Promise<QueueDriver>):
       expect((await d.hits("h", T0 + 1001)).count).toBe(0);
     });
 
+    test("findJob: pending, done with output (kept), failed, unknown", async () => {
+      const d = await create();
+      const [a, b, c, e] = await d.push([1, 2, 3, 4].map((n) => ({ handler: "h", queue: "default", payload: n })), T0);
+      const js = await d.reserve(["default"], 3, T0, LEASE);
+      await d.settle([
+        { id: a!, attempts: js[0]!.attempts, kind: "done", output: "hello" },
+        { id: b!, attempts: js[1]!.attempts, kind: "done" },
+        { id: c!, attempts: js[2]!.attempts, kind: "fail", reason: "Error: no", output: "partial" },
+      ], T0 + 5);
+      expect(await d.findJob(a!, T0 + 10)).toEqual({ id: a!, status: "done", queue: "default", handler: "h", payload: "1", attempts: 1, output: "hello", exception: null, finished_at: T0 + 5 });
+      expect(await d.findJob(b!, T0 + 10)).toBeNull(); // no output: nothing kept
+      expect(await d.findJob(c!, T0 + 10)).toMatchObject({ status: "failed", output: "partial", exception: "Error: no", payload: "3" });
+      expect(await d.findJob(e!, T0 + 10)).toMatchObject({ status: "waiting", payload: "4", attempts: 0 });
+      expect(await d.findJob(9999, T0)).toBeNull();
+    });
+
     test("waitForChange wakes on a push from the same process", async () => {
       const d = await create();
       const waiting = d.waitForChange(10_000);

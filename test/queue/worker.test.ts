@@ -92,6 +92,20 @@ describe("createWorker", () => {
     expect(order).toEqual(["a", "b", "c"]);
   });
 
+  test("a handler pushes more work through ctx.bus", async () => {
+    const ran: string[] = [];
+    registerHandler("test.parent", async (_p, ctx) => {
+      await ctx.bus.chain([{ handler: "test.child", payload: "a" }, { handler: "test.child", payload: "b" }]);
+    });
+    registerHandler("test.child", (p: string) => void ran.push(p));
+    const app = makeApp();
+    await openQueue(app).push("test.parent");
+    const w = createWorker(app, { stopWhenEmpty: true });
+    await w.start();
+    await w.done;
+    expect(ran).toEqual(["a", "b"]);
+  });
+
   test("a batch from the API reports progress and runs then", async () => {
     const ran: string[] = [];
     registerHandler("test.b", (p: string) => void ran.push(p));
@@ -169,5 +183,19 @@ describe("job middleware", () => {
     expect(calls).toBe(2);
     const delayed = await q.driver.list({ status: "delayed", limit: 10 }, Date.now());
     expect(delayed.map((d) => d.attempts)).toEqual([3]);
+  });
+});
+
+describe("--rest", () => {
+  test("rests between jobs", async () => {
+    const at: number[] = [];
+    registerHandler("test.rest", () => void at.push(performance.now()));
+    const app = makeApp();
+    await openQueue(app).pushMany([{ handler: "test.rest" }, { handler: "test.rest" }]);
+    const w = createWorker(app, { rest: 0.2, stopWhenEmpty: true });
+    await w.start();
+    await w.done;
+    expect(at.length).toBe(2);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(190); // a lower bound: the rest itself
   });
 });

@@ -13,7 +13,10 @@ import { LAT_SECONDS, N, now, offer, pct, RATE, report } from "./common.mjs";
 
 const dir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), "bench-securely-"));
 const config = join(dir, "securely.config.yaml");
-writeFileSync(config, `store:\n  path: ${join(dir, "store.db")}\n`);
+const redis = process.env.BENCH_DRIVER === "redis";
+// BENCH_DRIVER=redis: the same code on the redis driver (queue.redis.url = REDIS_URL)
+const queueYaml = redis ? `queue:\n  driver: redis\n  redis:\n    url: ${process.env.REDIS_URL}\n    prefix: "bench${process.pid}:"\n` : "";
+if (!process.env.BENCH_DIR) writeFileSync(config, `store:\n  path: ${join(dir, "store.db")}\n${queueYaml}`);
 const app = new App({ modules: [coreModule, queueModule], configPath: config, env: { ...process.env, SECURELY_CONF: config, SECURELY_LOG_LEVEL: "error" } });
 app.store();
 const q = openQueue(app);
@@ -72,7 +75,7 @@ await w.stop();
 r.pickup_p50_ms = pct(latencies, 50);
 r.pickup_p99_ms = pct(latencies, 99);
 r.latency_jobs = latencies.length;
-report("securely (sqlite)", r);
+report(redis ? "securely (redis)" : "securely (sqlite)", r);
 app.close();
 if (!process.env.BENCH_DIR) rmSync(dir, { recursive: true, force: true });
 process.exit(0);

@@ -70,7 +70,7 @@ export const zoneImport = defineCommand({
     try {
       records = parseMasterFile(text, { origin, file: args.file });
     } catch (e) {
-      if (e instanceof ZoneFileError) throw new SecurelyError(e.message, { code: "DNS_ZONE_FILE", hint: "nothing was imported" });
+      if (e instanceof ZoneFileError) throw new SecurelyError(e.message, { code: e.code, hint: "nothing was imported" });
       throw e;
     }
     const r = new ZoneRepository(app.store()).importRecords(origin, records, Boolean(args.replace));

@@ -15,6 +15,8 @@ export interface ForwarderOptions {
   /** Conditional forwarding: canonical suffix → its upstreams. */
   routes: Array<{ suffix: string; upstreams: Upstream[] }>;
   timeoutMs: number;
+  /** Distinct questions waiting on upstreams at once; more get SERVFAIL at once (each holds a socket). */
+  maxInflight?: number;
   cache?: CacheOptions;
   onCache?: (hit: boolean) => void;
   onUpstreamError?: (message: string) => void;
@@ -51,6 +53,11 @@ export class Forwarder {
     if (this.cache) this.opts.onCache?.(cached !== undefined);
     if (cached) return { ...cached, from: "cache", authenticData: false };
     let p = this.inflight.get(key);
+    if (!p && this.inflight.size >= (this.opts.maxInflight ?? 1000)) {
+      // a flood of unique names must not exhaust file descriptors: shed instead of queueing
+      this.opts.onUpstreamError?.(`${this.inflight.size} upstream queries in flight; answering SERVFAIL`);
+      return { rcode: RCODE.SERVFAIL, answers: [], authorities: [], additionals: [], authenticData: false };
+    }
     if (!p) {
       p = this.exchange(q, flags, key).finally(() => this.inflight.delete(key));
       this.inflight.set(key, p);

@@ -36,6 +36,8 @@ export interface HandlerOptions {
   queryLog?: QueryLog;
   /** Entries in the encoded-answer cache (0 disables it). */
   wireCacheSize: number;
+  /** Name-server identifier for clients that ask (RFC 5001); undefined = not sent. */
+  nsid?: Buffer;
 }
 
 export type Answer = Buffer | Buffer[] | undefined;
@@ -98,7 +100,7 @@ export class Handler {
     if (q.edns && q.edns.version > 0) return this.simple(q, buf, RCODE.BADVERS, client, t0, "badvers");
     const limit = proto === "tcp" ? 65535 : q.edns ? Math.min(Math.max(q.edns.udpSize, 512), this.opts.maxUdpPayload) : 512;
     // everything besides the question that shapes the answer, in one number
-    const variant = limit * 16 + (q.edns ? (q.edns.dnssecOk ? 2 : 1) : 0) * 4 + (q.flags & FLAG.RD ? 2 : 0) + (q.flags & FLAG.CD ? 1 : 0);
+    const variant = limit * 32 + (q.edns?.nsid ? 16 : 0) + (q.edns ? (q.edns.dnssecOk ? 2 : 1) : 0) * 4 + (q.flags & FLAG.RD ? 2 : 0) + (q.flags & FLAG.CD ? 1 : 0);
     const hit = this.wire.get(variant, q.questionHash, buf, q.questionEnd, q.qnameEnd);
     this.opts.stats.wireCache(hit !== undefined);
     if (hit) {
@@ -175,7 +177,7 @@ export class Handler {
       answers,
       authorities,
       additionals,
-      edns: q.edns ? { udpSize: this.opts.maxUdpPayload, version: 0, dnssecOk: q.edns.dnssecOk } : undefined,
+      edns: q.edns ? { udpSize: this.opts.maxUdpPayload, version: 0, dnssecOk: q.edns.dnssecOk, nsid: q.edns.nsid ? this.opts.nsid : undefined } : undefined,
     };
   }
 

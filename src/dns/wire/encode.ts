@@ -127,8 +127,15 @@ function write(msg: Message, truncate: boolean): number {
     scratch[w.offset + 5] = (msg.rcode >> 4) & 0xff;
     scratch[w.offset + 6] = msg.edns.version;
     scratch.writeUInt16BE(msg.edns.dnssecOk ? 0x8000 : 0, w.offset + 7);
-    scratch.writeUInt16BE(0, w.offset + 9);
+    const nsid = msg.edns.nsid;
+    scratch.writeUInt16BE(nsid ? nsid.length + 4 : 0, w.offset + 9);
     w.offset += 11;
+    if (nsid) {
+      scratch.writeUInt16BE(3, w.offset);
+      scratch.writeUInt16BE(nsid.length, w.offset + 2);
+      nsid.copy(scratch, w.offset + 4);
+      w.offset += 4 + nsid.length;
+    }
   }
   return w.offset;
 }

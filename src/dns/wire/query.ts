@@ -19,8 +19,8 @@ export interface ParsedQuery {
   qclass: number;
   /** FNV-1a hash of the lower-cased question bytes (QNAME+QTYPE+QCLASS): the answer-cache key part. */
   questionHash: number;
-  /** OPT present: the client's payload size, EDNS version and DO bit. */
-  edns?: { udpSize: number; version: number; dnssecOk: boolean };
+  /** OPT present: the client's payload size, EDNS version, DO bit, and whether it asked for NSID. */
+  edns?: { udpSize: number; version: number; dnssecOk: boolean; nsid: boolean };
 }
 
 export type QueryParse =
@@ -80,7 +80,12 @@ export function parseQuery(buf: Uint8Array): QueryParse {
       if (q.edns) return { kind: "formerr", id, flags, reason: "more than one OPT record" };
       if (nameEnd !== off + 1) return { kind: "formerr", id, flags, reason: "OPT owner is not the root" };
       const udpSize = (buf[nameEnd + 2]! << 8) | buf[nameEnd + 3]!;
-      q.edns = { udpSize, version: buf[nameEnd + 5]!, dnssecOk: (buf[nameEnd + 6]! & 0x80) !== 0 };
+      // options: only NSID (RFC 5001, code 3) changes the answer; others are ignored, not echoed
+      let nsid = false;
+      for (let o = nameEnd + 10; o + 4 <= end; o += 4 + ((buf[o + 2]! << 8) | buf[o + 3]!)) {
+        if (((buf[o]! << 8) | buf[o + 1]!) === 3) nsid = true;
+      }
+      q.edns = { udpSize, version: buf[nameEnd + 5]!, dnssecOk: (buf[nameEnd + 6]! & 0x80) !== 0, nsid };
     }
     off = end;
   }

@@ -21,6 +21,8 @@ export interface Edns {
   version: number;
   /** DNSSEC OK bit (RFC 3225). */
   dnssecOk: boolean;
+  /** Name-server identifier to send (RFC 5001), when the client asked and one is configured. */
+  nsid?: Buffer;
 }
 
 export interface Message {

@@ -5,15 +5,16 @@
  * Errors name the file and line.
  */
 import { readFileSync } from "node:fs";
+import { SecurelyError } from "../../core/errors.ts";
 import { dirname, isAbsolute, join } from "node:path";
 import { CLASS, typeName, typeNumber } from "../wire/constants.ts";
 import { canonical, nameError, resolveName } from "../wire/names.ts";
 import { formatRdata, parseRdata, parseTtl, tokenize } from "../wire/rdata-text.ts";
 import type { Rr } from "../wire/types.ts";
 
-export class ZoneFileError extends Error {
+export class ZoneFileError extends SecurelyError {
   constructor(readonly where: string, message: string) {
-    super(`${where}: ${message}`);
+    super(`${where}: ${message}`, { code: "DNS_ZONE_FILE" });
     this.name = "ZoneFileError";
   }
 }
@@ -141,7 +142,7 @@ export function parseMasterFile(text: string, opts: ParseOptions, depth = 0): Rr
     }
     lastOwner = owner;
     let ttl: number | undefined;
-    let klass = CLASS.IN;
+    let klass: number = CLASS.IN;
     for (let i = 0; i < 2 && tokens.length; i++) {
       const t = tokens[0]!.text;
       const up = t.toUpperCase();

@@ -22,7 +22,7 @@ export const routesCommand = defineCommand({
       action: action(r),
       filters: [
         r.basic_auth && Object.keys(r.basic_auth.users).length ? "basic_auth" : "",
-        r.rate_limit.rate > 0 ? `rate ${r.rate_limit.rate}/${r.rate_limit.per}s` : "",
+        r.rate_limit.rate > 0 ? `rate ${r.rate_limit.rate}/${r.rate_limit.per}s${r.rate_limit.scope === "shared" ? " shared" : ""}` : "",
         r.allow.length || r.deny.length ? "ip" : "",
         r.compress.length ? `compress ${r.compress.join("/")}` : "",
         r.hooks ? `hooks ${r.hooks}` : "",

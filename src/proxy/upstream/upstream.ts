@@ -9,13 +9,16 @@ import { POLICIES, type SelectContext, type Selector } from "../selection/index.
 import type { ServerSettings, UpstreamConfig } from "../types.ts";
 import { Peer, type PeerTls } from "./peer.ts";
 import { proxyMetrics } from "../metrics.ts";
+import type { BoundCounter, BoundHistogram } from "../../core/metrics/index.ts";
 
 export class Upstream {
   readonly peers: Peer[];
   readonly selector: Selector;
   readonly maxRetries: number;
-  /** `{ upstream: name }`, built once for per-request metrics. */
+  /** `{ upstream: name }`. */
   readonly labels: { upstream: string };
+  /** Per-request series of this upstream, labels bound once (core metrics `labels()`). */
+  readonly series: { reused: BoundCounter; connect: BoundHistogram };
   /** Health changes are reported here (logged and counted by the service). */
   onHealthChange?: (peer: Peer, healthy: boolean, reason: string) => void;
 
@@ -54,6 +57,7 @@ export class Upstream {
     this.selector = (POLICIES as Record<string, (p: Peer[]) => Selector>)[cfg.balance]!(this.peers);
     this.maxRetries = cfg.max_retries ?? server.max_retries;
     this.labels = { upstream: name };
+    this.series = { reused: proxyMetrics.reused.labels(this.labels), connect: proxyMetrics.connect.labels(this.labels) };
     for (const p of this.peers) proxyMetrics.health.set(1, { upstream: name, server: p.addr });
   }
 

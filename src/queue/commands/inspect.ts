@@ -1,6 +1,6 @@
 /** `queue:list`, `queue:stats`, `queue:monitor`: what is waiting, running, failed, and how fast. */
 import { table } from "../../core/cli/output.ts";
-import { UsageError } from "../../core/errors.ts";
+import { SecurelyError, UsageError } from "../../core/errors.ts";
 import { defineCommand } from "../../core/module.ts";
 import { driverFor } from "../drivers/index.ts";
 import { parseInteger } from "../options.ts";
@@ -54,5 +54,19 @@ export const monitorCommand = defineCommand({
     );
     app.print(rows, (d) => table(d, ["queue", "waiting", "reserved", "delayed", "failed", "oldest_waiting_s", "status"]));
     return rows.some((r) => r.status === "ALERT") ? 1 : 0;
+  },
+});
+
+export const showCommand = defineCommand({
+  name: "queue:show",
+  description: "Show one job by id: pending, finished (with its output, kept a day) or failed",
+  args: { id: { type: "positional", description: "Job id (as printed by queue:push)" } },
+  async run({ args, app }) {
+    const id = parseInteger(args.id, "ID", 1);
+    const job = await driverFor(app).findJob(id, app.clock.now());
+    if (!job) throw new SecurelyError(`no job with id ${id}`, { hint: "finished jobs without output are not kept; see securely queue:list and queue:failed" });
+    app.print({ ...job, finished_at: iso(job.finished_at) }, (d) =>
+      [`job ${d.id}: ${d.status} (${d.queue}, ${d.handler}, attempts ${d.attempts}${d.finished_at ? `, finished ${d.finished_at}` : ""})`, `payload: ${d.payload}`, d.exception ? `exception: ${d.exception}` : "", d.output ? `output:\n${d.output}` : ""].filter(Boolean).join("\n"),
+    );
   },
 });

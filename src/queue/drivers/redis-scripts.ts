@@ -138,6 +138,11 @@ for _, o in ipairs(outcomes) do
       local tk = P .. 'tput:' .. f.queue .. ':' .. minute
       if o.kind == 'done' then
         redis.call('HINCRBY', tk, 'done', 1)
+        if o.output and o.output ~= '' then
+          local dk = P .. 'done:' .. o.id
+          redis.call('HSET', dk, 'queue', f.queue, 'handler', f.handler, 'payload', f.payload, 'attempts', o.attempts, 'output', o.output, 'finished_at', now)
+          redis.call('PEXPIRE', dk, 86400000)
+        end
         if f.next then insert(cjson.decode(f.next)); woke = true end
       else
         redis.call('HINCRBY', tk, 'failed', 1)

@@ -6,7 +6,7 @@
  */
 import { RedisClient } from "bun";
 import { SecurelyError } from "../../core/errors.ts";
-import type { BatchRow, BatchSpec, FailedRow, JobRow, JobSpec, JobStatus, Outcome, QueueDriver, QueueStats, ReservedJob } from "../types.ts";
+import type { BatchRow, BatchSpec, FailedRow, JobRecord, JobRow, JobSpec, JobStatus, Outcome, QueueDriver, QueueStats, ReservedJob } from "../types.ts";
 import * as lua from "./redis-scripts.ts";
 
 /** The job as the Lua scripts store it: payload and chain links pre-encoded as JSON text. */
@@ -108,9 +108,9 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async cycle(outcomes: Outcome[], queues: string[], limit: number, now: number, leaseMs: number): Promise<ReservedJob[]> {
-    // two scripts, pipelined on one connection: the ack lands before the claim
-    const [, jobs] = await Promise.all([this.settle(outcomes, now), this.reserve(queues, limit, now, leaseMs)]);
-    return jobs;
+    // one after the other: if the ack fails, nothing is claimed that the worker would lose track of
+    await this.settle(outcomes, now);
+    return this.reserve(queues, limit, now, leaseMs);
   }
 
   async extend(jobs: { id: number; attempts: number }[], until: number): Promise<void> {
@@ -205,6 +205,26 @@ export class RedisQueueDriver implements QueueDriver {
       });
     }
     return out;
+  }
+
+  private async hash(key: string): Promise<Record<string, string>> {
+    const h = (await this.client.send("HGETALL", [this.key(key)])) as Record<string, string> | string[] | null;
+    if (!h) return {};
+    return Array.isArray(h) ? Object.fromEntries(h.flatMap((_, i) => (i % 2 ? [] : [[h[i], h[i + 1]]]))) : h;
+  }
+
+  async findJob(id: number, now: number): Promise<JobRecord | null> {
+    const j = await this.hash(`job:${id}`);
+    if (j.queue) {
+      const visible = Number(j.visible_at);
+      const status: JobStatus = visible <= now ? "waiting" : j.reserved_at ? "reserved" : "delayed";
+      return { id, status, queue: j.queue, handler: j.handler!, payload: j.payload!, attempts: Number(j.attempts), output: null, exception: null, finished_at: null };
+    }
+    const d = await this.hash(`done:${id}`);
+    if (d.queue) return { id, status: "done", queue: d.queue, handler: d.handler!, payload: d.payload!, attempts: Number(d.attempts), output: d.output ?? null, exception: null, finished_at: Number(d.finished_at) };
+    const f = (await this.failed({ limit: Number.MAX_SAFE_INTEGER })).filter((x) => x.job_id === id).pop();
+    if (f) return { id, status: "failed", queue: f.queue, handler: f.handler, payload: f.payload, attempts: f.attempts, output: f.output, exception: f.exception, finished_at: f.failed_at };
+    return null;
   }
 
   async retry(ids: number[] | "all", now: number, queue?: string): Promise<number[]> {

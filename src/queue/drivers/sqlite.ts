@@ -7,7 +7,7 @@
  */
 import type { Database, Statement } from "bun:sqlite";
 import type { Store } from "../../core/store/store.ts";
-import type { BatchRow, BatchSpec, FailedRow, JobRow, JobSpec, JobStatus, Outcome, QueueDriver, QueueStats, ReservedJob } from "../types.ts";
+import type { BatchRow, BatchSpec, FailedRow, JobRecord, JobRow, JobSpec, JobStatus, Outcome, QueueDriver, QueueStats, ReservedJob } from "../types.ts";
 
 interface ChainInfo {
   chain?: JobSpec[];
@@ -52,7 +52,8 @@ export class SqliteQueueDriver implements QueueDriver {
       claim: p(`UPDATE queue_jobs SET attempts = attempts + 1, reserved_at = ?2, visible_at = ?3
                 WHERE id IN (SELECT id FROM queue_jobs WHERE queue = ?1 AND visible_at <= ?2 ORDER BY priority DESC, visible_at LIMIT ?4)
                 RETURNING ${RESERVE_COLS}`),
-      ack: p(`DELETE FROM queue_jobs WHERE id = ?1 AND attempts = ?2 RETURNING queue, unique_key, chain, batch_id`),
+      ack: p(`DELETE FROM queue_jobs WHERE id = ?1 AND attempts = ?2 RETURNING queue, handler, payload, unique_key, chain, batch_id`),
+      completed: p(`INSERT OR REPLACE INTO queue_completed (job_id, queue, handler, payload, attempts, output, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`),
       release: p(`UPDATE queue_jobs SET visible_at = ?3, reserved_at = NULL WHERE id = ?1 AND attempts = ?2`),
       takeFailed: p(`DELETE FROM queue_jobs WHERE id = ?1 AND attempts = ?2 RETURNING *`),
       insertFailed: p(`INSERT INTO queue_failed (uuid, job_id, queue, handler, payload, attempts, options, exception, output, failed_at)
@@ -199,9 +200,11 @@ export class SqliteQueueDriver implements QueueDriver {
         if (o.kind === "release") {
           this.s.release!.run(o.id, o.attempts, now + o.delayMs);
         } else if (o.kind === "done") {
-          const r = this.s.ack!.get(o.id, o.attempts) as { queue: string; unique_key: string | null; chain: string | null; batch_id: string | null } | null;
+          const r = this.s.ack!.get(o.id, o.attempts) as { queue: string; handler: string; payload: string; unique_key: string | null; chain: string | null; batch_id: string | null } | null;
           if (!r) continue; // lease lost: another worker owns this attempt now
           count(r.queue, 0);
+          // shell/http output is the job's record of what it did: kept a day for queue:show
+          if (o.output) this.s.completed!.run(o.id, r.queue, r.handler, r.payload, o.attempts, o.output, now);
           if (r.unique_key) this.s.uniqueDel!.run(r.unique_key, o.id);
           if (r.chain) {
             const c = JSON.parse(r.chain) as ChainInfo;
@@ -240,6 +243,7 @@ export class SqliteQueueDriver implements QueueDriver {
     if (minute !== this.tputMinute) {
       this.tputMinute = minute;
       this.db.query(`DELETE FROM queue_throughput WHERE minute < ?1`).run(minute - 1440);
+      this.db.query(`DELETE FROM queue_completed WHERE finished_at < ?1`).run(now - 86_400_000);
     }
     this.tputFlushedAt = now;
   }
@@ -318,9 +322,10 @@ export class SqliteQueueDriver implements QueueDriver {
     return min;
   }
 
-  async list(opts: { queue?: string; status?: JobStatus; limit: number }, now: number): Promise<JobRow[]> {
+  async list(opts: { queue?: string; status?: JobStatus; limit: number; id?: number }, now: number): Promise<JobRow[]> {
     const where: string[] = [];
     const params: (string | number)[] = [];
+    if (opts.id !== undefined) where.push(`id = ?`), params.push(opts.id);
     if (opts.queue) where.push(`queue = ?`), params.push(opts.queue);
     if (opts.status === "waiting") where.push(`visible_at <= ?`), params.push(now);
     if (opts.status === "delayed") where.push(`reserved_at IS NULL AND visible_at > ?`), params.push(now);
@@ -368,6 +373,16 @@ export class SqliteQueueDriver implements QueueDriver {
   async failed(opts: { queue?: string; limit: number }): Promise<FailedRow[]> {
     const sql = `SELECT id, uuid, job_id, queue, handler, payload, attempts, exception, output, failed_at FROM queue_failed ${opts.queue ? "WHERE queue = ?1" : ""} ORDER BY id LIMIT ${opts.queue ? "?2" : "?1"}`;
     return this.db.query(sql).all(...(opts.queue ? [opts.queue, opts.limit] : [opts.limit])) as FailedRow[];
+  }
+
+  async findJob(id: number, now: number): Promise<JobRecord | null> {
+    const [pending] = (await this.list({ limit: 1, id }, now)) as JobRow[];
+    if (pending) return { id, status: pending.status, queue: pending.queue, handler: pending.handler, payload: pending.payload, attempts: pending.attempts, output: null, exception: null, finished_at: null };
+    const done = this.db.query(`SELECT * FROM queue_completed WHERE job_id = ?1 AND finished_at >= ?2`).get(id, now - 86_400_000) as any;
+    if (done) return { id, status: "done", queue: done.queue, handler: done.handler, payload: done.payload, attempts: done.attempts, output: done.output, exception: null, finished_at: done.finished_at };
+    const f = this.db.query(`SELECT * FROM queue_failed WHERE job_id = ?1 ORDER BY id DESC LIMIT 1`).get(id) as any;
+    if (f) return { id, status: "failed", queue: f.queue, handler: f.handler, payload: f.payload, attempts: f.attempts, output: f.output, exception: f.exception, finished_at: f.failed_at };
+    return null;
   }
 
   async retry(ids: number[] | "all", now: number, queue?: string): Promise<number[]> {

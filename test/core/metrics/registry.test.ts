@@ -27,3 +27,36 @@ test("Prometheus text format for counters, gauges and histograms with labels", (
     ].join("\n"),
   );
 });
+
+test("labels() binds a series once: same output as the per-call API, shared with it", () => {
+  const a = new Registry();
+  const b = new Registry();
+  const ca = a.counter("c_total", "C");
+  const ok = ca.labels({ status: 200, route: "api" });
+  // nothing is rendered for a bound series until it is used
+  expect(a.render()).toBe("# HELP c_total C\n# TYPE c_total counter\n");
+  ok.inc();
+  ok.inc(2);
+  ca.inc({ route: "api", status: 200 }); // the per-call API writes the same series
+  b.counter("c_total", "C").inc({ route: "api", status: 200 }, 4);
+  expect(ok.get()).toBe(4);
+  expect(ca.get({ route: "api", status: "200" })).toBe(4);
+
+  const g = a.gauge("g", "G").labels({ q: 'x"y' });
+  g.set(5);
+  g.inc();
+  g.dec(3);
+  b.gauge("g", "G").set(3, { q: 'x"y' });
+  expect(g.get()).toBe(3);
+
+  const ha = a.histogram("h_seconds", "H", [0.1, 1]);
+  const bound = ha.labels({ route: "a" });
+  bound.observe(0.05);
+  bound.observe(2);
+  ha.observe(0.5, { route: "a" });
+  const hb = b.histogram("h_seconds", "H", [0.1, 1]);
+  for (const v of [0.05, 2, 0.5]) hb.observe(v, { route: "a" });
+  expect(bound.count()).toBe(3);
+  expect(a.render()).toBe(b.render());
+  expect(a.render()).toContain('h_seconds_bucket{route="a",le="1"} 2');
+});

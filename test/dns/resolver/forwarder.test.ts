@@ -22,7 +22,7 @@ async function fakeUpstream(reply: (q: any, proto: "udp" | "tcp") => any | undef
     await new Promise<void>((r) => udp.bind(0, "127.0.0.1", () => r()));
     const port = udp.address().port;
     const f: Fake = { port, udpQueries: 0, tcpQueries: 0, close: () => {} };
-    let tcp: ReturnType<typeof Bun.listen>;
+    let tcp: import("bun").TCPSocketListener<undefined>;
     try {
       tcp = Bun.listen({
         hostname: "127.0.0.1",
@@ -108,6 +108,14 @@ describe("Forwarder", () => {
     expect(up.udpQueries).toBe(1);
     const cached = await f.resolve(q("SAME.example"), flags);
     expect([cached.from, up.udpQueries, hits]).toEqual(["cache", 1, [false, false, false, true]]);
+    f.close();
+  });
+  test("beyond max_inflight distinct questions, SERVFAIL at once instead of another socket", async () => {
+    const silent = await fakeUpstream(() => undefined);
+    const f = new Forwarder({ upstreams: [{ host: "127.0.0.1", port: silent.port }], routes: [], timeoutMs: 300, maxInflight: 2 });
+    const waiting = [f.resolve(q("a.example"), flags), f.resolve(q("b.example"), flags)];
+    expect((await f.resolve(q("c.example"), flags)).rcode).toBe(RCODE.SERVFAIL);
+    await Promise.all(waiting);
     f.close();
   });
   test("a reply from the wrong address or for another question is ignored", async () => {

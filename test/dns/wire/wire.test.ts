@@ -21,9 +21,11 @@ describe("parseQuery", () => {
     expect(other.kind === "query" && other.questionHash).not.toBe(q.questionHash);
     expect(questionName(query("WwW.Example.COM"))).toBe("WwW.Example.COM");
   });
-  test("reads the OPT record: payload size, version and DO", () => {
+  test("reads the OPT record: payload size, version, DO and an NSID request among other options", () => {
     const q = parseQuery(query("a.b", "A", { additionals: [{ type: "OPT", name: ".", udpPayloadSize: 4096, flags: packet.DNSSEC_OK, ednsVersion: 1 }] }));
-    expect(q.kind === "query" && q.edns).toEqual({ udpSize: 4096, version: 1, dnssecOk: true });
+    expect(q.kind === "query" && q.edns).toEqual({ udpSize: 4096, version: 1, dnssecOk: true, nsid: false });
+    const withOptions = parseQuery(query("a.b", "A", { additionals: [{ type: "OPT", name: ".", options: [{ code: 10, data: Buffer.alloc(8) }, { code: 3, data: Buffer.alloc(0) }] }] }));
+    expect(withOptions.kind === "query" && withOptions.edns?.nsid).toBe(true);
   });
   test.each([
     ["short", Buffer.alloc(5), "drop"],

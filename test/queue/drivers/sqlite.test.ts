@@ -45,8 +45,7 @@ describe("migration 2", () => {
     const { tempDir } = await import("../../harness.ts");
     const path = join(tempDir(), "old.db");
     const v1 = new Store({ path, migrations: queueMigrations.slice(0, 1) });
-    const old = new SqliteQueueDriver(v1);
-    await old.push([{ handler: "keep", queue: "default", payload: { x: 1 } }], Date.now());
+    v1.db.query(`INSERT INTO queue_jobs (queue, handler, payload, visible_at, created_at) VALUES ('default', 'keep', '{"x":1}', 0, 0)`).run();
     v1.db.query(`INSERT INTO queue_failed (uuid, job_id, queue, handler, payload, attempts, exception, failed_at) VALUES ('u', 50, 'default', 'h', 'null', 1, 'e', 0)`).run();
     v1.close();
     const v2 = new Store({ path, migrations: queueMigrations });
