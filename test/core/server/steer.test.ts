@@ -29,7 +29,7 @@ async function answeredBy(port: number, n = 40): Promise<Set<string>> {
 describe.skipIf(!linux)("reuseport steering (SO_ATTACH_REUSEPORT_CBPF)", () => {
   test("2 old + 2 new sockets: new connections reach only new sockets while the old ones close one by one; detaching restores the hash", async () => {
     const old0 = serve("old0");
-    const port = old0.port;
+    const port = old0.port!;
     const old1 = serve("old1", port);
     const oldInodes = listenInodes(port);
     expect(oldInodes).toHaveLength(2);
@@ -52,7 +52,7 @@ describe.skipIf(!linux)("reuseport steering (SO_ATTACH_REUSEPORT_CBPF)", () => {
 
   test("planSteering skips groups without both old and new sockets, and UDP; a 1 old + 2 new program never picks the old socket", async () => {
     const a = serve("old");
-    const port = a.port;
+    const port = a.port!;
     const b = serve("new-a", port);
     const c = serve("new-b", port);
     try {
@@ -74,13 +74,13 @@ describe.skipIf(!linux)("reuseport steering (SO_ATTACH_REUSEPORT_CBPF)", () => {
     const lone = serve("lone", 0, false);
     const warnings: string[] = [];
     try {
-      const plan: SteerPlan = { table: "tcp", addr: "0100007F", port: lone.port, oldInodes: listenInodes(lone.port), first: 1, count: 1 };
+      const plan: SteerPlan = { table: "tcp", addr: "0100007F", port: lone.port!, oldInodes: listenInodes(lone.port!), first: 1, count: 1 };
       expect(await steerToNew([plan], (m) => warnings.push(m))).toBe(false);
       expect(await steerToNew([plan], (m) => warnings.push(m))).toBe(false);
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toContain("SO_ATTACH_REUSEPORT_CBPF");
       expect(warnings[0]).toContain("falling back to plain SO_REUSEPORT overlap");
-      expect(await (await fetch(`http://127.0.0.1:${lone.port}/`)).text()).toBe("lone");
+      expect(await (await fetch(`http://127.0.0.1:${lone.port!}/`)).text()).toBe("lone");
     } finally {
       lone.stop(true);
     }
