@@ -100,8 +100,8 @@ export class ProxyHandler {
   }
   private perConnection = new Map<string, number>();
 
-  close(): void {
-    this.accessLog?.close();
+  async close(): Promise<void> {
+    await this.accessLog?.close();
   }
 
   async handle(req: Request, server: Server<any> | undefined, listener: ListenerInfo): Promise<Response | undefined> {

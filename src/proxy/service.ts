@@ -106,7 +106,7 @@ export function proxyService(rt: ProxyRuntime, ownHealthChecks = false): Service
       servers.length = 0;
       await checker?.stop();
       rt.pool.closeAll();
-      rt.handler?.close();
+      await rt.handler?.close();
     },
     /**
      * SIGHUP: routes, upstreams, filters, hooks and logs are swapped in live; requests in flight

@@ -69,7 +69,7 @@ export function listenTcp(host: string, port: number, opts: TcpOptions, onPacket
     exclusive: false,
     reusePort: true,
     socket: {
-      open(s) {
+      open(s: Socket<Conn>) {
         s.data = { buf: EMPTY, out: [], pending: 0, closed: false };
         if (conns.size >= opts.maxConnections) {
           s.end();
@@ -78,7 +78,7 @@ export function listenTcp(host: string, port: number, opts: TcpOptions, onPacket
         conns.add(s);
         s.timeout(opts.idleTimeoutSeconds);
       },
-      data(s, chunk) {
+      data(s: Socket<Conn>, chunk: Buffer) {
         const c = s.data;
         // the chunk is only valid during this call: keep a copy of just the unparsed tail
         let buf: Buffer = c.buf.length ? Buffer.concat([c.buf, chunk]) : (chunk as Buffer);
@@ -113,17 +113,17 @@ export function listenTcp(host: string, port: number, opts: TcpOptions, onPacket
         }
         s.timeout(opts.idleTimeoutSeconds);
       },
-      drain(s) {
+      drain(s: Socket<Conn>) {
         flush(s);
       },
-      timeout(s) {
+      timeout(s: Socket<Conn>) {
         s.end();
       },
-      close(s) {
+      close(s: Socket<Conn>) {
         s.data.closed = true;
         conns.delete(s);
       },
-      error(s) {
+      error(s: Socket<Conn>) {
         s.data.closed = true;
         conns.delete(s);
       },

@@ -118,7 +118,7 @@ function rawSocket(sock: Socket): RawSocket | undefined {
 async function listenBun(host: string, port: number, onPacket: OnPacket): Promise<UdpListener> {
   // sendMany stops at a full kernel buffer; the rest waits for `drain`
   let waiting: Array<[Buffer, number, string]> = [];
-  let sock: Awaited<ReturnType<typeof Bun.udpSocket>>;
+  let sock: import("bun").udp.Socket<"buffer">;
   let queue: SendQueue;
   sock = await Bun.udpSocket({
     hostname: host,

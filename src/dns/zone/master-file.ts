@@ -142,7 +142,7 @@ export function parseMasterFile(text: string, opts: ParseOptions, depth = 0): Rr
     }
     lastOwner = owner;
     let ttl: number | undefined;
-    let klass = CLASS.IN;
+    let klass: number = CLASS.IN;
     for (let i = 0; i < 2 && tokens.length; i++) {
       const t = tokens[0]!.text;
       const up = t.toUpperCase();

@@ -53,17 +53,18 @@ export function formatJson(e: AccessEntry): string {
 }
 
 export class AccessLog {
-  private sink?: { write(s: string): unknown; flush(): unknown; end(): unknown };
+  private sink?: { write(s: string): unknown; end(): Promise<void> };
   private readonly format: (e: AccessEntry) => string;
 
   constructor(path: string, format: "combined" | "json") {
     this.format = format === "json" ? formatJson : formatCombined;
-    if (path === "stdout") this.sink = { write: (s) => process.stdout.write(s), flush: () => {}, end: () => {} };
-    else if (path === "stderr") this.sink = { write: (s) => process.stderr.write(s), flush: () => {}, end: () => {} };
+    if (path === "stdout") this.sink = { write: (s) => process.stdout.write(s), end: async () => {} };
+    else if (path === "stderr") this.sink = { write: (s) => process.stderr.write(s), end: async () => {} };
     else {
       // append (never truncate an existing log); node's stream buffers writes for us
       const w = createWriteStream(path, { flags: "a" });
-      this.sink = { write: (s) => w.write(s), flush: () => {}, end: () => w.end() };
+      // stop waits for the last lines to reach the file: a stopped proxy has logged every request
+      this.sink = { write: (s) => w.write(s), end: () => new Promise<void>((done) => w.end(() => done())) };
     }
   }
 
@@ -71,9 +72,9 @@ export class AccessLog {
     this.sink?.write(this.format(e));
   }
 
-  close(): void {
-    this.sink?.flush();
-    this.sink?.end();
+  async close(): Promise<void> {
+    const sink = this.sink;
     this.sink = undefined;
+    await sink?.end();
   }
 }

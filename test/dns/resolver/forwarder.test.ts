@@ -22,7 +22,7 @@ async function fakeUpstream(reply: (q: any, proto: "udp" | "tcp") => any | undef
     await new Promise<void>((r) => udp.bind(0, "127.0.0.1", () => r()));
     const port = udp.address().port;
     const f: Fake = { port, udpQueries: 0, tcpQueries: 0, close: () => {} };
-    let tcp: ReturnType<typeof Bun.listen>;
+    let tcp: import("bun").TCPSocketListener<undefined>;
     try {
       tcp = Bun.listen({
         hostname: "127.0.0.1",

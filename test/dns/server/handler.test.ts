@@ -11,7 +11,7 @@ import { Zone } from "../../../src/dns/zone/zone.ts";
 
 const zone = () => new Zone("example.com", parseMasterFile("@ SOA ns1 h 5 1 1 1 30\nwww A 192.0.2.1\n", { origin: "example.com" }), ["config"]);
 const udp = { address: "192.0.2.100", port: 5000, proto: "udp" as const };
-const tcp = { ...udp, proto: "tcp" as const };
+const tcp: any = { ...udp, proto: "tcp" as const };
 
 function handler(extra: Partial<HandlerOptions> = {}) {
   return new Handler({ catalog: new Catalog([zone()]), acl: { query: [], forward: [], axfr: [] }, maxUdpPayload: 1232, stats: new DnsStats(), wireCacheSize: 100, ...extra });
