@@ -151,7 +151,7 @@ export class SqliteQueueDriver implements QueueDriver {
         const handler = first.handler;
         let same = true;
         for (let k = i + 1; k < i + size && same; k++) same = (jobs[k]!.queue ?? "default") === queue && jobs[k]!.handler === handler;
-        const args = same ? this.bulkArgs(size, true) : this.bulkArgs(size, false);
+        const args = new Array<unknown>(same ? 3 + size : 1 + 3 * size);
         args[0] = now;
         if (same) {
           args[1] = queue;
@@ -173,7 +173,6 @@ export class SqliteQueueDriver implements QueueDriver {
   }
 
   private bulkStmts = new Map<number, Statement>();
-  private bulkArgv = new Map<number, unknown[]>();
 
   /** INSERT of `rows` plain jobs: ?1 = now; then ?2 queue, ?3 handler, one payload per row (`same`), or queue, handler, payload per row. */
   private bulkStatement(rows: number, same: boolean): Statement {
@@ -185,14 +184,6 @@ export class SqliteQueueDriver implements QueueDriver {
       this.bulkStmts.set(key, st);
     }
     return st;
-  }
-
-  /** A reusable argument array for bulkStatement (no per-chunk allocation). */
-  private bulkArgs(rows: number, same: boolean): unknown[] {
-    const key = same ? -rows : rows;
-    let a = this.bulkArgv.get(key);
-    if (!a) this.bulkArgv.set(key, (a = new Array(same ? 3 + rows : 1 + 3 * rows)));
-    return a;
   }
 
   /** Insert one job inside the caller's transaction; null when a live unique lock skips it. */
