@@ -25,6 +25,7 @@ function values(args: { type: string; _: string[] }): string[] {
 
 export const recordAdd = defineCommand({
   name: "dns:record:add",
+  variadic: true,
   description: "Add records to a store zone (served within a second by a running dns:serve; serial bumps)",
   args: recordArgs,
   run({ app, args }) {
@@ -35,6 +36,7 @@ export const recordAdd = defineCommand({
 
 export const recordSet = defineCommand({
   name: "dns:record:set",
+  variadic: true,
   description: "Replace the records of one name and type in a store zone",
   args: recordArgs,
   run({ app, args }) {
@@ -45,6 +47,7 @@ export const recordSet = defineCommand({
 
 export const recordRemove = defineCommand({
   name: "dns:record:remove",
+  variadic: true,
   description: "Remove records from a store zone: all at NAME, one TYPE, or one record (TYPE DATA)",
   args: {
     zone: recordArgs.zone,
