@@ -1,5 +1,7 @@
 /** Bad input to queue:* commands: one line, exit 2, nothing changed. */
 import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { runSecurely, tempProject } from "../harness.ts";
 
 describe("bad input (queue)", () => {
@@ -14,6 +16,15 @@ describe("bad input (queue)", () => {
     const { env } = tempProject();
     const r = await runSecurely(["queue:list", "--limit", "abc"], { env });
     expect(r.stderr).toBe('securely: --limit: expected an integer ≥ 1, got "abc" — nothing was changed\n');
+    expect(r.code).toBe(2);
+  });
+
+  test("queue:push --file with no jobs says so instead of printing nothing", async () => {
+    const { env, dir } = tempProject();
+    const file = join(dir, "empty.ndjson");
+    writeFileSync(file, "\n\n");
+    const r = await runSecurely(["queue:push", "--file", file], { env });
+    expect(r.stderr).toBe(`securely: queue:push: ${file} holds no jobs — write one JSON object per line, e.g. {"handler":"mail","payload":{}}\n`);
     expect(r.code).toBe(2);
   });
 });

@@ -36,4 +36,14 @@ describe("bad input (core)", () => {
     expect(r.stderr).toBe(`securely: cannot create the store folder ${join(dir, "file", "sub")}: ENOTDIR — check store.path in the config and the parent folder's permissions\n`);
     expect(r.code).toBe(1);
   });
+
+  test("an explicit -c that does not exist or is a folder is an error, not the default store", async () => {
+    const dir = tempDir();
+    const missing = await runSecurely(["settings:list", "-c", join(dir, "nope.yaml")]);
+    expect(missing.stderr).toBe(`securely: ${join(dir, "nope.yaml")}: config file not found — pass -c FILE or create securely.config.yaml\n`);
+    expect(missing.code).toBe(1);
+    const folder = await runSecurely(["settings:list", "-c", dir]);
+    expect(folder.stderr).toBe(`securely: ${dir}: cannot read the config file (it is a folder) — pass -c FILE with a readable YAML file\n`);
+    expect(folder.code).toBe(1);
+  });
 });
