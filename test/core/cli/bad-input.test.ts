@@ -46,4 +46,20 @@ describe("bad input (core)", () => {
     expect(folder.stderr).toBe(`securely: ${dir}: cannot read the config file (it is a folder) — pass -c FILE with a readable YAML file\n`);
     expect(folder.code).toBe(1);
   });
+
+  test("store:backup --force onto the live store is refused and the store keeps its data", async () => {
+    const { env, dir } = tempProject();
+    expect((await runSecurely(["settings:set", "keep=1"], { env })).code).toBe(0);
+    const r = await runSecurely(["store:backup", join(dir, "store.db"), "--force"], { env });
+    expect(r.stderr).toBe(`securely: backup destination ${join(dir, "store.db")} is the store itself (store.path) — give another file; nothing was changed\n`);
+    expect(r.code).toBe(2);
+    expect((await runSecurely(["settings:get", "keep"], { env })).stdout).toBe("1\n");
+  });
+
+  test("store:backup --force onto a folder says so", async () => {
+    const { env, dir } = tempProject();
+    const r = await runSecurely(["store:backup", dir, "--force"], { env });
+    expect(r.stderr).toBe(`securely: backup destination ${dir} is a folder — give a file path inside it, e.g. ${dir}/securely.db\n`);
+    expect(r.code).toBe(1);
+  });
 });
