@@ -28,4 +28,12 @@ describe("bad input (dns)", () => {
     expect(list.stdout).toContain("192.0.2.1");
     expect(list.stdout).not.toContain("192.0.2.2");
   });
+
+  test("dns:zone:add --ns with a space is refused and no zone is created", async () => {
+    const { env } = tempProject();
+    const r = await runSecurely(["dns:zone:add", "example.com", "--ns", "bad ns"], { env });
+    expect(r.stderr).toBe('securely: --ns "bad ns" is not a domain name: it contains " " — e.g. --ns ns1.example.com\n');
+    expect(r.code).toBe(2);
+    expect((await runSecurely(["dns:zone:export", "example.com"], { env })).code).toBe(1);
+  });
 });
