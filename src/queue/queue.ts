@@ -46,17 +46,10 @@ export function validateJob(app: App, spec: JobSpec, where: string, memo: Memo =
   } catch (err) {
     throw QueueError.badJob(where, `payload is not JSON-serialisable (${(err as Error).message})`);
   }
-  const num = (k: keyof JobSpec, min: number, integer = false) => {
-    const v = spec[k];
-    if (v === undefined) return;
-    if (typeof v !== "number" || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
-      throw QueueError.badJob(where, `${k} must be ${integer ? "an integer" : "a number"} ≥ ${min}, got ${JSON.stringify(v)}`);
-    }
-  };
-  num("delay", 0);
-  num("tries", 1, true);
-  num("timeout", 0);
-  num("uniqueFor", 0);
+  checkNumber(spec, "delay", 0, false, where);
+  checkNumber(spec, "tries", 1, true, where);
+  checkNumber(spec, "timeout", 0, false, where);
+  checkNumber(spec, "uniqueFor", 0, false, where);
   if (spec.priority !== undefined && !Number.isInteger(spec.priority)) throw QueueError.badJob(where, `priority must be an integer, got ${JSON.stringify(spec.priority)}`);
   if (spec.backoff !== undefined && (!Array.isArray(spec.backoff) || spec.backoff.some((b) => typeof b !== "number" || !(b >= 0)))) {
     throw QueueError.badJob(where, `backoff must be a list of seconds ≥ 0, got ${JSON.stringify(spec.backoff)}`);
@@ -70,6 +63,15 @@ export function validateJob(app: App, spec: JobSpec, where: string, memo: Memo =
   return out;
 }
 
+/** A numeric option, when set, is finite, ≥ min (and an integer when asked). Hoisted: bulk pushes validate per job. */
+function checkNumber(spec: JobSpec, k: "delay" | "tries" | "timeout" | "uniqueFor", min: number, integer: boolean, where: string): void {
+  const v = spec[k];
+  if (v === undefined) return;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
+    throw QueueError.badJob(where, `${k} must be ${integer ? "an integer" : "a number"} ≥ ${min}, got ${JSON.stringify(v)}`);
+  }
+}
+
 export function openQueue(app: App): Queue {
   const driver = driverFor(app);
   const now = () => app.clock.now();
@@ -81,7 +83,18 @@ export function openQueue(app: App): Queue {
     },
     async pushMany(jobs) {
       const memo: Memo = { handlers: new Set() };
-      const valid = jobs.map((j, i) => validateJob(app, j, `job ${i + 1}`, memo));
+      // Each job is checked under a constant name: formatting "job N" for thousands of valid jobs
+      // was a sixth of a bulk push's CPU. Validation is deterministic, so a refused job is checked
+      // again under its number, which throws the error naming it.
+      const valid = new Array<JobSpec>(jobs.length);
+      for (let i = 0; i < jobs.length; i++) {
+        try {
+          valid[i] = validateJob(app, jobs[i]!, "job", memo);
+        } catch (err) {
+          validateJob(app, jobs[i]!, `job ${i + 1}`, memo);
+          throw err;
+        }
+      }
       return valid.length ? driver.push(valid, now()) : [];
     },
     async chain(jobs, opts = {}) {

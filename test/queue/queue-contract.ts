@@ -3,7 +3,7 @@
  * both call `queueContract`. Time is passed explicitly, so no test sleeps.
  */
 import { describe, expect, test } from "bun:test";
-import type { QueueDriver } from "../../src/queue/types.ts";
+import type { JobSpec, QueueDriver } from "../../src/queue/types.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
 const LEASE = 90_000;
@@ -20,6 +20,25 @@ export function queueContract(name: string, create: () => Promise<QueueDriver>):
         [ids[0], "waiting", { n: 1 }],
         [ids[1], "waiting", { n: 2 }],
       ]);
+    });
+
+    test("a bulk push across statement sizes keeps input order, ids, queues, handlers and options", async () => {
+      const d = await create();
+      // 203 jobs = 3 full 64-row chunks + 8 + 2 + 1; chunk 2 mixes handlers and queues; a delayed,
+      // a prioritised and a unique job split the plain runs.
+      const jobs = Array.from({ length: 203 }, (_, n) => ({ handler: n >= 64 && n < 128 && n % 2 ? "b" : "a", queue: n >= 64 && n < 128 && n % 3 === 0 ? "other" : "default", payload: { n } })) as JobSpec[];
+      jobs[150] = { ...jobs[150]!, delay: 60 };
+      jobs[160] = { ...jobs[160]!, priority: 5 };
+      jobs[170] = { ...jobs[170]!, uniqueKey: "u" };
+      const ids = await d.push([...jobs, { handler: "a", queue: "default", uniqueKey: "u" }], T0);
+      expect(ids.slice(0, 203).every((id, i) => i === 0 || id! > ids[i - 1]!)).toBe(true);
+      expect(ids[203]).toBeNull();
+      const rows = await d.list({ limit: 500 }, T0);
+      expect(rows.map((r) => [r.id, r.handler, r.queue, JSON.parse(r.payload).n])).toEqual(jobs.map((j, i) => [ids[i], j.handler, j.queue, i]));
+      expect(rows[150]!.status).toBe("delayed");
+      expect(rows[160]!.priority).toBe(5);
+      const [first] = await d.reserve(["default"], 1, T0, LEASE);
+      expect(first!.id).toBe(ids[160]!);
     });
 
     test("reserve claims FIFO up to the limit, counts the attempt and hides the job for the lease", async () => {

@@ -127,6 +127,9 @@ describe("createWorker", () => {
     await expect(q.push("shell:true", { big: 1n } as any)).rejects.toThrow("payload is not JSON-serialisable");
     await expect(q.pushMany([{ handler: "shell:true" }, { handler: "nobody" }])).rejects.toThrow("unknown handler");
     expect(await q.driver.list({ limit: 10 }, Date.now())).toEqual([]);
+    const many = Array.from({ length: 300 }, (_, n) => ({ handler: "shell:true", payload: { n } }));
+    await expect(q.pushMany([...many.slice(0, 250), { handler: "shell:true", delay: -1 }, ...many.slice(250)])).rejects.toThrow("job 251: delay must be a number ≥ 0");
+    expect(await q.driver.list({ limit: 10 }, Date.now())).toEqual([]);
   });
 });
 

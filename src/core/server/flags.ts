@@ -26,4 +26,9 @@ export const ENV = {
   workerCwd: "SECURELY_WORKER_CWD",
   /** Set on the detached child of `-d`; it must not detach again. */
   daemonChild: "SECURELY_DAEMON_CHILD",
+  /**
+   * `off` (read by the instance being upgraded): skip steering new connections to the new
+   * instance (steer.ts) — to measure the plain SO_REUSEPORT fallback, or to rule steering out.
+   */
+  steering: "SECURELY_UPGRADE_STEERING",
 } as const;

@@ -29,6 +29,7 @@ import type { Service } from "./service.ts";
 import { removeStatusIfOwned, statusPath, writeStatus, type InstanceState, type InstanceStatus } from "./status-file.ts";
 import { awaitOldInstance, handOver, type OldInstance } from "./upgrade.ts";
 import { WorkerGroup } from "./worker-group.ts";
+import { planSteering, steeringAvailable, steerToNew, stopSteering } from "./steer.ts";
 
 const STATUS_REFRESH_MS = 5000;
 
@@ -134,6 +135,7 @@ export class Primary {
         dropPrivileges(this.cfg("user"), this.cfg("group"));
       }
       await old?.ready(process.pid);
+      if (old) this.unsteerWhenGone([old.hello.pid, ...(old.hello.pids ?? [])]);
     } catch (err) {
       await old?.failed(errorMessage(err));
       throw err;
@@ -239,7 +241,7 @@ export class Primary {
     if (this.stopping || this.state === "upgrading") return false;
     this.setState("upgrading");
     this.app.log.info(`upgrade: waiting for a new instance (serve -u) on ${this.upgradeSock}`);
-    if (tcpMigrateReq() === "0") {
+    if (tcpMigrateReq() === "0" && (this.app.env[ENV.steering] === "off" || !(await steeringAvailable()))) {
       this.app.log.warn("upgrade: net.ipv4.tcp_migrate_req is 0, so connections still queued on this instance's listeners when it closes them are reset; `sysctl -w net.ipv4.tcp_migrate_req=1` hands them to the new instance");
     }
     const connectMs = this.cfg<number>("upgrade_sock_connect_accept_max_retries") * 1000 + 1000;
@@ -254,7 +256,31 @@ export class Primary {
     }
     this.app.log.info(`upgrade: pid ${res.pid} is serving; draining this instance`);
     this.handedOver = true;
+    // every new connection goes to the new instance from now on, so the drain empties our
+    // accept queues before they close (steer.ts); on failure it warns and we drain as before
+    const plans = this.app.env[ENV.steering] === "off" ? [] : planSteering([...this.listening.values()].flat(), pids);
+    if (plans.length > 0 && (await steerToNew(plans, (m) => this.app.log.warn(m)))) {
+      for (const s of this.effective) if (s instanceof WorkerGroup) s.send({ type: "steer", plans });
+      this.app.log.info(`upgrade: new connections steered to pid ${res.pid} on ${plans.length} listener(s)`);
+    }
     return true;
+  }
+
+  /**
+   * New instance: once the old one's processes are gone, drop the steering program it attached,
+   * so the kernel's hash spreads connections over our sockets again.
+   */
+  private unsteerWhenGone(pids: number[]): void {
+    const limit = Date.now() + (this.cfg<number>("grace_period_seconds") + this.cfg<number>("graceful_shutdown_timeout_seconds") + 10) * 1000;
+    const check = () => {
+      if (this.stopping) return;
+      if (pids.some(isAlive) && Date.now() < limit) return void setTimeout(check, 200).unref();
+      const lines = [...this.listening.values()].flat();
+      void stopSteering(lines, (m) => this.app.log.warn(m));
+      for (const s of this.effective) if (s instanceof WorkerGroup) s.send({ type: "unsteer" });
+      this.app.log.debug("upgrade: the old instance is gone; reuseport steering removed");
+    };
+    setTimeout(check, 200).unref();
   }
 
   private async reload(): Promise<void> {

@@ -18,6 +18,7 @@ import { assignPorts, assignedPortsEnv } from "./ports.ts";
 import { selfArgs, selfCommand } from "./self-exec.ts";
 import type { ReloadResult, Service, ServiceStatus, StartResult, StopOptions } from "./service.ts";
 import type { WorkerInfo } from "./status-file.ts";
+import type { SteerPlan } from "./steer.ts";
 
 const restarts = metrics.counter("securely_worker_restarts_total", "Worker processes restarted after they died, by service.");
 const running = metrics.gauge("securely_workers", "Worker processes currently ready, by service.");
@@ -36,7 +37,10 @@ export type WorkerMessage =
   | { type: "ready"; listening: string[] }
   | { type: "failed"; reason: string }
   | { type: "stop"; graceful: boolean; timeoutMs: number; reason?: StopOptions["reason"] }
-  | { type: "reload" };
+  | { type: "reload" }
+  /** Upgrade steering (steer.ts): the old instance's workers attach, the new one's detach. */
+  | { type: "steer"; plans: SteerPlan[] }
+  | { type: "unsteer" };
 
 interface Slot {
   index: number;
@@ -184,6 +188,17 @@ export class WorkerGroup implements Service {
       }
     }
     return { applied: [`forwarded to ${this.threads} workers`], needsRestart: [] };
+  }
+
+  /** Forward a steering message to every live worker (each holds its own socket of the group). */
+  send(msg: Extract<WorkerMessage, { type: "steer" | "unsteer" }>): void {
+    for (const s of this.slots) {
+      try {
+        s.proc?.send(msg);
+      } catch {
+        // a worker between restarts: its fresh socket needs nothing
+      }
+    }
   }
 
   pids(): number[] {

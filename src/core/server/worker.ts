@@ -11,6 +11,7 @@ import { dropPrivileges } from "./privileges.ts";
 import { reloadServices } from "./reload.ts";
 import type { Service, StopOptions } from "./service.ts";
 import type { WorkerMessage } from "./worker-group.ts";
+import { steerToNew, stopSteering } from "./steer.ts";
 
 function send(msg: WorkerMessage): void {
   try {
@@ -46,14 +47,18 @@ export async function runWorker(app: App, services: Service[], name: string): Pr
   const graceMs = app.config.get<number>("grace_period_seconds") * 1000;
   return new Promise<number>((resolve) => {
     let stopping: Promise<void> | undefined;
+    // an upgrade's steer message comes just before its stop: attach before the drain starts
+    let steering: Promise<unknown> = Promise.resolve();
     const stop = (opts: StopOptions) => {
       if (stopping && opts.graceful) return;
-      stopping = service.stop(opts).catch((err) => app.log.error(`${name}: stop failed: ${errorMessage(err)}`));
+      stopping = steering.then(() => service.stop(opts)).catch((err) => app.log.error(`${name}: stop failed: ${errorMessage(err)}`));
       stopping.then(() => resolve(0));
     };
     process.on("message", (msg: WorkerMessage) => {
       if (msg?.type === "stop") stop({ graceful: msg.graceful, timeoutMs: msg.timeoutMs, reason: msg.reason });
       else if (msg?.type === "reload") void reloadServices(app, [service]);
+      else if (msg?.type === "steer") steering = steerToNew(msg.plans, (m) => app.log.warn(m));
+      else if (msg?.type === "unsteer") void stopSteering(listening, (m) => app.log.warn(m));
     });
     process.on("SIGTERM", () => stop({ graceful: true, timeoutMs: graceMs }));
     process.on("SIGINT", () => stop({ graceful: false, timeoutMs: 0 }));

@@ -14,8 +14,10 @@ interface ChainInfo {
   catch?: JobSpec;
 }
 
-/** From this many jobs on, a push of plain jobs goes through the one-statement JSON path. */
+/** From this many jobs on, a push of plain jobs goes through the multi-row INSERT path. */
 const BULK_MIN = 8;
+/** Rows per multi-row INSERT (a power of two: the remainder is split 32, 16, … 1). Measured: 64 ≈ 128 ≈ 256. */
+const BULK_ROWS = 64;
 
 /** A job with nothing but queue, handler and payload (the bulk path stores only those). */
 const isPlain = (j: JobSpec): boolean =>
@@ -43,8 +45,6 @@ export class SqliteQueueDriver implements QueueDriver {
     this.s = {
       insert: p(`INSERT INTO queue_jobs (queue, handler, payload, priority, visible_at, created_at, tries, backoff, timeout, unique_key, chain, batch_id, attempts)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)`),
-      insertBulk: p(`INSERT INTO queue_jobs (queue, handler, payload, priority, visible_at, created_at, attempts)
-                     SELECT value->>0, value->>1, value->2, 0, ?2, ?2, 0 FROM json_each(?1)`),
       uniqueGet: p(`SELECT u.job_id, u.expires_at, j.id AS live FROM queue_unique u LEFT JOIN queue_jobs j ON j.id = u.job_id WHERE u.key = ?1`),
       uniquePut: p(`INSERT OR REPLACE INTO queue_unique (key, job_id, expires_at) VALUES (?1, ?2, ?3)`),
       uniqueDel: p(`DELETE FROM queue_unique WHERE key = ?1 AND job_id = ?2`),
@@ -107,21 +107,83 @@ export class SqliteQueueDriver implements QueueDriver {
   }
 
   async push(jobs: JobSpec[], now: number): Promise<(number | null)[]> {
-    const ids = await this.write(() => (jobs.length >= BULK_MIN && jobs.every(isPlain) ? this.insertBulk(jobs, now) : jobs.map((j) => this.insert(j, now))));
+    const ids = await this.write(() => (jobs.length >= BULK_MIN ? this.insertMany(jobs, now) : jobs.map((j) => this.insert(j, now))));
     this.notify();
     return ids;
   }
 
   /**
-   * Plain jobs (queue, handler, payload — no delay, priority, retry policy, chain or batch) in one
-   * statement: the array goes to SQLite as one JSON text and json_each unpacks it in C, about
-   * twice as fast as a prepared INSERT per row. Row ids are consecutive because we hold the write
-   * lock (BEGIN IMMEDIATE) and rowids grow from the current maximum.
+   * Jobs in input order (so ids grow in input order): runs of at least BULK_MIN plain jobs go
+   * through insertBulk, the others (delay, priority, unique key…) one prepared INSERT each.
+   */
+  private insertMany(jobs: JobSpec[], now: number): (number | null)[] {
+    if (jobs.every(isPlain)) return this.insertBulk(jobs, now);
+    const ids: (number | null)[] = [];
+    for (let i = 0; i < jobs.length; ) {
+      let end = i;
+      while (end < jobs.length && isPlain(jobs[end]!)) end++;
+      if (end - i >= BULK_MIN) {
+        for (const id of this.insertBulk(jobs.slice(i, end), now)) ids.push(id);
+        i = end;
+      } else {
+        ids.push(this.insert(jobs[i]!, now));
+        i++;
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * Plain jobs (queue, handler, payload — no delay, priority, retry policy, chain or batch) as
+   * multi-row INSERTs of BULK_ROWS rows, each bound with the payload text: about twice as fast as
+   * unpacking one JSON array with json_each, and 3× a prepared INSERT per row. A chunk whose jobs
+   * share queue and handler (the usual bulk push) binds those once. The remainder goes through
+   * smaller statements (32, 16, … 1 rows). Every statement is prepared once per driver. Row ids are
+   * consecutive within a statement (one INSERT, rowids from the current maximum, write lock held).
    */
   private insertBulk(jobs: JobSpec[], now: number): number[] {
-    const res = this.s.insertBulk!.run(JSON.stringify(jobs.map((j) => [j.queue ?? "default", j.handler, j.payload ?? null])), now);
-    const last = Number(res.lastInsertRowid);
-    return jobs.map((_, i) => last - jobs.length + 1 + i);
+    const ids = new Array<number>(jobs.length);
+    let i = 0;
+    for (let size = BULK_ROWS; size >= 1; size >>= 1) {
+      for (; jobs.length - i >= size; i += size) {
+        const first = jobs[i]!;
+        const queue = first.queue ?? "default";
+        const handler = first.handler;
+        let same = true;
+        for (let k = i + 1; k < i + size && same; k++) same = (jobs[k]!.queue ?? "default") === queue && jobs[k]!.handler === handler;
+        const args = new Array<unknown>(same ? 3 + size : 1 + 3 * size);
+        args[0] = now;
+        if (same) {
+          args[1] = queue;
+          args[2] = handler;
+          for (let k = 0; k < size; k++) args[3 + k] = JSON.stringify(jobs[i + k]!.payload ?? null);
+        } else {
+          for (let k = 0; k < size; k++) {
+            const j = jobs[i + k]!;
+            args[1 + 3 * k] = j.queue ?? "default";
+            args[2 + 3 * k] = j.handler;
+            args[3 + 3 * k] = JSON.stringify(j.payload ?? null);
+          }
+        }
+        const last = Number(this.bulkStatement(size, same).run(...args).lastInsertRowid);
+        for (let k = 0; k < size; k++) ids[i + k] = last - size + 1 + k;
+      }
+    }
+    return ids;
+  }
+
+  private bulkStmts = new Map<number, Statement>();
+
+  /** INSERT of `rows` plain jobs: ?1 = now; then ?2 queue, ?3 handler, one payload per row (`same`), or queue, handler, payload per row. */
+  private bulkStatement(rows: number, same: boolean): Statement {
+    const key = same ? -rows : rows;
+    let st = this.bulkStmts.get(key);
+    if (!st) {
+      const row = (k: number) => (same ? `(?2, ?3, ?${4 + k}, 0, ?1, ?1, 0)` : `(?${2 + 3 * k}, ?${3 + 3 * k}, ?${4 + 3 * k}, 0, ?1, ?1, 0)`);
+      st = this.db.prepare(`INSERT INTO queue_jobs (queue, handler, payload, priority, visible_at, created_at, attempts) VALUES ${Array.from({ length: rows }, (_, k) => row(k)).join(", ")}`);
+      this.bulkStmts.set(key, st);
+    }
+    return st;
   }
 
   /** Insert one job inside the caller's transaction; null when a live unique lock skips it. */

@@ -24,6 +24,17 @@ describe("sqlite driver inside a caller's transaction", () => {
   });
 });
 
+describe("bulk push", () => {
+  test("is all or nothing across its multi-row statements: a row refused in the 4th statement leaves no job", async () => {
+    const store = tempStore(queueMigrations);
+    const d = new SqliteQueueDriver(store);
+    const jobs = Array.from({ length: 200 }, (_, n) => ({ handler: "a", queue: "default", payload: { n } }));
+    (jobs[195] as { handler: unknown }).handler = null; // past validation only by calling the driver directly
+    await expect(d.push(jobs, Date.now())).rejects.toThrow("NOT NULL constraint failed");
+    expect((store.db.query("SELECT COUNT(*) AS n FROM queue_jobs").get() as { n: number }).n).toBe(0);
+  });
+});
+
 describe("job ids", () => {
   test("are never reused, so a stale (id, attempts) ack cannot touch a newer job", async () => {
     const store = tempStore(queueMigrations);
