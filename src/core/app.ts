@@ -94,6 +94,8 @@ export class App {
   private rawConfig(): Record<string, any> {
     if (this._raw) return this._raw;
     let raw: Record<string, any> = {};
+    // an explicit -c/SECURELY_CONF that is missing must not fall back to the default store path
+    if (this.configPath && !existsSync(this.configPath)) void this.config;
     try {
       if (this.configPath && existsSync(this.configPath)) raw = (parseYaml(readFileSync(this.configPath, "utf8")) as Record<string, any>) ?? {};
     } catch {

@@ -22,6 +22,8 @@ export interface CommandDef<A extends ArgsDef = ArgsDef> {
   name: string;
   description: string;
   args?: A;
+  /** The last positional takes any number of words (the command reads args._); without this, extra words are a usage error. */
+  variadic?: boolean;
   /** Return an exit code (default 0). Throw SecurelyError for user-facing failures. */
   run(ctx: CommandContext<A>): number | void | Promise<number | void>;
 }

@@ -55,7 +55,13 @@ export interface RuntimeOptions {
 
 export async function runtimeFor(r: RouteConfig, cfg: ProxyConfig, upstreams: Map<string, Upstream>, resolvePath: (p: string) => string, opts: RuntimeOptions): Promise<RouteRuntime> {
   const errorPages = new Map<number, string>();
-  for (const [status, file] of Object.entries(r.error_pages)) errorPages.set(Number(status), readFileSync(resolvePath(file), "utf8"));
+  for (const [status, file] of Object.entries(r.error_pages)) {
+    try {
+      errorPages.set(Number(status), readFileSync(resolvePath(file), "utf8"));
+    } catch (e) {
+      throw new SecurelyError(`proxy route ${opts.name}: error_pages.${status}: cannot read ${resolvePath(file)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { hint: "check the path (relative to the config file's folder)" });
+    }
+  }
   return {
     upstream: r.upstream ? upstreams.get(r.upstream) : undefined,
     reqOps: compileHeaderOps(r.request_headers),

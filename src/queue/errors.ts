@@ -25,5 +25,5 @@ export class JobTimeoutError extends Error {
 }
 
 export function badFlag(flag: string, expected: string, got: unknown): UsageError {
-  return new UsageError(`${flag}: expected ${expected}, got ${JSON.stringify(got)}`, "nothing was pushed");
+  return new UsageError(`${flag}: expected ${expected}, got ${JSON.stringify(got)}`, "nothing was changed");
 }

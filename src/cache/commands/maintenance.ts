@@ -1,4 +1,5 @@
 /** cache:flush, cache:stats, cache:prune. */
+import { UsageError } from "../../core/errors.ts";
 import { defineCommand } from "../../core/module.ts";
 import { storeArg, withCache } from "./shared.ts";
 
@@ -9,13 +10,16 @@ export const cacheFlush = defineCommand({
     tags: { type: "string", description: "Comma-separated tags: flush only entries stored under any of them" },
     ...storeArg,
   },
-  run: ({ app, args }) =>
-    withCache(app, args.store, async (repo) => {
-      const tags = args.tags ? String(args.tags).split(",").map((t) => t.trim()).filter(Boolean) : [];
+  run: ({ app, args }) => {
+    const tags = args.tags !== undefined ? String(args.tags).split(",").map((t) => t.trim()).filter(Boolean) : [];
+    // an empty --tags (e.g. from an unset shell variable) must not widen into flushing everything
+    if (args.tags !== undefined && tags.length === 0) throw new UsageError("--tags is empty", "give tag names (--tags a,b), or leave --tags out to flush the whole store");
+    return withCache(app, args.store, async (repo) => {
       if (tags.length) await repo.flushTags(tags);
       else await repo.flush();
       app.print({ store: repo.store.driver, flushed: true, tags }, (r) => (r.tags.length ? `flushed tags ${r.tags.join(", ")}` : `flushed the ${r.store} cache`));
-    }),
+    });
+  },
 });
 
 /** Laravel's name for cache:flush, so `cache:clear` works from muscle memory. */

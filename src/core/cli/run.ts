@@ -105,6 +105,13 @@ function checkPositionals(cmd: CommandDef<any>, rest: string[]): void {
       throw new UsageError(`${cmd.name}: missing argument <${name.toUpperCase()}>`, `see securely ${cmd.name} --help`);
     }
   }
+  // citty drops extra words silently; an unquoted value split by the shell would lose its tail
+  const declared = Object.values((cmd.args ?? {}) as ArgsDef).filter((d) => d.type === "positional").length;
+  const words = (given._ as unknown[]).map(String);
+  if (!cmd.variadic && words.length > declared) {
+    const extra = words.slice(declared).map((w) => `'${w}'`).join(" ");
+    throw new UsageError(`${cmd.name}: unexpected argument${words.length - declared > 1 ? "s" : ""} ${extra}`, `quote values that contain spaces; see securely ${cmd.name} --help`);
+  }
 }
 
 export async function runCli(argv: string[], opts: CliOptions): Promise<number> {

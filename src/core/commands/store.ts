@@ -1,6 +1,7 @@
 import { existsSync, statSync, chmodSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
 import { defineCommand } from "../module.ts";
-import { SecurelyError } from "../errors.ts";
+import { SecurelyError, UsageError } from "../errors.ts";
 import { table } from "../cli/output.ts";
 
 export const storeInfo = defineCommand({
@@ -35,8 +36,16 @@ export const storeBackup = defineCommand({
     force: { type: "boolean", description: "Overwrite FILE if it exists" },
   },
   run({ app, args }) {
+    if (!args.file) throw new UsageError("store:backup: FILE is empty", "give the destination file, e.g. securely store:backup /var/backups/securely.db");
+    // --force removes the destination first: never let that be the live store or its WAL files
+    const live = resolve(app.cwd, app.storePath);
+    const dest = resolve(app.cwd, args.file);
+    if ([live, `${live}-wal`, `${live}-shm`].includes(dest)) {
+      throw new UsageError(`backup destination ${args.file} is the store itself (store.path)`, "give another file; nothing was changed");
+    }
     if (existsSync(args.file)) {
       if (!args.force) throw new SecurelyError(`backup destination ${args.file} already exists`, { hint: "pass --force to overwrite" });
+      if (statSync(args.file).isDirectory()) throw new SecurelyError(`backup destination ${args.file} is a folder`, { hint: "give a file path inside it, e.g. " + `${args.file.replace(/\/$/, "")}/securely.db` });
       rmSync(args.file);
     }
     const store = app.store();

@@ -128,7 +128,12 @@ export function loadConfig(opts: LoadOptions): Config {
     if (!existsSync(opts.path)) {
       throw new ConfigError([{ file: opts.path, path: "", message: "config file not found — pass -c FILE or create securely.config.yaml" }]);
     }
-    text = readFileSync(opts.path, "utf8");
+    try {
+      text = readFileSync(opts.path, "utf8");
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new ConfigError([{ file: opts.path, path: "", message: `cannot read the config file (${code === "EISDIR" ? "it is a folder" : (code ?? (err as Error).message)}) — pass -c FILE with a readable YAML file` }]);
+    }
   }
   if (text !== undefined) {
     doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });

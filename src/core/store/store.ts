@@ -28,7 +28,13 @@ export class Store {
     const memory = opts.path === ":memory:";
     if (!memory) {
       const dir = dirname(opts.path);
-      if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+      try {
+        if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+      } catch (err) {
+        throw new SecurelyError(`cannot create the store folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+          hint: "check store.path in the config and the parent folder's permissions",
+        });
+      }
     }
     const fresh = memory || !existsSync(opts.path);
     try {
@@ -40,9 +46,22 @@ export class Store {
     }
     if (fresh && !memory) chmodSync(opts.path, 0o600);
     this.db.exec(`PRAGMA busy_timeout = ${opts.busyTimeoutMs ?? 10_000}`);
-    if (!opts.readonly) {
-      this.db.exec("PRAGMA journal_mode = WAL");
-      this.db.exec("PRAGMA synchronous = NORMAL");
+    try {
+      if (!opts.readonly) {
+        this.db.exec("PRAGMA journal_mode = WAL");
+        this.db.exec("PRAGMA synchronous = NORMAL");
+      }
+      // reading the schema is the first thing that fails on a file that is not a store
+      this.db.query("SELECT count(*) FROM sqlite_master").get();
+    } catch (err) {
+      this.db.close();
+      const code = (err as { code?: string }).code ?? "";
+      if (code.startsWith("SQLITE_NOTADB") || code.startsWith("SQLITE_CORRUPT")) {
+        throw new SecurelyError(`store ${opts.path} is not a SQLite database or is corrupted (${(err as Error).message})`, {
+          hint: "restore it from a backup (securely store:backup makes one), or point store.path at another file; securely leaves it untouched",
+        });
+      }
+      throw err;
     }
     this.db.exec("PRAGMA foreign_keys = ON");
     this.changes = new ChangeFeed(this.db);

@@ -69,6 +69,7 @@ export const queryCommand = defineCommand({
       throw new UsageError(`--server: ${(e as Error).message}`);
     }
     const timeoutMs = args.timeout ? Number(args.timeout) : 3000;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new UsageError(`--timeout must be a whole number of milliseconds ≥ 1, got '${args.timeout}'`);
     const name = args.name.replace(/\.$/, "");
     const q: Question = { name, type, class: CLASS.IN };
     const bytes = encodeMessage({ id: (Math.random() * 0x10000) | 0, flags: FLAG.RD, rcode: 0, question: q, answers: [], authorities: [], additionals: [], edns: { udpSize: 1232, version: 0, dnssecOk: false } }).bytes;

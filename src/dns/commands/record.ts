@@ -17,6 +17,13 @@ const recordArgs = {
   ttl: { type: "string", description: "TTL in seconds (default: the RRset's current TTL, else the zone's)" },
 } as const;
 
+/** A space, quote, ; ( ) or control character would write a zone file that cannot be read back. */
+function ownerOf(name: string): string {
+  const bad = /[\s;()"\\\x00-\x1f\x7f]/.exec(name);
+  if (bad) throw new UsageError(`invalid owner name ${JSON.stringify(name)}: it contains ${JSON.stringify(bad[0])}`, "use letters, digits, - and _ in dot-separated labels (@ for the apex, *.name for a wildcard)");
+  return name;
+}
+
 function values(args: { type: string; _: string[] }): string[] {
   const v = recordValues(args.type, args._.slice(3));
   if (v.length === 0) throw new UsageError("missing record data", 'e.g. securely dns:record:add example.com www A 192.0.2.1, or MX "10 mail"');
@@ -25,26 +32,29 @@ function values(args: { type: string; _: string[] }): string[] {
 
 export const recordAdd = defineCommand({
   name: "dns:record:add",
+  variadic: true,
   description: "Add records to a store zone (served within a second by a running dns:serve; serial bumps)",
   args: recordArgs,
   run({ app, args }) {
-    const r = new ZoneRepository(app.store()).addRecords(args.zone, args.name, args.type, values(args as any), ttlOf(args.ttl));
+    const r = new ZoneRepository(app.store()).addRecords(args.zone, ownerOf(args.name), args.type, values(args as any), ttlOf(args.ttl));
     app.print(r, (x) => `added ${x.added} record(s); ${args.zone} serial ${x.serial}`);
   },
 });
 
 export const recordSet = defineCommand({
   name: "dns:record:set",
+  variadic: true,
   description: "Replace the records of one name and type in a store zone",
   args: recordArgs,
   run({ app, args }) {
-    const r = new ZoneRepository(app.store()).setRecords(args.zone, args.name, args.type, values(args as any), ttlOf(args.ttl));
+    const r = new ZoneRepository(app.store()).setRecords(args.zone, ownerOf(args.name), args.type, values(args as any), ttlOf(args.ttl));
     app.print(r, (x) => `replaced ${x.removed} with ${x.added} record(s); ${args.zone} serial ${x.serial}`);
   },
 });
 
 export const recordRemove = defineCommand({
   name: "dns:record:remove",
+  variadic: true,
   description: "Remove records from a store zone: all at NAME, one TYPE, or one record (TYPE DATA)",
   args: {
     zone: recordArgs.zone,

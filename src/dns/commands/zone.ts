@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { table } from "../../core/cli/output.ts";
-import { SecurelyError } from "../../core/errors.ts";
+import { SecurelyError, UsageError } from "../../core/errors.ts";
 import { defineCommand } from "../../core/module.ts";
 import { canonical } from "../wire/names.ts";
 import { formatZone, parseMasterFile, ZoneFileError } from "../zone/master-file.ts";
@@ -12,6 +12,14 @@ const int = (v: unknown, flag: string) => {
   if (!/^\d+$/.test(String(v))) throw new SecurelyError(`--${flag} must be a whole number of seconds, got "${v}"`, { exitCode: 2 });
   return Number(v);
 };
+
+/** The SOA names end up in zone files: a space or ; ( ) " would make the export unreadable. */
+function soaName(v: string | undefined, flag: string): string | undefined {
+  if (v === undefined) return undefined;
+  const bad = /[\s;()"\\\x00-\x1f\x7f]/.exec(v);
+  if (v === "" || bad) throw new UsageError(`${flag} ${JSON.stringify(v)} is not a domain name${bad ? `: it contains ${JSON.stringify(bad[0])}` : ""}`, flag === "--ns" ? "e.g. --ns ns1.example.com" : "e.g. --email hostmaster@example.com");
+  return v;
+}
 
 export const zoneAdd = defineCommand({
   name: "dns:zone:add",
@@ -25,7 +33,7 @@ export const zoneAdd = defineCommand({
   },
   run({ app, args }) {
     const z = new ZoneRepository(app.store()).addZone(args.zone, {
-      mname: args.ns, rname: args.email?.replace("@", "."), ttl: int(args.ttl, "ttl"), minimum: int(args.minimum, "minimum"),
+      mname: soaName(args.ns, "--ns"), rname: soaName(args.email, "--email")?.replace("@", "."), ttl: int(args.ttl, "ttl"), minimum: int(args.minimum, "minimum"),
     });
     app.print(z, (r) => `zone ${r.name} created (serial ${r.serial})`);
   },

@@ -18,7 +18,9 @@ export interface Upstream {
 export function parseUpstream(text: string): Upstream {
   const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(text);
   if (!m) throw new Error(`expected host or host:port, got "${text}"`);
-  return { host: m[1] ?? m[2]!, port: m[3] ? Number(m[3]) : 53 };
+  const port = m[3] ? Number(m[3]) : 53;
+  if (port < 1 || port > 65535) throw new Error(`port must be 1-65535, got ${m[3]} in "${text}"`);
+  return { host: m[1] ?? m[2]!, port };
 }
 
 export function formatUpstream(u: Upstream): string {

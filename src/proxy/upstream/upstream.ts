@@ -5,6 +5,7 @@
  */
 import type { App } from "../../core/app.ts";
 import { readFileSync } from "node:fs";
+import { SecurelyError } from "../../core/errors.ts";
 import { POLICIES, type SelectContext, type Selector } from "../selection/index.ts";
 import type { ServerSettings, UpstreamConfig } from "../types.ts";
 import { Peer, type PeerTls } from "./peer.ts";
@@ -36,9 +37,9 @@ export class Upstream {
           alternativeCn: t.alternative_cn,
           caFile,
           certFile: t.cert,
-          ca: caFile ? readFileSync(resolvePath(caFile), "utf8") : undefined,
-          cert: t.cert ? readFileSync(resolvePath(t.cert), "utf8") : undefined,
-          key: t.key ? readFileSync(resolvePath(t.key), "utf8") : undefined,
+          ca: caFile ? readTlsFile(name, "ca_file", resolvePath(caFile)) : undefined,
+          cert: t.cert ? readTlsFile(name, "cert", resolvePath(t.cert)) : undefined,
+          key: t.key ? readTlsFile(name, "key", resolvePath(t.key)) : undefined,
         };
       }
       const v6 = host.includes(":");
@@ -118,4 +119,13 @@ export function serverSettings(app: App): ServerSettings {
     client_bind_to_ipv6: c.get<string[]>("client_bind_to_ipv6") ?? [],
     ca_file: c.get<string>("ca_file"),
   };
+}
+
+/** A missing or unreadable upstream TLS file is a config mistake: name the key and the path. */
+function readTlsFile(upstream: string, key: string, path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new SecurelyError(`proxy.upstreams.${upstream}.tls.${key}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { hint: "check the path (relative to the config file's folder)" });
+  }
 }

@@ -33,6 +33,7 @@ function parseIds(items: string[], range?: string): number[] {
 
 export const retryCommand = defineCommand({
   name: "queue:retry",
+  variadic: true,
   description: "Push failed jobs back onto their queue (attempts reset): IDs, or all",
   args: {
     ids: { type: "positional", required: false, description: "Failed job ids, or all" },

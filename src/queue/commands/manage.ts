@@ -22,7 +22,7 @@ function pauseCommand(paused: boolean) {
   return defineCommand({
     name: paused ? "queue:pause" : "queue:resume",
     description: paused ? "Stop every worker from taking jobs of a queue" : "Let workers take jobs of a paused queue again",
-    args: { queue: { type: "positional", description: "Queue name" } },
+    args: { queue: { type: "positional", description: "Queue name", required: true } },
     async run({ args, app }) {
       await driverFor(app).setPaused(String(args.queue), paused);
       app.print({ queue: args.queue, paused }, () => `${paused ? "paused" : "resumed"} '${args.queue}'`);

@@ -61,6 +61,7 @@ export const pushCommand = defineCommand({
     if (args.file) {
       if (args.handler) throw new UsageError("queue:push: give HANDLER or --file, not both");
       jobs = readJobFile(String(args.file)).map(({ spec, where }) => validateJob(app, { ...opts, ...spec }, where));
+      if (!jobs.length) throw new UsageError(`queue:push: ${args.file} holds no jobs`, "write one JSON object per line, e.g. {\"handler\":\"mail\",\"payload\":{}}");
     } else {
       if (!args.handler) throw new UsageError("queue:push: missing argument <HANDLER>", "see securely queue:push --help");
       const raw = args.payload === "-" ? await Bun.stdin.text() : args.payload;

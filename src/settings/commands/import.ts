@@ -24,7 +24,12 @@ export const settingsImport = defineCommand({
     if (args.file === "-") text = await Bun.stdin.text();
     else {
       if (!existsSync(args.file)) throw new SecurelyError(`cannot import ${args.file}: no such file`);
-      text = readFileSync(args.file, "utf8");
+      try {
+        text = readFileSync(args.file, "utf8");
+      } catch (err) {
+        // a folder, or a file this user may not read: say which, not a bare EISDIR
+        throw new SecurelyError(`cannot import ${args.file}: ${(err as NodeJS.ErrnoException).code === "EISDIR" ? "it is a folder" : (err as Error).message}`, { hint: "give a .env, JSON or YAML file, or - for stdin" });
+      }
     }
     const entries = parseSettingsFile(text, format, file);
     const globs = (args.secret ?? "").split(",").map((g) => g.trim()).filter(Boolean);

@@ -111,13 +111,18 @@ export const keyInfo = defineCommand({
       cipher,
       fingerprint: ring ? keyFingerprint(ring.current) : null,
       previous_keys: ring?.previous.map(keyFingerprint) ?? [],
-      secrets: secrets.length,
+      // without a key nothing can be inspected, but the count still tells the user not to make a new one
+      secrets: ring ? secrets.length : existsSync(app.storePath) ? settingsRepository(app).secretCount() : 0,
       secrets_under_previous_key: secrets.filter((s) => s.byPreviousKey).map((s) => s.key),
       secrets_undecryptable: secrets.filter((s) => s.error).map((s) => s.key),
     };
     app.print(info, (i) =>
       [
-        i.source ? `app key: ${i.fingerprint} from ${i.source} (${i.cipher})` : `app key: none (run securely key:generate; key file would be ${i.key_file})`,
+        i.source
+          ? `app key: ${i.fingerprint} from ${i.source} (${i.cipher})`
+          : i.secrets > 0
+            ? `app key: MISSING — restore ${i.key_file} from a backup (or set SECURELY_KEY); a new key cannot read the secrets`
+            : `app key: none (run securely key:generate; key file would be ${i.key_file})`,
         `previous keys: ${i.previous_keys.join(", ") || "none"}`,
         `secrets: ${i.secrets}, under a previous key: ${i.secrets_under_previous_key.length}, undecryptable: ${i.secrets_undecryptable.length}`,
         ...(i.secrets_under_previous_key.length ? [`  run key:rotate --reencrypt for: ${i.secrets_under_previous_key.join(", ")}`] : []),

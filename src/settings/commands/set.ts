@@ -6,6 +6,7 @@ import { envArg, parseAssignments, printWriteResult, profileOf } from "./shared.
 
 export const settingsSet = defineCommand({
   name: "settings:set",
+  variadic: true,
   description: "Set one or more settings atomically: KEY=VALUE … (a bare KEY reads its value from stdin)",
   args: {
     pairs: { type: "positional", description: "KEY=VALUE pairs; a bare KEY reads the value from stdin", required: true },

@@ -6,6 +6,7 @@ import { envArg, printWriteResult, profileOf } from "./shared.ts";
 
 export const settingsUnset = defineCommand({
   name: "settings:unset",
+  variadic: true,
   description: "Remove settings from a profile atomically (all must exist, or nothing is removed)",
   args: {
     keys: { type: "positional", description: "Setting names", required: true },

@@ -11,6 +11,7 @@ import { KEY_TYPES, type KeyType } from "../types.ts";
 
 export const tlsCert = defineCommand({
   name: "tls:cert",
+  variadic: true,
   description: "Issue a certificate for HOST… (DNS names, *.wildcards, IPs) signed by the local CA",
   args: {
     host: { type: "positional", description: "Host names, wildcards (*.app.test) or IP addresses; the first one names the files", required: true },

@@ -12,9 +12,10 @@ export async function readJsonArg(value: string | undefined, what: string): Prom
   }
 }
 
-export function positiveInt(v: string | undefined, flag: string): number | undefined {
+export function positiveInt(v: string | undefined, flag: string, min = 0): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} expects a non-negative number, got '${v}'`);
+  // Number("") is 0: an empty value (an unset shell variable) must not mean "prune everything"
+  const n = v.trim() === "" ? NaN : Number(v);
+  if (!Number.isFinite(n) || n < min) throw new UsageError(`${flag} expects ${min > 0 ? `a number ≥ ${min}` : "a non-negative number"}, got '${v}'`);
   return n;
 }

@@ -16,7 +16,7 @@ export const workflowWork = defineCommand({
     const worker = createWorker(
       rt,
       workerOptions(app, {
-        concurrency: positiveInt(args.concurrency, "--concurrency"),
+        concurrency: positiveInt(args.concurrency, "--concurrency", 1),
         stopWhenEmpty: args["stop-when-empty"],
         maxTimeMs: maxTime === undefined ? undefined : maxTime * 1000,
       }),
