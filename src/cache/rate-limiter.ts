@@ -63,7 +63,9 @@ export class RateLimiter {
 
   /** Count one (or `amount`) attempt; the window starts at the first hit. Returns the count. */
   async hit(key: string, decaySeconds = 60, amount = 1): Promise<number> {
-    const availableAt = Math.ceil(this.cache.clock.now() / 1000 + decaySeconds);
+    // whole seconds as Laravel (availableAt = now + decay): rounding up both here and in
+    // availableIn would report decay + 1 seconds
+    const availableAt = Math.floor(this.cache.clock.now() / 1000) + decaySeconds;
     await this.cache.add(`${key}:timer`, availableAt, decaySeconds);
     const added = await this.cache.add(key, 0, decaySeconds);
     const hits = Number(await this.cache.increment(key, amount));
@@ -94,7 +96,7 @@ export class RateLimiter {
   /** Seconds until the window of `key` ends (0 when it is not limited). */
   async availableIn(key: string): Promise<number> {
     const at = (await this.cache.get<number>(`${key}:timer`)) ?? 0;
-    return Math.max(0, Math.ceil(at - this.cache.clock.now() / 1000));
+    return Math.max(0, at - Math.floor(this.cache.clock.now() / 1000));
   }
 
   /** Forget the counter and its window. */

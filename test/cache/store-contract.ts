@@ -323,6 +323,7 @@ export function storeContract(opts: ContractOptions): void {
         expect(await rl.tooManyAttempts("ip:1", 4)).toBe(false);
         expect(await rl.remaining("ip:1", 5)).toBe(2);
         expect(await rl.availableIn("ip:1")).toBeGreaterThan(0);
+        expect(await rl.availableIn("ip:1")).toBeLessThanOrEqual(S); // never decay + 1
         await advance(1100);
         expect(await rl.tooManyAttempts("ip:1", 3)).toBe(false);
         expect(await rl.attempts("ip:1")).toBe(0);
