@@ -13,7 +13,8 @@ import { cacheMigrations } from "./migrations.ts";
 import { pruneService } from "./service.ts";
 
 export { cache, cacheOptions, closeCache, extendCache, rateLimiter, type StoreFactory } from "./manager.ts";
-export { Repository, TaggedCache, type RepositoryOptions } from "./repository.ts";
+export { Repository, type RepositoryOptions } from "./repository.ts";
+export { TaggedCache } from "./tagged-cache.ts";
 export { RateLimiter, Limit } from "./rate-limiter.ts";
 export { Lock } from "./lock.ts";
 export { CacheError } from "./errors.ts";

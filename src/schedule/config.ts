@@ -9,8 +9,7 @@
  *       timezone: Europe/Paris
  *       without_overlapping: true
  */
-import { list, obj, val, type Schema } from "../core/config/schema.ts";
-import { closest } from "../core/config/schema.ts";
+import { closest, list, obj, val, type Schema } from "../core/config/schema.ts";
 import { SecurelyError } from "../core/errors.ts";
 import { parseCron } from "./cron/parse.ts";
 import { ScheduleError } from "./errors.ts";
