@@ -97,9 +97,14 @@ export class App {
     try {
       if (this.configPath && existsSync(this.configPath)) raw = (parseYaml(readFileSync(this.configPath, "utf8")) as Record<string, any>) ?? {};
     } catch {
-      // loadConfig reports bad YAML with its line; the bootstrap read just falls back to defaults
+      raw = [] as any;
     }
-    if (typeof raw !== "object" || Array.isArray(raw)) raw = {};
+    if (typeof raw !== "object" || Array.isArray(raw)) {
+      // unreadable YAML: guessing the default store path would write settings to the wrong store,
+      // so let the loader fail with its file:line message (it throws before any ${NAME} lookup)
+      void this.config;
+      raw = {};
+    }
     for (const [path, value] of envOverrides(this.env)) {
       let cur = raw;
       for (const p of path.slice(0, -1)) cur = cur[p] = typeof cur[p] === "object" && cur[p] !== null ? cur[p] : {};

@@ -1,10 +1,14 @@
-/** The settings repository of an App, built once per App (commands and the config lookup share it). */
+/**
+ * The settings repository of an App, built once per open store (commands and the config lookup
+ * share it; after App.close() a new store gets a new repository, never stale statements).
+ */
 import { userInfo } from "node:os";
 import type { App } from "../core/app.ts";
+import type { Store } from "../core/store/store.ts";
 import { openSecrets } from "./app-key.ts";
 import { SettingsRepository } from "./repository.ts";
 
-const repositories = new WeakMap<App, SettingsRepository>();
+const repositories = new WeakMap<Store, SettingsRepository>();
 
 /** Who is writing: the sudo caller if any, else the login user (recorded in settings:history). */
 export function actorOf(env: Record<string, string | undefined>): string {
@@ -18,10 +22,11 @@ export function actorOf(env: Record<string, string | undefined>): string {
 }
 
 export function settingsRepository(app: App): SettingsRepository {
-  let repo = repositories.get(app);
+  const store = app.store();
+  let repo = repositories.get(store);
   if (!repo) {
-    repo = new SettingsRepository({ store: app.store(), secrets: () => openSecrets(app), clock: app.clock, actor: actorOf(app.env) });
-    repositories.set(app, repo);
+    repo = new SettingsRepository({ store, secrets: () => openSecrets(app), clock: app.clock, actor: actorOf(app.env) });
+    repositories.set(store, repo);
   }
   return repo;
 }

@@ -20,9 +20,10 @@ export class SettingsError extends SecurelyError {
     return new SettingsError(`invalid environment name '${name}'`, "SETTINGS_INVALID_ENV", "use letters, digits, _ and - (e.g. production)", 2);
   }
 
-  static notSet(keys: string[], env: string): SettingsError {
+  /** `where`: "" for the base profile, else how the profile was searched. */
+  static notSet(keys: string[], where = ""): SettingsError {
     const list = keys.map((k) => `'${k}'`).join(", ");
-    return new SettingsError(`setting${keys.length > 1 ? "s" : ""} ${list} ${keys.length > 1 ? "are" : "is"} not set${env ? ` in environment '${env}' or the base profile` : ""}`, "SETTINGS_NOT_SET", "see securely settings:list");
+    return new SettingsError(`setting${keys.length > 1 ? "s" : ""} ${list} ${keys.length > 1 ? "are" : "is"} not set${where}`, "SETTINGS_NOT_SET", "see securely settings:list");
   }
 
   static tooLarge(key: string, bytes: number, max: number): SettingsError {

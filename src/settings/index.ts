@@ -8,7 +8,7 @@ import { settingsCommands } from "./commands/index.ts";
 import { settingsConfig } from "./config.ts";
 import { settingsMigrations } from "./migrations.ts";
 
-export { lookupSetting } from "./lookup.ts";
+export { lookupSetting, readSetting } from "./lookup.ts";
 export { SETTINGS_TOPIC } from "./repository.ts";
 export type { Change, Setting } from "./types.ts";
 

@@ -111,7 +111,7 @@ export class SettingsRepository {
     return this.write(() => {
       const rows = [...new Set(keys)].map((k) => [k, this.q.row.get(env, k) as Row | null] as const);
       const missing = rows.filter(([, r]) => !r).map(([k]) => k);
-      if (missing.length > 0) throw SettingsError.notSet(missing, "");
+      if (missing.length > 0) throw SettingsError.notSet(missing, env ? ` in environment '${env}'` : "");
       return rows.map(([key, row]) => {
         this.q.delete.run(env, key);
         this.q.history.run(env, key, "unset", row!.secret, row!.hash, null, now, this.opts.actor);
@@ -123,6 +123,11 @@ export class SettingsRepository {
   history(key: string, env?: string): HistoryEntry[] {
     const rows = (env === undefined ? this.q.historyOf.all(key) : this.q.historyOfEnv.all(key, env)) as Array<Omit<HistoryEntry, "secret"> & { secret: number }>;
     return rows.map((r) => ({ ...r, secret: Boolean(r.secret) }));
+  }
+
+  /** How many secrets the store holds, in every profile (no key needed). */
+  secretCount(): number {
+    return (this.store.db.query("SELECT COUNT(*) AS n FROM settings_values WHERE secret = 1").get() as { n: number }).n;
   }
 
   /** Every secret in every profile, decrypted or failed, for key:info and key:rotate. */

@@ -6,8 +6,7 @@ describe("concurrent settings:set", () => {
   test("8 processes writing at once lose no write", async () => {
     const p = settingsProject();
     await p.ok(["key:generate"]);
-    // create the store first: concurrent first opens race in core's migrator (reported to the lead)
-    await p.ok(["settings:set", "init=1"]);
+    // no store yet: the 8 writers also race to create it and run the migrations
     const procs = Array.from({ length: 8 }, (_, i) =>
       p.run(["settings:set", ...Array.from({ length: 5 }, (_, k) => `w${i}.k${k}=v${i}-${k}`), `shared.last=writer-${i}`]),
     );

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, eventually, tempDir } from "../harness.ts";
+import { BUN, eventually, startSecurely, tempDir } from "../harness.ts";
 import { settingsProject } from "./project.ts";
 
 describe("settings hooks", () => {
@@ -26,6 +26,12 @@ describe("settings hooks", () => {
     expect(await p.ok(["settings:get", "a"])).toBe("1\n");
   });
 
+  test("a run hook past its timeout is killed and reported", async () => {
+    const p = settingsProject(`settings:\n  hooks:\n    - match: ["*"]\n      run: "sleep 20"\n      timeout: 500ms\n`);
+    const r = await p.run(["settings:set", "a=1"]);
+    expect([r.code, r.stdout]).toEqual([3, 'set a\nhook #1 run "sleep 20": FAILED (timed out after 0.5 s and was killed)\n']);
+  });
+
   test("a reload hook sends SIGHUP to the process in pid_file", async () => {
     const p = settingsProject(`settings:\n  hooks:\n    - match: ["proxy.*"]\n      reload: true\n`);
     const pidFile = join(p.dir, "securely.pid"); // the top-level pid_file tempProject writes
@@ -45,6 +51,21 @@ describe("settings hooks", () => {
     expect(stale.code).toBe(3);
     expect(stale.stdout).toContain(`FAILED (process ${readFileSync(pidFile, "utf8").trim()} from ${pidFile} is not running (stale pid file))`);
     expect(await p.ok(["settings:get", "proxy.upstream"])).toBe("10.0.0.2:80\n");
+  });
+
+  test("a reload hook makes a running `securely serve` reload its config, which reads the new setting", async () => {
+    const p = settingsProject(`metrics:\n  listen: 127.0.0.1:0\ngreeting: \${GREETING:-none}\nsettings:\n  hooks:\n    - match: ["GREETING"]\n      reload: true\n`);
+    const pidFile = join(p.dir, "securely.pid");
+    const server = await startSecurely(["serve"], { env: p.env });
+    try {
+      await eventually(() => existsSync(pidFile));
+      const r = JSON.parse(await p.ok(["settings:set", "GREETING=hello", "--json"]));
+      expect(r.hooks).toEqual([{ hook: 1, what: `reload ${pidFile} (SIGHUP)`, keys: ["GREETING"], ok: true }]);
+      await server.waitFor(/SIGHUP: reloading the config/);
+      await server.waitFor(/reload: applied/);
+    } finally {
+      await server.stop();
+    }
   });
 
   test("an invalid hook is a config error naming the key path", async () => {

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { App } from "../../src/core/app.ts";
 import { modules, provided } from "../../src/main.ts";
+import { readSetting } from "../../src/settings/index.ts";
 import { tempDir } from "../harness.ts";
 import { settingsProject } from "./project.ts";
 
@@ -40,7 +41,20 @@ describe("config ${NAME} from settings", () => {
     const reader = new App({ modules, provided, configPath: config, env });
     expect(reader.config.get("greeting")).toBe("hello");
     expect(reader.config.get("crypto.cipher")).toBe("AES-128-GCM");
+    expect([readSetting(reader, "GREETING"), readSetting(reader, "NOPE"), readSetting(reader, "not-a-name")]).toEqual(["hello", undefined, undefined]);
     reader.close();
+    // after close, a new store connection gets a fresh repository
+    expect(readSetting(reader, "GREETING")).toBe("hello");
+    reader.close();
+  });
+
+  test("broken YAML stops settings commands with the loader's file:line error, never a guessed store", async () => {
+    const p = settingsProject("broken: [\n");
+    const r = await p.run(["settings:set", "a=1"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toStartWith("securely: securely.config.yaml:");
+    expect(r.stderr).toContain("invalid YAML");
+    expect(existsSync(p.store)).toBe(false);
   });
 
   test("a lookup never creates a store: config:check in a fresh folder leaves no store behind", async () => {

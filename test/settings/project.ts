@@ -2,9 +2,14 @@
  * A throwaway securely project for the settings CLI tests: its own config, store and key file,
  * and a `run` that spawns the real CLI with an environment free of the caller's SECURELY_* keys.
  */
+import { setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runSecurely, tempProject, type RunOptions, type RunResult } from "../harness.ts";
+
+// bunfig.toml's [test] timeout is not applied by bun 1.4.5; these tests spawn several CLI
+// processes each, which on a loaded 2-core machine can take longer than bun's 5 s default
+setDefaultTimeout(30_000);
 
 export interface SettingsProject {
   dir: string;

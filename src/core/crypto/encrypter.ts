@@ -65,7 +65,7 @@ export class Encrypter {
   encryptBytes(plain: Buffer): string {
     const c = this.cipher;
     const key = this.keys[0]!;
-    const iv = randomBytes(c.ivLength);
+    const iv = randomIv(c.ivLength);
     const cipher = createCipheriv(c.algorithm, key, iv) as ReturnType<typeof createCipheriv> & { getAuthTag?(): Buffer };
     // openssl_encrypt with options 0 returns the ciphertext base64-encoded; the payload holds that
     const value = Buffer.concat([cipher.update(plain), cipher.final()]).toString("base64");
@@ -104,6 +104,25 @@ export class Encrypter {
     const spec = findCipher(cipher);
     return spec !== undefined && key.length === spec.keyLength;
   }
+}
+
+/**
+ * IVs cut from a pooled block of CSPRNG output: one randomBytes call per 4 KiB instead of one per
+ * encryption (the syscall was ~15% of a round trip). Each byte is handed out once, never reused.
+ */
+const POOL_SIZE = 4096;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+function randomIv(length: number): Buffer {
+  if (poolOffset + length > pool.length) {
+    pool = randomBytes(POOL_SIZE);
+    poolOffset = 0;
+  }
+  // a copy, so the caller's IV does not alias the pool that later IVs are cut from
+  const iv = Buffer.from(pool.subarray(poolOffset, poolOffset + length));
+  poolOffset += length;
+  return iv;
 }
 
 function hmac(iv: string, value: string, key: Buffer): string {

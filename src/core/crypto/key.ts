@@ -2,7 +2,7 @@
  * App keys as Laravel writes them: `base64:` followed by the base64 of the raw key bytes
  * (`php artisan key:generate`). A key without the prefix is used as raw bytes, as Laravel does.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { CryptoError } from "./errors.ts";
 import type { CipherSpec } from "./ciphers.ts";
 
@@ -35,8 +35,5 @@ export function generateKey(cipher: CipherSpec): Buffer {
  * so `key:info` and errors can say which key without showing it.
  */
 export function keyFingerprint(key: Buffer): string {
-  const h = new Bun.CryptoHasher("sha256");
-  h.update("securely key fingerprint\0");
-  h.update(key);
-  return h.digest("hex").slice(0, 8);
+  return createHash("sha256").update("securely key fingerprint\0").update(key).digest("hex").slice(0, 8);
 }

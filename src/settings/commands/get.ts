@@ -15,7 +15,7 @@ export const settingsGet = defineCommand({
     const key = checkKey(args.key);
     const env = profileOf(app, args.env);
     const s = settingsRepository(app).get(key, env);
-    if (!s) throw SettingsError.notSet([key], env);
+    if (!s) throw SettingsError.notSet([key], env ? ` in environment '${env}' or the base profile` : "");
     printValue(app, { key, value: s.value!, secret: s.secret, env: s.env });
   },
 });

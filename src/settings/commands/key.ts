@@ -33,10 +33,16 @@ export const keyGenerate = defineCommand({
         hint: "use key:rotate to replace it and re-encrypt the secrets, or --force to discard it",
       });
     }
-    let orphaned = 0;
-    if (existing && existsSync(app.storePath)) orphaned = settingsRepository(app).inspectSecrets(new Secrets(requireKeyring({ env: app.env, keyFile: path }), cipher)).length;
+    const secrets = existsSync(app.storePath) ? settingsRepository(app).secretCount() : 0;
+    if (!existing && secrets > 0 && !args.force) {
+      // the key file is gone but secrets exist: a new key would not make them readable
+      throw new SecurelyError(`the store holds ${secrets} secret${secrets > 1 ? "s" : ""} but ${path} does not exist; a new key cannot decrypt them`, {
+        code: "KEY_MISSING",
+        hint: "restore the key file from a backup (or set SECURELY_KEY), or pass --force to start a new key anyway",
+      });
+    }
     writeKeyFile(path, [key]);
-    if (orphaned > 0) app.log.warn(`${orphaned} secret${orphaned > 1 ? "s were" : " was"} encrypted with the discarded key and can no longer be read`);
+    if (secrets > 0) app.log.warn(`${secrets} secret${secrets > 1 ? "s were" : " was"} encrypted with another key and can no longer be read`);
     app.print({ key_file: path, fingerprint: keyFingerprint(key), cipher }, (r) => `app key written to ${r.key_file} (${r.cipher}, fingerprint ${r.fingerprint})`);
   },
 });
@@ -45,7 +51,7 @@ export const keyRotate = defineCommand({
   name: "key:rotate",
   description: "New app key, every secret re-encrypted in one transaction, the old key kept as previous",
   args: {
-    reencrypt: { type: "boolean", description: "Keep the current key; only re-encrypt secrets still under a previous key (after you changed SECURELY_KEY)" },
+    reencrypt: { type: "boolean", description: "Keep the current key and re-encrypt every secret under it (after you changed SECURELY_KEY yourself)" },
   },
   run({ app, args }) {
     const cipher = cipherName(app);

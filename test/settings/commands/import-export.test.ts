@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { settingsProject } from "../project.ts";
 
@@ -23,6 +23,11 @@ describe("settings:import / settings:export", () => {
       MAIL_FROM: "a@b.c",
       STRIPE_KEY: "sk_live_123",
     });
+    // --output writes an owner-only file, since revealed secrets must not land world-readable
+    const envFile = join(p.dir, "app.env");
+    await p.ok(["settings:export", "--reveal", "-o", envFile]);
+    expect(statSync(envFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(envFile, "utf8")).toContain("DB_PASSWORD='p@ss word'");
   });
 
   test("imports nested YAML from stdin-less files and JSON from stdin; export yaml round trips", async () => {

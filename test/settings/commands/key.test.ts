@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { settingsProject, storeBytes } from "../project.ts";
 
 describe("key:generate / key:rotate / key:prune / key:info", () => {
@@ -14,6 +14,16 @@ describe("key:generate / key:rotate / key:prune / key:info", () => {
     expect(readFileSync(p.keyFile, "utf8")).toBe(key);
     await p.ok(["key:generate", "--force"]);
     expect(readFileSync(p.keyFile, "utf8")).not.toBe(key);
+  });
+
+  test("key:generate refuses to start a new key when the store holds secrets and the key file is gone", async () => {
+    const p = settingsProject();
+    await p.ok(["key:generate"]);
+    await p.ok(["settings:set", "--secret", "S=1", "T=2"]);
+    rmSync(p.keyFile);
+    const r = await p.run(["key:generate"]);
+    expect([r.code, r.stderr]).toEqual([1, `securely: the store holds 2 secrets but ${p.keyFile} does not exist; a new key cannot decrypt them — restore the key file from a backup (or set SECURELY_KEY), or pass --force to start a new key anyway\n`]);
+    expect(existsSync(p.keyFile)).toBe(false);
   });
 
   test("key:generate --show prints a key of the cipher's length and writes nothing", async () => {

@@ -12,6 +12,8 @@ describe("settings:run", () => {
       env: { APP_ENV: "inherited" },
     });
     expect([r.code, r.stdout, r.stderr]).toEqual([7, "smtp.example.com s3cret prod\n", ""]);
+    const only = await p.run(["settings:run", "--prefix", "mail", "--", "sh", "-c", 'echo "$MAIL_SMTP_HOST|${DB_PASSWORD:-unset}"']);
+    expect([only.code, only.stdout]).toEqual([0, "smtp.example.com|unset\n"]);
   });
 
   test("without a command it is a usage error", async () => {
