@@ -32,7 +32,7 @@ describe("serve -d (daemon)", () => {
     expect(readFileSync(join(p.dir, "daemon.log"), "utf8")).toContain("graceful shutdown");
     const after = await runFixture(["status", "--json", "-c", p.config]);
     expect(after.code).toBe(3);
-    expect(JSON.parse(after.out.slice(after.out.indexOf("{")))).toMatchObject({ running: false, pid: null });
+    expect(JSON.parse(after.stdout)).toMatchObject({ running: false, pid: null });
   });
 
   test("a daemon that cannot start makes the launcher exit 1 with the reason, and leaves no process", async () => {

@@ -63,7 +63,10 @@ export async function freePort(): Promise<number> {
 
 export interface Child {
   proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  /** stdout and stderr lines, interleaved as they came. */
   output(): string;
+  /** stdout alone (for --json). */
+  stdout(): string;
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
   /** First port of "NAME listening on ADDR". */
   port(service: string): number;
@@ -81,8 +84,9 @@ export function spawnFixture(args: string[], env: Record<string, string> = {}, c
   });
   started.add(proc);
   let text = "";
+  let out = "";
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
-  const consume = async (stream: ReadableStream<Uint8Array>) => {
+  const consume = async (stream: ReadableStream<Uint8Array>, isStdout: boolean) => {
     const dec = new TextDecoder();
     let buf = "";
     for await (const chunk of stream) {
@@ -92,16 +96,18 @@ export function spawnFixture(args: string[], env: Record<string, string> = {}, c
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
         text += line + "\n";
+        if (isStdout) out += line + "\n";
         for (const w of [...waiters]) if (w.re.test(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
       }
     }
-    if (buf) text += buf;
+    if (buf) (text += buf), isStdout && (out += buf);
   };
-  const done = Promise.all([consume(proc.stdout), consume(proc.stderr)]);
+  const done = Promise.all([consume(proc.stdout, true), consume(proc.stderr, false)]);
   const exited = proc.exited.then(async (c) => (await done, c));
   return {
     proc,
     output: () => text,
+    stdout: () => out,
     exited,
     waitFor: (re, timeoutMs = 20_000) =>
       new Promise<string>((resolve, reject) => {
@@ -127,12 +133,12 @@ export async function startFixture(args: string[], env?: Record<string, string>)
 }
 
 /** Run to completion. */
-export async function runFixture(args: string[], env?: Record<string, string>, timeoutMs = 30_000, cwd?: string): Promise<{ code: number; out: string }> {
+export async function runFixture(args: string[], env?: Record<string, string>, timeoutMs = 30_000, cwd?: string): Promise<{ code: number; out: string; stdout: string }> {
   const c = spawnFixture(args, env, cwd);
   const t = setTimeout(() => c.proc.kill("SIGKILL"), timeoutMs);
   const code = await c.exited;
   clearTimeout(t);
-  return { code, out: c.output() };
+  return { code, out: c.output(), stdout: c.stdout() };
 }
 
 export async function get(port: number, path = "/", init?: RequestInit): Promise<{ status: number; pid: number; body: string }> {

@@ -58,7 +58,7 @@ describe("serve", () => {
     const s = await startFixture(["serve", "-c", p.config]);
     const r = await runFixture(["status", "--json", "-c", p.config], { SECURELY_LOG_LEVEL: "warn" });
     expect(r.code).toBe(0);
-    const st = JSON.parse(r.out);
+    const st = JSON.parse(r.stdout);
     expect(st).toMatchObject({ running: true, pid: s.proc.pid, instance: { pid: s.proc.pid, state: "running", config: p.config } });
     expect(st.uptime_seconds).toBeGreaterThanOrEqual(0);
     expect(st.instance.services.map((x: { name: string; kind: string; status: { ready: boolean } }) => [x.name, x.kind, x.status.ready])).toEqual([

@@ -60,7 +60,7 @@ describe("graceful upgrade (SIGQUIT + serve -u)", () => {
     console.log(`upgrade under load: ${stats.ok} ok, ${stats.failed} failed, ${stats.reconnects} reconnects in ${stats.elapsedMs} ms`);
 
     const status = await runFixture(["status", "--json", "-c", p.config], { SECURELY_LOG_LEVEL: "warn" });
-    expect(JSON.parse(status.out)).toMatchObject({ running: true, pid: next.proc.pid, instance: { upgraded_from: oldPid } });
+    expect(JSON.parse(status.stdout)).toMatchObject({ running: true, pid: next.proc.pid, instance: { upgraded_from: oldPid } });
 
     next.proc.kill("SIGINT");
     expect(await next.exited).toBe(0);

@@ -11,7 +11,7 @@ interface StatusJson {
 
 async function status(config: string): Promise<StatusJson> {
   const r = await runFixture(["status", "--json", "-c", config], { SECURELY_LOG_LEVEL: "warn" });
-  return JSON.parse(r.out);
+  return JSON.parse(r.stdout);
 }
 
 /** Distinct worker pids seen over a bounded number of fresh connections. */
