@@ -16,7 +16,7 @@ import { openQueue, queueModule } from "./queue/index.ts";
 import { scheduleModule } from "./schedule/index.ts";
 import { lookupSetting, settingsModule } from "./settings/index.ts";
 import { tlsModule } from "./tls/index.ts";
-import { workflowModule } from "./workflow/index.ts";
+import { openRuntime, workflowModule } from "./workflow/index.ts";
 
 export const modules: Module[] = [
   coreModule,
@@ -37,6 +37,9 @@ export const provided: Provided = {
   cache: (app: App) => cache(app),
   // the scheduler's `job:` entries
   pushJob: (app: App, handler: string, payload: unknown, opts: { queue?: string }) => openQueue(app).push(handler, payload, opts),
+  // the scheduler's `workflow:` entries
+  startWorkflow: async (app: App, name: string, input: unknown, opts: Record<string, unknown>) =>
+    (await openRuntime(app, { loadCode: true })).client.start(name, input, opts),
 };
 
 if (import.meta.main) {

@@ -70,16 +70,27 @@ for port in $ORIGIN $SECURELY $NGINX $HAPROXY $NAIVE; do
   for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 
-# wrk prints "Requests/sec: N" and, with --latency, the 99% line
+# the process doing the proxying for each target (its CPU time per request is the stable figure on
+# a shared machine, where req/s swings with other load): nginx/haproxy workers, bun processes
+child_of() { pgrep -P "$1" | head -1; }
+declare -A CPUPID
+cputicks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+
+# wrk prints "Requests/sec: N", "N requests in", and with --latency the 99% line
 run() { # name port conns path [script]
-  local out
+  local out pid t0 t1
+  pid=${CPUPID[$1]}
+  t0=$(cputicks "$pid")
   if [ -n "${5:-}" ]; then out=$(wrk -t1 -c"$3" -d"${DUR}s" --latency -s "$5" "http://127.0.0.1:$2$4" 2>&1)
   else out=$(wrk -t1 -c"$3" -d"${DUR}s" --latency "http://127.0.0.1:$2$4" 2>&1); fi
-  local rps p99 errs
+  t1=$(cputicks "$pid")
+  local rps p99 errs reqs cpu
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
-  printf "%-10s %8.0f req/s  p99 %-8s %s\n" "$1" "$rps" "$p99" "$errs"
+  cpu=$(awk -v a="$t0" -v b="$t1" -v r="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b-a)/hz*1e6/r }')
+  printf "%-10s %8.0f req/s  p99 %-9s %6s us CPU/req %s\n" "$1" "$rps" "$p99" "$cpu" "$errs"
   echo "$rps" > "$TMP/$1.$3.$(echo "$4${5:-}" | tr -c 'a-z0-9' '_').rps"
 }
 
@@ -94,6 +105,8 @@ scenario() { # title conns path [script]
   awk -v s="$s" -v n="$n" -v d="$d" 'BEGIN { printf "   securely/nginx %.2f   securely/direct %.2f\n", s/n, s/d }'
 }
 
+CPUPID[direct]=$(child_of "${PIDS[0]}"); CPUPID[nginx]=$(child_of "${PIDS[1]}"); CPUPID[haproxy]=${PIDS[2]}
+CPUPID[securely]=${PIDS[3]}; CPUPID[naive]=${PIDS[4]}
 echo "proxy benchmark: ${DUR}s per run, 1 worker each, loopback, $(nproc) cores, bun $("$BUN" --version), $(nginx -v 2>&1 | sed 's/.*\///'), haproxy $(haproxy -v | awk 'NR==1{print $3}')"
 scenario "small GET, 64 connections" 64 /
 scenario "small GET, 1 connection" 1 /

@@ -41,12 +41,12 @@ export const three = defineWorkflow(async (ctx, x: number) => {
 });
 `;
 
-function project(): { dir: string; app: App } {
+function project(executor = "local"): { dir: string; app: App } {
   const dir = mkdtempSync(join(tmpdir(), "securely-bench-wf-"));
   writeFileSync(join(dir, "wf.ts"), WF);
   writeFileSync(
     join(dir, "securely.config.yaml"),
-    `store:\n  path: ${join(dir, "store.db")}\nworkflow:\n  files: [./wf.ts]\n  concurrency: ${C}\nqueue:\n  worker:\n    concurrency: ${C}\n    sleep: 1\n`,
+    `store:\n  path: ${join(dir, "store.db")}\nworkflow:\n  files: [./wf.ts]\n  concurrency: ${C}\n  executor: ${executor}\nqueue:\n  worker:\n    concurrency: ${C}\n    sleep: 1\n`,
   );
   const app = new App({ modules, configPath: join(dir, "securely.config.yaml"), logLevel: "error", env: { ...process.env, SECURELY_LOG_LEVEL: "error" } });
   return { dir, app };
@@ -55,15 +55,23 @@ function project(): { dir: string; app: App } {
 interface Result {
   startMs: number;
   drainMs: number;
+  /** CPU time of this process while draining (user + system), ms: steadier than wall time on a shared machine. */
+  cpuMs: number;
 }
 
-async function workflows(): Promise<Result> {
-  const { dir, app } = project();
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+async function workflows(executor: string): Promise<Result> {
+  const { dir, app } = project(executor);
   const rt = await openRuntime(app, { loadCode: true });
   const t0 = performance.now();
   const ids: string[] = [];
   for (let i = 0; i < N; i++) ids.push(rt.client.start("three", i));
   const t1 = performance.now();
+  const c1 = cpuNow();
   const worker = createWorker(rt, workerOptions(app, { pollMs: 50 }));
   const done = worker.run();
   const count = app.store().db.prepare("SELECT COUNT(*) AS n FROM workflow_runs WHERE status = 'completed'");
@@ -72,13 +80,14 @@ async function workflows(): Promise<Result> {
     await Bun.sleep(2);
   }
   const t2 = performance.now();
+  const c2 = cpuNow();
   worker.stop(true);
   await done;
   const bad = app.store().db.query("SELECT COUNT(*) AS n FROM workflow_runs WHERE output != CAST(json_extract(input, '$') + 3 AS TEXT)").get() as { n: number };
   if (bad.n) throw new Error(`bench: ${bad.n} workflows produced a wrong result`);
   app.close();
   rmSync(dir, { recursive: true, force: true });
-  return { startMs: t1 - t0, drainMs: t2 - t1 };
+  return { startMs: t1 - t0, drainMs: t2 - t1, cpuMs: c2 - c1 };
 }
 
 let chainDone = 0;
@@ -91,6 +100,7 @@ async function chains(): Promise<Result> {
   const t0 = performance.now();
   for (let i = 0; i < N; i++) await q.chain([{ handler: "bench.step", payload: i }, { handler: "bench.step" }, { handler: "bench.step" }]);
   const t1 = performance.now();
+  const c1 = cpuNow();
   const worker = createQueueWorker(app, { concurrency: C, sleep: 1 });
   await worker.start();
   while (chainDone < 3 * N) {
@@ -98,31 +108,38 @@ async function chains(): Promise<Result> {
     await Bun.sleep(2);
   }
   const t2 = performance.now();
+  const c2 = cpuNow();
   await worker.stop({ graceful: true });
   app.close();
   rmSync(dir, { recursive: true, force: true });
-  return { startMs: t1 - t0, drainMs: t2 - t1 };
+  return { startMs: t1 - t0, drainMs: t2 - t1, cpuMs: c2 - c1 };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rate = (n: number, ms: number) => (n / ms) * 1000;
 
 const wf: Result[] = [];
+const wq: Result[] = [];
 const ch: Result[] = [];
 for (let r = 0; r < ROUNDS && Date.now() < deadline; r++) {
-  wf.push(await workflows());
+  wf.push(await workflows("local"));
+  wq.push(await workflows("queue"));
   ch.push(await chains());
-  process.stderr.write(`round ${r + 1}: workflows ${rate(N, wf.at(-1)!.drainMs).toFixed(0)}/s, chains ${rate(N, ch.at(-1)!.drainMs).toFixed(0)}/s\n`);
+  process.stderr.write(`round ${r + 1}: workflows ${rate(N, wf.at(-1)!.drainMs).toFixed(0)}/s (queue executor ${rate(N, wq.at(-1)!.drainMs).toFixed(0)}/s), chains ${rate(N, ch.at(-1)!.drainMs).toFixed(0)}/s\n`);
 }
 
 const wfDrain = median(wf.map((r) => r.drainMs));
+const wqDrain = median(wq.map((r) => r.drainMs));
 const chDrain = median(ch.map((r) => r.drainMs));
+const cpu = (rs: Result[]) => median(rs.map((r) => r.cpuMs)) / N;
 const rows = [
-  { what: "durable workflows (3 activities each)", start_per_s: rate(N, median(wf.map((r) => r.startMs))), workflows_per_s: rate(N, wfDrain), steps_per_s: rate(3 * N, wfDrain) },
-  { what: "plain queue chains (3 jobs each)", start_per_s: rate(N, median(ch.map((r) => r.startMs))), workflows_per_s: rate(N, chDrain), steps_per_s: rate(3 * N, chDrain) },
+  { what: "workflows, executor local", start_per_s: rate(N, median(wf.map((r) => r.startMs))), workflows_per_s: rate(N, wfDrain), steps_per_s: rate(3 * N, wfDrain), cpu: cpu(wf) },
+  { what: "workflows, executor queue", start_per_s: rate(N, median(wq.map((r) => r.startMs))), workflows_per_s: rate(N, wqDrain), steps_per_s: rate(3 * N, wqDrain), cpu: cpu(wq) },
+  { what: "plain queue chains (3 jobs each)", start_per_s: rate(N, median(ch.map((r) => r.startMs))), workflows_per_s: rate(N, chDrain), steps_per_s: rate(3 * N, chDrain), cpu: cpu(ch) },
 ];
 console.log(`N=${N} workflows × 3 activities, concurrency ${C}, ${wf.length} round(s), medians, bun ${Bun.version}`);
-console.log("what                                     start/s   workflows/s   activities(jobs)/s");
-for (const r of rows) console.log(`${r.what.padEnd(40)} ${r.start_per_s.toFixed(0).padStart(7)}   ${r.workflows_per_s.toFixed(0).padStart(11)}   ${r.steps_per_s.toFixed(0).padStart(18)}`);
-console.log(`durability overhead: workflows take ${(wfDrain / chDrain).toFixed(2)}× the time of plain chains (chains/workflows throughput ratio)`);
+console.log("what                                     start/s   workflows/s   activities(jobs)/s   CPU ms/workflow");
+for (const r of rows) console.log(`${r.what.padEnd(40)} ${r.start_per_s.toFixed(0).padStart(7)}   ${r.workflows_per_s.toFixed(0).padStart(11)}   ${r.steps_per_s.toFixed(0).padStart(18)}   ${r.cpu.toFixed(3).padStart(15)}`);
+console.log(`durability overhead: workflows take ${(wfDrain / chDrain).toFixed(2)}× (executor local) and ${(wqDrain / chDrain).toFixed(2)}× (executor queue) the time of plain chains`);
+console.log(`CPU per workflow vs per chain: ${(cpu(wf) / cpu(ch)).toFixed(2)}× (local), ${(cpu(wq) / cpu(ch)).toFixed(2)}× (queue); load average ${(await import("node:os")).loadavg().map((l) => l.toFixed(1)).join(" ")}`);
 process.exit(0);

@@ -6,7 +6,7 @@
  */
 import { defineModule } from "../core/module.ts";
 import { cacheDecrement, cacheForget, cacheGet, cacheIncrement, cachePut } from "./commands/entries.ts";
-import { cacheFlush, cachePrune, cacheStats } from "./commands/maintenance.ts";
+import { cacheClear, cacheFlush, cachePrune, cacheStats } from "./commands/maintenance.ts";
 import { cacheConfig } from "./config.ts";
 import { cacheOptions } from "./manager.ts";
 import { cacheMigrations } from "./migrations.ts";
@@ -27,7 +27,7 @@ export type { CacheOptions } from "./config.ts";
 export const cacheModule = defineModule({
   name: "cache",
   description: "cache store with Laravel's Repository API",
-  commands: [cacheGet, cachePut, cacheIncrement, cacheDecrement, cacheForget, cacheFlush, cacheStats, cachePrune],
+  commands: [cacheGet, cachePut, cacheIncrement, cacheDecrement, cacheForget, cacheFlush, cacheClear, cacheStats, cachePrune],
   config: { cache: cacheConfig },
   migrations: cacheMigrations,
   services(app) {

@@ -28,6 +28,7 @@ export class Repository {
   readonly clock: Clock;
   private hits = 0;
   private misses = 0;
+  private writes = 0;
   private flushTimer?: ReturnType<typeof setInterval>;
   private lockPollMs: number;
   /** Refreshes started by flexible(), so tests and shutdown can await them. */
@@ -54,14 +55,11 @@ export class Repository {
     return at !== null && at <= this.clock.now();
   }
 
-  private count(hit: boolean, n = 1): void {
-    if (hit) {
-      this.hits += n;
-      hitsTotal.inc({ store: this.store.driver }, n);
-    } else {
-      this.misses += n;
-      missesTotal.inc({ store: this.store.driver }, n);
-    }
+  // counted in plain fields and flushed to metrics and the store in batches: a labelled counter
+  // update per read would cost more than the SQLite read itself
+  private count(hit: boolean): void {
+    if (hit) this.hits++;
+    else this.misses++;
   }
 
   /** The value, or `fallback` (called if it is a function) when missing. */
@@ -100,7 +98,7 @@ export class Repository {
       return false;
     }
     await this.store.put(key, value, at);
-    writesTotal.inc({ store: this.store.driver });
+    this.writes++;
     return true;
   }
 
@@ -111,7 +109,7 @@ export class Repository {
       return false;
     }
     await this.store.putMany(Object.entries(values), at);
-    writesTotal.inc({ store: this.store.driver }, Object.keys(values).length);
+    this.writes += Object.keys(values).length;
     return true;
   }
 
@@ -159,8 +157,9 @@ export class Repository {
       await this.putMany({ [key]: v, [createdKey]: this.clock.now() }, stale);
       return v;
     };
-    if (value === null || created === null) return store();
-    if (this.clock.now() - created < fresh * 1000) return value;
+    const age = created === null ? Infinity : this.clock.now() - created;
+    if (value === null || age >= stale * 1000) return store();
+    if (age < fresh * 1000) return value;
     const refresh = this.lock(`illuminate:cache:flexible:lock:${key}`, Math.max(1, stale - fresh))
       .get(async () => {
         // another process may have refreshed while we were deciding
@@ -195,6 +194,13 @@ export class Repository {
 
   decrement(key: string, by = 1): Promise<number | false> {
     return this.store.increment(key, -by);
+  }
+
+  /** Give an existing key a new TTL (Laravel's touch); false when it is missing. A TTL ≤ 0 forgets it. */
+  async touch(key: string, ttl?: Ttl): Promise<boolean> {
+    const at = this.expiresAt(ttl);
+    if (this.expired(at)) return this.store.forget(key);
+    return this.store.touch(key, at);
   }
 
   /** Seconds left before `key` expires; null for forever, undefined when missing. */
@@ -234,10 +240,14 @@ export class Repository {
     return { ...s, hit_ratio: total ? s.hits / total : null };
   }
 
-  /** Write the batched hit/miss counts to the store (shared stores make `cache:stats` see every process). */
+  /** Write the batched counts to metrics and the store (shared stores make `cache:stats` see every process). */
   async flushStats(): Promise<void> {
-    const [h, m] = [this.hits, this.misses];
-    this.hits = this.misses = 0;
+    const [h, m, w] = [this.hits, this.misses, this.writes];
+    this.hits = this.misses = this.writes = 0;
+    const labels = { store: this.store.driver };
+    if (h) hitsTotal.inc(labels, h);
+    if (m) missesTotal.inc(labels, m);
+    if (w) writesTotal.inc(labels, w);
     await this.store.recordHits(h, m);
   }
 

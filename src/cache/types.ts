@@ -33,6 +33,8 @@ export interface CacheStore {
   forget(key: string): Promise<boolean>;
   /** Remove every cache entry and lock of this store (its prefix only, on Redis). */
   flush(): Promise<void>;
+  /** Give a live key a new expiry (null: forever); false when it is missing or expired. */
+  touch(key: string, expiresAt: number | null): Promise<boolean>;
   /** Remaining lifetime in ms, null for forever, undefined when missing. */
   ttl(key: string): Promise<number | null | undefined>;
 

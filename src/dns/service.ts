@@ -6,8 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { App } from "../core/app.ts";
-import { formatHostPort, splitHostPort } from "../core/server/metrics-service.ts";
-import type { ReloadResult, Service, StartResult, StopOptions } from "../core/server/service.ts";
+import { formatHostPort, sharedPort, splitHostPort, type ReloadResult, type Service, type StartResult, type StopOptions } from "../core/server/index.ts";
 import { dnsOptions, type DnsOptions } from "./config.ts";
 import { Forwarder } from "./resolver/forwarder.ts";
 import { parseUpstream, type Upstream } from "./resolver/upstream.ts";
@@ -96,7 +95,9 @@ export class DnsService implements Service {
   }
 
   private async bind(addr: string, onPacket: Handler["answer"]): Promise<void> {
-    const [host, port] = splitHostPort(addr);
+    const [host, asked] = splitHostPort(addr);
+    // port 0 with `threads` or after an upgrade: bind the port the first worker / old instance got
+    const port = sharedPort(this.name, asked, this.listening.length);
     const o = this.opts;
     const tcpOpts = { idleTimeoutSeconds: o.tcp_idle_timeout, maxConnections: o.tcp_max_connections, maxMessage: o.max_tcp_message };
     for (let attempt = 0; ; attempt++) {

@@ -44,6 +44,7 @@ const tlsCert = obj({
 export const listenerSchema = obj(
   {
     addr: val("required|listen", undefined, "host:port ([::1]:port for IPv6; port 0 picks a free port) or unix:/path."),
+    http2: val("boolean", false, "Serve HTTP/2 through node:http2: over TLS ALPN h2 with HTTP/1.1 fallback, without TLS h2c (prior knowledge only). Slower than the default Bun.serve listener for HTTP/1.1."),
     tls: obj(
       {
         enabled: val("boolean", false, "Terminate TLS on this listener."),

@@ -15,7 +15,7 @@ import { applyHeaderOps, compileHeaderOps, type CompiledHeaderOps } from "./filt
 import { CidrSet } from "./filters/ip-filter.ts";
 import { rateLimitHeaders, TokenBucketLimiter } from "./filters/rate-limit.ts";
 import { AccessLog } from "./log/access-log.ts";
-import { proxyMetrics } from "./metrics.ts";
+import { flushProxyMetrics, proxyMetrics } from "./metrics.ts";
 import { loadHooks, type HookContext, type ProxyHooks } from "./phases/hooks.ts";
 import { compileRoute, normalizeHost, RouteTable, type CompiledRoute } from "./routing/table.ts";
 import type { ProxyConfig, RouteConfig } from "./types.ts";
@@ -56,6 +56,8 @@ export class ProxyHandler {
   private readonly trusted: CidrSet;
   private accessLog?: AccessLog;
   private inflight = 0;
+  /** Set by the service: while draining, responses carry Connection: close. */
+  drain?: { readonly isDraining: boolean };
   private idleWaiters: Array<() => void> = [];
 
   private constructor(
@@ -91,7 +93,25 @@ export class ProxyHandler {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
+  /**
+   * keepalive_request_limit: Bun.serve exposes no connection object, but the client's address and
+   * port name the connection. True when this request is the last one allowed on it.
+   */
+  private lastOnConnection(conn: string): boolean {
+    const n = (this.perConnection.get(conn) ?? 0) + 1;
+    if (n >= this.cfg.keepalive_request_limit) {
+      this.perConnection.delete(conn);
+      return true;
+    }
+    // closed connections leave entries behind: bound the map
+    if (this.perConnection.size >= 100_000) this.perConnection.clear();
+    this.perConnection.set(conn, n);
+    return false;
+  }
+  private perConnection = new Map<string, number>();
+
   close(): void {
+    flushProxyMetrics();
     this.accessLog?.close();
   }
 
@@ -104,7 +124,8 @@ export class ProxyHandler {
     const target = ps < 0 ? "/" : url.slice(ps);
     const qi = target.indexOf("?");
     const h = req.headers;
-    const peerIp = server?.requestIP(req)?.address ?? "unix";
+    const sockAddr = server?.requestIP(req);
+    const peerIp = sockAddr?.address ?? "unix";
     const clientIp = this.trusted.size ? clientAddress(peerIp, h.get("x-forwarded-for"), this.trusted) : peerIp;
     const facts = {
       method: req.method,
@@ -129,9 +150,12 @@ export class ProxyHandler {
       res = plain(500, "internal proxy error\n");
     }
     if (res && this.cfg.server_header) res.headers.set("server", this.cfg.server_header);
+    if (res && (this.drain?.isDraining || (this.cfg.keepalive_request_limit > 0 && sockAddr && this.lastOnConnection(`${sockAddr.address}|${sockAddr.port}`)))) {
+      res.headers.set("connection", "close");
+    }
     const status = res?.status ?? 101;
     const routeName = route?.name ?? "-";
-    proxyMetrics.requests.inc({ route: routeName, upstream: info.upstream ?? "-", status });
+    proxyMetrics.requests.inc(routeName, info.upstream ?? "-", status);
     proxyMetrics.latency.observe((performance.now() - started) / 1000, { route: routeName, upstream: info.upstream ?? "-" });
     this.accessLog?.write({
       time: new Date(),
@@ -257,10 +281,12 @@ export class ProxyHandler {
       });
     }
     headerText += `x-forwarded-for: ${fwd.for}\r\nx-forwarded-proto: ${fwd.proto}\r\nx-forwarded-host: ${fwd.host}\r\n`;
-    if (/[\r\n]/.test(headerText.replace(/\r\n/g, ""))) return plain(400, "invalid header value\n");
+    // Bun's parser rejects CR/LF in client headers; only hooks can add values that were never parsed
+    if (ctx && /[\r\n]/.test(headerText.replace(/\r\n/g, ""))) return plain(400, "invalid header value\n");
 
     const cl = facts.headers.get("content-length");
-    const hasBody = req.body !== null && (cl === null ? facts.headers.has("transfer-encoding") : cl !== "0");
+    // no Content-Length and a body stream: chunked (HTTP/1.1) or an HTTP/2 DATA stream
+    const hasBody = req.body !== null && cl !== "0" && (cl !== null || (req.method !== "GET" && req.method !== "HEAD"));
     let tooBig = false;
     let bodyStream = hasBody ? req.body! : null;
     if (bodyStream && cl === null && rt.maxBody > 0) bodyStream = limitStream(bodyStream, rt.maxBody, () => (tooBig = true));
@@ -268,7 +294,7 @@ export class ProxyHandler {
     const out: OutgoingRequest = { method: ctx?.method ?? req.method, target, headerText, body, bodyLength: cl !== null ? Number(cl) : undefined };
 
     const selectCtx = up ? { key: hashKey(up.cfg.hash_key, facts), cookie: up.cfg.balance === "cookie" ? cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) : undefined } : { key: "" };
-    const tried = new Set<Peer>();
+    let tried: Set<Peer> | undefined;
     let lastErr: Error | undefined;
     const maxRetries = up?.maxRetries ?? 0;
     info.upstream = up?.name;
@@ -289,7 +315,8 @@ export class ProxyHandler {
       if (ctx) ctx.peer = peer.addr;
       try {
         const a = await sendOnce(peer, this.pool, out, noop);
-        proxyMetrics.connect.observe(a.reused ? 0 : a.connectMs / 1000, { upstream: up?.name ?? "-" });
+        if (a.reused) proxyMetrics.reused.inc(up?.labels);
+        else proxyMetrics.connect.observe(a.connectMs / 1000, up?.labels);
         const head = a.response.head;
         if (up && up.cfg.health.passive.unhealthy_status.includes(head.status)) up.recordFailure(peer, Date.now(), `status ${head.status}`);
         return await this.respond(a.response.body, head.status, head.statusText, head.headers, route, facts, peer, ctx);
@@ -306,7 +333,7 @@ export class ProxyHandler {
         proxyMetrics.upstreamErrors.inc({ upstream: up?.name ?? "-", server: peer.addr, kind: pe?.kind ?? "internal" });
         const stale = pe?.reused && pe.retryable;
         if (!stale) {
-          tried.add(peer);
+          (tried ??= new Set()).add(peer);
           up?.recordFailure(peer, Date.now(), err.message);
         }
         let retry = isRetryable(pe, out.method);
@@ -391,7 +418,7 @@ export class ProxyHandler {
     if (bridge instanceof Response) return bridge;
     const headers: Record<string, string> = {};
     if (bridge.protocol) headers["sec-websocket-protocol"] = bridge.protocol;
-    if (server.upgrade(req, { data: bridge, headers })) return undefined;
+    if ((server as Server<WsBridge>).upgrade(req, { data: bridge, headers })) return undefined;
     bridge.upstream.close();
     return plain(400, "websocket upgrade failed\n");
   }

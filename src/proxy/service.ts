@@ -15,23 +15,45 @@ import type { ListenerConfig, ProxyConfig } from "./types.ts";
 import { ConnectionPool } from "./upstream/pool.ts";
 import { serverSettings, Upstream } from "./upstream/upstream.ts";
 import { websocketHandlers } from "./websocket.ts";
-import { healthService } from "./health/service.ts";
+import { listenHttp2, type TlsEntry } from "./listen/http2.ts";
+import type { StopOptions } from "../core/server/service.ts";
+import { HealthChecker, healthService } from "./health/service.ts";
+import { HttpDrain } from "../core/server/http-drain.ts";
+import { isDeepStrictEqual } from "node:util";
+import { certificateFor } from "../tls/index.ts";
 
-/** What both proxy services share: the upstream groups (with health state) and the pool. */
+/**
+ * What the proxy's services share: the upstream groups (with health state), the keepalive pool and
+ * the current handler. A reload swaps `upstreams` and `handler`; the pool stays, since its
+ * connections are keyed by peer identity and remain valid for any config.
+ */
 export class ProxyRuntime {
-  readonly upstreams = new Map<string, Upstream>();
+  upstreams = new Map<string, Upstream>();
   readonly pool: ConnectionPool;
   handler?: ProxyHandler;
+  cfg: ProxyConfig;
 
-  constructor(readonly app: App, readonly cfg: ProxyConfig) {
-    const settings = serverSettings(app);
-    this.pool = new ConnectionPool(settings.upstream_keepalive_pool_size);
-    for (const [name, u] of Object.entries(cfg.upstreams)) {
-      const up = new Upstream(name, u, settings, (p) => app.resolvePath(p));
-      up.onHealthChange = (peer, healthy, reason) => app.log[healthy ? "info" : "warn"](`proxy: upstream ${name} server ${peer.addr} is ${healthy ? "UP" : "DOWN"} (${reason})`);
-      this.upstreams.set(name, up);
-    }
+  constructor(readonly app: App, cfg: ProxyConfig) {
+    this.cfg = cfg;
+    this.pool = new ConnectionPool(serverSettings(app).upstream_keepalive_pool_size);
+    this.upstreams = buildUpstreams(app, cfg);
   }
+}
+
+function buildUpstreams(app: App, cfg: ProxyConfig, previous?: Map<string, Upstream>): Map<string, Upstream> {
+  const settings = serverSettings(app);
+  const out = new Map<string, Upstream>();
+  for (const [name, u] of Object.entries(cfg.upstreams)) {
+    const up = new Upstream(name, u, settings, (p) => app.resolvePath(p));
+    up.onHealthChange = (peer, healthy, reason) => app.log[healthy ? "info" : "warn"](`proxy: upstream ${name} server ${peer.addr} is ${healthy ? "UP" : "DOWN"} (${reason})`);
+    // a reload keeps what is known about servers that are still configured
+    for (const p of up.peers) {
+      const old = previous?.get(name)?.peers.find((q) => q.addr === p.addr);
+      if (old) Object.assign(p, { healthy: old.healthy, fails: old.fails, downUntil: old.downUntil, okStreak: old.okStreak, failStreak: old.failStreak });
+    }
+    out.set(name, up);
+  }
+  return out;
 }
 
 /** The proxy's services when the config enables it (`force`: proxy:serve runs it regardless). */
@@ -39,52 +61,109 @@ export function proxyServices(app: App, force = false): Service[] {
   const cfg = app.config.get<ProxyConfig>("proxy");
   if (!cfg || (!cfg.enabled && !force)) return [];
   const rt = new ProxyRuntime(app, cfg);
-  const services: Service[] = [proxyService(rt)];
-  if ([...rt.upstreams.values()].some((u) => u.cfg.health.active.enabled)) services.push(healthService([...rt.upstreams.values()], app.log));
+  // with worker processes each worker checks health itself (its upstream state is its own)
+  const inWorkers = (app.config.get<number>("threads") ?? 1) > 1;
+  const services: Service[] = [proxyService(rt, inWorkers)];
+  if (!inWorkers) services.push(healthService(rt));
   return services;
 }
 
-export function proxyService(rt: ProxyRuntime): Service {
-  const { app, cfg } = rt;
-  const servers: Server<any>[] = [];
+export function proxyService(rt: ProxyRuntime, ownHealthChecks = false): Service {
+  const { app } = rt;
+  const servers: Listener[] = [];
+  const drain = new HttpDrain();
+  const checker = ownHealthChecks ? new HealthChecker(() => [...rt.upstreams.values()], app.log) : undefined;
+  const makeHandler = async (cfg: ProxyConfig, a: App) => {
+    const h = await ProxyHandler.create(cfg, rt.upstreams, rt.pool, a.log, (p) => a.resolvePath(p));
+    h.drain = drain;
+    return h;
+  };
   return {
     name: "proxy",
     kind: "listening",
     async start() {
-      const handler = await ProxyHandler.create(cfg, rt.upstreams, rt.pool, app.log, (p) => app.resolvePath(p));
-      rt.handler = handler;
+      rt.handler = await makeHandler(rt.cfg, app);
       const listening: string[] = [];
       try {
-        for (const l of cfg.listen) {
-          const { server, addr } = await listen(l, cfg, handler, app);
-          servers.push(server);
-          listening.push(addr);
+        for (const l of rt.cfg.listen) {
+          const listener = await listen(l, rt.cfg, rt, app, drain);
+          servers.push(listener);
+          listening.push(listener.addr);
         }
       } catch (e) {
-        for (const s of servers.splice(0)) s.stop(true);
+        for (const s of servers.splice(0)) await s.stop({ graceful: false, timeoutMs: 0 });
         throw e;
       }
+      await checker?.start();
       return { listening };
     },
-    async stop({ graceful, timeoutMs }) {
-      const stops = servers.map((s) => s.stop(!graceful));
-      if (graceful && rt.handler) {
-        await Promise.race([Promise.all([rt.handler.idle(), ...stops]), Bun.sleep(timeoutMs)]);
-      }
-      for (const s of servers) s.stop(true);
+    async stop(opts) {
+      // graceful: keep serving briefly with Connection: close, close the listeners, wait for
+      // in-flight requests up to the grace period, then cut what is left (core HttpDrain)
+      await Promise.all(servers.map((s) => s.stop(opts)));
       servers.length = 0;
+      await checker?.stop();
       rt.pool.closeAll();
       rt.handler?.close();
     },
-    status: () => ({ ready: servers.length > 0, active: rt.handler?.active ?? 0, pooled: rt.pool.size }),
+    /**
+     * SIGHUP: routes, upstreams, filters, hooks and logs are swapped in live; requests in flight
+     * finish on the old ones. Listener changes need a restart (graceful upgrade).
+     */
+    async reload(next) {
+      const cfg = next.config.get<ProxyConfig>("proxy");
+      const prev = rt.cfg;
+      if (isDeepStrictEqual(cfg, prev)) return { applied: [], needsRestart: [] };
+      const upstreams = buildUpstreams(next, cfg, rt.upstreams);
+      const saved = rt.upstreams;
+      rt.upstreams = upstreams;
+      let handler: ProxyHandler;
+      try {
+        handler = await makeHandler(cfg, next);
+      } catch (e) {
+        rt.upstreams = saved;
+        throw e;
+      }
+      const old = rt.handler;
+      rt.handler = handler;
+      rt.cfg = { ...cfg, listen: prev.listen };
+      void old?.idle().then(() => old.close());
+      if (checker) await checker.restart();
+      const applied = (Object.keys(cfg) as (keyof ProxyConfig)[]).filter((k) => k !== "listen" && !isDeepStrictEqual(cfg[k], prev[k])).map((k) => `proxy.${k}`);
+      const needsRestart = isDeepStrictEqual(cfg.listen, prev.listen) ? [] : ["proxy.listen"];
+      return { applied, needsRestart };
+    },
+    status: () => ({ ready: servers.length > 0, active: rt.handler?.active ?? 0, pooled: rt.pool.size, upstreams: [...rt.upstreams.values()].map((u) => u.describe()) }),
   };
 }
 
-async function listen(l: ListenerConfig, cfg: ProxyConfig, handler: ProxyHandler, app: App): Promise<{ server: Server<any>; addr: string }> {
-  const tls = l.tls.enabled ? await tlsOptions(l, app) : undefined;
-  const info = { tls: tls !== undefined };
+interface Listener {
+  addr: string;
+  stop(opts: StopOptions): Promise<void>;
+}
+
+async function listen(l: ListenerConfig, cfg: ProxyConfig, rt: ProxyRuntime, app: App, drain: HttpDrain): Promise<Listener> {
+  const entries = l.tls.enabled || l.tls.auto ? await tlsEntries(l, app) : undefined;
+  const info = { tls: entries !== undefined };
+  const isUnix = l.addr.startsWith("unix:") || l.addr.startsWith("/");
+  if (l.http2) {
+    if (isUnix) throw new SecurelyError(`proxy.listen ${l.addr}: http2 listeners must be TCP`);
+    const [host, port] = splitHostPort(l.addr);
+    try {
+      const h2 = await listenHttp2(host, port, entries, rt, info, Math.round(cfg.client_timeout * 1000));
+      return {
+        addr: `${entries ? "https" : "h2c"} ${formatHostPort(host, h2.port)}`,
+        stop: (opts) => h2.stop(opts.graceful, opts.timeoutMs),
+      };
+    } catch (e) {
+      throw new SecurelyError(`proxy.listen ${l.addr}: cannot listen: ${(e as Error).message}`, { hint: "is another process using the address?" });
+    }
+  }
+  // Bun picks by serverName among array entries; the first entry (no serverName) is the default
+  const tls = entries ? (entries.length === 1 ? entries[0] : entries) : undefined;
   const common = {
-    fetch: (req: Request, server: Server<any>) => handler.handle(req, server, info),
+    // through rt so a reload's new handler takes the next request
+    fetch: (req: Request, server: Server<any>) => rt.handler!.handle(req, server, info),
     websocket: websocketHandlers,
     maxRequestBodySize: cfg.max_body_size > 0 ? cfg.max_body_size : Number.MAX_SAFE_INTEGER,
     idleTimeout: Math.min(255, Math.max(1, Math.round(cfg.client_timeout))),
@@ -94,26 +173,22 @@ async function listen(l: ListenerConfig, cfg: ProxyConfig, handler: ProxyHandler
     },
     tls,
   };
-  const isUnix = l.addr.startsWith("unix:") || l.addr.startsWith("/");
   try {
     if (isUnix) {
       const path = l.addr.replace(/^unix:/, "");
       const server = Bun.serve({ ...common, unix: path } as any) as Server<any>;
-      return { server, addr: `unix ${path}` };
+      return { addr: `unix ${path}`, stop: (opts) => drain.stop(server, opts) };
     }
     const [host, port] = splitHostPort(l.addr);
     const server = Bun.serve({ ...common, hostname: host, port, reusePort: true } as any) as Server<any>;
-    return { server, addr: `${tls ? "https" : "http"} ${formatHostPort(server.hostname ?? host, server.port!)}` };
+    return { addr: `${tls ? "https" : "http"} ${formatHostPort(server.hostname ?? host, server.port!)}`, stop: (opts) => drain.stop(server, opts) };
   } catch (e) {
     throw new SecurelyError(`proxy.listen ${l.addr}: cannot listen: ${(e as Error).message}`, { hint: "is another process using the address?" });
   }
 }
 
-async function tlsOptions(l: ListenerConfig, app: App): Promise<unknown> {
-  if (l.tls.auto) {
-    throw new SecurelyError(`proxy.listen ${l.addr}: tls.auto needs the tls module's certificate issuer, which this build does not have yet`, { hint: "list cert/key files under tls.certs for now" });
-  }
-  if (l.tls.certs.length === 0) throw new SecurelyError(`proxy.listen ${l.addr}: tls.enabled needs at least one entry in tls.certs`);
+async function tlsEntries(l: ListenerConfig, app: App): Promise<TlsEntry[]> {
+  if (l.tls.certs.length === 0 && !l.tls.auto) throw new SecurelyError(`proxy.listen ${l.addr}: tls.enabled needs at least one entry in tls.certs, or auto: true with hosts`);
   const read = (what: string, p: string | undefined) => {
     if (!p) throw new SecurelyError(`proxy.listen ${l.addr}: a tls.certs entry lacks ${what}`);
     try {
@@ -123,12 +198,25 @@ async function tlsOptions(l: ListenerConfig, app: App): Promise<unknown> {
     }
   };
   const ca = l.tls.client_ca ? read("client_ca", l.tls.client_ca) : undefined;
-  const entries = l.tls.certs.map((c) => ({
+  const entries: TlsEntry[] = l.tls.certs.map((c) => ({
     cert: read("cert", c.cert),
     key: read("key", c.key),
     serverName: c.server_name,
     ...(ca ? { ca, requestCert: true, rejectUnauthorized: true } : {}),
   }));
-  // Bun picks by serverName among array entries; the first entry (no serverName) is the default
-  return entries.length === 1 ? entries[0] : entries;
+  if (l.tls.auto) {
+    if (l.tls.hosts.length === 0) throw new SecurelyError(`proxy.listen ${l.addr}: tls.auto needs tls.hosts (the names to issue a certificate for)`);
+    // one certificate from the local CA covering every host (tls module: issued once, cached, renewed)
+    let bundle;
+    try {
+      bundle = await certificateFor(app, l.tls.hosts);
+    } catch (e) {
+      throw new SecurelyError(`proxy.listen ${l.addr}: tls.auto could not issue a certificate for ${l.tls.hosts.join(", ")}: ${(e as Error).message}`);
+    }
+    const extra = ca ? { ca, requestCert: true, rejectUnauthorized: true } : {};
+    const chain = `${bundle.cert.trim()}\n${bundle.ca.trim()}\n`;
+    if (entries.length === 0) entries.push({ cert: chain, key: bundle.key, serverName: undefined, ...extra });
+    for (const h of l.tls.hosts) if (!h.includes("*")) entries.push({ cert: chain, key: bundle.key, serverName: h, ...extra });
+  }
+  return entries;
 }

@@ -8,6 +8,7 @@ export interface HeaderOps {
 
 export interface ListenerConfig {
   addr: string;
+  http2: boolean;
   tls: { enabled: boolean; certs: { cert?: string; key?: string; server_name?: string }[]; auto: boolean; hosts: string[]; client_ca?: string };
 }
 

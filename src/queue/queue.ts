@@ -9,6 +9,8 @@ import { QueueError } from "./errors.ts";
 import { checkHandler } from "./handlers/resolve.ts";
 import type { BatchRow, BatchSpec, JobSpec, QueueDriver } from "./types.ts";
 
+const QUEUE_NAME = /^[A-Za-z0-9_.:-]+$/;
+
 export type PushOptions = Omit<JobSpec, "handler" | "payload">;
 
 export interface Queue {
@@ -25,11 +27,20 @@ export interface Queue {
   cancelBatch(id: string): Promise<boolean>;
 }
 
+/** What a bulk validation has already checked (handler names, the default queue). */
+interface Memo {
+  handlers: Set<string>;
+  defaultQueue?: string;
+}
+
 /** Check one job spec; throws QueueError naming `where` and the problem. Returns it normalised. */
-export function validateJob(app: App, spec: JobSpec, where: string): JobSpec {
+export function validateJob(app: App, spec: JobSpec, where: string, memo: Memo = { handlers: new Set() }): JobSpec {
   if (!spec || typeof spec !== "object") throw QueueError.badJob(where, "a job must be an object with a handler");
   if (typeof spec.handler !== "string" || !spec.handler) throw QueueError.badJob(where, "handler is required");
-  checkHandler(app, spec.handler);
+  if (!memo.handlers.has(spec.handler)) {
+    checkHandler(app, spec.handler);
+    memo.handlers.add(spec.handler);
+  }
   try {
     if (spec.payload !== undefined && JSON.stringify(spec.payload) === undefined) throw new Error("not a JSON value");
   } catch (err) {
@@ -51,11 +62,11 @@ export function validateJob(app: App, spec: JobSpec, where: string): JobSpec {
     throw QueueError.badJob(where, `backoff must be a list of seconds ≥ 0, got ${JSON.stringify(spec.backoff)}`);
   }
   if (spec.uniqueFor !== undefined && !spec.uniqueKey) throw QueueError.badJob(where, "uniqueFor needs uniqueKey");
-  const queue = spec.queue ?? app.config.get<string>("queue.default_queue") ?? "default";
-  if (typeof queue !== "string" || !/^[A-Za-z0-9_.:-]+$/.test(queue)) throw QueueError.badJob(where, `queue name ${JSON.stringify(queue)} must be letters, digits, _ . : -`);
+  const queue = spec.queue ?? (memo.defaultQueue ??= app.config.get<string>("queue.default_queue") ?? "default");
+  if (typeof queue !== "string" || (queue !== memo.defaultQueue && !QUEUE_NAME.test(queue))) throw QueueError.badJob(where, `queue name ${JSON.stringify(queue)} must be letters, digits, _ . : -`);
   const out: JobSpec = { ...spec, queue };
-  if (spec.chain) out.chain = spec.chain.map((j, i) => validateJob(app, j, `${where} chain[${i}]`));
-  if (spec.catch) out.catch = validateJob(app, spec.catch, `${where} catch`);
+  if (spec.chain) out.chain = spec.chain.map((j, i) => validateJob(app, j, `${where} chain[${i}]`, memo));
+  if (spec.catch) out.catch = validateJob(app, spec.catch, `${where} catch`, memo);
   return out;
 }
 
@@ -69,7 +80,8 @@ export function openQueue(app: App): Queue {
       return id ?? null;
     },
     async pushMany(jobs) {
-      const valid = jobs.map((j, i) => validateJob(app, j, `job ${i + 1}`));
+      const memo: Memo = { handlers: new Set() };
+      const valid = jobs.map((j, i) => validateJob(app, j, `job ${i + 1}`, memo));
       return valid.length ? driver.push(valid, now()) : [];
     },
     async chain(jobs, opts = {}) {

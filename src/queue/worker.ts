@@ -51,8 +51,16 @@ export interface Worker {
 
 interface Running {
   job: ReservedJob;
-  abort: AbortController;
   promise: Promise<void>;
+  /** Created lazily, when the handler reads ctx.signal. */
+  abort?: AbortController;
+  tries: number;
+  backoff: number[];
+  timeout: number;
+  /** ms since epoch; 0 = no timeout. */
+  deadline: number;
+  /** The outcome is recorded; a late return of the handler is ignored. */
+  settled: boolean;
 }
 
 function resolveOptions(app: App, o: WorkerOptions) {
@@ -110,43 +118,81 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
     idleAbort?.abort();
   };
 
-  const handlerFor = (name: string) => {
+  const resolved = new Map<string, ResolvedHandler>();
+  const handlerFor = (name: string): ResolvedHandler | Promise<ResolvedHandler> => {
+    const ready = resolved.get(name);
+    if (ready) return ready;
     let h = handlers.get(name);
     if (!h) {
       h = resolveHandler(app, name);
-      h.catch(() => handlers.delete(name));
+      h.then((r) => resolved.set(name, r), () => handlers.delete(name));
       handlers.set(name, h);
     }
     return h;
   };
 
-  const finish = (job: ReservedJob, outcome: Outcome) => {
-    running.delete(job.id);
+  /** Record an attempt's outcome once (a timed-out attempt that later returns is ignored). */
+  const finish = (r: Running, outcome: Outcome) => {
+    if (r.settled) return;
+    r.settled = true;
+    running.delete(r.job.id);
     outcomes.push(outcome);
-    if (outcome.kind === "done") processed++;
-    else if (outcome.kind === "fail") (failedCount++, processed++);
-    else processed++;
+    processed++;
+    if (outcome.kind === "fail") failedCount++;
     poke();
   };
 
-  async function runJob(job: ReservedJob, abort: AbortController): Promise<void> {
-    const now = () => app.clock.now();
+  /** A thrown error (or a timeout): retry after backoff while tries remain, else fail with the reason. */
+  const failAttempt = (r: Running, err: unknown, forceFail?: string) => {
+    const job = r.job;
+    const e = err as Error & { output?: string };
+    const why = `${e?.name ?? "Error"}: ${errorMessage(err)}`;
+    if (forceFail !== undefined || job.attempts >= r.tries) {
+      app.log.warn(`job #${job.id} ${job.handler} failed (attempt ${job.attempts} of ${r.tries}): ${errorMessage(err)}`);
+      finish(r, { id: job.id, attempts: job.attempts, kind: "fail", reason: forceFail ?? why, output: e?.output });
+    } else {
+      const delay = backoffFor(r.backoff, job.attempts);
+      app.log.info(`job #${job.id} ${job.handler} attempt ${job.attempts} of ${r.tries} failed, retrying in ${delay}s: ${errorMessage(err)}`);
+      finish(r, { id: job.id, attempts: job.attempts, kind: "release", delayMs: delay * 1000, reason: why });
+    }
+  };
+
+  /**
+   * One sweep timer enforces every running job's timeout (no timer per job): the attempt is
+   * abandoned — its slot freed, its abort signal fired (a shell handler kills its process group)
+   * — and counted as failed.
+   */
+  const sweepTimeouts = () => {
+    const t = Date.now();
+    for (const r of [...running.values()]) {
+      if (r.deadline && t >= r.deadline && !r.settled) {
+        const err = new JobTimeoutError(r.timeout);
+        r.abort?.abort(err);
+        failAttempt(r, err);
+      }
+    }
+  };
+
+  async function runJob(r: Running): Promise<void> {
+    const job = r.job;
     let h: ResolvedHandler;
     try {
-      h = await handlerFor(job.handler);
+      const got = handlerFor(job.handler);
+      h = got instanceof Promise ? await got : got;
     } catch (err) {
-      return finish(job, { id: job.id, attempts: job.attempts, kind: "fail", reason: errorMessage(err) });
+      return finish(r, { id: job.id, attempts: job.attempts, kind: "fail", reason: errorMessage(err) });
     }
-    const tries = job.tries ?? h.tries ?? o.tries;
-    const backoff = job.backoff ?? h.backoff ?? o.backoff;
-    const timeout = job.timeout ?? h.timeout ?? o.timeout;
-    if (job.attempts > tries) {
-      return finish(job, { id: job.id, attempts: job.attempts, kind: "fail", reason: `MaxAttemptsExceeded: attempted too many times (${job.attempts - 1} of ${tries}); its worker may have died mid-job` });
+    r.tries = job.tries ?? h.tries ?? o.tries;
+    r.backoff = job.backoff ?? h.backoff ?? o.backoff;
+    r.timeout = job.timeout ?? h.timeout ?? o.timeout;
+    if (job.attempts > r.tries) {
+      return finish(r, { id: job.id, attempts: job.attempts, kind: "fail", reason: `MaxAttemptsExceeded: attempted too many times (${job.attempts - 1} of ${r.tries}); its worker may have died mid-job` });
     }
     if (job.batchId) {
       const b = await driver.batch(job.batchId);
-      if (b?.cancelled_at) return finish(job, { id: job.id, attempts: job.attempts, kind: "done" });
+      if (b?.cancelled_at) return finish(r, { id: job.id, attempts: job.attempts, kind: "done" });
     }
+    if (r.timeout > 0) r.deadline = Date.now() + r.timeout * 1000;
     let decided: { kind: "release"; delay: number } | { kind: "fail"; reason: string } | undefined;
     const ctx: JobContext = {
       jobId: job.id,
@@ -155,43 +201,28 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
       handler: job.handler,
       batchId: job.batchId,
       release: (delay = 0) => void (decided = { kind: "release", delay }),
-      fail: (r = "failed by the handler") => void (decided = { kind: "fail", reason: r }),
-      signal: abort.signal,
+      fail: (reason = "failed by the handler") => void (decided = { kind: "fail", reason }),
+      // created on first use: most handlers never look at it
+      get signal() {
+        r.abort ??= new AbortController();
+        return r.abort.signal;
+      },
       log: app.log,
       settings,
       cache,
       driver,
       now: () => app.clock.now(),
     };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      abort.signal.addEventListener("abort", () => reject(abort.signal.reason));
-      if (timeout > 0) timer = setTimeout(() => abort.abort(new JobTimeoutError(timeout)), timeout * 1000);
-    });
-    timedOut.catch(() => {});
-    const t0 = performance.now();
     try {
-      const res = await Promise.race([h.run(job.payload, ctx), timedOut]);
+      const res = await h.run(job.payload, ctx);
       const d = decided as typeof decided;
-      if (d?.kind === "release") return finish(job, { id: job.id, attempts: job.attempts, kind: "release", delayMs: d.delay * 1000 });
-      if (d?.kind === "fail") return finish(job, { id: job.id, attempts: job.attempts, kind: "fail", reason: d.reason, output: res?.output });
-      app.log.debug(`job #${job.id} ${job.handler} done in ${(performance.now() - t0).toFixed(1)} ms`);
-      finish(job, { id: job.id, attempts: job.attempts, kind: "done", output: res?.output });
+      if (d?.kind === "release") return finish(r, { id: job.id, attempts: job.attempts, kind: "release", delayMs: d.delay * 1000 });
+      if (d?.kind === "fail") return finish(r, { id: job.id, attempts: job.attempts, kind: "fail", reason: d.reason, output: res?.output ?? undefined });
+      finish(r, { id: job.id, attempts: job.attempts, kind: "done", output: res?.output ?? undefined });
     } catch (err) {
-      if (hardStop) return; // abandoned: the lease expires and another worker redoes it
-      const e = err as Error & { output?: string };
-      const why = `${e?.name ?? "Error"}: ${errorMessage(err)}`;
+      if (r.settled) return; // timed out or abandoned by a hard stop: already accounted for
       const d = decided as typeof decided;
-      if (d?.kind === "fail" || job.attempts >= tries) {
-        app.log.warn(`job #${job.id} ${job.handler} failed (attempt ${job.attempts} of ${tries}): ${errorMessage(err)}`);
-        finish(job, { id: job.id, attempts: job.attempts, kind: "fail", reason: d?.kind === "fail" ? d.reason : why, output: e?.output });
-      } else {
-        const delay = backoffFor(backoff, job.attempts);
-        app.log.info(`job #${job.id} ${job.handler} attempt ${job.attempts} of ${tries} failed, retrying in ${delay}s: ${errorMessage(err)}`);
-        finish(job, { id: job.id, attempts: job.attempts, kind: "release", delayMs: delay * 1000, reason: why });
-      }
-    } finally {
-      clearTimeout(timer);
+      failAttempt(r, err, d?.kind === "fail" ? d.reason : undefined);
     }
   }
 
@@ -232,12 +263,11 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
       }
       claimed += jobs.length;
       for (const job of jobs) {
-        const abort = new AbortController();
-        const r: Running = { job, abort, promise: Promise.resolve() };
+        const r: Running = { job, promise: undefined as unknown as Promise<void>, tries: o.tries, backoff: o.backoff, timeout: 0, deadline: 0, settled: false };
         running.set(job.id, r);
-        r.promise = runJob(job, abort).catch((err) => {
+        r.promise = runJob(r).catch((err) => {
           app.log.error(`job #${job.id}: ${errorMessage(err)}`);
-          if (running.has(job.id)) finish(job, { id: job.id, attempts: job.attempts, kind: "release", delayMs: 0 });
+          finish(r, { id: job.id, attempts: job.attempts, kind: "release", delayMs: 0 });
         });
       }
       if (jobs.length > 0 && running.size < o.concurrency && !paused) continue; // maybe more waiting
@@ -269,6 +299,8 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
           lastRestartCheck = 0;
         }
         wake = undefined;
+        // let every attempt that finished in this tick report before one transaction settles them all
+        await new Promise<void>((r) => setImmediate(r));
       }
     }
     // settle whatever finished while stopping, so nothing done is redone
@@ -276,6 +308,7 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
   }
 
   let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let sweeper: ReturnType<typeof setInterval> | undefined;
 
   return {
     done,
@@ -283,6 +316,7 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
       if (started) return;
       started = true;
       // a long job keeps its lease: extend every running job's lease a few times per retry_after
+      sweeper = setInterval(sweepTimeouts, 100);
       heartbeat = setInterval(() => {
         const live = [...running.values()].map((r) => ({ id: r.job.id, attempts: r.job.attempts }));
         driver.extend(live, app.clock.now() + o.leaseMs).catch((err) => app.log.warn(`queue worker: lease extension failed: ${errorMessage(err)}`));
@@ -291,6 +325,7 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
         .catch((err) => app.log.error(`queue worker stopped: ${errorMessage(err)}`))
         .finally(() => {
           clearInterval(heartbeat);
+          clearInterval(sweeper);
           resolveDone(reason);
         });
     },
@@ -307,7 +342,10 @@ export function createWorker(app: App, options: WorkerOptions = {}): Worker {
       if (running.size) {
         // still running past the grace period (or a fast stop): abandon; leases expire and they are redone
         hardStop = true;
-        for (const r of running.values()) r.abort.abort(new Error("worker stopped"));
+        for (const r of running.values()) {
+          r.settled = true;
+          r.abort?.abort(new Error("worker stopped"));
+        }
         running.clear();
         poke();
       }

@@ -16,9 +16,16 @@ export function lockStore(app: App): Repository {
   return repo.store.driver === "null" ? cache(app, "sqlite") : repo;
 }
 
-export function createScheduler(app: App, opts: Partial<SchedulerOptions> = {}): Scheduler {
-  return new Scheduler(app, scheduleEntries(app), {
-    locks: opts.locks ?? lockStore(app),
+/** A Scheduler for the App's config (or for `entries`, when a reload validated new ones). */
+export function createScheduler(app: App, opts: Partial<SchedulerOptions> & { entries?: ScheduleEntry[] } = {}): Scheduler {
+  const entries = opts.entries ?? scheduleEntries(app);
+  const locks = opts.locks ?? lockStore(app);
+  const needsShared = entries.filter((e) => e.onOneServer || e.withoutOverlapping).map((e) => e.name);
+  if (needsShared.length && !locks.store.shared) {
+    app.log.warn(`schedule: ${needsShared.join(", ")} lock in the ${locks.store.driver} cache store, which only this process sees; set cache.store to sqlite or redis`);
+  }
+  return new Scheduler(app, entries, {
+    locks,
     history: opts.history ?? new RunHistory(app.store()),
     ...opts,
   });

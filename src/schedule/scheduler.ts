@@ -9,6 +9,7 @@ import { appendFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { App } from "../core/app.ts";
 import type { Clock } from "../core/clock.ts";
+import { metrics } from "../core/metrics/registry.ts";
 import type { Repository } from "../cache/index.ts";
 import { lastDueIn } from "./cron/next.ts";
 import { localParts } from "./cron/timezone.ts";
@@ -37,6 +38,9 @@ export interface RunOutcome {
   output?: string;
   duration_ms?: number;
 }
+
+const runsTotal = metrics.counter("securely_schedule_runs_total", "Scheduled runs by entry and status (success, failed, skipped).");
+const runSeconds = metrics.histogram("securely_schedule_run_duration_seconds", "How long scheduled tasks ran, hooks included.");
 
 /** Ticks owed further back than this are not chased: a stalled loop runs the latest once. */
 const LOOKBACK_MS = 61_000;
@@ -114,6 +118,7 @@ export class Scheduler {
     const skip = (reason: string): RunOutcome => {
       if (claim) history.finish(e.name, dueAt, host, { status: "skipped", now: this.clock.now(), reason });
       this.app.log.debug(`schedule ${e.name}: skipped, ${reason}`);
+      runsTotal.inc({ name: e.name, status: "skipped" });
       return { name: e.name, due_at: dueAt, status: "skipped", reason };
     };
     const locks = this.opts.locks;
@@ -130,6 +135,8 @@ export class Scheduler {
       await overlap?.release().catch(() => {});
     }
     const status: RunStatus = result.exitCode === 0 ? "success" : "failed";
+    runsTotal.inc({ name: e.name, status });
+    runSeconds.observe((Date.now() - started) / 1000);
     if (claim) history.finish(e.name, dueAt, host, { status, now: this.clock.now(), exitCode: result.exitCode, output: result.output });
     const line = `schedule ${e.name}: ${status} (exit ${result.exitCode})`;
     if (status === "failed") this.app.log.warn(`${line}: ${lastLine(result.output)}`);

@@ -30,6 +30,7 @@ export class WorkflowClient {
 
   /** Start a run; returns its id. Ids are unique: a second start is refused unless `reuse`. */
   start(name: string, input: unknown, opts: StartOptions = {}): string {
+    if (this.engine.registry.loaded) this.engine.registry.workflow(name); // unknown names are refused before anything is written
     const id = opts.id ?? crypto.randomUUID();
     this.engine.store.tx(() => {
       const existing = this.runs.get(id);
@@ -77,12 +78,12 @@ export class WorkflowClient {
       const run = this.mustGet(id);
       if (run.status !== "running") throw WorkflowError.notRunning(id, run.status, "terminate");
       const walk = (rid: string) => {
-        for (const child of this.runs.runningChildren(rid)) walk(child);
-        const error = { name: "Terminated", message: reason };
-        this.engine.finish(rid, "terminated", { type: "WorkflowTerminated", cid: null, data: { reason } }, null, error, this.engine.now());
         terminated.push(rid);
+        for (const child of this.runs.runningChildren(rid)) walk(child);
       };
       walk(id);
+      // finish() terminates the running children too (parent-close policy)
+      this.engine.finish(id, "terminated", { type: "WorkflowTerminated", cid: null, data: { reason } }, null, { name: "Terminated", message: reason }, this.engine.now());
     });
     return terminated;
   }
@@ -132,7 +133,7 @@ export class WorkflowClient {
     const cutoff = this.engine.now() - days * 86_400_000;
     return this.engine.store.tx(() => {
       const db = this.engine.store.db;
-      const ids = (db.query("SELECT id FROM workflow_runs WHERE status != 'running' AND completed_at < ?1").all(cutoff) as { id: string }[]).map((r) => r.id);
+      const ids = (db.query("SELECT id FROM workflow_runs WHERE status != 'running' AND completed_at <= ?1").all(cutoff) as { id: string }[]).map((r) => r.id);
       const delEvents = db.prepare("DELETE FROM workflow_events WHERE run_id = ?1");
       const delTimers = db.prepare("DELETE FROM workflow_timers WHERE run_id = ?1");
       const delRun = db.prepare("DELETE FROM workflow_runs WHERE id = ?1");

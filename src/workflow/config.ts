@@ -66,6 +66,8 @@ const step: ObjectSchema = obj(
 export const workflowConfig = {
   workflow: obj({
     enabled: val("boolean", false, "`serve` runs a workflow worker (workflow:work runs one regardless)."),
+    executor: val("in:local,queue", "local", "Who runs workflow tasks and activities: `local` (the workflow worker's own task table; fastest) or `queue` (as queue jobs, run by queue:work or workflow:work)."),
+    queue: val("string|regex:/^[A-Za-z0-9_.:-]+$/", "default", "With executor: queue — the queue the workflow jobs go to."),
     files: list(val("string"), [], "TypeScript/JavaScript files exporting defineWorkflow / defineActivity definitions (relative to the config file)."),
     concurrency: val("integer|min:1|max:1000", 16, "Activities one worker runs at once."),
     lease_seconds: val("numeric|min:0.1", 30, "Lease of a workflow task or activity attempt; a crashed worker's work is taken over after it (at once on the same host)."),

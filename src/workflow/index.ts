@@ -17,6 +17,8 @@ import { workflowConfig } from "./config.ts";
 import { workflowMigrations } from "./migrations.ts";
 import { workflowSdk } from "./sdk.ts";
 import { workflowService } from "./service.ts";
+// registers the workflow.task / workflow.activity queue handlers in queue:work and serve
+import "./tasks/queue-executor.ts";
 
 export { openRuntime, workerOptions, createWorker, type Runtime } from "./runtime.ts";
 export { defineWorkflow, defineActivity } from "./sdk.ts";

@@ -9,6 +9,7 @@ import type { App } from "../core/app.ts";
 import { SecurelyError } from "../core/errors.ts";
 import { loadUserModule } from "../core/sdk/index.ts";
 import { builtinActivities } from "./activities/index.ts";
+import { jobActivity } from "./activities/job.ts";
 import { WorkflowError } from "./errors.ts";
 import { isActivityDefinition, isWorkflowDefinition } from "./sdk.ts";
 import type { ActivityDefinition, WorkflowDefinition } from "./types.ts";
@@ -18,6 +19,8 @@ export class Registry {
   readonly workflows = new Map<string, WorkflowDefinition>();
   readonly activities = new Map<string, ActivityDefinition>();
   private sources = new Map<string, string>();
+  /** True once the config's workflows were loaded: only then can a start check the name. */
+  loaded = false;
 
   constructor() {
     for (const [name, def] of Object.entries(builtinActivities)) this.activities.set(name, def);
@@ -68,6 +71,7 @@ export class Registry {
 /** Build the registry the config describes (loads user files: call once per process). */
 export async function loadRegistry(app: App): Promise<Registry> {
   const reg = new Registry();
+  reg.activities.set("securely.job", jobActivity(app));
   for (const [name, spec] of Object.entries(app.config.get<Record<string, YamlWorkflow>>("workflows") ?? {})) {
     reg.addWorkflow(compileYamlWorkflow(name, spec, app.baseDir), name, `${app.configPath ?? "config"} workflows.${name}`);
   }
@@ -75,5 +79,6 @@ export async function loadRegistry(app: App): Promise<Registry> {
     const path = app.resolvePath(file);
     reg.addModule(await loadUserModule(path, "workflow file"), path);
   }
+  reg.loaded = true;
   return reg;
 }

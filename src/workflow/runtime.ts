@@ -6,12 +6,15 @@ import type { App } from "../core/app.ts";
 import { WorkflowClient } from "./client.ts";
 import { Engine } from "./engine/engine.ts";
 import { loadRegistry, Registry } from "./registry.ts";
+import { dispatchToQueue } from "./tasks/queue-executor.ts";
 import { SqliteActivityQueue } from "./tasks/sqlite.ts";
 import type { ActivityQueue } from "./types.ts";
 import type { RetryDefaults } from "./worker/retry.ts";
+import { queueBackedWorker } from "./worker/queue-worker.ts";
 import { Worker, type WorkerOptions } from "./worker/worker.ts";
 
 export interface Runtime {
+  app: App;
   engine: Engine;
   client: WorkflowClient;
   registry: Registry;
@@ -25,7 +28,9 @@ export async function openRuntime(app: App, opts: { loadCode?: boolean; queue?: 
     log: app.log,
     retry: app.config.get<RetryDefaults>("workflow.activity_retry"),
   });
-  return { engine, client: new WorkflowClient(engine), registry };
+  const rt = { app, engine, client: new WorkflowClient(engine), registry };
+  if (app.config.get<string>("workflow.executor") === "queue") dispatchToQueue(app, rt);
+  return rt;
 }
 
 export function workerOptions(app: App, overrides: Partial<WorkerOptions> = {}): WorkerOptions {
@@ -37,6 +42,14 @@ export function workerOptions(app: App, overrides: Partial<WorkerOptions> = {}):
   };
 }
 
-export function createWorker(rt: Runtime, opts: WorkerOptions): Worker {
+/** What workflow:work, serve and `workflow:run --work` drive, whichever executor runs the tasks. */
+export interface WorkflowWorker {
+  readonly owner: string;
+  run(): Promise<void>;
+  stop(graceful?: boolean): void;
+}
+
+export function createWorker(rt: Runtime, opts: WorkerOptions): WorkflowWorker {
+  if (rt.app.config.get<string>("workflow.executor") === "queue") return queueBackedWorker(rt.app, rt, opts);
   return new Worker(rt.engine, opts);
 }

@@ -2,10 +2,10 @@
 import type { App } from "../core/app.ts";
 import type { Service } from "../core/server/service.ts";
 import { createWorker, openRuntime, workerOptions } from "./runtime.ts";
-import type { Worker } from "./worker/worker.ts";
+import type { WorkflowWorker } from "./runtime.ts";
 
 export function workflowService(app: App): Service {
-  let worker: Worker | undefined;
+  let worker: WorkflowWorker | undefined;
   let done: Promise<void> | undefined;
   return {
     name: "workflow",
@@ -23,7 +23,7 @@ export function workflowService(app: App): Service {
       if (graceful) worker.stop(false);
     },
     status() {
-      return { ready: !!worker, processed: worker?.processed };
+      return { ready: !!worker, executor: app.config.get<string>("workflow.executor") };
     },
   };
 }

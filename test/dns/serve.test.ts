@@ -320,3 +320,60 @@ async function tcpExchange(bytes: Buffer, expect: number): Promise<any[]> {
   s.end();
   return out;
 }
+
+describe("dns:query", () => {
+  test("asks a server and prints the sections; --json for scripts; --tcp", async () => {
+    const r = await runSecurely(["dns:query", "alias.example.com", "--server", `127.0.0.1:${port}`], { env: project.env });
+    expect(r.stdout).toContain(";; alias.example.com. A: NOERROR, flags: qr aa rd ra");
+    expect(r.stdout).toContain("www.example.com.\t300\tIN\tA\t192.0.2.1");
+    const j = JSON.parse((await runSecurely(["--json", "dns:query", "big.example.com", "TXT", "--server", `127.0.0.1:${port}`, "--tcp"], { env: project.env })).stdout);
+    expect([j.proto, j.rcode, j.answer.length]).toEqual(["tcp", "NOERROR", 3]);
+    const bad = await runSecurely(["dns:query", "x", "NOPE", "--server", `127.0.0.1:${port}`], { env: project.env });
+    expect([bad.code, bad.stderr.trim()]).toEqual([2, 'securely: unknown record type "NOPE" — use A, AAAA, MX, TXT, … or TYPEnnn']);
+  });
+});
+
+describe("securely serve with dns enabled", () => {
+  test("runs the dns service beside metrics, which exposes query counters", async () => {
+    const p = tempProject(`metrics:\n  listen: 127.0.0.1:0\ndns:\n  enabled: true\n  listen: ["127.0.0.1:0", "[::1]:0"]\n  local_domains: { test: 127.0.0.1 }\n`);
+    const s = await startSecurely(["serve"], { env: p.env });
+    try {
+      const dnsPort = s.port("dns");
+      expect(s.listening.get("dns")!.length).toBe(4);
+      expect((await dig(dnsPort, "+short", "site.test")).raw.trim()).toBe("127.0.0.1");
+      const v6 = s.listening.get("dns")!.find((a) => a.startsWith("[::1]"))!;
+      const r6 = Bun.spawnSync(["dig", "@::1", "-p", v6.slice(v6.lastIndexOf(":") + 1), "+short", "site.test", "AAAA"]);
+      expect(r6.stdout.toString().trim()).toBe("::1");
+      const metricsText = await eventually(async () => {
+        const t = await (await fetch(`http://127.0.0.1:${s.port("metrics")}/metrics`)).text();
+        return t.includes('dns_queries_total{proto="udp",qtype="A",rcode="NOERROR"}') ? t : undefined;
+      }, 5000, 200);
+      expect(metricsText).toContain("dns_query_duration_seconds_bucket");
+      const health = await (await fetch(`http://127.0.0.1:${s.port("metrics")}/health`)).json();
+      expect(health.services.dns).toMatchObject({ ready: true, zones: [{ name: "test", sources: ["local"] }] });
+    } finally {
+      expect(await s.stop("SIGTERM")).toBe(0);
+    }
+  });
+});
+
+describe("several processes on one port (threads)", () => {
+  test("threads: 2 runs two worker processes answering on one UDP and TCP port", async () => {
+    const p = tempProject(`threads: 2\nmetrics:\n  enabled: false\ndns:\n  listen: ["127.0.0.1:0"]\n  local_domains: { test: 127.0.0.1 }\n`);
+    const s = await startSecurely(["dns:serve"], { env: p.env });
+    try {
+      const shared = s.port("dns");
+      expect(s.listening.get("dns")).toEqual([`127.0.0.1:${shared}`, `127.0.0.1:${shared}`]);
+      for (let i = 0; i < 5; i++) {
+        expect((await dig(shared, "+short", `n${i}.test`)).raw.trim()).toBe("127.0.0.1");
+        expect((await dig(shared, "+short", "+tcp", `n${i}.test`)).raw.trim()).toBe("127.0.0.1");
+      }
+      if (Bun.which("ss")) {
+        const pids = Bun.spawnSync(["ss", "-lunpH", `sport = :${shared}`]).stdout.toString().match(/pid=\d+/g) ?? [];
+        expect(new Set(pids).size).toBe(2);
+      }
+    } finally {
+      await s.stop();
+    }
+  });
+});

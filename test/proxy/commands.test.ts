@@ -41,6 +41,28 @@ describe("proxy:serve", () => {
   });
 });
 
+describe("reload (SIGHUP)", () => {
+  test("routes and upstreams change live; listener changes are reported as needing a restart", async () => {
+    const p = tempProject(good());
+    const s = await startSecurely(["proxy:serve"], { env: p.env });
+    const port = s.port("proxy");
+    expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).toBe("ok");
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(p.config, (await Bun.file(p.config).text()).replace("body: ok", "body: reloaded").replace('["127.0.0.1:0"]', '["127.0.0.1:0", "127.0.0.1:0"]'));
+    s.signal("SIGHUP");
+    await s.waitFor(/reload: applied .*proxy\.routes/);
+    await s.waitFor(/needs a restart.*proxy\.listen/);
+    expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).toBe("reloaded");
+    // a broken config changes nothing
+    writeFileSync(p.config, (await Bun.file(p.config).text()).replace("respond: { status: 200", "respond: { status: 999"));
+    s.signal("SIGHUP");
+    await s.waitFor(/new config is invalid/);
+    expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).toBe("reloaded");
+    s.signal("SIGINT");
+    expect(await s.proc.exited).toBe(0);
+  });
+});
+
 describe("proxy:check", () => {
   test("a valid config passes", async () => {
     const p = tempProject(good());

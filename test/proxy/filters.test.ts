@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { gunzipSync, brotliDecompressSync } from "node:zlib";
 import * as zlib from "node:zlib";
 import { metrics } from "../../src/core/metrics/index.ts";
+import { flushProxyMetrics } from "../../src/proxy/metrics.ts";
 import { eventually, tempDir } from "../harness.ts";
 import { indent, origin, startProxy } from "./helpers.ts";
 
@@ -168,13 +169,14 @@ describe("observability", () => {
   test("server header, metrics per route/upstream/status, JSON access log", async () => {
     const r = await fetch(`${proxy.base}/healthz`);
     expect(r.headers.get("server")).toBe("securely");
+    flushProxyMetrics();
     expect(metrics.counter("securely_proxy_requests_total", "").get({ route: "health", upstream: "-", status: 200 })).toBeGreaterThan(0);
     const text = metrics.render();
     expect(text).toContain('securely_proxy_request_duration_seconds_bucket{route="default",upstream="o",le="+Inf"}');
     expect(text).toContain("securely_proxy_upstream_connect_seconds");
     await fetch(`${proxy.base}/logged?q=1`, { headers: { "user-agent": "test-agent" } });
     const line = await eventually(() => readFileSync(log, "utf8").split("\n").find((l) => l.includes("/logged?q=1")));
-    const entry = JSON.parse(line);
+    const entry = JSON.parse(line!);
     expect(entry).toMatchObject({ method: "GET", target: "/logged?q=1", status: 200, route: "default", upstream: "o", server: o.addr, user_agent: "test-agent", attempts: 1 });
   });
   test("combined format", async () => {

@@ -3,9 +3,10 @@ import { join } from "node:path";
 import { tempDir } from "../harness.ts";
 import { indent, origin, raw, rawOrigin, startProxy } from "./helpers.ts";
 
+const BIG = crypto.getRandomValues(new Uint8Array(1024 * 1024));
 const echo = origin(async (req, server) => {
   const url = new URL(req.url);
-  if (url.pathname === "/big") return new Response(new Uint8Array(1024 * 1024).fill(97));
+  if (url.pathname === "/big") return new Response(BIG);
   if (url.pathname === "/stream") {
     let n = 0;
     return new Response(new ReadableStream({ async pull(c) { if (n++ < 5) c.enqueue(new TextEncoder().encode(`part${n};`)); else c.close(); } }));
@@ -80,8 +81,9 @@ describe("proxying HTTP/1.1", () => {
   });
 
   test("downloads stream through: 1 MiB body and a chunked streaming body", async () => {
-    const big = await (await fetch(`${proxy.base}/big`)).arrayBuffer();
-    expect(big.byteLength).toBe(1024 * 1024);
+    // several at once, so chunks of different responses interleave in the proxy
+    const bigs = await Promise.all(Array.from({ length: 4 }, async () => new Uint8Array(await (await fetch(`${proxy.base}/big`)).arrayBuffer())));
+    for (const big of bigs) expect(Bun.hash(big)).toBe(Bun.hash(BIG));
     expect(await (await fetch(`${proxy.base}/stream`)).text()).toBe("part1;part2;part3;part4;part5;");
   });
 
@@ -151,6 +153,17 @@ describe("upstream keepalive pool", () => {
     const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  a: { servers: ["${o.addr}"] }\nroutes:\n  - upstream: a\n`));
     for (let i = 0; i < 3; i++) expect(await (await fetch(`${p.base}/`)).text()).toBe("ok");
     expect(o.connections()).toBe(3);
+    await p.stop();
+  });
+});
+
+describe("client connections", () => {
+  test("keepalive_request_limit closes a client connection after N requests", async () => {
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nkeepalive_request_limit: 2\nroutes:\n  - respond: { status: 200, body: x }\n`));
+    const out = await raw(p.port, "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n");
+    // two answers, the second with Connection: close, then the proxy closed the connection
+    expect(out.match(/HTTP\/1\.1 200/g)?.length).toBe(2);
+    expect(out.toLowerCase()).toContain("connection: close");
     await p.stop();
   });
 });

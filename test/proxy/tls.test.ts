@@ -69,6 +69,25 @@ routes:
     await p.stop();
   });
 
+  test("tls.auto issues a certificate for its hosts from securely's local CA", async () => {
+    const p = await startProxy(indent(`listen:\n  - { addr: 127.0.0.1:0, tls: { auto: true, hosts: [app.test, localhost] } }\nroutes:\n  - respond: { status: 200, body: auto }\n`));
+    expect(p.listening[0]).toMatch(/^https /);
+    // the local CA the tls module created for this project signs the served certificate
+    const { ensureLocalCa } = await import("../../src/tls/index.ts");
+    const localCa = ensureLocalCa(p.app).ca.certPem;
+    const r = await fetch(`https://localhost:${p.port}/`, { tls: { ca: localCa } } as any);
+    expect(await r.text()).toBe("auto");
+    const cn = await new Promise<string>((resolve, reject) => {
+      Bun.connect({ hostname: "127.0.0.1", port: p.port, tls: { serverName: "app.test", ca: localCa }, socket: { handshake(s, ok, err) { if (err) reject(err); else resolve((s.getPeerCertificate() as any).subjectaltname); s.end(); }, data() {} } });
+    });
+    expect(cn).toContain("DNS:app.test");
+    await p.stop();
+  });
+
+  test("tls.auto without hosts is a clear start error", async () => {
+    await expect(startProxy(indent(`listen:\n  - { addr: 127.0.0.1:0, tls: { auto: true } }\nroutes:\n  - respond: { status: 200 }\n`))).rejects.toThrow(/tls.auto needs tls.hosts/);
+  });
+
   test("a missing certificate file is a clear start error", async () => {
     await expect(startProxy(indent(`listen:\n  - { addr: 127.0.0.1:0, tls: { enabled: true, certs: [{ cert: /nope.pem, key: /nope.key }] } }\nroutes:\n  - respond: { status: 200 }\n`))).rejects.toThrow(/proxy.listen 127.0.0.1:0: cannot read cert \/nope.pem/);
   });
@@ -90,7 +109,7 @@ describe("upstream TLS", () => {
       open(s) {
         conns++;
         // relay to the TLS origin so we can count raw connections
-        (s as any).data = { up: Bun.connect({ hostname: "127.0.0.1", port: o.port, socket: { data: (_u, d) => s.write(d), close: () => s.end() } }) };
+        (s as any).data = { up: Bun.connect({ hostname: "127.0.0.1", port: o.port, socket: { data: (_u: unknown, d: Uint8Array) => s.write(d), close: () => s.end() } } as any) };
       },
       async data(s, d) {
         const up = await (s as any).data.up;

@@ -146,7 +146,7 @@ describe("handlers", () => {
     port: 0,
     hostname: "127.0.0.1",
     async fetch(req) {
-      const body = await req.json();
+      const body = (await req.json()) as { ok: boolean };
       got.push({ body, id: req.headers.get("x-securely-job-id") });
       return new Response(body.ok ? "fine" : "nope", { status: body.ok ? 200 : 500 });
     },

@@ -37,7 +37,7 @@ describe("durability", () => {
     const w1 = await startSecurely(["queue:work", "--tries", "3"], { env: p.env });
     const w2 = await startSecurely(["queue:work", "--tries", "3"], { env: p.env });
     await runSecurely(["queue:push", "rec", JSON.stringify({ log: p.log, mode: "hang-first" })], { env: p.env });
-    const first = await eventually(() => p.lines().find((l) => l.startsWith("start ")), 10_000);
+    const first = (await eventually(() => p.lines().find((l) => l.startsWith("start ")), 10_000))!;
     const pid = Number(first.split(" ")[1]);
     const [victim, survivor] = w1.proc.pid === pid ? [w1, w2] : [w2, w1];
     victim.proc.kill("SIGKILL");

@@ -26,12 +26,12 @@ export function queueContract(name: string, create: () => Promise<QueueDriver>):
       const d = await create();
       const ids = await d.push([1, 2, 3].map((n) => ({ handler: "a", payload: n, queue: "default" })), T0);
       const got = await d.reserve(["default"], 2, T0, LEASE);
-      expect(got.map((j) => [j.id, j.attempts, j.reservedUntil])).toEqual([
+      expect(got.map((j): unknown[] => [j.id, j.attempts, j.reservedUntil])).toEqual([
         [ids[0], 1, T0 + LEASE],
         [ids[1], 1, T0 + LEASE],
       ]);
       const more = await d.reserve(["default"], 5, T0 + 1000, LEASE);
-      expect(more.map((j) => j.id)).toEqual([ids[2]]);
+      expect(more.map((j): unknown => j.id)).toEqual([ids[2]]);
       expect(await d.reserve(["default"], 5, T0 + 2000, LEASE)).toEqual([]);
       expect((await d.list({ status: "reserved", limit: 10 }, T0 + 2000)).length).toBe(3);
     });
@@ -77,7 +77,7 @@ export function queueContract(name: string, create: () => Promise<QueueDriver>):
       ], T0 + 10);
       expect(await d.reserve(["default"], 5, T0 + 4000, LEASE)).toEqual([]);
       const again = await d.reserve(["default"], 5, T0 + 5010, LEASE);
-      expect(again.map((j) => [j.id, j.attempts])).toEqual([[a, 2]]);
+      expect(again.map((j): unknown[] => [j.id, j.attempts])).toEqual([[a, 2]]);
       const failed = await d.failed({ limit: 10 });
       expect(failed.map((f) => [f.job_id, f.handler, JSON.parse(f.payload), f.exception, f.output, f.attempts])).toEqual([[b, "b", "y", "Error: boom", "out", 1]]);
     });

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { App } from "../../src/core/app.ts";
 import { coreModule } from "../../src/core/commands/index.ts";
 import { closeDriver, createWorker, openQueue, queueModule, rateLimited, registerHandler, throttlesExceptions, unregisterHandler, withoutOverlapping, type JobContext } from "../../src/queue/index.ts";
-import { tempProject } from "../harness.ts";
+import { eventually, tempProject } from "../harness.ts";
 
 const apps: App[] = [];
 function makeApp(yaml = "", provided: Record<string, unknown> = {}) {
@@ -120,18 +120,22 @@ describe("job middleware", () => {
     const q = openQueue(app);
     let inside = 0;
     let peak = 0;
+    let finished = 0;
     registerHandler("test.overlap", {
       middleware: [withoutOverlapping("k", { releaseAfter: 0.01 })],
       async handle() {
         peak = Math.max(peak, ++inside);
         await Bun.sleep(10);
         inside--;
+        finished++;
       },
     });
     await q.pushMany(Array.from({ length: 4 }, () => ({ handler: "test.overlap", tries: 10_000 })));
-    const w = createWorker(app, { concurrency: 4, stopWhenEmpty: true });
+    // not --stop-when-empty: released jobs sit delayed for 10 ms and would end the worker early
+    const w = createWorker(app, { concurrency: 4, sleep: 0.05 });
     await w.start();
-    await w.done;
+    await eventually(() => finished === 4);
+    await w.stop();
     expect(peak).toBe(1);
     expect(await q.driver.failed({ limit: 10 })).toEqual([]);
 

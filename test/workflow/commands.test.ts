@@ -120,3 +120,20 @@ describe("workflow:* commands", () => {
     expect(n2.map((e: any) => e.type)).toContain("TimerStarted");
   });
 });
+
+describe("workflow service in serve", () => {
+  test("serve runs a workflow worker when workflow.enabled; metrics count its work; INPUT from stdin", async () => {
+    const p = tempProject(`metrics:\n  listen: 127.0.0.1:0\nworkflow:\n  enabled: true\n  files: [./wf.ts]\n  poll_interval_ms: 50\n`);
+    writeFileSync(join(p.dir, "wf.ts"), V1);
+    const { startSecurely, eventually } = await import("../harness.ts");
+    const s = await startSecurely(["serve"], { env: p.env });
+    const r = await runSecurely(["workflow:run", "greet", "-", "--id", "s1"], { env: p.env, stdin: '{"who":"srv"}' });
+    expect(r.code).toBe(0);
+    await runSecurely(["workflow:signal", "s1", "next", '"eve"'], { env: p.env });
+    await eventually(async () => json(await runSecurely(["workflow:status", "s1", "--json"], { env: p.env })).status === "completed", 15_000);
+    const metrics = await (await fetch(`http://127.0.0.1:${s.port("metrics")}/metrics`)).text();
+    expect(metrics).toMatch(/securely_workflow_tasks_total \d+/);
+    expect(metrics).toContain('securely_workflow_activity_attempts_total{outcome="completed"} 2');
+    expect(await s.stop()).toBe(0);
+  });
+});

@@ -43,6 +43,22 @@ export const waiter = defineWorkflow(async (ctx, input: { dir: string }) => {
   return await ctx.waitForSignal("go");
 });
 
+export const tiny = defineWorkflow(async (ctx, n: number) => {
+  const a = await ctx.activity<number>("inc", n);
+  const b = await ctx.activity<number>("inc", a);
+  return ctx.activity<number>("inc", b);
+});
+export const inc = defineActivity(async (n: number) => n + 1);
+export const logged = defineActivity(async (dir: string, ctx) => {
+  appendFileSync(join(dir, "runs-" + process.pid + ".log"), ctx.idempotencyKey + "\\n");
+  return 1;
+});
+export const shared = defineWorkflow(async (ctx, dir: string) => {
+  const r = await ctx.all([ctx.activity<number>("logged", dir), ctx.activity<number>("logged", dir)]);
+  await ctx.sleep(5);
+  return r[0] + r[1] + (await ctx.activity<number>("logged", dir));
+});
+
 export const sleepy = defineWorkflow(async (ctx) => {
   await ctx.sleep(700);
   return "woke";
@@ -127,5 +143,43 @@ describe("durability (real processes)", () => {
     }, 15_000);
     await w2.stop();
     expect(done.output).toBe("woke");
+  });
+
+  test("1,000 short workflows × 3 activities complete on one worker process", async () => {
+    const p = setup();
+    const { App } = await import("../../src/core/app.ts");
+    const { modules } = await import("../../src/main.ts");
+    const { openRuntime } = await import("../../src/workflow/runtime.ts");
+    const app = new App({ modules, configPath: p.config, logLevel: "error" });
+    const rt = await openRuntime(app);
+    rt.engine.store.tx(() => {
+      for (let i = 0; i < 1000; i++) rt.client.start("tiny", i, { id: `t-${i}` });
+    });
+    const r = await runSecurely(["workflow:work", "--stop-when-empty", "--concurrency", "32"], { env: p.env, timeoutMs: 60_000 });
+    expect(r.code).toBe(0);
+    const rows = app.store().db.query("SELECT status, COUNT(*) AS n, SUM(CAST(output AS INTEGER) - CAST(input AS INTEGER)) AS added FROM workflow_runs GROUP BY status").all();
+    expect(rows).toEqual([{ status: "completed", n: 1000, added: 3000 }]);
+    app.close();
+  });
+
+  test("three worker processes on one store: every activity of 300 workflows runs exactly once", async () => {
+    const p = setup();
+    const { App } = await import("../../src/core/app.ts");
+    const { modules } = await import("../../src/main.ts");
+    const { openRuntime } = await import("../../src/workflow/runtime.ts");
+    const app = new App({ modules, configPath: p.config, logLevel: "error" });
+    const rt = await openRuntime(app);
+    rt.engine.store.tx(() => {
+      for (let i = 0; i < 300; i++) rt.client.start("shared", p.dir, { id: `m-${i}` });
+    });
+    const workers = await Promise.all([1, 2, 3].map(() => worker(p.env)));
+    await eventually(() => (app.store().db.query("SELECT COUNT(*) AS n FROM workflow_runs WHERE status = 'completed'").get() as any).n === 300, 30_000);
+    await Promise.all(workers.map((w) => w.stop()));
+    const lines = readdirSync(p.dir).filter((f) => f.startsWith("runs-")).flatMap((f) => readFileSync(join(p.dir, f), "utf8").trim().split("\n"));
+    expect(lines.length).toBe(900);
+    expect(new Set(lines).size).toBe(900);
+    const perWorker = readdirSync(p.dir).filter((f) => f.startsWith("runs-")).length;
+    expect(perWorker).toBeGreaterThan(1); // the work was shared
+    app.close();
   });
 });

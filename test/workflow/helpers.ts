@@ -9,7 +9,8 @@ import { installSdk } from "../../src/core/sdk/index.ts";
 import { modules } from "../../src/main.ts";
 import { createWorker, openRuntime, workerOptions, type Runtime } from "../../src/workflow/runtime.ts";
 import type { RunState } from "../../src/workflow/history/runs.ts";
-import type { WorkerOptions, Worker } from "../../src/workflow/worker/worker.ts";
+import type { WorkerOptions } from "../../src/workflow/worker/worker.ts";
+import type { WorkflowWorker as Worker } from "../../src/workflow/runtime.ts";
 import { tempProject } from "../harness.ts";
 
 installSdk(modules);

@@ -18,6 +18,9 @@ export const cacheFlush = defineCommand({
     }),
 });
 
+/** Laravel's name for cache:flush, so `cache:clear` works from muscle memory. */
+export const cacheClear = defineCommand({ ...cacheFlush, name: "cache:clear", description: "Same as cache:flush (Laravel's name)" });
+
 export const cacheStats = defineCommand({
   name: "cache:stats",
   description: "Show entries, value bytes, locks and hit ratio of the store",

@@ -125,6 +125,13 @@ export class MemoryStore implements CacheStore {
     this.bytes = 0;
   }
 
+  async touch(key: string, expiresAt: number | null): Promise<boolean> {
+    const e = this.live(key);
+    if (!e) return false;
+    e.expiresAt = expiresAt;
+    return true;
+  }
+
   async ttl(key: string): Promise<number | null | undefined> {
     const e = this.live(key);
     if (!e) return undefined;

@@ -25,6 +25,9 @@ export class NullStore implements CacheStore {
     return false;
   }
   async flush(): Promise<void> {}
+  async touch(): Promise<boolean> {
+    return false;
+  }
   async ttl(): Promise<undefined> {
     return undefined;
   }

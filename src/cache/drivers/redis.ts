@@ -16,6 +16,9 @@ const REFRESH = `if redis.call('GET', KEYS[1]) == ARGV[1] then
   if ARGV[2] == '0' then return redis.call('PERSIST', KEYS[1]) + 1 else return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 else return 0 end`;
 
+// PERSIST alone returns 0 both for "missing" and "already forever"
+const PERSIST_IF_EXISTS = `if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PERSIST', KEYS[1]) return 1 else return 0 end`;
+
 export interface RedisStoreOptions {
   url: string;
   /** Prepended to every Redis key, so several installations can share one server. */
@@ -119,6 +122,13 @@ export class RedisStore implements CacheStore {
       if (keys.length) await this.cmd("UNLINK", keys);
       cursor = next;
     } while (cursor !== "0");
+  }
+
+  async touch(key: string, expiresAt: number | null): Promise<boolean> {
+    const px = this.px(expiresAt);
+    if (px === 0) return this.forget(key);
+    if (px === undefined) return Number(await this.cmd("EVAL", [PERSIST_IF_EXISTS, "1", this.v(key)])) > 0;
+    return Number(await this.cmd("PEXPIRE", [this.v(key), String(px)])) > 0;
   }
 
   async ttl(key: string): Promise<number | null | undefined> {

@@ -11,6 +11,9 @@ import { CacheError } from "../errors.ts";
 import { decode, encode, type Encoded } from "../serialize.ts";
 import type { CacheStore, CacheValue, StoreStats } from "../types.ts";
 
+/** Keys examined per prune transaction. */
+const PRUNE_CHUNK = 5000;
+
 interface Row {
   value: Encoded;
   expiration: number | null;
@@ -35,6 +38,7 @@ export class SqliteStore implements CacheStore {
         WHERE cache_entries.expiration IS NOT NULL AND cache_entries.expiration <= ?4`),
       setValue: db.prepare(`UPDATE cache_entries SET value = ?2 WHERE key = ?1`),
       forget: db.prepare(`DELETE FROM cache_entries WHERE key = ?1`),
+      touch: db.prepare(`UPDATE cache_entries SET expiration = ?2 WHERE key = ?1 AND ${live.replace("?2", "?3")}`),
       ttl: db.prepare(`SELECT expiration FROM cache_entries WHERE key = ?1 AND ${live}`),
       lockAcquire: db.prepare(`INSERT INTO cache_locks (key, owner, expiration) VALUES (?1, ?2, ?3)
         ON CONFLICT(key) DO UPDATE SET owner = excluded.owner, expiration = excluded.expiration
@@ -43,7 +47,10 @@ export class SqliteStore implements CacheStore {
       lockForce: db.prepare(`DELETE FROM cache_locks WHERE key = ?1`),
       lockOwner: db.prepare(`SELECT owner FROM cache_locks WHERE key = ?1 AND ${live}`),
       lockRefresh: db.prepare(`UPDATE cache_locks SET expiration = ?3 WHERE key = ?1 AND owner = ?2 AND (expiration IS NULL OR expiration > ?4)`),
-      pruneEntries: db.prepare(`DELETE FROM cache_entries WHERE expiration IS NOT NULL AND expiration <= ?1`),
+      pruneChunkEnd: db.prepare(`SELECT key FROM cache_entries WHERE key > ?1 ORDER BY key LIMIT 1 OFFSET ${PRUNE_CHUNK - 1}`),
+      // two statements, not `?2 IS NULL OR key <= ?2`: an OR would stop SQLite bounding the range scan
+      pruneChunk: db.prepare(`DELETE FROM cache_entries WHERE key > ?1 AND key <= ?2 AND expiration IS NOT NULL AND expiration <= ?3`),
+      pruneTail: db.prepare(`DELETE FROM cache_entries WHERE key > ?1 AND expiration IS NOT NULL AND expiration <= ?2`),
       pruneLocks: db.prepare(`DELETE FROM cache_locks WHERE expiration IS NOT NULL AND expiration <= ?1`),
       hits: db.prepare(`INSERT INTO cache_stats (id, hits, misses) VALUES (1, ?1, ?2)
         ON CONFLICT(id) DO UPDATE SET hits = hits + ?1, misses = misses + ?2`),
@@ -116,6 +123,10 @@ export class SqliteStore implements CacheStore {
     });
   }
 
+  async touch(key: string, expiresAt: number | null): Promise<boolean> {
+    return this.q.touch!.run(this.k(key), expiresAt, this.clock.now()).changes > 0;
+  }
+
   async ttl(key: string): Promise<number | null | undefined> {
     const now = this.clock.now();
     const row = this.q.ttl!.get(this.k(key), now) as { expiration: number | null } | null;
@@ -143,9 +154,21 @@ export class SqliteStore implements CacheStore {
     return this.q.lockRefresh!.run(this.k(name), owner, expiresAt, this.clock.now()).changes > 0;
   }
 
+  /**
+   * Delete expired rows in key-ordered chunks, one short transaction each, so a large cache never
+   * holds the write lock for a whole-table scan (there is no expiration index: see migrations.ts).
+   */
   async prune(): Promise<number> {
     const now = this.clock.now();
-    return this.store.tx(() => this.q.pruneEntries!.run(now).changes + this.q.pruneLocks!.run(now).changes);
+    let removed = this.q.pruneLocks!.run(now).changes;
+    let from = "";
+    for (;;) {
+      const end = (this.q.pruneChunkEnd!.get(from) as { key: string } | null)?.key ?? null;
+      if (end === null) return removed + this.q.pruneTail!.run(from, now).changes;
+      removed += this.q.pruneChunk!.run(from, end, now).changes;
+      from = end;
+      await Promise.resolve(); // let other work in this process run between chunks
+    }
   }
 
   async stats(): Promise<StoreStats> {

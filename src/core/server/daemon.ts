@@ -78,7 +78,7 @@ export function notifyLauncher(msg: DaemonMessage): void {
   try {
     process.send!(msg);
     // let the launcher exit; our own lifetime no longer depends on it
-    setTimeout(() => process.connected && process.disconnect(), 50).unref?.();
+    setTimeout(() => process.connected && process.disconnect?.(), 50).unref?.();
   } catch {
     // the launcher did not wait for us
   }

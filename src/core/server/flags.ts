@@ -22,6 +22,8 @@ export const ENV = {
   /** Names the one listening service a worker process runs. */
   worker: "SECURELY_WORKER",
   workerIndex: "SECURELY_WORKER_INDEX",
+  /** The primary's working directory, which the worker moves to once its config is loaded. */
+  workerCwd: "SECURELY_WORKER_CWD",
   /** Set on the detached child of `-d`; it must not detach again. */
   daemonChild: "SECURELY_DAEMON_CHILD",
 } as const;

@@ -11,6 +11,7 @@
  *
  * A second SIGINT or SIGTERM during a graceful stop makes it fast.
  */
+import { readFileSync } from "node:fs";
 import type { App } from "../app.ts";
 import { errorMessage, SecurelyError } from "../errors.ts";
 import { VERSION } from "../version.ts";
@@ -44,6 +45,7 @@ export class Primary {
   private readonly pidFile: string;
   private readonly statusFile: string;
   private readonly upgradeSock: string;
+  private restoreLogs?: () => void;
 
   constructor(
     private readonly app: App,
@@ -56,7 +58,7 @@ export class Primary {
   }
 
   async run(): Promise<number> {
-    const restoreLogs = redirectLogs(this.app);
+    this.restoreLogs = redirectLogs(this.app);
     // handlers go in before anything starts: a signal during boot is acted on once boot ends
     const stopped = this.untilStopped();
     try {
@@ -68,14 +70,14 @@ export class Primary {
       removeStatusIfOwned(this.statusFile);
       notifyLauncher({ type: "failed", reason: errorMessage(err) });
       this.removeHandlers();
-      restoreLogs?.();
+      this.restoreLogs?.();
       throw err;
     }
     process.stdout.write(`securely ready (${this.started.map((s) => s.name).join(", ")})\n`);
     notifyLauncher({ type: "ready", pid: process.pid, listening: this.listeningLines() });
     this.booted();
     const code = await stopped;
-    restoreLogs?.();
+    this.restoreLogs?.();
     return code;
   }
 
@@ -114,8 +116,7 @@ export class Primary {
         onStarted: (s, listening) => {
           if (this.abortedBy) throw new SecurelyError(`start interrupted by ${this.abortedBy}`);
           this.listening.set(s.name, listening);
-          if (old) return;
-          const own = [process.pid, ...(s instanceof WorkerGroup ? s.pids() : [])];
+          const own = [process.pid, ...(s instanceof WorkerGroup ? s.pids() : []), ...(old?.hello.pids ?? (old ? [old.hello.pid] : []))];
           const clash = foreignListeners(listening, own);
           if (clash.length > 0) {
             const c = clash[0]!;
@@ -177,7 +178,10 @@ export class Primary {
       const act: Record<string, () => void> = {
         SIGINT: () => void this.stop(false).then(finish),
         SIGTERM: () => void this.stop(true).then(finish),
-        SIGQUIT: () => void this.upgrade().then((handedOver) => handedOver && this.stop(true, "upgrade").then(finish)),
+        SIGQUIT: () =>
+          void this.upgrade().then(async (handedOver) => {
+            if (handedOver) await this.stop(true, "upgrade").then(finish);
+          }),
         SIGHUP: () => void this.reload(),
       };
       let ready = false;
@@ -235,9 +239,13 @@ export class Primary {
     if (this.stopping || this.state === "upgrading") return false;
     this.setState("upgrading");
     this.app.log.info(`upgrade: waiting for a new instance (serve -u) on ${this.upgradeSock}`);
+    if (tcpMigrateReq() === "0") {
+      this.app.log.warn("upgrade: net.ipv4.tcp_migrate_req is 0, so connections still queued on this instance's listeners when it closes them are reset; `sysctl -w net.ipv4.tcp_migrate_req=1` hands them to the new instance");
+    }
     const connectMs = this.cfg<number>("upgrade_sock_connect_accept_max_retries") * 1000 + 1000;
     const readyMs = this.cfg<number>("daemon_ready_timeout_seconds") * 1000;
-    const hello = { type: "hello" as const, pid: process.pid, services: Object.fromEntries(this.listening) };
+    const pids = [process.pid, ...this.effective.flatMap((s) => (s instanceof WorkerGroup ? s.pids() : []))];
+    const hello = { type: "hello" as const, pid: process.pid, services: Object.fromEntries(this.listening), pids };
     const res = await handOver(this.upgradeSock, hello, connectMs, readyMs);
     if (!res.ok) {
       this.app.log.error(`upgrade failed: ${res.reason}; still serving`);
@@ -253,6 +261,9 @@ export class Primary {
     if (this.stopping) return;
     this.app.log.info("SIGHUP: reloading the config");
     await reloadServices(this.app, this.started);
+    // reopen error_log (after logrotate moved it, or when the reload changed it)
+    this.restoreLogs?.();
+    this.restoreLogs = redirectLogs(this.app);
     this.writeStatusFile();
   }
 
@@ -288,6 +299,15 @@ export class Primary {
     } catch (err) {
       this.app.log.debug(`status file ${this.statusFile}: ${errorMessage(err)}`);
     }
+  }
+}
+
+/** Linux ≥ 5.14: whether closing a SO_REUSEPORT listener migrates its queued connections. */
+export function tcpMigrateReq(): string | undefined {
+  try {
+    return readFileSync("/proc/sys/net/ipv4/tcp_migrate_req", "utf8").trim();
+  } catch {
+    return undefined;
   }
 }
 

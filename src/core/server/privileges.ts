@@ -52,7 +52,10 @@ export function dropPrivileges(user: string | undefined, group: string | undefin
     const gid: string | number | undefined = group ?? (user ? primaryGid(user) : undefined);
     if (gid !== undefined) process.setgid(gid);
     if (user) {
-      if (typeof process.initgroups === "function") process.initgroups(user, process.getgid!());
+      // replace root's supplementary groups (which include gid 0) with the user's own
+      const p = process as { initgroups?: (user: string, gid: number) => void; setgroups?: (groups: number[]) => void };
+      if (typeof p.initgroups === "function") p.initgroups(user, process.getgid!());
+      else p.setgroups?.([process.getgid!()]);
       process.setuid(user);
     }
   } catch (err) {

@@ -50,13 +50,38 @@ export async function startAll(app: App, services: Service[], opts: StartOptions
   return started;
 }
 
+/**
+ * Stop services in reverse dependency order: a service stops before the services it depends on,
+ * and services that do not depend on each other stop at the same time, so their drain periods
+ * overlap instead of adding up.
+ */
 export async function stopAll(services: Service[], opts: StopOptions): Promise<void> {
-  for (const s of [...services].reverse()) {
-    try {
-      await s.stop(opts);
-    } catch {
-      // a service that fails to stop must not keep the others running
-    }
+  // round = 0 for services nothing depends on, else 1 + the latest round of its dependents
+  const dependents = new Map<string, Service[]>();
+  for (const s of services) for (const d of s.dependsOn ?? []) dependents.set(d, [...(dependents.get(d) ?? []), s]);
+  const round = new Map<string, number>();
+  const roundOf = (s: Service, seen: Set<string>): number => {
+    const known = round.get(s.name);
+    if (known !== undefined) return known;
+    if (seen.has(s.name)) return 0; // cycles were rejected at start; be safe anyway
+    seen.add(s.name);
+    const after = (dependents.get(s.name) ?? []).map((d) => roundOf(d, seen));
+    const r = after.length ? Math.max(...after) + 1 : 0;
+    round.set(s.name, r);
+    return r;
+  };
+  for (const s of services) roundOf(s, new Set());
+  const rounds = [...new Set(round.values())].sort((x, y) => x - y);
+  for (const r of rounds) {
+    await Promise.all(
+      services
+        .filter((s) => round.get(s.name) === r)
+        .map((s) =>
+          s.stop(opts).catch(() => {
+            // a service that fails to stop must not keep the others running
+          }),
+        ),
+    );
   }
 }
 

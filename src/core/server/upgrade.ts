@@ -13,14 +13,20 @@
  *
  * Messages are JSON lines. The new instance reuses the old one's ports for listeners configured
  * with port 0, so tests and `listen: …:0` setups survive an upgrade too.
+ *
+ * The socket often lives in /tmp (Pingora's default), so neither side trusts a stranger: the new
+ * instance makes it 0600 (only its own user can connect), and the old one only talks to a socket
+ * owned by its own user (or root) — another local user cannot make it hand over and exit.
  */
 import { createConnection, createServer, type Server, type Socket } from "node:net";
-import { existsSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, rmSync } from "node:fs";
 
 export interface Hello {
   type: "hello";
   pid: number;
   services: Record<string, string[]>;
+  /** The old primary and its workers: their sockets on our ports are expected, not a conflict. */
+  pids?: number[];
 }
 
 type Reply = { type: "ready"; pid: number } | { type: "failed"; reason: string };
@@ -58,10 +64,17 @@ export interface OldInstance {
 export async function awaitOldInstance(path: string, timeoutMs: number): Promise<OldInstance | undefined> {
   if (existsSync(path)) rmSync(path, { force: true });
   const server: Server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(path, () => resolve());
-  });
+  // bind with umask 077 so the socket is 0600 from its first instant, not after a chmod
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(path, () => resolve());
+    });
+  } finally {
+    process.umask(umask);
+  }
+  chmodSync(path, 0o600);
   const cleanup = () => {
     server.close();
     rmSync(path, { force: true });
@@ -98,6 +111,8 @@ export async function handOver(path: string, hello: Hello, connectTimeoutMs: num
   let sock: Socket | undefined;
   let lastErr = "";
   while (!sock) {
+    const stranger = foreignOwner(path);
+    if (stranger !== undefined) return { ok: false, reason: `${path} belongs to uid ${stranger}, not to this user; refusing to hand over to it` };
     try {
       sock = await new Promise<Socket>((resolve, reject) => {
         const s = createConnection(path, () => resolve(s));
@@ -128,4 +143,15 @@ export async function handOver(path: string, hello: Hello, connectTimeoutMs: num
     conn.on("error", () => {});
     conn.write(JSON.stringify(hello) + "\n");
   });
+}
+
+/** The owner uid of `path` when it is neither ours nor root's (undefined when absent or trusted). */
+function foreignOwner(path: string): number | undefined {
+  if (typeof process.geteuid !== "function") return undefined;
+  try {
+    const { uid } = lstatSync(path);
+    return uid === process.geteuid() || uid === 0 ? undefined : uid;
+  } catch {
+    return undefined;
+  }
 }

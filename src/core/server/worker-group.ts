@@ -94,15 +94,18 @@ export class WorkerGroup implements Service {
       };
       const label = `${this.name}#${slot.index}`;
       const proc = Bun.spawn([...selfCommand(), ...selfArgs()], {
-        cwd: process.cwd(),
+        // the arguments (a relative -c) are relative to where the command was started; the
+        // worker moves to the primary's working directory (daemon working_directory) itself
+        cwd: this.app.cwd,
         env: {
+          [ENV.workerCwd]: process.cwd(),
           ...(this.app.env as Record<string, string>),
           ...assignedPortsEnv(),
           [ENV.worker]: this.name,
           [ENV.workerIndex]: String(slot.index),
           [ENV.daemonChild]: "",
         },
-        stdio: ["ignore", "ignore", "inherit"],
+        stdio: ["ignore", "inherit", "inherit"],
         ipc: (msg: WorkerMessage) => {
           if (msg.type === "ready") {
             slot.ready = true;

@@ -6,6 +6,7 @@
  */
 import type { App } from "../app.ts";
 import { errorMessage } from "../errors.ts";
+import { ENV } from "./flags.ts";
 import { dropPrivileges } from "./privileges.ts";
 import { reloadServices } from "./reload.ts";
 import type { Service, StopOptions } from "./service.ts";
@@ -25,6 +26,8 @@ export async function runWorker(app: App, services: Service[], name: string): Pr
     send({ type: "failed", reason: `no service named '${name}' in this config` });
     return 1;
   }
+  const cwd = app.env[ENV.workerCwd];
+  if (cwd && cwd !== process.cwd()) process.chdir(cwd);
   // ignore the signals the primary coordinates, before anything can deliver them
   const ignore = () => {};
   process.on("SIGQUIT", ignore);

@@ -1,12 +1,13 @@
 import { defineCommand } from "../../core/module.ts";
-import { runUntilSignal } from "../../core/server/run-services.ts";
+import { SERVE_ARGS, serveServices } from "../../core/server/index.ts";
 import { DnsService } from "../service.ts";
 
 export const serveCommand = defineCommand({
   name: "dns:serve",
   description: "Run only the DNS server (authoritative zones, forwarding, local-dev domains) until SIGINT/SIGTERM",
-  async run({ app }) {
+  args: { ...SERVE_ARGS },
+  async run({ app, args }) {
     app.store(); // migrations before the service reads its tables
-    return runUntilSignal(app, [new DnsService(app)]);
+    return serveServices(app, [new DnsService(app)], args, { metrics: false });
   },
 });

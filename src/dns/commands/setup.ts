@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { SecurelyError, UsageError } from "../../core/errors.ts";
-import { splitHostPort } from "../../core/server/metrics-service.ts";
+import { splitHostPort } from "../../core/server/index.ts";
 import { defineCommand } from "../../core/module.ts";
 import { dnsOptions } from "../config.ts";
 

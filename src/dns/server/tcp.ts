@@ -29,6 +29,16 @@ export interface TcpListener {
   close(graceful: boolean, timeoutMs: number): Promise<void>;
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** Prefix a message with its two-byte length (RFC 1035 §4.2.2). */
+function frame(msg: Buffer): Buffer {
+  const framed = Buffer.allocUnsafe(msg.length + 2);
+  framed.writeUInt16BE(msg.length, 0);
+  msg.copy(framed, 2);
+  return framed;
+}
+
 export function listenTcp(host: string, port: number, opts: TcpOptions, onPacket: OnPacket): TcpListener {
   const conns = new Set<Socket<Conn>>();
   const flush = (s: Socket<Conn>) => {
@@ -45,10 +55,7 @@ export function listenTcp(host: string, port: number, opts: TcpOptions, onPacket
   };
   const send = (s: Socket<Conn>, msg: Buffer) => {
     if (s.data.closed) return;
-    const framed = Buffer.allocUnsafe(msg.length + 2);
-    framed.writeUInt16BE(msg.length, 0);
-    msg.copy(framed, 2);
-    s.data.out.push(framed);
+    s.data.out.push(frame(msg));
     flush(s);
   };
   const deliver = (s: Socket<Conn>, a: Answer) => {
@@ -63,7 +70,7 @@ export function listenTcp(host: string, port: number, opts: TcpOptions, onPacket
     reusePort: true,
     socket: {
       open(s) {
-        s.data = { buf: Buffer.alloc(0), out: [], pending: 0, closed: false };
+        s.data = { buf: EMPTY, out: [], pending: 0, closed: false };
         if (conns.size >= opts.maxConnections) {
           s.end();
           return;
@@ -73,16 +80,20 @@ export function listenTcp(host: string, port: number, opts: TcpOptions, onPacket
       },
       data(s, chunk) {
         const c = s.data;
-        c.buf = c.buf.length ? Buffer.concat([c.buf, chunk]) : Buffer.from(chunk);
-        while (c.buf.length >= 2) {
-          const len = c.buf.readUInt16BE(0);
+        // the chunk is only valid during this call: keep a copy of just the unparsed tail
+        let buf: Buffer = c.buf.length ? Buffer.concat([c.buf, chunk]) : (chunk as Buffer);
+        let off = 0;
+        // answers ready now go out in one write per data event, not one per query
+        const ready: Buffer[] = [];
+        while (buf.length - off >= 2) {
+          const len = buf.readUInt16BE(off);
           if (len > opts.maxMessage || len === 0) {
             s.end();
             return;
           }
-          if (c.buf.length < 2 + len) break;
-          const msg = c.buf.subarray(2, 2 + len);
-          c.buf = c.buf.subarray(2 + len);
+          if (buf.length - off < 2 + len) break;
+          const msg = buf.subarray(off + 2, off + 2 + len);
+          off += 2 + len;
           let a: Answer | Promise<Answer>;
           try {
             a = onPacket(msg, { address: s.remoteAddress, port: (s as any).remotePort ?? 0, proto: "tcp" });
@@ -92,7 +103,13 @@ export function listenTcp(host: string, port: number, opts: TcpOptions, onPacket
           if (a instanceof Promise) {
             c.pending++;
             a.then((x) => deliver(s, x), () => {}).finally(() => c.pending--);
-          } else deliver(s, a);
+          } else if (Array.isArray(a)) ready.push(...a.map(frame));
+          else if (a !== undefined) ready.push(frame(a));
+        }
+        c.buf = off < buf.length ? Buffer.from(buf.subarray(off)) : EMPTY;
+        if (ready.length) {
+          c.out.push(ready.length === 1 ? ready[0]! : Buffer.concat(ready));
+          flush(s);
         }
         s.timeout(opts.idleTimeoutSeconds);
       },

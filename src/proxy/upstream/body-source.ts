@@ -9,7 +9,7 @@ export class BodySource {
   private overflow = false;
   private done = false;
   private pending?: Promise<void>;
-  private reader: ReadableStreamDefaultReader<Uint8Array>;
+  private reader: { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> };
 
   constructor(stream: ReadableStream<Uint8Array>, private readonly limit: number) {
     this.reader = stream.getReader();
@@ -33,7 +33,7 @@ export class BodySource {
         // past the buffer: chunks are handed straight through, never stored
         const r = await this.read();
         if (r.done) return;
-        yield r.value;
+        yield r.value!;
         continue;
       }
       if (this.done) return;
@@ -53,7 +53,7 @@ export class BodySource {
   /** The client's body stream failed (aborted upload, body over Bun's limit): not the upstream's fault. */
   failed?: Error;
 
-  private async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+  private async read(): Promise<{ done: boolean; value?: Uint8Array }> {
     try {
       return await this.reader.read();
     } catch (e) {
@@ -68,12 +68,12 @@ export class BodySource {
       this.done = true;
       return;
     }
-    this.size += r.value.byteLength;
+    this.size += r.value!.byteLength;
     if (this.size > this.limit) {
       this.overflow = true;
-      this.lastUnstored = r.value;
+      this.lastUnstored = r.value!;
       this.chunks = [];
-    } else this.chunks.push(r.value);
+    } else this.chunks.push(r.value!);
   }
 
   cancel(): void {

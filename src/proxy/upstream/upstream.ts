@@ -14,6 +14,8 @@ export class Upstream {
   readonly peers: Peer[];
   readonly selector: Selector;
   readonly maxRetries: number;
+  /** `{ upstream: name }`, built once for per-request metrics. */
+  readonly labels: { upstream: string };
   /** Health changes are reported here (logged and counted by the service). */
   onHealthChange?: (peer: Peer, healthy: boolean, reason: string) => void;
 
@@ -51,6 +53,7 @@ export class Upstream {
     });
     this.selector = (POLICIES as Record<string, (p: Peer[]) => Selector>)[cfg.balance]!(this.peers);
     this.maxRetries = cfg.max_retries ?? server.max_retries;
+    this.labels = { upstream: name };
     for (const p of this.peers) proxyMetrics.health.set(1, { upstream: name, server: p.addr });
   }
 

@@ -18,7 +18,6 @@ export const workflowRun = defineCommand({
   async run({ app, args }) {
     const input = await readJsonArg(args.input, "INPUT");
     const rt = await openRuntime(app, { loadCode: true });
-    rt.registry.workflow(args.name); // unknown names are refused before anything is written
     const id = rt.client.start(args.name, input, { id: args.id, reuse: args.reuse });
     if (!args.wait && !args.work) {
       app.print({ id, name: args.name, status: "running" }, (r) => r.id);

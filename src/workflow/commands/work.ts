@@ -34,6 +34,6 @@ export const workflowWork = defineCommand({
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
     }
-    app.log.info(`workflow worker done: ${worker.processed.workflowTasks} workflow tasks, ${worker.processed.activities} activity attempts`);
+    app.log.info("workflow worker stopped");
   },
 });

@@ -113,9 +113,11 @@ export class ReplayContext implements WorkflowContext {
   }
 
   private wait<T>(cid: number, kind: Pending["kind"], label: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(cid, { kind, label, resolve: resolve as (v: unknown) => void, reject });
-    });
+    return handled(
+      new Promise<T>((resolve, reject) => {
+        this.pending.set(cid, { kind, label, resolve: resolve as (v: unknown) => void, reject });
+      }),
+    );
   }
 
   activity<T = unknown>(name: string, input?: unknown, options?: ActivityOptions): Promise<T> {
@@ -141,7 +143,7 @@ export class ReplayContext implements WorkflowContext {
     const buffered = this.signalBuffers.get(name);
     if (buffered?.length) return Promise.resolve(buffered.shift() as T);
     if (this.cancelRequested) return Promise.reject(new CancelledFailure());
-    return new Promise<T | undefined>((resolve, reject) => {
+    return handled(new Promise<T | undefined>((resolve, reject) => {
       const label = `signal ${name}${options.summary ? ` (${options.summary})` : ""}`;
       const waiter: SignalWaiter = { label, resolve: resolve as (v: unknown) => void, reject };
       if (options.timeout !== undefined) {
@@ -158,7 +160,7 @@ export class ReplayContext implements WorkflowContext {
         });
       }
       this.signalWaiters.set(name, [...(this.signalWaiters.get(name) ?? []), waiter]);
-    });
+    }));
   }
 
   private removeWaiter(name: string, waiter: SignalWaiter): void {
@@ -181,7 +183,7 @@ export class ReplayContext implements WorkflowContext {
     if (this.fatal) return Promise.reject(this.fatal);
     if (fn()) return Promise.resolve(true);
     if (this.cancelRequested) return Promise.reject(new CancelledFailure());
-    return new Promise<boolean>((resolve, reject) => {
+    return handled(new Promise<boolean>((resolve, reject) => {
       const cond: Condition = { label: options.summary ?? "condition", fn, resolve, reject };
       if (options.timeout !== undefined) {
         const cid = this.startTimer(toMs(options.timeout, "condition timeout"), "condition");
@@ -197,7 +199,7 @@ export class ReplayContext implements WorkflowContext {
         });
       }
       this.conditions.push(cond);
-    });
+    }));
   }
 
   async sideEffect<T>(fn: () => T | Promise<T>): Promise<T> {
@@ -210,9 +212,11 @@ export class ReplayContext implements WorkflowContext {
     const run = (async () => fn())();
     this.inflight.add(run);
     try {
-      const value = await run;
-      ev.data = { value: value === undefined ? null : value };
-      return value;
+      // replays return the recorded JSON: the first run must see exactly the same value
+      const value = (await run) ?? null;
+      const recorded = JSON.parse(JSON.stringify(value)) as T;
+      ev.data = { value: recorded };
+      return recorded;
     } catch (err) {
       ev.data = { error: toStoredError(err) };
       throw err;
@@ -276,6 +280,10 @@ export class ReplayContext implements WorkflowContext {
       }
     }
     if (errors.length) throw new AggregateError(errors, `${errors.length} compensation(s) failed: ${errors.map((e) => (e as Error).message).join("; ")}`);
+  }
+
+  get hasConditions(): boolean {
+    return this.conditions.length > 0;
   }
 
   get hasCompensations(): boolean {
@@ -383,6 +391,15 @@ export class ReplayContext implements WorkflowContext {
     for (const c of this.conditions) parts.push(c.label);
     return parts.length ? parts.join(", ") : null;
   }
+}
+
+/**
+ * Workflow code may start an activity or child and never await it; when a cancel rejects it,
+ * that must not become an unhandled rejection in the worker. Awaiting code still sees the error.
+ */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
 }
 
 function describe(type: EventType, name: string | undefined): string {

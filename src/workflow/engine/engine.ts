@@ -8,7 +8,7 @@ import type { ConsolaInstance } from "consola";
 import type { Clock } from "../../core/clock.ts";
 import type { Store } from "../../core/store/store.ts";
 import { toStoredError } from "../errors.ts";
-import { RunRepository, type RunState } from "../history/runs.ts";
+import { RunRepository, type RunHead } from "../history/runs.ts";
 import type { Registry } from "../registry.ts";
 import type { ActivityQueue, ActivityTask, NewEvent, StoredError } from "../types.ts";
 import { decideRetry, resolveRetry, type RetryDefaults } from "../worker/retry.ts";
@@ -38,7 +38,7 @@ export class Engine {
   }
 
   /** Replay one leased run and commit what its code decided. Returns false if the lease was lost. */
-  async runWorkflowTask(run: RunState): Promise<boolean> {
+  async runWorkflowTask(run: RunHead): Promise<boolean> {
     const [ok] = await this.runWorkflowTasks([run]);
     return ok!;
   }
@@ -47,14 +47,20 @@ export class Engine {
    * Replay leased runs, then commit all their outcomes in one transaction (a worker's batch:
    * far fewer commits than one per run, which is where the time goes).
    */
-  async runWorkflowTasks(runs: RunState[]): Promise<boolean[]> {
-    const prepared: Array<() => boolean> = [];
-    for (const run of runs) prepared.push(await this.prepare(run));
+  async runWorkflowTasks(runs: RunHead[]): Promise<boolean[]> {
+    const prepared = await this.replayRuns(runs);
     return this.store.tx(() => prepared.map((commit) => commit()));
   }
 
+  /** Replay runs; returns their commit steps, to run inside a (batch) transaction later. */
+  async replayRuns(runs: RunHead[]): Promise<Array<() => boolean>> {
+    const prepared: Array<() => boolean> = [];
+    for (const run of runs) prepared.push(await this.prepare(run));
+    return prepared;
+  }
+
   /** Replay one run; returns the commit step to run inside the batch transaction. */
-  private async prepare(run: RunState): Promise<() => boolean> {
+  private async prepare(run: RunHead): Promise<() => boolean> {
     const owner = run.lease_owner!;
     let def;
     try {
@@ -80,17 +86,18 @@ export class Engine {
 
   private commit(runId: string, owner: string, seenSeq: number, result: ReplayResult): boolean {
     const now = this.now();
-    const cur = this.runs.get(runId);
+    const cur = this.runs.head(runId);
     // terminated, or our lease ran out and another worker took the run: drop this task's work
     if (!cur || cur.status !== "running" || cur.lease_owner !== owner) return false;
-    const grew = this.runs.maxSeq(runId) > seenSeq;
+    const lastSeq = this.runs.maxSeq(runId);
+    const grew = lastSeq > seenSeq;
     const out = result.outcome;
     if (out.kind === "nondeterminism") {
       this.runs.park(runId, out.error, now);
       this.opts.log?.error(out.error.message);
       return true;
     }
-    this.runs.append(runId, result.newEvents, now);
+    this.runs.append(runId, result.newEvents, now, lastSeq);
     for (const ev of result.newEvents) this.schedule(runId, ev, now);
     this.runs.setTimers(runId, result.timers);
     if (out.kind === "waiting") {
@@ -120,13 +127,20 @@ export class Engine {
     }
   }
 
-  /** Record a terminal state and tell the parent, if any. */
+  /**
+   * Record a terminal state, tell the parent (if it still runs), and terminate children that
+   * still run — Temporal's default parent-close policy: nothing is left running orphaned.
+   */
   finish(runId: string, status: "completed" | "failed" | "cancelled" | "terminated", ev: NewEvent, output: unknown, error: StoredError | null, now: number): void {
-    const run = this.runs.get(runId)!;
+    const run = this.runs.head(runId)!;
     this.runs.append(runId, [ev], now);
     this.runs.finish(runId, status, output, error, now);
     this.activities.dropRun(runId);
-    if (run.parent_id && run.parent_cid !== null) {
+    for (const child of this.runs.runningChildren(runId)) {
+      const reason = `parent workflow ${runId} ${status}`;
+      this.finish(child, "terminated", { type: "WorkflowTerminated", cid: null, data: { reason } }, null, { name: "Terminated", message: reason }, now);
+    }
+    if (run.parent_id && run.parent_cid !== null && this.runs.head(run.parent_id)?.status === "running") {
       const parentEv: NewEvent =
         status === "completed"
           ? { type: "ChildCompleted", cid: run.parent_cid, data: { id: runId, result: output ?? null } }
@@ -143,7 +157,7 @@ export class Engine {
     this.store.tx(() => {
       // lost the lease and someone else runs the task now: their attempt records the result
       if (!this.activities.remove(task)) return;
-      if (!this.runs.get(task.runId) || this.runs.hasResult(task.runId, task.cid)) return;
+      if (!this.runs.head(task.runId) || this.runs.hasResult(task.runId, task.cid)) return;
       const now = this.now();
       this.runs.append(task.runId, [{ type: "ActivityCompleted", cid: task.cid, data: { result: result === undefined ? null : result, attempt: task.attempt } }], now);
       this.runs.wake(task.runId, now);
@@ -163,7 +177,7 @@ export class Engine {
     }
     this.store.tx(() => {
       if (!this.activities.remove(task)) return;
-      if (!this.runs.get(task.runId) || this.runs.hasResult(task.runId, task.cid)) return;
+      if (!this.runs.head(task.runId) || this.runs.hasResult(task.runId, task.cid)) return;
       this.runs.append(task.runId, [{ type: "ActivityFailed", cid: task.cid, data: { error, attempts: task.attempt, reason: decision.final } }], now);
       this.runs.wake(task.runId, now);
     });

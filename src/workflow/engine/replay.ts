@@ -147,6 +147,16 @@ export async function replay(inp: ReplayInput): Promise<ReplayResult> {
     if (ctx.cancelRequested && done.error instanceof CancelledFailure) result.outcome = { kind: "cancelled", error };
     else result.outcome = { kind: "failed", error, failedAfterSeq: failedAfterSeq ?? ctx.appliedSeq };
   }
+  else if (ctx.newEvents.length === 0 && ctx.pending.size === 0 && ctx.signalWaiters.size === 0 && !ctx.hasConditions) {
+    // waits on nothing the engine can deliver: it would sleep forever without telling anyone
+    result.outcome = {
+      kind: "nondeterminism",
+      error: {
+        name: "WorkflowBlockedError",
+        message: `workflow ${inp.runId} (${inp.workflowName}) is waiting on something that is not a ctx call (real I/O, setTimeout or a foreign promise in workflow code?) — move it into an activity, then workflow:retry`,
+      },
+    };
+  }
   if (result.outcome.kind !== "waiting") result.waitingOn = null;
   return result;
 }

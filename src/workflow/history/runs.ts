@@ -26,6 +26,17 @@ interface RunRow {
   completed_at: number | null;
 }
 
+/** The few columns hot paths need (no JSON parsing). */
+export interface RunHead {
+  id: string;
+  name: string;
+  status: RunStatus;
+  parent_id: string | null;
+  parent_cid: number | null;
+  task_seq: number;
+  lease_owner: string | null;
+}
+
 export interface RunState extends RunRecord {
   task_seq: number;
   lease_until: number | null;
@@ -41,11 +52,14 @@ function toRun(r: RunRow): RunState {
 
 export class RunRepository {
   private s: Record<string, Statement>;
+  /** Called (inside the writing transaction) whenever a run's workflow task becomes due at `at`. */
+  onDue?: (runId: string, at: number) => void;
 
   constructor(readonly store: Store) {
     const db = store.db;
     this.s = {
       get: db.prepare("SELECT * FROM workflow_runs WHERE id = ?1"),
+      head: db.prepare("SELECT id, name, status, parent_id, parent_cid, task_seq, lease_owner FROM workflow_runs WHERE id = ?1"),
       insert: db.prepare(
         `INSERT INTO workflow_runs (id, name, input, status, parent_id, parent_cid, wake_at, created_at, updated_at)
          VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6, ?6, ?6)`,
@@ -62,7 +76,13 @@ export class RunRepository {
         `SELECT id FROM workflow_runs WHERE status = 'running' AND wake_at IS NOT NULL AND wake_at <= ?1
          AND (lease_until IS NULL OR lease_until < ?1) ORDER BY wake_at LIMIT ?2`,
       ),
-      lease: db.prepare("UPDATE workflow_runs SET lease_until = ?2, lease_owner = ?3 WHERE id = ?1"),
+      dueOne: db.prepare(
+        `SELECT id FROM workflow_runs WHERE id = ?1 AND status = 'running' AND wake_at IS NOT NULL AND wake_at <= ?2
+         AND (lease_until IS NULL OR lease_until < ?2)`,
+      ),
+      lease: db.prepare(
+        "UPDATE workflow_runs SET lease_until = ?2, lease_owner = ?3 WHERE id = ?1 RETURNING id, name, status, parent_id, parent_cid, task_seq, lease_owner",
+      ),
       dueTimers: db.prepare("SELECT cid, fire_at FROM workflow_timers WHERE run_id = ?1 AND fire_at <= ?2 ORDER BY fire_at, cid"),
       insertTimer: db.prepare("INSERT OR REPLACE INTO workflow_timers (run_id, cid, fire_at) VALUES (?1, ?2, ?3)"),
       deleteTimer: db.prepare("DELETE FROM workflow_timers WHERE run_id = ?1 AND cid = ?2"),
@@ -95,6 +115,10 @@ export class RunRepository {
     return r ? toRun(r) : undefined;
   }
 
+  head(id: string): RunHead | undefined {
+    return (this.s.head!.get(id) as RunHead | null) ?? undefined;
+  }
+
   /** Insert a run and its WorkflowStarted event; `replace` drops a finished run with the same id. */
   create(run: { id: string; name: string; input: unknown; parentId?: string; parentCid?: number }, now: number, replace = false): void {
     if (replace) {
@@ -104,11 +128,13 @@ export class RunRepository {
     }
     this.s.insert!.run(run.id, run.name, json(run.input), run.parentId ?? null, run.parentCid ?? null, now);
     this.append(run.id, [{ type: "WorkflowStarted", cid: null, data: { name: run.name, input: run.input ?? null, parent_id: run.parentId ?? null } }], now);
+    this.onDue?.(run.id, now);
   }
 
-  /** Append events after the current last seq; returns the last seq written. */
-  append(runId: string, events: NewEvent[], now: number): number {
-    let seq = (this.s.maxSeq!.get(runId) as { seq: number }).seq;
+  /** Append events after the current last seq (pass it when known); returns the last seq written. */
+  append(runId: string, events: NewEvent[], now: number, lastSeq?: number): number {
+    if (events.length === 0) return lastSeq ?? this.maxSeq(runId);
+    let seq = lastSeq ?? (this.s.maxSeq!.get(runId) as { seq: number }).seq;
     for (const ev of events) this.s.append!.run(runId, ++seq, ev.type, ev.cid ?? null, ev.at ?? now, json(ev.data));
     return seq;
   }
@@ -132,21 +158,21 @@ export class RunRepository {
 
   /** Mark the run as having a workflow task due now (new event from outside). */
   wake(runId: string, now: number): void {
-    this.s.wake!.run(runId, now);
+    if (this.s.wake!.run(runId, now).changes > 0) this.onDue?.(runId, now);
   }
 
   /** Lease up to `limit` due runs; timers that are due become TimerFired events first. */
-  claimDue(owner: string, now: number, leaseMs: number, limit: number): RunState[] {
-    const ids = (this.s.due!.all(now, limit) as { id: string }[]).map((r) => r.id);
-    const out: RunState[] = [];
+  claimDue(owner: string, now: number, leaseMs: number, limit: number, only?: string): RunHead[] {
+    const ids = only !== undefined ? (this.s.dueOne!.get(only, now) ? [only] : []) : (this.s.due!.all(now, limit) as { id: string }[]).map((r) => r.id);
+    const out: RunHead[] = [];
     for (const id of ids) {
-      this.s.lease!.run(id, now + leaseMs, owner);
+      const head = this.s.lease!.get(id, now + leaseMs, owner) as RunHead;
       const fired = this.s.dueTimers!.all(id, now) as { cid: number; fire_at: number }[];
       if (fired.length) {
         this.append(id, fired.map((t) => ({ type: "TimerFired", cid: t.cid, data: { fire_at: t.fire_at } })), now);
         for (const t of fired) this.s.deleteTimer!.run(id, t.cid);
       }
-      out.push(this.get(id)!);
+      out.push(head);
     }
     return out;
   }
@@ -168,6 +194,7 @@ export class RunRepository {
   /** End of a workflow task that left the run waiting. */
   finishTask(runId: string, waitingOn: string | null, wakeAt: number | null, taskSeq: number, now: number): void {
     this.s.finishTask!.run(runId, waitingOn, wakeAt, taskSeq, now);
+    if (wakeAt !== null) this.onDue?.(runId, wakeAt);
   }
 
   finish(runId: string, status: RunStatus, output: unknown, error: StoredError | null, now: number): void {
@@ -182,6 +209,7 @@ export class RunRepository {
 
   reopen(runId: string, now: number): void {
     this.s.reopen!.run(runId, now);
+    this.onDue?.(runId, now);
   }
 
   runningChildren(runId: string): string[] {

@@ -23,6 +23,8 @@ interface TaskRow {
 
 export class SqliteActivityQueue implements ActivityQueue {
   private s: Record<string, Statement>;
+  /** Called (inside the writing transaction) when a task becomes due at `at` (queue dispatch). */
+  onDue?: (taskId: number, at: number, runId: string) => void;
 
   constructor(private store: Store) {
     const db = store.db;
@@ -36,6 +38,12 @@ export class SqliteActivityQueue implements ActivityQueue {
                       ORDER BY available_at, id LIMIT ?3)
          RETURNING id, run_id, cid, name, input, options, attempt, scheduled_at, heartbeat, lease_owner`,
       ),
+      claimOne: db.prepare(
+        `UPDATE workflow_tasks SET lease_owner = ?3, lease_until = ?2 + ?4, attempt = attempt + 1
+         WHERE id = ?1 AND available_at <= ?2 AND (lease_until IS NULL OR lease_until < ?2)
+         RETURNING id, run_id, cid, name, input, options, attempt, scheduled_at, heartbeat, lease_owner`,
+      ),
+      leaseEnd: db.prepare("SELECT available_at, lease_until FROM workflow_tasks WHERE id = ?1"),
       remove: db.prepare("DELETE FROM workflow_tasks WHERE id = ?1 AND lease_owner = ?2"),
       retry: db.prepare(
         "UPDATE workflow_tasks SET available_at = ?3, lease_until = NULL, lease_owner = NULL, last_error = ?4 WHERE id = ?1 AND lease_owner = ?2",
@@ -50,11 +58,25 @@ export class SqliteActivityQueue implements ActivityQueue {
   }
 
   enqueue(t: Parameters<ActivityQueue["enqueue"]>[0], now: number): void {
-    this.s.insert!.run(t.runId, t.cid, t.name, JSON.stringify(t.input ?? null), JSON.stringify(t.options ?? {}), now);
+    const r = this.s.insert!.run(t.runId, t.cid, t.name, JSON.stringify(t.input ?? null), JSON.stringify(t.options ?? {}), now);
+    if (r.changes > 0) this.onDue?.(Number(r.lastInsertRowid), now, t.runId);
   }
 
   claim(owner: string, now: number, limit: number, leaseMs: number): ActivityTask[] {
-    const rows = this.store.tx(() => this.s.claim!.all(now, owner, limit, leaseMs) as TaskRow[]);
+    return this.toTasks(this.store.tx(() => this.s.claim!.all(now, owner, limit, leaseMs) as TaskRow[]));
+  }
+
+  /** Lease one task by id if it is due and free (a queue job asking for it). */
+  claimOne(id: number, owner: string, now: number, leaseMs: number): ActivityTask | undefined {
+    return this.toTasks(this.store.tx(() => this.s.claimOne!.all(id, now, owner, leaseMs) as TaskRow[]))[0];
+  }
+
+  /** When a task leased by someone else can be taken over (its lease end); null if it is gone. */
+  leaseEnd(id: number): { available_at: number; lease_until: number | null } | null {
+    return this.s.leaseEnd!.get(id) as { available_at: number; lease_until: number | null } | null;
+  }
+
+  private toTasks(rows: TaskRow[]): ActivityTask[] {
     return rows.map((r) => ({
       id: r.id,
       runId: r.run_id,
@@ -74,7 +96,7 @@ export class SqliteActivityQueue implements ActivityQueue {
   }
 
   retry(task: ActivityTask, availableAt: number, error: string): void {
-    this.s.retry!.run(task.id, task.leaseOwner, availableAt, error.slice(0, 2000));
+    if (this.s.retry!.run(task.id, task.leaseOwner, availableAt, error.slice(0, 2000)).changes > 0) this.onDue?.(task.id, availableAt, task.runId);
   }
 
   extend(task: ActivityTask, leaseUntil: number, heartbeat?: unknown): void {

@@ -30,7 +30,7 @@ export async function runAttempt(task: ActivityTask, def: ActivityDefinition | u
   const onStop = () => controller.abort(new Error("worker stopping"));
   hooks.stopSignal?.addEventListener("abort", onStop, { once: true });
   let lastBeat = Date.now();
-  const timers: Array<ReturnType<typeof setTimeout>> = [];
+  const cleanups: Array<() => void> = [];
   const ctx: ActivityContext = {
     workflowId: task.runId,
     workflowName: hooks.workflowName,
@@ -50,7 +50,8 @@ export async function runAttempt(task: ActivityTask, def: ActivityDefinition | u
     const ms = toMs(options.startToCloseTimeout, "startToCloseTimeout");
     guards.push(
       new Promise<never>((_, reject) => {
-        timers.push(setTimeout(() => reject(new ActivityTimeoutError(`activity ${task.name} ran longer than its start-to-close timeout (${ms} ms)`)), ms));
+        const t = setTimeout(() => reject(new ActivityTimeoutError(`activity ${task.name} ran longer than its start-to-close timeout (${ms} ms)`)), ms);
+        cleanups.push(() => clearTimeout(t));
       }),
     );
   }
@@ -61,7 +62,7 @@ export async function runAttempt(task: ActivityTask, def: ActivityDefinition | u
         const check = setInterval(() => {
           if (Date.now() - lastBeat > ms) reject(new ActivityTimeoutError(`activity ${task.name} sent no heartbeat for ${ms} ms`));
         }, Math.max(10, Math.min(1000, ms / 4)));
-        timers.push(check);
+        cleanups.push(() => clearInterval(check));
       }),
     );
   }
@@ -78,7 +79,7 @@ export async function runAttempt(task: ActivityTask, def: ActivityDefinition | u
     if (!controller.signal.aborted) controller.abort(error);
     return { ok: false, error };
   } finally {
-    for (const t of timers) clearTimeout(t);
+    for (const c of cleanups) c();
     hooks.stopSignal?.removeEventListener("abort", onStop);
   }
 }

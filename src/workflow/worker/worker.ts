@@ -34,6 +34,8 @@ export class Worker {
   private running = new Map<number, ActivityTask>();
   /** Finished attempts not yet recorded: the next tick records them in its transaction. */
   private outcomes: Array<{ task: ActivityTask; ok: boolean; value?: unknown; error?: unknown }> = [];
+  /** Replays done but not yet committed: the next pass commits them in its transaction. */
+  private replayed: Array<() => boolean> = [];
   private stopping = false;
   private kickResolve?: () => void;
   private kicked = false;
@@ -52,7 +54,6 @@ export class Worker {
 
   /** Run until stop() (or, with stopWhenEmpty, until idle). */
   async run(): Promise<void> {
-    const e = this.engine;
     const started = Date.now();
     this.releaseDeadOwners();
     const extender = setInterval(() => this.extendLeases(), Math.max(50, this.opts.leaseMs / 3));
@@ -61,11 +62,13 @@ export class Worker {
         if (this.opts.maxTimeMs !== undefined && Date.now() - started >= this.opts.maxTimeMs) break;
         const did = await this.tick();
         if (did) continue;
+        this.flush();
         if (this.opts.stopWhenEmpty && this.running.size === 0 && this.outcomes.length === 0 && this.isEmpty()) break;
         await this.idle();
       }
+      this.flush();
       while (this.running.size > 0) await this.drained();
-      if (this.outcomes.length) e.store.tx(() => this.outcomes.splice(0).forEach((o) => this.settle(o)));
+      this.flush();
     } finally {
       clearInterval(extender);
     }
@@ -79,15 +82,17 @@ export class Worker {
   }
 
   /**
-   * One pass, two transactions: (1) record finished activity attempts, lease due workflow tasks
-   * and as many activity tasks as there are free slots; (2) after replaying the leased runs,
-   * commit all their new events. Batching is what makes the store keep up.
+   * One pass, one transaction: commit the replays of the previous pass, record finished activity
+   * attempts, lease due workflow tasks and as many activity tasks as there are free slots; then
+   * replay the leased runs (committed by the next pass). Batching is what makes the store keep up.
    */
   async tick(): Promise<boolean> {
     const e = this.engine;
     const outcomes = this.outcomes.splice(0);
+    const commits = this.replayed.splice(0);
     const free = this.stopping ? 0 : this.opts.concurrency - this.running.size;
     const { runs, tasks } = e.store.tx(() => {
+      for (const commit of commits) commit();
       for (const o of outcomes) this.settle(o);
       const now = e.now();
       const runs = this.stopping ? [] : e.runs.claimDue(this.owner, now, this.opts.leaseMs, 32);
@@ -95,11 +100,22 @@ export class Worker {
     });
     for (const t of tasks) this.start(t);
     if (runs.length) {
-      await e.runWorkflowTasks(runs);
+      this.replayed = await e.replayRuns(runs);
       this.processed.workflowTasks += runs.length;
       workflowMetrics.workflowTasks.inc(undefined, runs.length);
     }
-    return outcomes.length > 0 || runs.length > 0 || tasks.length > 0;
+    return commits.length > 0 || outcomes.length > 0 || runs.length > 0 || tasks.length > 0;
+  }
+
+  /** Commit what the last pass replayed and record finished attempts (before idling or exiting). */
+  private flush(): void {
+    if (this.replayed.length === 0 && this.outcomes.length === 0) return;
+    const commits = this.replayed.splice(0);
+    const outcomes = this.outcomes.splice(0);
+    this.engine.store.tx(() => {
+      for (const commit of commits) commit();
+      for (const o of outcomes) this.settle(o);
+    });
   }
 
   private settle(o: { task: ActivityTask; ok: boolean; value?: unknown; error?: unknown }): void {
@@ -117,7 +133,7 @@ export class Worker {
   private start(task: ActivityTask): void {
     this.running.set(task.id, task);
     const e = this.engine;
-    const workflowName = e.runs.get(task.runId)?.name ?? "?";
+    const workflowName = e.runs.head(task.runId)?.name ?? "?";
     let beatAt = 0;
     void runAttempt(task, e.registry.activity(task.name), {
       workflowName,

@@ -31,6 +31,8 @@ describe("cache:* commands", () => {
     const r = await runSecurely(["cache:flush", "--tags", "a, b"], { env });
     expect(r.stdout).toContain("flushed tags a, b");
     expect((await runSecurely(["cache:get", "plain"], { env })).stdout).toBe("1\n");
+    expect((await runSecurely(["cache:clear"], { env })).stdout).toContain("flushed the sqlite cache"); // Laravel's name
+    expect((await runSecurely(["cache:get", "plain"], { env })).code).toBe(1);
   });
 
   test("bad input: one clear line, non-zero exit, nothing stored", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { RedisStore } from "../../../src/cache/drivers/redis.ts";
-import { systemClock } from "../../../src/core/clock.ts";
+import { FrozenClock, systemClock } from "../../../src/core/clock.ts";
 import { startRedis } from "../redis-server.ts";
 import { storeContract } from "../store-contract.ts";
 
@@ -10,12 +10,16 @@ let n = 0;
 storeContract({
   name: "redis",
   async create() {
-    // a fresh prefix per test isolates them on one server
-    return { store: new RedisStore(systemClock, { url: redis.url, prefix: `t${++n}:` }), clock: systemClock };
+    // a fresh prefix per test isolates them on one server; the frozen clock drives the
+    // Repository's own time logic (flexible, rate limiter), Redis expires keys on its own clock
+    const clock = new FrozenClock(Date.now());
+    return { store: new RedisStore(clock, { url: redis.url, prefix: `t${++n}:` }), clock };
   },
-  async advance(_clock, ms) {
-    await Bun.sleep(ms); // Redis expires on its own clock
+  async advance(clock, ms) {
+    (clock as FrozenClock).advance(ms);
+    await Bun.sleep(ms);
   },
+  timeScale: 2,
 });
 
 describe("RedisStore", () => {

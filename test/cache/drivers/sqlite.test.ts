@@ -41,3 +41,18 @@ describe("SqliteStore", () => {
     expect(await lower.get("k")).toBe(2);
   });
 });
+
+describe("SqliteStore.prune in chunks", () => {
+  test("removes every expired row across several chunks and keeps the live ones", async () => {
+    const clock = new FrozenClock();
+    const db = tempStore(cacheMigrations);
+    const s = new SqliteStore(db, clock);
+    const insert = db.db.prepare("INSERT INTO cache_entries (key, value, expiration) VALUES (?1, '1', ?2)");
+    db.tx(() => {
+      for (let i = 0; i < 12_000; i++) insert.run(`k${String(i).padStart(5, "0")}`, i % 3 === 0 ? null : i % 3 === 1 ? clock.now() - 1 : clock.now() + 60_000);
+    });
+    expect(await s.prune()).toBe(4000);
+    expect((db.db.query("SELECT COUNT(*) AS n FROM cache_entries").get() as { n: number }).n).toBe(8000);
+    expect(await s.prune()).toBe(0);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { eventually } from "../../harness.ts";
 import { fixtureProject, get, pidsMatching, runFixture } from "./helpers.ts";
@@ -10,7 +10,7 @@ const pidOf = (dir: string) => Number(readFileSync(join(dir, "securely.pid"), "u
 
 describe("serve -d (daemon)", () => {
   test("with daemon_wait_for_ready the launcher exits 0 once every service listens; the daemon runs in its own session", async () => {
-    const p = fixtureProject(`daemon_wait_for_ready: true\nerror_log: daemon.log\nfixture:\n  enabled: true\n  start_delay_ms: 300\n`);
+    const p = fixtureProject(`daemon_wait_for_ready: true\nerror_log: daemon.log\nworking_directory: /tmp\nfixture:\n  enabled: true\n  start_delay_ms: 300\n`);
     const r = await runFixture(["serve", "-d", "-c", p.config]);
     expect(r.code).toBe(0);
     const pid = pidOf(p.dir);
@@ -20,6 +20,7 @@ describe("serve -d (daemon)", () => {
     // setsid: the daemon leads its own session
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
     expect(Number(stat[3])).toBe(pid);
+    expect(readlinkSync(`/proc/${pid}/cwd`)).toBe("/tmp");
 
     const st = await runFixture(["status", "-c", p.config]);
     expect(st.code).toBe(0);
@@ -55,7 +56,7 @@ describe("serve -d (daemon)", () => {
     const r = await runFixture(["serve", "-c", p.config]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/securely started in the background \(pid \d+\)/);
-    const pid = await eventually(() => existsSync(join(p.dir, "securely.pid")) && pidOf(p.dir), 10_000);
+    const pid = await eventually(() => (existsSync(join(p.dir, "securely.pid")) ? pidOf(p.dir) : 0), 10_000);
     process.kill(pid, "SIGINT");
     await eventually(() => pidsMatching(p.dir).length === 0, 10_000);
   });
@@ -74,5 +75,19 @@ describe("serve -d (daemon)", () => {
     await eventually(() => pidsMatching(p.dir).length === 3, 10_000);
     process.kill(newPid, "SIGTERM");
     await eventually(() => pidsMatching(p.dir).length === 0, 10_000);
+  });
+
+  test("a daemon with working_directory and a relative -c still starts its workers, which share the daemon's working directory", async () => {
+    const p = fixtureProject(`daemon_wait_for_ready: true\nworking_directory: /tmp\nthreads: 2\nfixture:\n  enabled: true\n`);
+    const r = await runFixture(["serve", "-d", "-c", "securely.config.yaml"], {}, 30_000, p.dir);
+    expect(r.code).toBe(0);
+    const port = Number(/fixture listening on http 127\.0\.0\.1:(\d+)/.exec(r.out)![1]);
+    const worker = (await get(port)).pid;
+    expect(readlinkSync(`/proc/${worker}/cwd`)).toBe("/tmp");
+    const daemon = pidOf(p.dir);
+    process.kill(daemon, "SIGINT");
+    // a relative -c keeps the folder out of the command line: watch the pids themselves
+    const gone = (pid: number) => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+    await eventually(() => gone(daemon) && gone(worker), 10_000);
   });
 });

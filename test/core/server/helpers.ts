@@ -14,11 +14,21 @@ export const FIXTURE = join(import.meta.dir, "fixtures/securely-fixture.ts");
 const started = new Set<Bun.Subprocess>();
 const markers = new Set<string>();
 
-afterAll(() => {
+/** Kill every process a test here started, even when the test failed halfway. */
+function cleanup(): void {
   for (const p of started) if (p.exitCode === null) p.kill("SIGKILL");
   // daemons and workers are not our direct children: find them by their project folder
   for (const m of markers) for (const pid of pidsMatching(m)) process.kill(pid, "SIGKILL");
-});
+}
+// afterAll in an imported module only covers the first test file that imports it: the exit hook
+// covers the rest of the run
+afterAll(cleanup);
+process.on("exit", cleanup);
+
+/** Have `cleanup` also kill every process whose command line names `dir`. */
+export function track(dir: string): void {
+  markers.add(dir);
+}
 
 /** A temp project with the fixture enabled and metrics on an ephemeral port. */
 export function fixtureProject(yaml = "") {
@@ -61,9 +71,9 @@ export interface Child {
 }
 
 /** Spawn the fixture CLI with `args`; lines are collected from stdout and stderr. */
-export function spawnFixture(args: string[], env: Record<string, string> = {}): Child {
+export function spawnFixture(args: string[], env: Record<string, string> = {}, cwd = ROOT): Child {
   const proc = Bun.spawn([BUN, FIXTURE, ...args], {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, SECURELY_LOG_LEVEL: "info", ...env } as Record<string, string>,
     stdin: "ignore",
     stdout: "pipe",
@@ -117,8 +127,8 @@ export async function startFixture(args: string[], env?: Record<string, string>)
 }
 
 /** Run to completion. */
-export async function runFixture(args: string[], env?: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number; out: string }> {
-  const c = spawnFixture(args, env);
+export async function runFixture(args: string[], env?: Record<string, string>, timeoutMs = 30_000, cwd?: string): Promise<{ code: number; out: string }> {
+  const c = spawnFixture(args, env, cwd);
   const t = setTimeout(() => c.proc.kill("SIGKILL"), timeoutMs);
   const code = await c.exited;
   clearTimeout(t);

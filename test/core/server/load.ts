@@ -100,17 +100,17 @@ export function runLoad(o: LoadOptions): { stop(): Promise<LoadStats>; done: Pro
   let stopped = false;
   let sent = 0;
   const more = () => !stopped && sent < o.maxRequests && Date.now() - t0 < o.maxMs;
-  const record = (err: unknown) => {
+  const record = (err: unknown, kind: "keep-alive" | "fresh") => {
     stats.failed++;
     const code = (err as NodeJS.ErrnoException).code ?? "";
     if (code === "ECONNREFUSED") stats.refused++;
     else if (code === "ECONNRESET" || code === "EPIPE") stats.reset++;
     else stats.incomplete++;
-    if (stats.errors.length < 10) stats.errors.push(`${code} ${(err as Error).message}`);
+    if (stats.errors.length < 10) stats.errors.push(`${kind}: ${code} ${(err as Error).message}`);
   };
-  const ok = (r: Response) => {
+  const ok = (r: Response, kind: "keep-alive" | "fresh") => {
     if (r.status === 200) stats.ok++;
-    else record(Object.assign(new Error(`status ${r.status}`), { code: "STATUS" }));
+    else record(Object.assign(new Error(`status ${r.status}`), { code: "STATUS" }), kind);
     stats.byPid[r.pid] = (stats.byPid[r.pid] ?? 0) + 1;
   };
   const think = () => (o.thinkMs ? Bun.sleep(o.thinkMs) : Promise.resolve());
@@ -125,10 +125,10 @@ export function runLoad(o: LoadOptions): { stop(): Promise<LoadStats>; done: Pro
         }
         sent++;
         const r = await conn.request(path, false);
-        ok(r);
+        ok(r, "keep-alive");
         if (r.close) conn.end();
       } catch (err) {
-        record(err);
+        record(err, "keep-alive");
         conn?.end();
       }
       await think();
@@ -141,9 +141,9 @@ export function runLoad(o: LoadOptions): { stop(): Promise<LoadStats>; done: Pro
       try {
         conn = await Conn.open(host, o.port);
         sent++;
-        ok(await conn.request(path, true));
+        ok(await conn.request(path, true), "fresh");
       } catch (err) {
-        record(err);
+        record(err, "fresh");
       } finally {
         conn?.end();
       }

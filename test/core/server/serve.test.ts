@@ -31,6 +31,28 @@ describe("serve", () => {
     await s.exited;
   });
 
+  test("/metrics is Prometheus text; /health is 200 when every service is ready, 503 naming the one that is not", async () => {
+    const p = fixtureProject(`fixture:\n  enabled: true\n  ticker: true\n`);
+    const s = await startFixture(["serve", "-c", p.config]);
+    const base = `http://127.0.0.1:${s.port("metrics")}`;
+    const ok = await fetch(`${base}/health`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ status: "ok", services: { fixture: { ready: true }, "fixture.ticker": { ready: true }, metrics: { ready: true } } });
+    const m = await fetch(`${base}/metrics`);
+    expect(m.headers.get("content-type")).toContain("text/plain; version=0.0.4");
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    s.proc.kill("SIGINT");
+    await s.exited;
+
+    const p2 = fixtureProject(`fixture:\n  enabled: true\n  unready: true\n`);
+    const s2 = await startFixture(["serve", "-c", p2.config]);
+    const bad = await fetch(`http://127.0.0.1:${s2.port("metrics")}/health`);
+    expect(bad.status).toBe(503);
+    expect(await bad.json()).toMatchObject({ status: "degraded", services: { fixture: { ready: false }, metrics: { ready: true } } });
+    s2.proc.kill("SIGINT");
+    await s2.exited;
+  });
+
   test("status --json: pid, uptime, state, every service with its readiness and listeners", async () => {
     const p = fixtureProject(`fixture:\n  enabled: true\n  ticker: true\n`);
     const s = await startFixture(["serve", "-c", p.config]);
@@ -62,6 +84,10 @@ describe("serve", () => {
     expect((await get(port)).pid).toBe(s.proc.pid);
     const nobody = uidOf(s.proc.pid);
     expect(nobody).not.toBe(0);
+    // no group of root's is left: primary gid and supplementary groups are the user's
+    const st = readFileSync(`/proc/${s.proc.pid}/status`, "utf8");
+    expect(/^Gid:\s+(\d+)/m.exec(st)![1]).not.toBe("0");
+    expect(/^Groups:(.*)$/m.exec(st)![1]!.trim().split(/\s+/)).not.toContain("0");
     s.proc.kill("SIGINT");
     expect(await s.exited).toBe(0);
     expect(existsSync(join(p.dir, "securely.pid"))).toBe(false);

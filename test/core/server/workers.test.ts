@@ -48,7 +48,7 @@ describe("serve: threads → worker processes", () => {
     const m = await (await fetch(`http://127.0.0.1:${s.port("metrics")}/metrics`)).text();
     expect(m).toContain('securely_worker_restarts_total{service="fixture"} 1');
     expect(m).toContain('securely_workers{service="fixture"} 2');
-    const health = await (await fetch(`http://127.0.0.1:${s.port("metrics")}/health`)).json();
+    const health = (await (await fetch(`http://127.0.0.1:${s.port("metrics")}/health`)).json()) as { services: Record<string, unknown> };
     expect(health.services.fixture).toMatchObject({ ready: true, workers_ready: 2, threads: 2, restarts: 1 });
 
     s.proc.kill("SIGTERM");

@@ -23,6 +23,12 @@ describe("parseHead", () => {
     expect(() => parseHead("FTP 200", "GET")).toThrow(/status line/);
     expect(() => parseHead("HTTP/1.1 200 OK\r\nno-colon", "GET")).toThrow(/header line/);
   });
+  test("status line with a multi-word reason, or none", () => {
+    expect(parseHead("HTTP/1.1 404 Not Found", "GET")).toMatchObject({ status: 404, statusText: "Not Found" });
+    expect(parseHead("HTTP/1.1 204", "GET")).toMatchObject({ status: 204, statusText: "" });
+    expect(() => parseHead("HTTP/1.1 20x OK", "GET")).toThrow(/status line/);
+    expect(() => parseHead("HTTP/2.0 200 OK", "GET")).toThrow(/status line/);
+  });
   test("HTTP/1.0 closes unless keep-alive", () => {
     expect(parseHead("HTTP/1.0 200 OK\r\nContent-Length: 1", "GET").close).toBe(true);
     expect(parseHead("HTTP/1.0 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive", "GET").close).toBe(false);

@@ -190,4 +190,22 @@ describe("replay", () => {
     const h2 = [...h, { seq: 6, type: "ActivityCompleted" as const, cid: 0, at: 1, data: { result: "ok" } }];
     expect((await run(wf, h2)).outcome).toEqual({ kind: "completed", output: "ok" });
   });
+
+  test("waiting on a foreign promise is reported, not a silent hang", async () => {
+    const wf = defineWorkflow(async () => {
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    const r = await run(wf, history(["WorkflowStarted", null, {}]));
+    expect(r.outcome.kind).toBe("nondeterminism");
+    expect((r.outcome as any).error.name).toBe("WorkflowBlockedError");
+  });
+
+  test("a sideEffect returns the recorded JSON on the first run too", async () => {
+    const wf = defineWorkflow(async (ctx) => {
+      const d = await ctx.sideEffect(() => new Date(0));
+      return typeof d;
+    });
+    const r = await run(wf, history(["WorkflowStarted", null, {}]));
+    expect(r.outcome).toEqual({ kind: "completed", output: "string" });
+  });
 });

@@ -62,6 +62,23 @@ export const saga = defineWorkflow(async (ctx) => {
   ctx.addCompensation(() => ctx.activity("add", { a: -2, b: 0 }));
   await ctx.sleep("1h");
 });
+export const picky = defineWorkflow(async (ctx) =>
+  ctx.activity("typed", null, { retry: { nonRetryableErrors: ["QuotaExceeded"], maximumAttempts: 5 } }));
+export const typed = defineActivity(async () => { count("typed"); const e = new Error("over quota"); e.name = "QuotaExceeded"; throw e; });
+export const deadline = defineWorkflow(async (ctx) =>
+  ctx.activity("flaky", 100, { scheduleToCloseTimeout: 150, retry: { initialInterval: 40, backoffCoefficient: 1, maximumAttempts: 0 } }));
+export const silent = defineActivity(async (_: unknown, ctx) => {
+  count("silent");
+  if (ctx.attempt === 1) await new Promise((r) => setTimeout(r, 1500)); // no heartbeat: abandoned
+  return "beat " + ctx.attempt;
+});
+export const watched = defineWorkflow(async (ctx) => ctx.activity("silent", null, { heartbeatTimeout: 100 }));
+export const napper = defineWorkflow(async (ctx) => { await ctx.sleep("1h"); });
+export const impatient = defineWorkflow(async (ctx) => {
+  void ctx.child("napper", null, { id: ctx.workflowId + "-kid" });
+  await ctx.sleep(20);
+  throw new Error("gave up");
+});
 export const sleeper = defineWorkflow(async (ctx) => { await ctx.sleep(150); return ctx.now(); });
 `;
 
@@ -71,9 +88,11 @@ const resetCalls = () => {
 };
 const types = (id: string) => p!.rt.engine.runs.history(id).map((e) => e.type);
 
-describe("Worker", () => {
+/** The same behaviour whichever executor runs the tasks: the worker's own table, or queue jobs. */
+for (const executor of ["local", "queue"]) describe(`Worker (executor: ${executor})`, () => {
+  const CONF = CONFIG + `  executor: ${executor}\nqueue:\n  worker:\n    concurrency: 8\n    sleep: 0.05\n`;
   test("runs a 3-activity workflow to completion, each activity once", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     resetCalls();
     const id = p.rt.client.start("sum3", { x: 1 });
     const run = await p.finish(id);
@@ -84,7 +103,7 @@ describe("Worker", () => {
   });
 
   test("retries failed attempts with backoff and records only the result", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const id = p.rt.client.start("retrying", null);
     const run = await p.finish(id);
     expect(run.output).toBe(3);
@@ -93,7 +112,7 @@ describe("Worker", () => {
   });
 
   test("a non-retryable error fails at once; exhausted attempts fail the workflow", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const a = await p.finish(p.rt.client.start("declined", null));
     expect(a.status).toBe("failed");
     expect(a.error!.message).toBe("activity fatal failed: card declined");
@@ -105,20 +124,34 @@ describe("Worker", () => {
   });
 
   test("start-to-close timeout abandons the attempt and retries", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const run = await p.finish(p.rt.client.start("timeout", null));
     expect(run.status).toBe("completed");
     expect(p.rt.engine.runs.history(run.id).find((e) => e.type === "ActivityCompleted")!.data.attempt).toBe(2);
   });
 
+  test("nonRetryableErrors by name, schedule-to-close and heartbeat timeouts", async () => {
+    p = await project(CONF, { "wf.ts": WF });
+    resetCalls();
+    const a = await p.finish(p.rt.client.start("picky", null));
+    expect(a.status).toBe("failed");
+    expect(calls().typed).toBe(1);
+    expect(p.rt.engine.runs.history(a.id).find((e) => e.type === "ActivityFailed")!.data.reason).toBe("QuotaExceeded is listed in nonRetryableErrors");
+    const b = await p.finish(p.rt.client.start("deadline", null));
+    expect(b.status).toBe("failed");
+    expect(p.rt.engine.runs.history(b.id).find((e) => e.type === "ActivityFailed")!.data.reason).toBe("schedule-to-close timeout reached");
+    const c = await p.finish(p.rt.client.start("watched", null));
+    expect(c.output).toBe("beat 2");
+  });
+
   test("heartbeat details reach the next attempt", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const run = await p.finish(p.rt.client.start("heartbeats", null));
     expect(run.output).toEqual({ done: 5 });
   });
 
   test("workflow:retry resumes a failed run from the failed activity once the cause is fixed", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     (globalThis as any).__fixed = false;
     resetCalls();
     const id = p.rt.client.start("retryable", null);
@@ -135,7 +168,7 @@ describe("Worker", () => {
   });
 
   test("a signal sent before any worker ran is delivered", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const id = p.rt.client.start("approval", null);
     p.rt.client.signal(id, "approve", "ana");
     expect((await p.finish(id)).output).toBe("approved by ana");
@@ -143,7 +176,7 @@ describe("Worker", () => {
   });
 
   test("children run as their own workflows and return results; failures propagate", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const id = p.rt.client.start("parent", { x: 1 });
     const run = await p.finish(id);
     expect(run.output).toBe(4 + 13);
@@ -154,7 +187,7 @@ describe("Worker", () => {
   });
 
   test("cancel runs compensations in reverse order; terminate does not", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const w = p.work();
     const id = p.rt.client.start("saga", null);
     await eventually(() => p!.rt.engine.runs.timers(id).length === 1);
@@ -171,8 +204,17 @@ describe("Worker", () => {
     await w.stop();
   });
 
+  test("children still running when the parent ends are terminated (parent-close policy)", async () => {
+    p = await project(CONF, { "wf.ts": WF });
+    const id = p.rt.client.start("impatient", null);
+    expect((await p.finish(id)).status).toBe("failed");
+    const kid = p.rt.engine.runs.get(id + "-kid")!;
+    expect(kid.status).toBe("terminated");
+    expect(kid.error!.message).toBe(`parent workflow ${id} failed`);
+  });
+
   test("a durable timer survives a worker restart", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const w1 = p.work();
     const id = p.rt.client.start("sleeper", null);
     await eventually(() => p!.rt.engine.runs.timers(id).length === 1);
@@ -185,7 +227,7 @@ describe("Worker", () => {
   });
 
   test("ids are unique unless reused after the run finished", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     p.rt.client.start("approval", null, { id: "order-1" });
     expect(() => p!.rt.client.start("approval", null, { id: "order-1" })).toThrow("already used by a running run");
     expect(() => p!.rt.client.start("approval", null, { id: "order-1", reuse: true })).toThrow("already used by a running run");
@@ -197,7 +239,7 @@ describe("Worker", () => {
   });
 
   test("prune deletes finished runs older than N days", async () => {
-    p = await project(CONFIG, { "wf.ts": WF });
+    p = await project(CONF, { "wf.ts": WF });
     const id = p.rt.client.start("sum3", { x: 1 });
     await p.finish(id);
     expect(p.rt.client.prune(1)).toBe(0);

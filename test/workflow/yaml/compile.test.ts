@@ -126,3 +126,72 @@ describe("YAML workflows", () => {
     expect(r.stderr).toContain("workflows.empty.steps: needs at least one step");
   });
 });
+
+describe("YAML job steps", () => {
+  test("push a queue job (once, even if the step is retried) and record its id", async () => {
+    p = await project(
+      BASE +
+        `queue:
+  handlers:
+    mail: { type: shell, command: "cat" }
+workflows:
+  notify:
+    steps:
+      - name: send
+        job: { handler: mail, payload: { to: '\${{ input.to }}' } }
+      - name: bad
+        job: { handler: nope }
+`,
+    );
+    const id = p.rt.client.start("notify", { to: "ops@example.com" });
+    const run = await p.finish(id);
+    expect(run.status).toBe("failed");
+    expect(run.error!.message).toContain("nope");
+    const jobs = p.app.store().db.query("SELECT handler, payload FROM queue_jobs").all() as any[];
+    expect(jobs).toEqual([{ handler: "mail", payload: '{"to":"ops@example.com"}' }]);
+    const send = p.rt.engine.runs.history(id).find((e) => e.type === "ActivityCompleted")!;
+    expect(send.data.result).toEqual({ job_id: expect.any(Number), handler: "mail" });
+  });
+});
+
+describe("YAML http steps", () => {
+  test("POST JSON with templates to a real server; 4xx fails at once, 5xx retries", async () => {
+    const seen: Array<{ path: string; body: any; key: string | null }> = [];
+    let flaky = 0;
+    using server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(req) {
+        const path = new URL(req.url).pathname;
+        seen.push({ path, body: await req.json().catch(() => null), key: req.headers.get("idempotency-key") });
+        if (path === "/flaky" && flaky++ === 0) return new Response("busy", { status: 503 });
+        if (path === "/missing") return new Response("no such thing", { status: 404 });
+        return Response.json({ ok: true, path });
+      },
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    p = await project(
+      BASE +
+        `workflows:
+  hook:
+    steps:
+      - name: first
+        http: { url: '${base}/orders/\${{ input.id }}', body: { id: '\${{ input.id }}', note: 'order \${{ input.id }}' } }
+      - name: second
+        http: { url: '${base}/flaky' }
+      - name: third
+        http: { url: '${base}/missing' }
+        retry: { maximum_attempts: 5 }
+`,
+    );
+    const id = p.rt.client.start("hook", { id: 42 });
+    const run = await p.finish(id);
+    expect(run.status).toBe("failed");
+    expect(run.error!.message).toBe(`activity securely.http (step third) failed: POST ${base}/missing answered 404: no such thing`);
+    expect(seen.map((s) => s.path)).toEqual(["/orders/42", "/flaky", "/flaky", "/missing"]);
+    expect(seen[0]!.body).toEqual({ id: 42, note: "order 42" });
+    expect(seen[1]!.body).toEqual({ input: { id: 42 }, steps: { first: { output: { ok: true, path: "/orders/42" } } } });
+    expect(seen[1]!.key).toBe(seen[2]!.key!); // same idempotency key on the retry
+    expect(seen[1]!.key).toBe(`${id}:1`);
+  });
+});
