@@ -12,6 +12,7 @@ import { interpolate, type LookupResult } from "./config/interpolate.ts";
 import { createLogger } from "./log/logger.ts";
 import type { Module } from "./module.ts";
 import { printData } from "./cli/output.ts";
+import { SecurelyError } from "./errors.ts";
 import { Store } from "./store/store.ts";
 
 /** Functions one namespace offers another without an import edge; wired by src/main.ts. */
@@ -87,7 +88,16 @@ export class App {
     if (this._config) return this._config.get<T>(path);
     let cur: any = this.rawConfig();
     for (const part of path.split(".")) cur = cur && typeof cur === "object" ? cur[part] : undefined;
-    if (typeof cur === "string" && cur.includes("${")) cur = interpolate(cur, [(n) => this.env[n]], []);
+    if (typeof cur === "string" && cur.includes("${")) {
+      const missing: { name: string }[] = [];
+      cur = interpolate(cur, [(n) => this.env[n]], missing);
+      if (missing.length > 0) {
+        throw new SecurelyError(`${path} uses \${${missing[0]!.name}}, which is not set in the environment`, {
+          code: "E_CONFIG",
+          hint: `${path} is read before settings are available, so it may reference environment variables only (or write \${${missing[0]!.name}:-default})`,
+        });
+      }
+    }
     return cur as T | undefined;
   }
 

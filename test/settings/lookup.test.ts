@@ -59,6 +59,14 @@ describe("config ${NAME} from settings", () => {
     expect(existsSync(p.store)).toBe(false);
   });
 
+  test("store.path may use environment variables but not settings (it is read before them)", async () => {
+    const p = settingsProject("store:\n  path: ${DATA_DIR}/store.db\n");
+    const r = await p.run(["settings:set", "DATA_DIR=/tmp"]);
+    expect([r.code, r.stderr]).toEqual([1, "securely: store.path uses ${DATA_DIR}, which is not set in the environment — store.path is read before settings are available, so it may reference environment variables only (or write ${DATA_DIR:-default})\n"]);
+    expect(await p.ok(["settings:set", "a=1"], { env: { DATA_DIR: p.dir } })).toBe("set a\n");
+    expect(existsSync(join(p.dir, "store.db"))).toBe(true);
+  });
+
   test("a lookup never creates a store: config:check in a fresh folder leaves no store behind", async () => {
     const p = settingsProject("x: ${MISSING:-fallback}\n");
     expect(await p.ok(["config:check"])).toContain("is valid");
