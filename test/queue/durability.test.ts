@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUN, eventually, ROOT, runSecurely, startSecurely } from "../harness.ts";
-import { queueProject } from "./helpers.ts";
+import { killWorkerMidJob, queueProject } from "./helpers.ts";
 
 const count = async (env: Record<string, string>) => JSON.parse((await runSecurely(["queue:list", "--json", "--limit", "100000"], { env })).stdout).length;
 
@@ -34,16 +34,7 @@ describe("durability", () => {
 
   test("a worker killed -9 mid-job: the job runs again after the lease, counting the attempt, never concurrently", async () => {
     const p = queueProject();
-    const w1 = await startSecurely(["queue:work", "--tries", "3"], { env: p.env });
-    const w2 = await startSecurely(["queue:work", "--tries", "3"], { env: p.env });
-    await runSecurely(["queue:push", "rec", JSON.stringify({ log: p.log, mode: "hang-first" })], { env: p.env });
-    const first = (await eventually(() => p.lines().find((l) => l.startsWith("start ")), 10_000))!;
-    const pid = Number(first.split(" ")[1]);
-    const [victim, survivor] = w1.proc.pid === pid ? [w1, w2] : [w2, w1];
-    victim.proc.kill("SIGKILL");
-    await victim.proc.exited;
-    await eventually(() => p.lines().some((l) => l.startsWith("done ")), 15_000);
-    const [, id] = first.split(" ").slice(2);
+    const { pid, id, survivor } = await killWorkerMidJob(p);
     expect(p.lines()).toEqual([`start ${pid} 1 ${id}`, `start ${survivor.proc.pid} 2 ${id}`, `done ${survivor.proc.pid} 2 ${id}`]);
     expect(await count(p.env)).toBe(0);
     await survivor.stop();

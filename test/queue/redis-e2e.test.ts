@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually, runSecurely, startSecurely } from "../harness.ts";
-import { queueProject } from "./helpers.ts";
+import { killWorkerMidJob, queueProject } from "./helpers.ts";
 import { startRedis } from "./redis-server.ts";
 
 const redis = await startRedis();
@@ -14,16 +14,7 @@ const project = () => queueProject(`  driver: redis\n  redis:\n    url: ${redis!
 maybe("redis driver, real processes", () => {
   test("a worker killed -9 mid-job: the job runs again after the lease, never concurrently", async () => {
     const p = project();
-    const w1 = await startSecurely(["queue:work", "--tries", "3"], { env: p.env });
-    const w2 = await startSecurely(["queue:work", "--tries", "3"], { env: p.env });
-    await runSecurely(["queue:push", "rec", JSON.stringify({ log: p.log, mode: "hang-first" })], { env: p.env });
-    const first = (await eventually(() => p.lines().find((l) => l.startsWith("start ")), 10_000))!;
-    const pid = Number(first.split(" ")[1]);
-    const [victim, survivor] = w1.proc.pid === pid ? [w1, w2] : [w2, w1];
-    victim.proc.kill("SIGKILL");
-    await victim.proc.exited;
-    await eventually(() => p.lines().some((l) => l.startsWith("done ")), 15_000);
-    const id = first.split(" ")[3];
+    const { pid, id, survivor } = await killWorkerMidJob(p);
     expect(p.lines()).toEqual([`start ${pid} 1 ${id}`, `start ${survivor.proc.pid} 2 ${id}`, `done ${survivor.proc.pid} 2 ${id}`]);
     await survivor.stop();
   }, 30_000);
