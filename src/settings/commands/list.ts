@@ -1,13 +1,13 @@
 import { defineCommand } from "../../core/module.ts";
 import { table } from "../../core/cli/output.ts";
 import { settingsRepository } from "../context.ts";
-import { envArg, MASK, profileOf, revealArg } from "./shared.ts";
+import { envArg, MASK, prefixArg, profileOf, revealArg } from "./shared.ts";
 
 export const settingsList = defineCommand({
   name: "settings:list",
   description: "List settings (secrets masked unless --reveal); PREFIX selects a subtree or a glob",
   args: {
-    prefix: { type: "positional", description: "Key prefix (mail selects mail.*) or glob", required: false },
+    ...prefixArg,
     ...envArg,
     ...revealArg,
   },

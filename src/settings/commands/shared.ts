@@ -12,6 +12,11 @@ export const revealArg = {
   reveal: { type: "boolean", description: "Show secrets' plaintext instead of ********" },
 } as const;
 
+/** PREFIX selects a subtree (mail → mail.*) or a glob; settings:list and settings:tree share it. */
+export const prefixArg = {
+  prefix: { type: "positional", description: "Key prefix (mail selects mail.*) or glob", required: false },
+} as const;
+
 export const MASK = "********";
 
 export function profileOf(app: App, flag: string | undefined): string {

@@ -1,13 +1,13 @@
 import { defineCommand } from "../../core/module.ts";
 import { settingsRepository } from "../context.ts";
 import { renderTree, treeJson } from "../tree.ts";
-import { envArg, MASK, profileOf, revealArg } from "./shared.ts";
+import { envArg, MASK, prefixArg, profileOf, revealArg } from "./shared.ts";
 
 export const settingsTree = defineCommand({
   name: "settings:tree",
   description: "Show settings as a hierarchy of their dotted names, secrets marked",
   args: {
-    prefix: { type: "positional", description: "Key prefix (mail selects mail.*) or glob", required: false },
+    ...prefixArg,
     ...envArg,
     ...revealArg,
   },
