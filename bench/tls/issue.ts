@@ -70,7 +70,7 @@ try {
   const bin = process.argv[2];
   if (bin && Bun.which("mkcert")) {
     console.log("# CLI, one certificate per process (CA already exists)");
-    const env = { SECURELY_STORE: join(work, "cli.db"), CAROOT: join(work, "mkcert-ca") };
+    const env = { SECURELY_STORE__PATH: join(work, "cli.db"), CAROOT: join(work, "mkcert-ca") };
     run([bin, "tls:cert", "first.test"], env);
     await measure("securely version (process start-up alone)", 20, () => run([bin, "version"], env));
     run(["mkcert", "first.test"], env);

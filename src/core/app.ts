@@ -142,7 +142,7 @@ export class App {
 
   /** Path of the store file; readable before the config loads (see bootstrapValue). */
   get storePath(): string {
-    const fromEnv = this.env.SECURELY_STORE__PATH ?? this.env.SECURELY_STORE;
+    const fromEnv = this.env.SECURELY_STORE__PATH;
     if (fromEnv) return fromEnv === ":memory:" ? fromEnv : resolve(this.cwd, fromEnv);
     return this.resolvePath(String(this.bootstrapValue<string>("store.path") ?? DEFAULT_STORE_PATH));
   }

@@ -56,7 +56,7 @@ export class SharedRateLimiter {
     try {
       const hits = await this.limiter.hit(k, this.perSeconds);
       // the cache rounds the window's end up to a whole second: never report more than the window
-      const reset = Math.min(this.perSeconds, Math.max(1, await this.limiter.availableIn(k)));
+      const reset = Math.max(1, await this.limiter.availableIn(k)); // the RateLimiter never reports more than the window
       return { ok: hits <= this.max, limit: this.max, remaining: Math.max(0, this.max - hits), resetSeconds: reset };
     } catch (e) {
       const now = performance.now();
