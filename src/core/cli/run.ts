@@ -97,8 +97,11 @@ function rejectUnknownFlags(cmd: CommandDef<any>, argv: string[]): void {
   }
 }
 
-/** citty throws a bare Error for a missing positional; say it as a usage error (exit 2) instead. */
-function checkPositionals(cmd: CommandDef<any>, rest: string[]): void {
+/**
+ * Parse the command's arguments once. Positionals are parsed as optional because citty throws a
+ * bare Error for a missing one; missing and extra words become usage errors (exit 2) here.
+ */
+function parseCommandArgs(cmd: CommandDef<any>, rest: string[]): ReturnType<typeof parseArgs> {
   const given = parseArgs(rest, Object.fromEntries(Object.entries((cmd.args ?? {}) as ArgsDef).map(([k, d]) => [k, d.type === "positional" ? { ...d, required: false } : d])) as ArgsDef);
   for (const [name, def] of Object.entries((cmd.args ?? {}) as ArgsDef)) {
     if (def.type === "positional" && def.required && given[name] === undefined && def.default === undefined) {
@@ -112,6 +115,7 @@ function checkPositionals(cmd: CommandDef<any>, rest: string[]): void {
     const extra = words.slice(declared).map((w) => `'${w}'`).join(" ");
     throw new UsageError(`${cmd.name}: unexpected argument${words.length - declared > 1 ? "s" : ""} ${extra}`, `quote values that contain spaces; see securely ${cmd.name} --help`);
   }
+  return given;
 }
 
 export async function runCli(argv: string[], opts: CliOptions): Promise<number> {
@@ -139,8 +143,7 @@ export async function runCli(argv: string[], opts: CliOptions): Promise<number> 
     }
     const rest = args.slice(1);
     rejectUnknownFlags(cmd, rest);
-    checkPositionals(cmd, rest);
-    const parsed = parseArgs(rest, (cmd.args ?? {}) as ArgsDef);
+    const parsed = parseCommandArgs(cmd, rest);
     app = new App({ modules: opts.modules, configPath: g.conf, json: g.json, logLevel: g.logLevel, env, provided: opts.provided, cwd: opts.cwd });
     opts.onApp?.(app);
     const code = await cmd.run({ args: parsed, rest: g.rest, app });
