@@ -9,6 +9,8 @@ import { coreModule } from "./core/commands/index.ts";
 import type { App, Provided } from "./core/app.ts";
 import type { Module } from "./core/module.ts";
 import { VERSION } from "./core/version.ts";
+import { isThread, runThread } from "./core/server/threads.ts";
+import { isMainThread, workerData } from "node:worker_threads";
 import { cache, cacheModule, cacheOptions, rateLimiter } from "./cache/index.ts";
 import { dnsModule } from "./dns/index.ts";
 import { proxyModule } from "./proxy/index.ts";
@@ -44,7 +46,10 @@ export const provided: Provided = {
     (await openRuntime(app, { loadCode: true })).client.start(name, input, opts),
 };
 
-if (import.meta.main) {
+if (!isMainThread && isThread(workerData)) {
+  // a module's worker thread (the DNS I/O thread): same entry, different job
+  await runThread(modules, workerData);
+} else if (import.meta.main) {
   installSdk(modules);
   const code = await runCli(process.argv.slice(2), { modules, version: VERSION, provided });
   process.exitCode = code;

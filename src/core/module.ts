@@ -43,6 +43,8 @@ export interface Module {
   migrations?: Migration[];
   /** Long-running services this config enables (empty when disabled). */
   services?(app: App): Service[] | Promise<Service[]>;
+  /** Entries a worker thread can run (core/server/threads.ts), keyed by name: "io" → thread "dns.io". */
+  threads?: Record<string, (data: any) => void | Promise<void>>;
   /** Exports user code gets from `import { … } from "securely"` (defineWorkflow, defineJob, …). */
   sdk?: Record<string, unknown>;
 }

@@ -22,7 +22,9 @@ export const dnsConfigSchema = obj(
     listen: list(val("host_port"), ["127.0.0.1:5300"], "Addresses to serve on, UDP and TCP on each (port 0 = any free port, the same for both). 5300 because 5353 is mDNS."),
     udp: val("boolean", true, "Serve over UDP."),
     tcp: val("boolean", true, "Serve over TCP."),
-    udp_socket: val("in:dgram,bun", "dgram", "UDP socket API: dgram (node:dgram, shares a port across `threads` processes) or bun (Bun.udpSocket, cannot share a port)."),
+    io: val("in:auto,native,eventloop", "auto", "Socket I/O: native (a dedicated thread doing epoll, recvmmsg/sendmmsg through bun:ffi; Linux), eventloop (Bun's sockets on the main thread), or auto (native where available)."),
+    batch_window_us: val("integer|min:0|max:10000", 200, "Native I/O under load: while queries arrive closer together than this (µs), wait this long between rounds so one wake-up serves several queries (less CPU per query, up to this much added latency; an isolated query is never delayed). 0 = off."),
+    udp_socket: val("in:dgram,bun", "dgram", "UDP socket API when `io` is eventloop: dgram (node:dgram, shares a port across `threads` processes) or bun (Bun.udpSocket, cannot share a port)."),
     max_udp_payload: val("integer|min:512|max:4096", 1232, "Largest UDP answer and the EDNS payload size advertised, bytes (1232 avoids IP fragmentation)."),
     max_tcp_message: val("integer|min:512|max:65535", 65535, "Largest query accepted over TCP, bytes; a longer length prefix closes the connection."),
     tcp_idle_timeout: val("duration", 10, "Close a TCP connection idle this long (seconds, or 500ms/10s/1m)."),
@@ -89,6 +91,8 @@ export interface DnsOptions {
   listen: string[];
   udp: boolean;
   tcp: boolean;
+  io: "auto" | "native" | "eventloop";
+  batch_window_us: number;
   udp_socket: "dgram" | "bun";
   max_udp_payload: number;
   max_tcp_message: number;

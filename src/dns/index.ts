@@ -6,6 +6,7 @@ import { defineModule } from "../core/module.ts";
 import { dnsCommands } from "./commands/index.ts";
 import { dnsConfigSchema } from "./config.ts";
 import { dnsMigrations } from "./migrations.ts";
+import { runIoThread } from "./server/native/thread.ts";
 import { DnsService, dnsServices } from "./service.ts";
 
 export const dnsModule = defineModule({
@@ -15,6 +16,7 @@ export const dnsModule = defineModule({
   config: { dns: dnsConfigSchema },
   migrations: dnsMigrations,
   services: (app) => dnsServices(app),
+  threads: { io: runIoThread },
 });
 
 export { DnsService };

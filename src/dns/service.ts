@@ -17,6 +17,7 @@ import { RateLimiter } from "./server/rrl.ts";
 import { DnsStats } from "./server/stats.ts";
 import { listenTcp, type TcpListener } from "./server/tcp.ts";
 import { listenUdp, type UdpListener } from "./server/udp.ts";
+import { NativeIo, nativeAvailable } from "./server/native/engine.ts";
 import { Cidr } from "./wire/ip.ts";
 import { canonical } from "./wire/names.ts";
 import type { Catalog } from "./zone/catalog.ts";
@@ -36,6 +37,8 @@ export class DnsService implements Service {
   private queryLog?: QueryLog;
   private udp: UdpListener[] = [];
   private tcp: TcpListener[] = [];
+  /** The native I/O thread, when `dns.io` chose it (then `udp`/`tcp` stay empty). */
+  private native?: NativeIo;
   private unwatch?: () => void;
   private flushTimer?: ReturnType<typeof setInterval>;
   private configZones = new Map<string, Rr[]>();
@@ -73,11 +76,14 @@ export class DnsService implements Service {
     const catalog = this.build();
     this.forwarder = this.makeForwarder(o);
     if (o.query_log.enabled) this.queryLog = new QueryLog(o.query_log.path ? this.app.resolvePath(o.query_log.path) : "", o.query_log.sample);
+    const native = this.useNative(o);
+    const rrl = o.rrl.enabled ? { responsesPerSecond: o.rrl.responses_per_second, window: o.rrl.window, slip: o.rrl.slip } : undefined;
     this.handler = new Handler({
       catalog,
       forwarder: this.forwarder,
       acl: { query: cidrList(o.allow_query), forward: cidrList(o.forward.allow), axfr: cidrList(o.axfr.allow) },
-      rrl: o.rrl.enabled ? new RateLimiter({ responsesPerSecond: o.rrl.responses_per_second, window: o.rrl.window, slip: o.rrl.slip }) : undefined,
+      // with the I/O thread, rate limiting happens there, before a query is ever delegated here
+      rrl: rrl && !native ? new RateLimiter(rrl) : undefined,
       maxUdpPayload: o.max_udp_payload,
       stats: this.stats,
       queryLog: this.queryLog,
@@ -87,7 +93,23 @@ export class DnsService implements Service {
     const handler = this.handler;
     const onPacket: Handler["answer"] = (buf, client) => handler.answer(buf, client);
     try {
-      for (const addr of o.listen) await this.bind(addr, onPacket);
+      if (native) {
+        this.native = new NativeIo(handler, this.stats, (level, msg) => this.app.log[level](msg));
+        for (const addr of o.listen) this.bindNative(addr);
+        await this.native.start({
+          ...this.catalogInputs(),
+          storePath: this.app.storePath === ":memory:" ? "" : this.app.storePath,
+          acl: { query: o.allow_query, forward: o.forward.allow, axfr: o.axfr.allow },
+          rrl,
+          maxUdpPayload: o.max_udp_payload,
+          wireCacheSize: o.answer_cache_size,
+          nsid: o.nsid ? Buffer.from(o.nsid === "hostname" ? hostname() : o.nsid) : undefined,
+          queryLog: o.query_log.enabled ? { path: o.query_log.path ? this.app.resolvePath(o.query_log.path) : "", sample: o.query_log.sample } : undefined,
+          forwarding: this.forwarder !== undefined,
+          tcp: { idleTimeoutMs: o.tcp_idle_timeout * 1000, maxConnections: o.tcp_max_connections, maxMessage: o.max_tcp_message },
+          batchWindowUs: o.batch_window_us,
+        });
+      } else for (const addr of o.listen) await this.bind(addr, onPacket);
     } catch (e) {
       await this.stop({ graceful: false, timeoutMs: 0 });
       throw e;
@@ -95,8 +117,36 @@ export class DnsService implements Service {
     this.unwatch = this.app.store().changes.watch(CHANGE_TOPIC, () => this.refresh(), Math.max(10, o.reload_interval * 1000));
     this.flushTimer = setInterval(() => this.stats.flush(), 1000);
     (this.flushTimer as any).unref?.();
-    this.app.log.info(`dns: ${catalog.size} zone(s): ${catalog.list().map((z) => `${z.origin || "."} (serial ${z.serial})`).join(", ") || "none"}${this.forwarder ? "; forwarding" : ""}`);
+    this.app.log.info(`dns: ${catalog.size} zone(s): ${catalog.list().map((z) => `${z.origin || "."} (serial ${z.serial})`).join(", ") || "none"}${this.forwarder ? "; forwarding" : ""}; ${this.native ? "native I/O thread" : "event-loop I/O"}`);
     return { listening: this.listening };
+  }
+
+  /** `dns.io`: native unless told otherwise or unavailable here (then Bun's sockets). */
+  private useNative(o: DnsOptions): boolean {
+    if (o.io === "eventloop" || (o.udp && o.udp_socket === "bun" && o.io === "auto")) return false;
+    if (nativeAvailable()) return true;
+    if (o.io === "native") throw new Error("dns.io is native, but this platform has no bun:ffi access to libc (Linux only); set dns.io: eventloop");
+    return false;
+  }
+
+  private catalogInputs() {
+    return { zones: this.zoneInputs(this.opts), localDomains: this.opts.local_domains };
+  }
+
+  private bindNative(addr: string): void {
+    const [host, asked] = splitHostPort(addr);
+    const port = sharedPort(this.name, asked, this.listening.length);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const got = this.native!.open(host, port, this.opts.udp, this.opts.tcp);
+        if (this.opts.udp) this.listening.push(`udp ${formatHostPort(host, got)}`);
+        if (this.opts.tcp) this.listening.push(`tcp ${formatHostPort(host, got)}`);
+        return;
+      } catch (e) {
+        // port 0: the port UDP got may be taken for TCP; pick another
+        if (port !== 0 || attempt >= SHARED_PORT_TRIES) throw new Error(`dns cannot listen on ${addr}: ${(e as Error).message}`);
+      }
+    }
   }
 
   private async bind(addr: string, onPacket: Handler["answer"]): Promise<void> {
@@ -152,6 +202,7 @@ export class DnsService implements Service {
     try {
       const c = this.build();
       this.handler.setCatalog(c);
+      this.native?.reloadZones(this.catalogInputs());
       this.app.log.info(`dns: zones reloaded from the store (${c.list().map((z) => `${z.origin} serial ${z.serial}`).join(", ")})`);
     } catch (e) {
       this.app.log.error(`dns: reload failed, still serving the previous zones: ${(e as Error).message}`);
@@ -161,7 +212,7 @@ export class DnsService implements Service {
   async reload(next: App): Promise<ReloadResult> {
     const o = dnsOptions(next);
     const zones = loadConfigZones(this.zoneInputs(o)); // throws on a bad file: keep the old config
-    const needsRestart = ["listen", "udp", "tcp", "udp_socket", "forward", "rrl", "allow_query", "axfr", "query_log", "max_udp_payload"].filter(
+    const needsRestart = ["listen", "udp", "tcp", "io", "batch_window_us", "udp_socket", "forward", "rrl", "allow_query", "axfr", "query_log", "max_udp_payload"].filter(
       (k) => JSON.stringify((o as any)[k]) !== JSON.stringify((this.opts as any)[k]),
     );
     this.app = next;
@@ -180,7 +231,8 @@ export class DnsService implements Service {
       while (this.handler.inflight > 0 && Date.now() < end) await Bun.sleep(10);
     }
     for (const u of this.udp) u.close();
-    await Promise.all(this.tcp.map((t) => t.close(graceful, timeoutMs)));
+    await Promise.all([...this.tcp.map((t) => t.close(graceful, timeoutMs)), this.native?.stop(graceful, timeoutMs)]);
+    this.native = undefined;
     this.udp = [];
     this.tcp = [];
     this.forwarder?.close();
@@ -195,7 +247,8 @@ export class DnsService implements Service {
       listening: this.listening,
       zones: zones.map((z) => ({ name: z.origin, serial: z.serial, records: z.recordCount, sources: z.sources })),
       queries: this.stats.total,
-      tcp_connections: this.tcp.reduce((n, t) => n + t.connections(), 0),
+      tcp_connections: this.tcp.reduce((n, t) => n + t.connections(), 0) + (this.native?.tcpConnections() ?? 0),
+      io: this.native ? "native" : "eventloop",
       forward_cache_entries: this.forwarder?.cache?.size ?? 0,
     };
   }

@@ -11,6 +11,7 @@ export { serveServices, type ServeOptions } from "./serve.ts";
 export { SERVE_ARGS, type ServeFlags } from "./flags.ts";
 export { HttpDrain, DRAIN_LINGER_MS } from "./http-drain.ts";
 export { sharedPort } from "./ports.ts";
+export { startThread } from "./threads.ts";
 export { runningServices } from "./running.ts";
 export { serveCommand, enabledServices } from "./commands/serve.ts";
 export { statusCommand } from "./commands/status.ts";

@@ -38,6 +38,12 @@ export interface HandlerOptions {
   wireCacheSize: number;
   /** Name-server identifier for clients that ask (RFC 5001); undefined = not sent. */
   nsid?: Buffer;
+  /**
+   * Instead of a forwarder: hand a query that must be forwarded to whoever owns the forwarder
+   * (the DNS I/O thread passes it to the main thread, which answers through `answerForwarded`).
+   * The query buffer is only valid during the call.
+   */
+  delegate?: (query: Uint8Array, client: Client) => void;
 }
 
 export type Answer = Buffer | Buffer[] | undefined;
@@ -110,6 +116,15 @@ export class Handler {
     return this.slow(q, buf, client, limit, variant, t0);
   }
 
+  /** A query another thread's handler already checked (ACL, RRL, answer cache) and delegated here. */
+  answerForwarded(buf: Uint8Array, client: Client): Answer | Promise<Answer> {
+    const t0 = performance.now();
+    const q = parseQuery(buf);
+    if (q.kind !== "query") return undefined;
+    const limit = client.proto === "tcp" ? 65535 : q.edns ? Math.min(Math.max(q.edns.udpSize, 512), this.opts.maxUdpPayload) : 512;
+    return this.slow(q, buf, client, limit, -1, t0);
+  }
+
   private slow(q: ParsedQuery, buf: Uint8Array, client: Client, limit: number, variant: number, t0: number): Answer | Promise<Answer> {
     if (q.qclass !== CLASS.IN && q.qclass !== CLASS.ANY) return this.simple(q, buf, RCODE.REFUSED, client, t0, "class");
     if (q.qtype === TYPE.OPT) return this.simple(q, buf, RCODE.FORMERR, client, t0, "qtype OPT");
@@ -126,7 +141,11 @@ export class Handler {
     }
     const fwd = this.opts.forwarder;
     const rd = (q.flags & FLAG.RD) !== 0;
-    if (!fwd || !rd || !anyMatch(this.opts.acl.forward, client.address)) return this.simple(q, buf, RCODE.REFUSED, client, t0, "not-authoritative");
+    if ((!fwd && !this.opts.delegate) || !rd || !anyMatch(this.opts.acl.forward, client.address)) return this.simple(q, buf, RCODE.REFUSED, client, t0, "not-authoritative");
+    if (!fwd) {
+      this.opts.delegate!(buf, client);
+      return undefined;
+    }
     this.inflight++;
     return fwd
       .resolve({ name: qname, type: q.qtype, class: q.qclass }, { dnssecOk: q.edns?.dnssecOk ?? false, cd: (q.flags & FLAG.CD) !== 0 })
@@ -171,7 +190,7 @@ export class Handler {
     return {
       id: q.id,
       // RD and CD are copied; Z and AD in the query are not (RFC 8906 §8.1.3); RA when we forward
-      flags: FLAG.QR | (q.opcode << 11) | (q.flags & (FLAG.RD | FLAG.CD)) | extraFlags | (this.opts.forwarder ? FLAG.RA : 0),
+      flags: FLAG.QR | (q.opcode << 11) | (q.flags & (FLAG.RD | FLAG.CD)) | extraFlags | (this.opts.forwarder || this.opts.delegate ? FLAG.RA : 0),
       rcode,
       question: { name: qname, type: q.qtype, class: q.qclass },
       answers,

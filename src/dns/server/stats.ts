@@ -18,6 +18,14 @@ const rrl = metrics.counter("dns_rrl_limited_total", "Answers held back by respo
 const dropped = metrics.counter("dns_dropped_total", "Packets not answered, by reason");
 const upstreamErrors = metrics.counter("dns_upstream_errors_total", "Upstream exchanges that failed (timeout, refused connection)");
 
+export interface StatsSnapshot {
+  counts: Array<[number, number]>;
+  latency: number[];
+  sums: { cacheHit: number; cacheMiss: number; wireHit: number; wireMiss: number; rrlDrop: number; rrlSlip: number; upstreamErrors: number };
+  drops: Array<[string, number]>;
+  total: number;
+}
+
 export class DnsStats {
   private counts = new Map<number, number>();
   private pendingLatency: number[] = [];
@@ -47,6 +55,26 @@ export class DnsStats {
   }
   drop(reason: string): void {
     this.dropReasons.set(reason, (this.dropReasons.get(reason) ?? 0) + 1);
+  }
+
+  /** Counts since the last snapshot, as plain data another thread can post (and reset). */
+  snapshot(): StatsSnapshot {
+    const snap: StatsSnapshot = { counts: [...this.counts], latency: this.pendingLatency, sums: this.sums, drops: [...this.dropReasons], total: this.total };
+    this.counts = new Map();
+    this.pendingLatency = [];
+    this.sums = { cacheHit: 0, cacheMiss: 0, wireHit: 0, wireMiss: 0, rrlDrop: 0, rrlSlip: 0, upstreamErrors: 0 };
+    this.dropReasons = new Map();
+    this.total = 0;
+    return snap;
+  }
+
+  /** Add another thread's snapshot to these counts. */
+  merge(s: StatsSnapshot): void {
+    for (const [k, n] of s.counts) this.counts.set(k, (this.counts.get(k) ?? 0) + n);
+    for (const x of s.latency) if (this.pendingLatency.length < 100_000) this.pendingLatency.push(x);
+    for (const key of Object.keys(s.sums) as Array<keyof StatsSnapshot["sums"]>) this.sums[key] += s.sums[key];
+    for (const [r, n] of s.drops) this.dropReasons.set(r, (this.dropReasons.get(r) ?? 0) + n);
+    this.total += s.total;
   }
 
   /** Move the aggregated counts into the Prometheus registry. */

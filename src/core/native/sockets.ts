@@ -1,0 +1,92 @@
+/**
+ * Listening sockets made with libc directly (non-blocking, close-on-exec, SO_REUSEPORT so
+ * `threads` processes and an upgrading instance share the port), and sockaddr encoding.
+ */
+import { isIPv6 } from "node:net";
+import { addr, C, errnoName, type Libc } from "./libc.ts";
+
+/** struct sockaddr_in / sockaddr_in6 for host:port. */
+export function sockaddr(host: string, port: number): Uint8Array {
+  const v6 = isIPv6(host);
+  const sa = new Uint8Array(v6 ? 28 : 16);
+  const dv = new DataView(sa.buffer);
+  dv.setUint16(0, v6 ? C.AF_INET6 : C.AF_INET, true);
+  dv.setUint16(2, port, false);
+  if (v6) sa.set(ipv6Bytes(host), 8);
+  else sa.set(host.split(".").map(Number), 4);
+  return sa;
+}
+
+/** Textual address and port of the sockaddr at `off` in `buf`. */
+export function peerOf(buf: Uint8Array, off: number): { address: string; port: number } {
+  const family = buf[off]! | (buf[off + 1]! << 8);
+  const port = (buf[off + 2]! << 8) | buf[off + 3]!;
+  if (family === C.AF_INET) return { address: `${buf[off + 4]}.${buf[off + 5]}.${buf[off + 6]}.${buf[off + 7]}`, port };
+  return { address: formatIpv6(buf, off + 8), port };
+}
+
+export function formatIpv6(b: Uint8Array, off: number): string {
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push((b[off + i]! << 8) | b[off + i + 1]!);
+  // IPv4-mapped (::ffff:a.b.c.d), the form node:dgram reports on dual-stack sockets
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `::ffff:${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;
+  }
+  let best = -1, bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  return best < 0 ? hex.join(":") : `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
+}
+
+function ipv6Bytes(ip: string): Uint8Array {
+  const out = new Uint8Array(16);
+  let text = ip;
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) text = text.slice(0, -v4[0].length) + `${((+v4[1]! << 8) | +v4[2]!).toString(16)}:${((+v4[3]! << 8) | +v4[4]!).toString(16)}`;
+  const [head, tail] = text.split("::") as [string, string | undefined];
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const groups = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill("0"), ...t];
+  groups.forEach((x, i) => {
+    const n = parseInt(x, 16);
+    out[i * 2] = n >> 8;
+    out[i * 2 + 1] = n & 0xff;
+  });
+  return out;
+}
+
+export interface NativeListener {
+  fd: number;
+  /** The bound port (the kernel's pick when asked for 0). */
+  port: number;
+}
+
+/** A bound (and for TCP listening) non-blocking socket; throws "EADDRINUSE …" style errors. */
+export function openListener(libc: Libc, proto: "udp" | "tcp", host: string, port: number, backlog = 511): NativeListener {
+  const { sys } = libc;
+  const sa = sockaddr(host, port);
+  const family = sa.length === 28 ? C.AF_INET6 : C.AF_INET;
+  const type = (proto === "udp" ? C.SOCK_DGRAM : C.SOCK_STREAM) | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC;
+  const fd = sys.socket(family, type, 0);
+  if (fd < 0) throw new Error(`socket(): ${errnoName(libc.errno())}`);
+  const fail = (what: string): never => {
+    const e = errnoName(libc.errno());
+    sys.close(fd);
+    throw new Error(`${what}: ${e}${e === "EADDRINUSE" ? " (address already in use)" : e === "EACCES" ? " (permission denied: ports below 1024 need privileges)" : ""}`);
+  };
+  const one = new Int32Array([1]);
+  if (sys.setsockopt(fd, C.SOL_SOCKET, C.SO_REUSEADDR, addr(one), 4) !== 0) fail("SO_REUSEADDR");
+  if (sys.setsockopt(fd, C.SOL_SOCKET, C.SO_REUSEPORT, addr(one), 4) !== 0) fail("SO_REUSEPORT");
+  if (sys.bind(fd, addr(sa), sa.length) !== 0) fail(`bind ${proto} ${host}:${port}`);
+  if (proto === "tcp" && sys.listen(fd, backlog) !== 0) fail(`listen ${host}:${port}`);
+  const out = new Uint8Array(28);
+  const len = new Uint32Array([28]);
+  if (sys.getsockname(fd, addr(out), addr(len)) !== 0) fail("getsockname");
+  return { fd, port: (out[2]! << 8) | out[3]! };
+}

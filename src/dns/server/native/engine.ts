@@ -1,0 +1,154 @@
+/**
+ * Main-thread side of the native DNS I/O path (`dns.io: native`, the default on Linux): opens
+ * the listening sockets with libc (so a bad address fails `start()` with the usual message),
+ * starts the I/O thread (./thread.ts) on them, answers the queries it delegates (forwarding
+ * lives here, with its cache and upstream sockets on Bun's event loop), and relays zone
+ * reloads, stats and stop.
+ */
+import { MessageChannel, type Worker } from "node:worker_threads";
+import { addr, C, errnoName, loadLibc, type Libc } from "../../../core/native/libc.ts";
+import { openListener } from "../../../core/native/sockets.ts";
+import { startThread } from "../../../core/server/index.ts";
+import type { Answer, Client, Handler } from "../handler.ts";
+import type { DnsStats } from "../stats.ts";
+import type { FromIo, IoThreadData, ToIo, ZoneInputs } from "./thread.ts";
+
+/** Time the thread gets to start (it loads the bundle and builds its catalog). */
+const START_TIMEOUT_MS = 30_000;
+
+export type NativeThreadOptions = Omit<IoThreadData, "port" | "wakeFd" | "udpFds" | "tcpFds">;
+
+/** Is the native path usable here (Linux, bun:ffi, libc)? */
+export function nativeAvailable(): boolean {
+  return loadLibc() !== undefined;
+}
+
+export class NativeIo {
+  private libc: Libc;
+  private udpFds: number[] = [];
+  private tcpFds: number[] = [];
+  private worker?: Worker;
+  private port?: MessagePort | import("node:worker_threads").MessagePort;
+  private wakeFd = -1;
+  private one = new BigUint64Array([1n]);
+  private stopped?: Promise<void>;
+  private connections = 0;
+
+  constructor(private handler: Handler, private stats: DnsStats, private log: (level: "warn" | "error", msg: string) => void) {
+    const libc = loadLibc();
+    if (!libc) throw new Error("dns.io native needs Linux and bun:ffi access to libc; set dns.io: eventloop");
+    this.libc = libc;
+  }
+
+  /** Bind UDP and/or TCP on host:port (port 0: one free port for both); returns the port. */
+  open(host: string, port: number, udp: boolean, tcp: boolean): number {
+    const u = udp ? openListener(this.libc, "udp", host, port) : undefined;
+    try {
+      const t = tcp ? openListener(this.libc, "tcp", host, u ? u.port : port) : undefined;
+      if (u) this.udpFds.push(u.fd);
+      if (t) this.tcpFds.push(t.fd);
+      return u?.port ?? t?.port ?? port;
+    } catch (e) {
+      if (u) this.libc.sys.close(u.fd);
+      throw e;
+    }
+  }
+
+  async start(opts: NativeThreadOptions): Promise<void> {
+    const { sys } = this.libc;
+    this.wakeFd = sys.eventfd(0, C.EFD_NONBLOCK | C.EFD_CLOEXEC);
+    if (this.wakeFd < 0) throw new Error(`eventfd: ${errnoName(this.libc.errno())}`);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const data: IoThreadData = { ...opts, port: port2, wakeFd: this.wakeFd, udpFds: this.udpFds, tcpFds: this.tcpFds };
+    const worker = startThread("dns.io", data, [port2]);
+    this.worker = worker;
+    let resolveStopped!: () => void;
+    this.stopped = new Promise((r) => (resolveStopped = r));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("the DNS I/O thread did not start within 30 s")), START_TIMEOUT_MS);
+      worker.on("message", (m: FromIo) => {
+        switch (m.t) {
+          case "ready":
+            clearTimeout(timer);
+            resolve();
+            break;
+          case "fatal":
+            clearTimeout(timer);
+            reject(new Error(`DNS I/O thread: ${m.message}`));
+            break;
+          case "forward":
+            this.forward(m);
+            break;
+          case "stats":
+            this.stats.merge(m.stats);
+            this.connections = m.connections;
+            break;
+          case "log":
+            this.log(m.level, m.message);
+            break;
+          case "stopped":
+            resolveStopped();
+            break;
+        }
+      });
+      worker.on("error", (e) => {
+        clearTimeout(timer);
+        this.log("error", `dns: the I/O thread failed: ${(e as Error).message}`);
+        reject(e);
+        resolveStopped();
+      });
+      worker.on("exit", () => resolveStopped());
+    });
+  }
+
+  tcpConnections(): number {
+    return this.connections;
+  }
+
+  reloadZones(inputs: ZoneInputs): void {
+    this.send({ t: "zones", inputs });
+  }
+
+  /** Stop reading and accepting; with `graceful`, TCP answers owed are written first (bounded). */
+  async stop(graceful: boolean, timeoutMs: number): Promise<void> {
+    if (this.worker) {
+      this.send({ t: "stop", graceful, timeoutMs });
+      const limit = new Promise<void>((r) => setTimeout(r, (graceful ? timeoutMs : 0) + 2000).unref?.());
+      await Promise.race([this.stopped, limit]);
+      await this.worker.terminate();
+      this.worker = undefined;
+    } else {
+      for (const fd of [...this.udpFds, ...this.tcpFds]) this.libc.sys.close(fd);
+    }
+    this.udpFds = [];
+    this.tcpFds = [];
+    if (this.wakeFd >= 0) this.libc.sys.close(this.wakeFd);
+    this.wakeFd = -1;
+    this.port?.close();
+  }
+
+  private send(m: ToIo): void {
+    if (!this.port || this.wakeFd < 0) return;
+    this.port.postMessage(m);
+    this.libc.sys.write(this.wakeFd, addr(this.one), 8);
+  }
+
+  private forward(m: Extract<FromIo, { t: "forward" }>): void {
+    const client: Client = { address: m.address, port: m.port, proto: m.proto };
+    const reply = (a: Answer) => {
+      const msgs = a === undefined ? [] : Array.isArray(a) ? a : [a];
+      if (m.proto === "udp") {
+        if (msgs.length) this.send({ t: "reply", proto: "udp", fd: m.fd, sockaddr: m.sockaddr, msgs });
+      } else this.send({ t: "reply", proto: "tcp", conn: m.conn, msgs }); // even empty: the connection stops waiting
+    };
+    let a: Answer | Promise<Answer>;
+    try {
+      a = this.handler.answerForwarded(Buffer.from(m.query.buffer, m.query.byteOffset, m.query.length), client);
+    } catch {
+      a = undefined;
+    }
+    if (a instanceof Promise) a.then(reply, () => reply(undefined));
+    else reply(a);
+  }
+}

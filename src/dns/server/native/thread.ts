@@ -1,0 +1,140 @@
+/**
+ * The DNS I/O thread (thread "dns.io"): owns the listening sockets the main thread opened and
+ * answers everything it can synchronously — zones, local-dev domains, refusals, errors — with
+ * its own Handler over its own catalog (read from the same config and store). Queries that
+ * must be forwarded go to the main thread, which owns the forwarder and its cache, and whose
+ * answers come back through `port` (the eventfd wakes the loop to read them).
+ */
+import { receiveMessageOnPort, parentPort, type MessagePort } from "node:worker_threads";
+import { Store } from "../../../core/store/store.ts";
+import { loadLibc } from "../../../core/native/libc.ts";
+import { Cidr } from "../../wire/ip.ts";
+import { buildCatalog, loadConfigZones, type ConfigZone } from "../../zone/load.ts";
+import type { Catalog } from "../../zone/catalog.ts";
+import { Handler } from "../handler.ts";
+import { QueryLog } from "../query-log.ts";
+import { RateLimiter } from "../rrl.ts";
+import { DnsStats, type StatsSnapshot } from "../stats.ts";
+import { NativeClient, Reactor } from "./reactor.ts";
+
+export interface ZoneInputs {
+  zones: Record<string, ConfigZone>;
+  localDomains: Record<string, string>;
+}
+
+export interface IoThreadData extends ZoneInputs {
+  port: MessagePort;
+  wakeFd: number;
+  udpFds: number[];
+  tcpFds: number[];
+  storePath: string;
+  acl: { query: string[]; forward: string[]; axfr: string[] };
+  rrl?: { responsesPerSecond: number; window: number; slip: number };
+  maxUdpPayload: number;
+  wireCacheSize: number;
+  nsid?: Uint8Array;
+  queryLog?: { path: string; sample: number };
+  /** The main thread forwards: delegate what is not ours instead of refusing it. */
+  forwarding: boolean;
+  tcp: { idleTimeoutMs: number; maxConnections: number; maxMessage: number };
+  batchWindowUs: number;
+}
+
+/** main → I/O thread, through `port` (then the eventfd is rung). */
+export type ToIo =
+  | { t: "reply"; proto: "udp"; fd: number; sockaddr: Uint8Array; msgs: Uint8Array[] }
+  | { t: "reply"; proto: "tcp"; conn: number; msgs: Uint8Array[] }
+  | { t: "zones"; inputs: ZoneInputs }
+  | { t: "stop"; graceful: boolean; timeoutMs: number };
+
+/** I/O thread → main, through parentPort. */
+export type FromIo =
+  | { t: "ready" }
+  | { t: "fatal"; message: string }
+  | { t: "log"; level: "warn" | "error"; message: string }
+  | { t: "forward"; proto: "udp"; fd: number; sockaddr: Uint8Array; address: string; port: number; query: Uint8Array }
+  | { t: "forward"; proto: "tcp"; conn: number; address: string; port: number; query: Uint8Array }
+  | { t: "stats"; stats: StatsSnapshot; connections: number }
+  | { t: "stopped" };
+
+const STATS_EVERY_MS = 1000;
+
+export function runIoThread(d: IoThreadData): void {
+  const post = (m: FromIo) => parentPort!.postMessage(m);
+  try {
+    serve(d, post);
+  } catch (e) {
+    post({ t: "fatal", message: (e as Error).message });
+  }
+}
+
+function serve(d: IoThreadData, post: (m: FromIo) => void): void {
+  const libc = loadLibc();
+  if (!libc) throw new Error("bun:ffi cannot open libc in the DNS I/O thread");
+  const store = d.storePath ? new Store({ path: d.storePath, migrations: [] }) : undefined;
+  const build = (inputs: ZoneInputs): Catalog =>
+    buildCatalog({ zones: inputs.zones, localDomains: inputs.localDomains, store }, loadConfigZones(inputs.zones));
+  const stats = new DnsStats();
+  const queryLog = d.queryLog ? new QueryLog(d.queryLog.path, d.queryLog.sample) : undefined;
+  const cidrs = (l: string[]) => l.map((c) => Cidr.parse(c)!).filter(Boolean);
+  let reactor: Reactor;
+  const handler = new Handler({
+    catalog: build(d),
+    acl: { query: cidrs(d.acl.query), forward: cidrs(d.acl.forward), axfr: cidrs(d.acl.axfr) },
+    rrl: d.rrl ? new RateLimiter(d.rrl) : undefined,
+    maxUdpPayload: d.maxUdpPayload,
+    stats,
+    queryLog,
+    wireCacheSize: d.wireCacheSize,
+    nsid: d.nsid ? Buffer.from(d.nsid) : undefined,
+    delegate: d.forwarding
+      ? (query, c) => {
+          const client = c as NativeClient;
+          if (client.proto === "udp") {
+            post({ t: "forward", proto: "udp", fd: client.fd, sockaddr: client.sockaddr(), address: client.address, port: client.port, query: query.slice() });
+          } else {
+            reactor.owe(client.conn);
+            post({ t: "forward", proto: "tcp", conn: client.conn, address: client.address, port: client.port, query: query.slice() });
+          }
+        }
+      : undefined,
+  });
+  let lastStats = 0;
+  reactor = new Reactor({
+    libc,
+    udpFds: d.udpFds,
+    tcpFds: d.tcpFds,
+    wakeFd: d.wakeFd,
+    tcp: d.tcp,
+    batchWindowUs: d.batchWindowUs,
+    answer: (q, c) => handler.answer(q, c),
+    onWake() {
+      for (let m = receiveMessageOnPort(d.port); m; m = receiveMessageOnPort(d.port)) {
+        const msg = m.message as ToIo;
+        if (msg.t === "reply") {
+          if (msg.proto === "udp") for (const b of msg.msgs) reactor.sendUdp(msg.fd, msg.sockaddr, b);
+          else reactor.reply(msg.conn, msg.msgs);
+        } else if (msg.t === "zones") {
+          try {
+            handler.setCatalog(build(msg.inputs));
+          } catch (e) {
+            post({ t: "log", level: "error", message: `dns I/O thread: reload failed, still serving the previous zones: ${(e as Error).message}` });
+          }
+        } else if (msg.t === "stop") reactor.stop(msg.graceful, msg.timeoutMs);
+      }
+    },
+    onTick(now) {
+      queryLog?.flush();
+      if (now - lastStats >= STATS_EVERY_MS) {
+        lastStats = now;
+        post({ t: "stats", stats: stats.snapshot(), connections: reactor.connections() });
+      }
+    },
+  });
+  post({ t: "ready" });
+  reactor.run();
+  post({ t: "stats", stats: stats.snapshot(), connections: 0 });
+  queryLog?.close();
+  store?.close();
+  post({ t: "stopped" });
+}
