@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually, runSecurely, startSecurely, tempProject, type Running } from "../harness.ts";
 import { dig } from "./dig.ts";
+import { tcpExchange, udpExchange } from "./exchange.ts";
 
 const ZONE_FILE = `$ORIGIN example.com.
 $TTL 300
@@ -170,7 +171,7 @@ describe("EDNS, truncation and TCP", () => {
   });
   test("pipelined TCP: two queries in one write, two answers on one connection", async () => {
     const frame = (id: number, name: string) => packet.streamEncode({ id, flags: 0, questions: [{ name, type: "A" }] });
-    const answers = await tcpExchange(Buffer.concat([frame(1, "www.example.com"), frame(2, "mail.example.com")]), 2);
+    const answers = await tcpExchange(port, Buffer.concat([frame(1, "www.example.com"), frame(2, "mail.example.com")]), 2);
     expect(answers.map((a) => [a.id, a.answers[0].data]).sort()).toEqual([[1, "192.0.2.1"], [2, "192.0.2.25"]]);
   });
 });
@@ -187,11 +188,11 @@ describe("refusals and transfers", () => {
     expect(lines.length).toBe(17);
   });
   test("AXFR over UDP is refused", async () => {
-    const [resp] = await udpExchange([packet.encode({ id: 9, questions: [{ name: "example.com", type: "AXFR" }] })]);
+    const [resp] = await udpExchange(port, [packet.encode({ id: 9, questions: [{ name: "example.com", type: "AXFR" }] })]);
     expect(packet.decode(resp!).rcode).toBe("REFUSED");
   });
   test("AXFR of a name that is not a zone apex is NOTAUTH", async () => {
-    const [resp] = await tcpExchange(packet.streamEncode({ id: 3, questions: [{ name: "www.example.com", type: "AXFR" }] }), 1);
+    const [resp] = await tcpExchange(port, packet.streamEncode({ id: 3, questions: [{ name: "www.example.com", type: "AXFR" }] }), 1);
     expect(resp.rcode).toBe("NOTAUTH");
   });
 });
@@ -224,13 +225,13 @@ describe("abuse", () => {
       Buffer.concat([Buffer.from([0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]), Buffer.alloc(300, 63)]),
       ...Array.from({ length: 50 }, (_, i) => Buffer.from(Array.from({ length: 12 + ((i * 37) % 200) }, (_, j) => (i * 131 + j * 17) & 0xff))),
     ];
-    const replies = await udpExchange(junk, 300);
+    const replies = await udpExchange(port, junk, 300);
     for (const r of replies) expect([1, 4, 0, 5, 3]).toContain(r[3]! & 0x0f);
     const truncated = replies.find((r) => r.readUInt16BE(0) === 5);
     expect(truncated && truncated[3]! & 0x0f).toBe(1); // FORMERR
     // TCP: a length prefix promising more than is sent, then close; a zero length; an oversized one
-    await tcpExchange(Buffer.from([0, 100, 1, 2, 3]), 0);
-    await tcpExchange(Buffer.from([0, 0]), 0);
+    await tcpExchange(port, Buffer.from([0, 100, 1, 2, 3]), 0);
+    await tcpExchange(port, Buffer.from([0, 0]), 0);
     expect((await dig(port, "www.example.com")).answer).toEqual(["www.example.com. 300 IN A 192.0.2.1"]);
   });
   test("a bounded flood of 3000 queries stays correct", async () => {
@@ -284,47 +285,6 @@ describe("live zones from the store", () => {
     expect((await dig(port, "www.example.com")).answer).toEqual(["www.example.com. 300 IN A 192.0.2.1"]);
   });
 });
-
-async function udpExchange(messages: Buffer[], waitMs = 1000): Promise<Buffer[]> {
-  const sock = createSocket("udp4");
-  const replies: Buffer[] = [];
-  sock.on("message", (m) => replies.push(m));
-  await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
-  for (const m of messages) sock.send(m, port, "127.0.0.1");
-  await eventually(() => replies.length >= messages.length, waitMs, 10).catch(() => {});
-  sock.close();
-  return replies;
-}
-
-async function tcpExchange(bytes: Buffer, expect: number): Promise<any[]> {
-  const out: any[] = [];
-  let buf = Buffer.alloc(0);
-  let closed = false;
-  const s = await Bun.connect({
-    hostname: "127.0.0.1",
-    port,
-    socket: {
-      data(_s, chunk) {
-        buf = Buffer.concat([buf, chunk]);
-        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-          out.push(packet.decode(buf.subarray(2, 2 + buf.readUInt16BE(0))));
-          buf = buf.subarray(2 + buf.readUInt16BE(0));
-        }
-      },
-      close() {
-        closed = true;
-      },
-    },
-  });
-  s.write(bytes);
-  if (expect > 0) await eventually(() => out.length >= expect, 3000, 10);
-  else {
-    s.end();
-    await eventually(() => closed, 3000, 10).catch(() => {});
-  }
-  s.end();
-  return out;
-}
 
 describe("dns:query", () => {
   test("asks a server and prints the sections; --json for scripts; --tcp", async () => {

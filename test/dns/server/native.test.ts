@@ -1,0 +1,102 @@
+/**
+ * The native I/O thread (dns.io) against real clients: forwarding delegated to the main thread
+ * over UDP and TCP, TCP limits enforced by the thread, oversized datagrams, the event-loop path
+ * still selectable, and what `status` reports. serve.test.ts runs the whole RFC suite on the
+ * default (native) path.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import packet from "dns-packet";
+import { startSecurely, tempProject, type Running } from "../../harness.ts";
+import { dig } from "../dig.ts";
+import { tcpExchange, udpExchange } from "../exchange.ts";
+
+let upstream: Running;
+let upPort: number;
+
+beforeAll(async () => {
+  const up = tempProject(`metrics:\n  enabled: false\ndns:\n  listen: ["127.0.0.1:0"]\n  zones:\n    upstream.example:\n      records: ["www 120 A 198.51.100.7", "mail 120 A 198.51.100.25"]\n`);
+  upstream = await startSecurely(["dns:serve"], { env: up.env });
+  upPort = upstream.port("dns");
+});
+afterAll(async () => {
+  await upstream?.stop();
+});
+
+function project(extra = "") {
+  return tempProject(`metrics:
+  enabled: false
+dns:
+  listen: ["127.0.0.1:0"]
+  tcp_max_connections: 3
+  forward:
+    upstreams: ["127.0.0.1:${upPort}"]
+    allow: ["127.0.0.1"]
+  zones:
+    local.example:
+      records: ["www 60 A 203.0.113.5"]
+${extra}`);
+}
+
+const frame = (id: number, name: string) => packet.streamEncode({ id, flags: packet.RECURSION_DESIRED, questions: [{ name, type: "A" }] });
+
+describe("dns.io: native", () => {
+  let server: Running;
+  let port: number;
+  beforeAll(async () => {
+    server = await startSecurely(["dns:serve"], { env: project().env });
+    port = server.port("dns");
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test("the log says which I/O path serves", () => {
+    expect(server.output()).toContain("native I/O thread");
+  });
+
+  test("a forwarded name is answered over UDP through the main thread's forwarder", async () => {
+    const r = await dig(port, "www.upstream.example");
+    expect([r.status, r.answer]).toEqual(["NOERROR", ["www.upstream.example. 120 IN A 198.51.100.7"]]);
+  });
+
+  test("pipelined TCP mixing a local and a forwarded name: both answers come back on the connection", async () => {
+    const answers = await tcpExchange(port, Buffer.concat([frame(1, "mail.upstream.example"), frame(2, "www.local.example")]), 2);
+    expect(answers.map((a) => [a.id, a.answers[0]?.data]).sort()).toEqual([
+      [1, "198.51.100.25"],
+      [2, "203.0.113.5"],
+    ]);
+  });
+
+  test("a datagram larger than the receive slot is dropped and the server keeps answering", async () => {
+    const huge = Buffer.concat([packet.encode({ id: 7, questions: [{ name: "www.local.example", type: "A" }] }), Buffer.alloc(6000)]);
+    expect(await udpExchange(port, [huge], 300)).toEqual([]);
+    expect((await dig(port, "www.local.example")).answer).toEqual(["www.local.example. 60 IN A 203.0.113.5"]);
+  });
+
+  test("tcp_max_connections: connections past the cap are closed at once", async () => {
+    const closed: boolean[] = [];
+    const socks = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {}, close: () => void (closed[i] = true) } }),
+      ),
+    );
+    const deadline = Date.now() + 3000;
+    while (closed.filter(Boolean).length < 2 && Date.now() < deadline) await Bun.sleep(20);
+    expect(closed.filter(Boolean).length).toBe(2);
+    for (const s of socks) s.end();
+  });
+});
+
+describe("dns.io: eventloop", () => {
+  test("Bun's sockets on the main thread still serve UDP, TCP and forwarding", async () => {
+    const server = await startSecurely(["dns:serve"], { env: project("  io: eventloop\n").env });
+    try {
+      const port = server.port("dns");
+      expect(server.output()).toContain("event-loop I/O");
+      expect((await dig(port, "www.local.example")).answer).toEqual(["www.local.example. 60 IN A 203.0.113.5"]);
+      expect((await dig(port, "+tcp", "www.upstream.example")).answer).toEqual(["www.upstream.example. 120 IN A 198.51.100.7"]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
