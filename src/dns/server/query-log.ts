@@ -2,7 +2,7 @@
  * Optional query log: one JSON line per answered query (fail2ban- and jq-friendly, the format
  * Hickory users ask for in #1525), to a file or stderr, optionally sampled. Off by default.
  */
-import { appendFileSync } from "node:fs";
+import { appendFileSync, writeSync } from "node:fs";
 
 export interface QueryLogEntry {
   ts: string;
@@ -40,7 +40,8 @@ export class QueryLog {
     this.buffer = [];
     try {
       if (this.path) appendFileSync(this.path, text);
-      else process.stderr.write(text);
+      // fd 2 directly: in the DNS I/O thread process.stderr is a stream that needs an event loop turn
+      else writeSync(2, text);
     } catch {
       // a full disk must not stop DNS; the log is best effort
     }

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import packet from "dns-packet";
-import { startSecurely, tempProject, type Running } from "../../harness.ts";
+import { eventually, startSecurely, tempProject, type Running } from "../../harness.ts";
 import { dig } from "../dig.ts";
 import { tcpExchange, udpExchange } from "../exchange.ts";
 
@@ -43,7 +43,7 @@ describe("dns.io: native", () => {
   let server: Running;
   let port: number;
   beforeAll(async () => {
-    server = await startSecurely(["dns:serve"], { env: project().env });
+    server = await startSecurely(["dns:serve"], { env: project("  query_log: { enabled: true }\n").env });
     port = server.port("dns");
   });
   afterAll(async () => {
@@ -65,6 +65,13 @@ describe("dns.io: native", () => {
       [1, "198.51.100.25"],
       [2, "203.0.113.5"],
     ]);
+  });
+
+  test("the query log gets lines from the I/O thread (zone answers) and the main thread (forwarded)", async () => {
+    await dig(port, "+tcp", "www.local.example");
+    await dig(port, "www.upstream.example");
+    await eventually(() => /"proto":"tcp","name":"www\.local\.example\.".*"source":"zone"/.test(server.output()));
+    await eventually(() => /"name":"www\.upstream\.example\.".*"source":"(forward|cache)"/.test(server.output()));
   });
 
   test("a datagram larger than the receive slot is dropped and the server keeps answering", async () => {
