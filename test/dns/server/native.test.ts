@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import packet from "dns-packet";
-import { eventually, startSecurely, tempProject, type Running } from "../../harness.ts";
+import { createSocket } from "node:dgram";
+import { eventually, runSecurely, startSecurely, tempProject, type Running } from "../../harness.ts";
 import { dig } from "../dig.ts";
 import { tcpExchange, udpExchange } from "../exchange.ts";
 
@@ -91,6 +92,22 @@ describe("dns.io: native", () => {
     while (closed.filter(Boolean).length < 2 && Date.now() < deadline) await Bun.sleep(20);
     expect(closed.filter(Boolean).length).toBe(2);
     for (const s of socks) s.end();
+  });
+});
+
+describe("bad listen addresses", () => {
+  test("a UDP port held by another program fails dns:serve with the address and the errno explained", async () => {
+    const holder = createSocket("udp4");
+    await new Promise<void>((r) => holder.bind(0, "127.0.0.1", () => r()));
+    try {
+      const taken = holder.address().port;
+      const p = tempProject(`metrics:\n  enabled: false\ndns:\n  listen: ["127.0.0.1:${taken}"]\n`);
+      const r = await runSecurely(["dns:serve"], { env: p.env });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`dns cannot listen on 127.0.0.1:${taken}: bind udp 127.0.0.1:${taken}: EADDRINUSE (address already in use)`);
+    } finally {
+      holder.close();
+    }
   });
 });
 
