@@ -95,6 +95,22 @@ describe("dns.io: native", () => {
   });
 });
 
+describe("IPv6", () => {
+  test("an [::1] listener answers over UDP and TCP beside an IPv4 one", async () => {
+    const p = tempProject(`metrics:\n  enabled: false\ndns:\n  listen: ["[::1]:0"]\n  zones:\n    local.example:\n      records: ["www 60 A 203.0.113.5"]\n`);
+    const v6 = await startSecurely(["dns:serve"], { env: p.env });
+    try {
+      const port = v6.port("dns");
+      for (const proto of ["+notcp", "+tcp"]) {
+        const out = Bun.spawnSync(["dig", "@::1", "-p", String(port), "+short", "+time=2", "+tries=1", proto, "www.local.example"]).stdout.toString();
+        expect(out.trim()).toBe("203.0.113.5");
+      }
+    } finally {
+      await v6.stop();
+    }
+  });
+});
+
 describe("bad listen addresses", () => {
   test("a UDP port held by another program fails dns:serve with the address and the errno explained", async () => {
     const holder = createSocket("udp4");
