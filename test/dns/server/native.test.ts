@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import packet from "dns-packet";
 import { createSocket } from "node:dgram";
+import { networkInterfaces } from "node:os";
 import { eventually, runSecurely, startSecurely, tempProject, type Running } from "../../harness.ts";
 import { dig } from "../dig.ts";
 import { tcpExchange, udpExchange } from "../exchange.ts";
@@ -96,7 +97,9 @@ describe("dns.io: native", () => {
 });
 
 describe("IPv6", () => {
-  test("an [::1] listener answers over UDP and TCP beside an IPv4 one", async () => {
+  // containers without IPv6 loopback cannot run this one
+  const hasV6 = Object.values(networkInterfaces()).some((l) => l?.some((a) => a.address === "::1"));
+  test.skipIf(!hasV6)("an [::1] listener answers over UDP and TCP beside an IPv4 one", async () => {
     const p = tempProject(`metrics:\n  enabled: false\ndns:\n  listen: ["[::1]:0"]\n  zones:\n    local.example:\n      records: ["www 60 A 203.0.113.5"]\n`);
     const v6 = await startSecurely(["dns:serve"], { env: p.env });
     try {
