@@ -4,7 +4,9 @@
  * restart, and drains TCP on a graceful stop. `threads` > 1 runs this in several processes
  * sharing the ports (SO_REUSEPORT; needs `udp_socket: dgram`).
  */
+import { lookup } from "node:dns/promises";
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { hostname } from "node:os";
 import type { App } from "../core/app.ts";
 import { formatHostPort, sharedPort, splitHostPort, type ReloadResult, type Service, type StartResult, type StopOptions } from "../core/server/index.ts";
@@ -95,10 +97,10 @@ export class DnsService implements Service {
     try {
       if (native) {
         this.native = new NativeIo(handler, this.stats, (level, msg) => this.app.log[level](msg));
-        for (const addr of o.listen) this.bindNative(addr);
+        for (const addr of o.listen) await this.bindNative(addr);
         await this.native.start({
           ...this.catalogInputs(),
-          storePath: this.app.storePath === ":memory:" ? "" : this.app.storePath,
+          storePath: this.app.storePath,
           acl: { query: o.allow_query, forward: o.forward.allow, axfr: o.axfr.allow },
           rrl,
           maxUdpPayload: o.max_udp_payload,
@@ -106,6 +108,7 @@ export class DnsService implements Service {
           nsid: o.nsid ? Buffer.from(o.nsid === "hostname" ? hostname() : o.nsid) : undefined,
           queryLog: o.query_log.enabled ? { path: o.query_log.path ? this.app.resolvePath(o.query_log.path) : "", sample: o.query_log.sample } : undefined,
           forwarding: this.forwarder !== undefined,
+          maxDelegated: o.forward.max_inflight * 10,
           tcp: { idleTimeoutMs: o.tcp_idle_timeout * 1000, maxConnections: o.tcp_max_connections, maxMessage: o.max_tcp_message },
           batchWindowUs: o.batch_window_us,
         });
@@ -124,8 +127,10 @@ export class DnsService implements Service {
   /** `dns.io`: native unless told otherwise or unavailable here (then Bun's sockets). */
   private useNative(o: DnsOptions): boolean {
     if (o.io === "eventloop" || (o.udp && o.udp_socket === "bun" && o.io === "auto")) return false;
-    if (nativeAvailable()) return true;
-    if (o.io === "native") throw new Error("dns.io is native, but this platform has no bun:ffi access to libc (Linux only); set dns.io: eventloop");
+    // the I/O thread opens the store itself; an in-memory store exists only in this thread
+    const why = !nativeAvailable() ? "this platform has no bun:ffi access to libc (Linux only)" : this.app.storePath === ":memory:" ? "the store is in memory" : "";
+    if (!why) return true;
+    if (o.io === "native") throw new Error(`dns.io is native, but ${why}; set dns.io: eventloop`);
     return false;
   }
 
@@ -133,14 +138,19 @@ export class DnsService implements Service {
     return { zones: this.zoneInputs(this.opts), localDomains: this.opts.local_domains };
   }
 
-  private bindNative(addr: string): void {
-    const [host, asked] = splitHostPort(addr);
+  private async bindNative(addr: string): Promise<void> {
+    const [name, asked] = splitHostPort(addr);
     const port = sharedPort(this.name, asked, this.listening.length);
+    // libc binds addresses; a name ("localhost") is resolved here as the event-loop path would
+    // IPv4 first, as node:dgram's udp4 socket (the event-loop path) resolves it
+    const host = isIP(name) ? name : await lookup(name, { family: 4 }).catch(() => lookup(name)).then((r) => r.address, (e) => {
+      throw new Error(`dns cannot listen on ${addr}: cannot resolve "${name}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    });
     for (let attempt = 0; ; attempt++) {
       try {
         const got = this.native!.open(host, port, this.opts.udp, this.opts.tcp);
-        if (this.opts.udp) this.listening.push(`udp ${formatHostPort(host, got)}`);
-        if (this.opts.tcp) this.listening.push(`tcp ${formatHostPort(host, got)}`);
+        if (this.opts.udp) this.listening.push(`udp ${formatHostPort(name, got)}`);
+        if (this.opts.tcp) this.listening.push(`tcp ${formatHostPort(name, got)}`);
         return;
       } catch (e) {
         // port 0: the port UDP got may be taken for TCP; pick another
@@ -196,13 +206,13 @@ export class DnsService implements Service {
     });
   }
 
-  /** Rebuild zones after a store change; a failure keeps serving the previous zones. */
-  private refresh(): void {
+  /** Rebuild zones after a store change (or, `configChanged`, a reload); a failure keeps the previous zones. */
+  private refresh(configChanged = false): void {
     if (!this.handler) return;
     try {
       const c = this.build();
       this.handler.setCatalog(c);
-      this.native?.reloadZones(this.catalogInputs());
+      this.native?.reloadZones(configChanged ? this.catalogInputs() : undefined);
       this.app.log.info(`dns: zones reloaded from the store (${c.list().map((z) => `${z.origin} serial ${z.serial}`).join(", ")})`);
     } catch (e) {
       this.app.log.error(`dns: reload failed, still serving the previous zones: ${(e as Error).message}`);
@@ -218,7 +228,7 @@ export class DnsService implements Service {
     this.app = next;
     this.opts = { ...this.opts, zones: o.zones, local_domains: o.local_domains };
     this.configZones = zones;
-    this.refresh();
+    this.refresh(true);
     return { applied: ["dns.zones", "dns.local_domains"], needsRestart: needsRestart.map((k) => `dns.${k}`) };
   }
 
@@ -243,7 +253,7 @@ export class DnsService implements Service {
   status() {
     const zones = this.handler?.zones.list() ?? [];
     return {
-      ready: this.handler !== undefined && this.listening.length > 0,
+      ready: this.handler !== undefined && this.listening.length > 0 && (this.native?.serving ?? true),
       listening: this.listening,
       zones: zones.map((z) => ({ name: z.origin, serial: z.serial, records: z.recordCount, sources: z.sources })),
       queries: this.stats.total,

@@ -22,7 +22,6 @@ const SYMBOLS = {
   read: { args: [i32, P, u64], returns: i32 },
   write: { args: [i32, P, u64], returns: i32 },
   close: { args: [i32], returns: i32 },
-  shutdown: { args: [i32, i32], returns: i32 },
   epoll_create1: { args: [i32], returns: i32 },
   epoll_ctl: { args: [i32, i32, i32, P], returns: i32 },
   epoll_wait: { args: [i32, P, i32, i32], returns: i32 },
@@ -54,7 +53,6 @@ export const C = {
   TCP_NODELAY: 1,
   MSG_DONTWAIT: 0x40,
   MSG_TRUNC: 0x20,
-  MSG_NOSIGNAL: 0x4000,
   EPOLLIN: 0x1,
   EPOLLOUT: 0x4,
   EPOLLERR: 0x8,
@@ -66,9 +64,10 @@ export const C = {
   EPOLL_CTL_MOD: 3,
   EFD_NONBLOCK: 0o4000,
   EFD_CLOEXEC: 0o2000000,
-  EINTR: 4,
   EAGAIN: 11,
-  SHUT_RDWR: 2,
+  ENFILE: 23,
+  EMFILE: 24,
+  ENOBUFS: 105,
 } as const;
 
 /** struct epoll_event is packed on x86-64 (12 bytes) and naturally aligned elsewhere (16). */
@@ -76,7 +75,7 @@ export const EPOLL_EVENT_SIZE = process.arch === "x64" ? 12 : 16;
 export const EPOLL_DATA_OFFSET = process.arch === "x64" ? 4 : 8;
 
 const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM", 4: "EINTR", 9: "EBADF", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 22: "EINVAL", 24: "EMFILE",
+  1: "EPERM", 4: "EINTR", 9: "EBADF", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 22: "EINVAL", 23: "ENFILE", 24: "EMFILE",
   97: "EAFNOSUPPORT", 98: "EADDRINUSE", 99: "EADDRNOTAVAIL", 104: "ECONNRESET", 111: "ECONNREFUSED",
 };
 
@@ -100,6 +99,11 @@ export function loadLibc(): Libc | undefined {
     }
   }
   return cached ?? undefined;
+}
+
+/** `p` plus `bytes` (an element inside an array of structs). */
+export function offset(p: Pointer, bytes: number): Pointer {
+  return ((p as unknown as number) + bytes) as unknown as Pointer;
 }
 
 /** The address of a typed array's first byte (keep the array referenced while the kernel uses it). */

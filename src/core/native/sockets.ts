@@ -2,12 +2,13 @@
  * Listening sockets made with libc directly (non-blocking, close-on-exec, SO_REUSEPORT so
  * `threads` processes and an upgrading instance share the port), and sockaddr encoding.
  */
-import { isIPv6 } from "node:net";
+import { isIPv4, isIPv6 } from "node:net";
 import { addr, C, errnoName, type Libc } from "./libc.ts";
 
 /** struct sockaddr_in / sockaddr_in6 for host:port. */
 export function sockaddr(host: string, port: number): Uint8Array {
   const v6 = isIPv6(host);
+  if (!v6 && !isIPv4(host)) throw new Error(`"${host}" is not an IP address (resolve names before binding)`);
   const sa = new Uint8Array(v6 ? 28 : 16);
   const dv = new DataView(sa.buffer);
   dv.setUint16(0, v6 ? C.AF_INET6 : C.AF_INET, true);

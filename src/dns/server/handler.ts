@@ -41,9 +41,10 @@ export interface HandlerOptions {
   /**
    * Instead of a forwarder: hand a query that must be forwarded to whoever owns the forwarder
    * (the DNS I/O thread passes it to the main thread, which answers through `answerForwarded`).
-   * The query buffer is only valid during the call.
+   * The query buffer is only valid during the call. Returns false when too many are waiting
+   * already: the client gets SERVFAIL at once.
    */
-  delegate?: (query: Uint8Array, client: Client) => void;
+  delegate?: (query: Uint8Array, client: Client) => boolean;
 }
 
 export type Answer = Buffer | Buffer[] | undefined;
@@ -118,7 +119,7 @@ export class Handler {
 
   /** A query another thread's handler already checked (ACL, RRL, answer cache) and delegated here. */
   answerForwarded(buf: Uint8Array, client: Client): Answer | Promise<Answer> {
-    const t0 = performance.now();
+    const t0 = (this.tick++ & (LATENCY_SAMPLE - 1)) === 0 ? performance.now() : -1;
     const q = parseQuery(buf);
     if (q.kind !== "query") return undefined;
     const limit = client.proto === "tcp" ? 65535 : q.edns ? Math.min(Math.max(q.edns.udpSize, 512), this.opts.maxUdpPayload) : 512;
@@ -142,10 +143,7 @@ export class Handler {
     const fwd = this.opts.forwarder;
     const rd = (q.flags & FLAG.RD) !== 0;
     if ((!fwd && !this.opts.delegate) || !rd || !anyMatch(this.opts.acl.forward, client.address)) return this.simple(q, buf, RCODE.REFUSED, client, t0, "not-authoritative");
-    if (!fwd) {
-      this.opts.delegate!(buf, client);
-      return undefined;
-    }
+    if (!fwd) return this.opts.delegate!(buf, client) ? undefined : this.simple(q, buf, RCODE.SERVFAIL, client, t0, "overload");
     this.inflight++;
     return fwd
       .resolve({ name: qname, type: q.qtype, class: q.qclass }, { dnssecOk: q.edns?.dnssecOk ?? false, cd: (q.flags & FLAG.CD) !== 0 })

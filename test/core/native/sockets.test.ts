@@ -13,6 +13,9 @@ describe("sockaddr", () => {
     expect(peerOf(sockaddr("::1", 1), 0)).toEqual({ address: "::1", port: 1 });
     expect(Array.from(sockaddr("10.0.0.1", 0x1234).subarray(0, 8))).toEqual([2, 0, 0x12, 0x34, 10, 0, 0, 1]);
   });
+  test("a name is refused (binding it would mean 0.0.0.0)", () => {
+    expect(() => sockaddr("localhost", 53)).toThrow(/"localhost" is not an IP address/);
+  });
   test("an IPv4-mapped peer reads as ::ffff:a.b.c.d, as node:dgram reports it", () => {
     expect(peerOf(sockaddr("::ffff:127.0.0.1", 9), 0).address).toBe("::ffff:127.0.0.1");
   });

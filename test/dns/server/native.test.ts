@@ -114,6 +114,53 @@ describe("IPv6", () => {
   });
 });
 
+describe("hostile and odd clients", () => {
+  test("a TCP client that pipelines without reading is not read further; others are still served", async () => {
+    const server = await startSecurely(["dns:serve"], { env: project().env });
+    try {
+      const port = server.port("dns");
+      const q = frame(1, "www.local.example");
+      const flood = Buffer.concat(Array.from({ length: 30_000 }, () => q)); // ~1 MB of queries, answers never read
+      const sock = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      sock.pause?.();
+      sock.write(flood);
+      await Bun.sleep(300);
+      expect((await dig(port, "www.local.example")).answer).toEqual(["www.local.example. 60 IN A 203.0.113.5"]);
+      sock.end();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("delegated queries beyond 10 × forward.max_inflight get SERVFAIL from the I/O thread at once", async () => {
+    const silent = createSocket("udp4"); // an upstream that never answers
+    await new Promise<void>((r) => silent.bind(0, "127.0.0.1", () => r()));
+    const p = tempProject(`metrics:\n  enabled: false\ndns:\n  listen: ["127.0.0.1:0"]\n  query_log: { enabled: true }\n  forward:\n    upstreams: ["127.0.0.1:${silent.address().port}"]\n    allow: ["127.0.0.1"]\n    timeout: 2s\n    max_inflight: 1\n`);
+    const server = await startSecurely(["dns:serve"], { env: p.env });
+    try {
+      const queries = Array.from({ length: 40 }, (_, i) => packet.encode({ id: i, flags: packet.RECURSION_DESIRED, questions: [{ name: `n${i}.elsewhere.example`, type: "A" }] }));
+      const replies = await udpExchange(server.port("dns"), queries, 1000);
+      expect(replies.length).toBeGreaterThanOrEqual(25);
+      expect(replies.every((r) => (r[3]! & 0x0f) === 2)).toBe(true); // SERVFAIL
+      await eventually(() => server.output().includes('"source":"overload"'));
+    } finally {
+      await server.stop();
+      silent.close();
+    }
+  });
+
+  test("a listen address given as a name is resolved, not bound to every interface", async () => {
+    const p = tempProject(`metrics:\n  enabled: false\ndns:\n  listen: ["localhost:0"]\n  zones:\n    local.example:\n      records: ["www 60 A 203.0.113.5"]\n`);
+    const server = await startSecurely(["dns:serve"], { env: p.env });
+    try {
+      expect(server.output()).toMatch(/dns listening on udp localhost:\d+/);
+      expect((await dig(server.port("dns"), "www.local.example")).answer).toEqual(["www.local.example. 60 IN A 203.0.113.5"]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe("bad listen addresses", () => {
   test("a UDP port held by another program fails dns:serve with the address and the errno explained", async () => {
     const holder = createSocket("udp4");

@@ -5,7 +5,7 @@
  * lives here, with its cache and upstream sockets on Bun's event loop), and relays zone
  * reloads, stats and stop.
  */
-import { MessageChannel, type Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort, type Worker } from "node:worker_threads";
 import { addr, C, errnoName, loadLibc, type Libc } from "../../../core/native/libc.ts";
 import { openListener } from "../../../core/native/sockets.ts";
 import { startThread } from "../../../core/server/index.ts";
@@ -28,11 +28,13 @@ export class NativeIo {
   private udpFds: number[] = [];
   private tcpFds: number[] = [];
   private worker?: Worker;
-  private port?: MessagePort | import("node:worker_threads").MessagePort;
+  private port?: MessagePort;
   private wakeFd = -1;
   private one = new BigUint64Array([1n]);
   private stopped?: Promise<void>;
   private connections = 0;
+  private running = false;
+  private stopping = false;
 
   constructor(private handler: Handler, private stats: DnsStats, private log: (level: "warn" | "error", msg: string) => void) {
     const libc = loadLibc();
@@ -71,11 +73,13 @@ export class NativeIo {
         switch (m.t) {
           case "ready":
             clearTimeout(timer);
+            this.running = true;
             resolve();
             break;
           case "fatal":
             clearTimeout(timer);
-            reject(new Error(`DNS I/O thread: ${m.message}`));
+            if (this.running) this.died(m.message);
+            else reject(new Error(`DNS I/O thread: ${m.message}`));
             break;
           case "forward":
             this.forward(m);
@@ -94,33 +98,50 @@ export class NativeIo {
       });
       worker.on("error", (e) => {
         clearTimeout(timer);
-        this.log("error", `dns: the I/O thread failed: ${(e as Error).message}`);
-        reject(e);
+        if (this.running) this.died((e as Error).message);
+        else reject(e);
         resolveStopped();
       });
-      worker.on("exit", () => resolveStopped());
+      worker.on("exit", (code) => {
+        if (this.running && !this.stopping) this.died(`exited with code ${code}`);
+        resolveStopped();
+      });
     });
+  }
+
+  /** The thread is gone while it should be serving: nothing answers DNS on these sockets now. */
+  private died(why: string): void {
+    this.running = false;
+    this.log("error", `dns: the I/O thread stopped unexpectedly (${why}); DNS is not answered until securely restarts`);
+  }
+
+  /** The thread is up and serving. */
+  get serving(): boolean {
+    return this.running;
   }
 
   tcpConnections(): number {
     return this.connections;
   }
 
-  reloadZones(inputs: ZoneInputs): void {
+  /** Rebuild the thread's catalog from the store; with `inputs`, re-read the config zones too. */
+  reloadZones(inputs?: ZoneInputs): void {
     this.send({ t: "zones", inputs });
   }
 
   /** Stop reading and accepting; with `graceful`, TCP answers owed are written first (bounded). */
   async stop(graceful: boolean, timeoutMs: number): Promise<void> {
+    this.stopping = true;
     if (this.worker) {
       this.send({ t: "stop", graceful, timeoutMs });
       const limit = new Promise<void>((r) => setTimeout(r, (graceful ? timeoutMs : 0) + 2000).unref?.());
       await Promise.race([this.stopped, limit]);
       await this.worker.terminate();
       this.worker = undefined;
-    } else {
-      for (const fd of [...this.udpFds, ...this.tcpFds]) this.libc.sys.close(fd);
     }
+    this.running = false;
+    // the listeners are ours: closed only once the thread is gone, so no fd is reused under it
+    for (const fd of [...this.udpFds, ...this.tcpFds]) this.libc.sys.close(fd);
     this.udpFds = [];
     this.tcpFds = [];
     if (this.wakeFd >= 0) this.libc.sys.close(this.wakeFd);
@@ -138,9 +159,9 @@ export class NativeIo {
     const client: Client = { address: m.address, port: m.port, proto: m.proto };
     const reply = (a: Answer) => {
       const msgs = a === undefined ? [] : Array.isArray(a) ? a : [a];
-      if (m.proto === "udp") {
-        if (msgs.length) this.send({ t: "reply", proto: "udp", fd: m.fd, sockaddr: m.sockaddr, msgs });
-      } else this.send({ t: "reply", proto: "tcp", conn: m.conn, msgs }); // even empty: the connection stops waiting
+      // even empty: the thread counts what it is owed
+      if (m.proto === "udp") this.send({ t: "reply", proto: "udp", fd: m.fd, sockaddr: m.sockaddr, msgs });
+      else this.send({ t: "reply", proto: "tcp", conn: m.conn, msgs });
     };
     let a: Answer | Promise<Answer>;
     try {

@@ -15,7 +15,9 @@ import { Handler } from "../handler.ts";
 import { QueryLog } from "../query-log.ts";
 import { RateLimiter } from "../rrl.ts";
 import { DnsStats, type StatsSnapshot } from "../stats.ts";
-import { NativeClient, Reactor } from "./reactor.ts";
+import type { NativeClient } from "./client.ts";
+import { Reactor } from "./reactor.ts";
+import type { TcpLimits } from "./tcp.ts";
 
 export interface ZoneInputs {
   zones: Record<string, ConfigZone>;
@@ -27,6 +29,7 @@ export interface IoThreadData extends ZoneInputs {
   wakeFd: number;
   udpFds: number[];
   tcpFds: number[];
+  /** A file (an in-memory store cannot be shared: the event-loop path serves that case). */
   storePath: string;
   acl: { query: string[]; forward: string[]; axfr: string[] };
   rrl?: { responsesPerSecond: number; window: number; slip: number };
@@ -36,7 +39,9 @@ export interface IoThreadData extends ZoneInputs {
   queryLog?: { path: string; sample: number };
   /** The main thread forwards: delegate what is not ours instead of refusing it. */
   forwarding: boolean;
-  tcp: { idleTimeoutMs: number; maxConnections: number; maxMessage: number };
+  /** Delegated queries waiting for the main thread at once; beyond, SERVFAIL (backpressure). */
+  maxDelegated: number;
+  tcp: TcpLimits;
   batchWindowUs: number;
 }
 
@@ -44,7 +49,8 @@ export interface IoThreadData extends ZoneInputs {
 export type ToIo =
   | { t: "reply"; proto: "udp"; fd: number; sockaddr: Uint8Array; msgs: Uint8Array[] }
   | { t: "reply"; proto: "tcp"; conn: number; msgs: Uint8Array[] }
-  | { t: "zones"; inputs: ZoneInputs }
+  /** Rebuild the catalog: store changed; with `inputs`, the config zones changed too (re-read them). */
+  | { t: "zones"; inputs?: ZoneInputs }
   | { t: "stop"; graceful: boolean; timeoutMs: number };
 
 /** I/O thread → main, through parentPort. */
@@ -71,15 +77,18 @@ export function runIoThread(d: IoThreadData): void {
 function serve(d: IoThreadData, post: (m: FromIo) => void): void {
   const libc = loadLibc();
   if (!libc) throw new Error("bun:ffi cannot open libc in the DNS I/O thread");
-  const store = d.storePath ? new Store({ path: d.storePath, migrations: [] }) : undefined;
-  const build = (inputs: ZoneInputs): Catalog =>
-    buildCatalog({ zones: inputs.zones, localDomains: inputs.localDomains, store }, loadConfigZones(inputs.zones));
+  const store = new Store({ path: d.storePath, migrations: [] });
+  // config zone files are parsed once per config (re)load, not on every store change
+  let inputs: ZoneInputs = { zones: d.zones, localDomains: d.localDomains };
+  let parsed = loadConfigZones(inputs.zones);
+  const build = (): Catalog => buildCatalog({ zones: inputs.zones, localDomains: inputs.localDomains, store }, parsed);
   const stats = new DnsStats();
   const queryLog = d.queryLog ? new QueryLog(d.queryLog.path, d.queryLog.sample) : undefined;
   const cidrs = (l: string[]) => l.map((c) => Cidr.parse(c)!).filter(Boolean);
   let reactor: Reactor;
+  let delegated = 0;
   const handler = new Handler({
-    catalog: build(d),
+    catalog: build(),
     acl: { query: cidrs(d.acl.query), forward: cidrs(d.acl.forward), axfr: cidrs(d.acl.axfr) },
     rrl: d.rrl ? new RateLimiter(d.rrl) : undefined,
     maxUdpPayload: d.maxUdpPayload,
@@ -89,13 +98,16 @@ function serve(d: IoThreadData, post: (m: FromIo) => void): void {
     nsid: d.nsid ? Buffer.from(d.nsid) : undefined,
     delegate: d.forwarding
       ? (query, c) => {
+          if (delegated >= d.maxDelegated) return false;
+          delegated++;
           const client = c as NativeClient;
           if (client.proto === "udp") {
             post({ t: "forward", proto: "udp", fd: client.fd, sockaddr: client.sockaddr(), address: client.address, port: client.port, query: query.slice() });
           } else {
-            reactor.owe(client.conn);
+            reactor.tcp.owe(client.conn);
             post({ t: "forward", proto: "tcp", conn: client.conn, address: client.address, port: client.port, query: query.slice() });
           }
+          return true;
         }
       : undefined,
   });
@@ -108,15 +120,21 @@ function serve(d: IoThreadData, post: (m: FromIo) => void): void {
     tcp: d.tcp,
     batchWindowUs: d.batchWindowUs,
     answer: (q, c) => handler.answer(q, c),
+    onDrop: (reason) => stats.drop(reason),
     onWake() {
       for (let m = receiveMessageOnPort(d.port); m; m = receiveMessageOnPort(d.port)) {
         const msg = m.message as ToIo;
         if (msg.t === "reply") {
+          delegated--;
           if (msg.proto === "udp") for (const b of msg.msgs) reactor.sendUdp(msg.fd, msg.sockaddr, b);
-          else reactor.reply(msg.conn, msg.msgs);
+          else reactor.tcp.reply(msg.conn, msg.msgs);
         } else if (msg.t === "zones") {
           try {
-            handler.setCatalog(build(msg.inputs));
+            if (msg.inputs) {
+              parsed = loadConfigZones(msg.inputs.zones);
+              inputs = msg.inputs;
+            }
+            handler.setCatalog(build());
           } catch (e) {
             post({ t: "log", level: "error", message: `dns I/O thread: reload failed, still serving the previous zones: ${(e as Error).message}` });
           }
@@ -127,7 +145,7 @@ function serve(d: IoThreadData, post: (m: FromIo) => void): void {
       queryLog?.flush();
       if (now - lastStats >= STATS_EVERY_MS) {
         lastStats = now;
-        post({ t: "stats", stats: stats.snapshot(), connections: reactor.connections() });
+        post({ t: "stats", stats: stats.snapshot(), connections: reactor.tcp.size });
       }
     },
   });
@@ -135,6 +153,6 @@ function serve(d: IoThreadData, post: (m: FromIo) => void): void {
   reactor.run();
   post({ t: "stats", stats: stats.snapshot(), connections: 0 });
   queryLog?.close();
-  store?.close();
+  store.close();
   post({ t: "stopped" });
 }
