@@ -3,6 +3,7 @@
  * `threads` processes and an upgrading instance share the port), and sockaddr encoding.
  */
 import { isIPv4, isIPv6 } from "node:net";
+import { bytesToIp, ipToBytes } from "../net/ip.ts";
 import { addr, C, errnoName, type Libc } from "./libc.ts";
 
 /** struct sockaddr_in / sockaddr_in6 for host:port. */
@@ -13,8 +14,7 @@ export function sockaddr(host: string, port: number): Uint8Array {
   const dv = new DataView(sa.buffer);
   dv.setUint16(0, v6 ? C.AF_INET6 : C.AF_INET, true);
   dv.setUint16(2, port, false);
-  if (v6) sa.set(ipv6Bytes(host), 8);
-  else sa.set(host.split(".").map(Number), 4);
+  sa.set(ipToBytes(host)!, v6 ? 8 : 4);
   return sa;
 }
 
@@ -26,40 +26,12 @@ export function peerOf(buf: Uint8Array, off: number): { address: string; port: n
   return { address: formatIpv6(buf, off + 8), port };
 }
 
+/** IPv6 text of the 16 bytes at `off`; IPv4-mapped as ::ffff:a.b.c.d, the form node:dgram reports. */
 export function formatIpv6(b: Uint8Array, off: number): string {
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((b[off + i]! << 8) | b[off + i + 1]!);
-  // IPv4-mapped (::ffff:a.b.c.d), the form node:dgram reports on dual-stack sockets
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;
-  }
-  let best = -1, bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  return best < 0 ? hex.join(":") : `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
-}
-
-function ipv6Bytes(ip: string): Uint8Array {
-  const out = new Uint8Array(16);
-  let text = ip;
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4) text = text.slice(0, -v4[0].length) + `${((+v4[1]! << 8) | +v4[2]!).toString(16)}:${((+v4[3]! << 8) | +v4[4]!).toString(16)}`;
-  const [head, tail] = text.split("::") as [string, string | undefined];
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  const groups = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill("0"), ...t];
-  groups.forEach((x, i) => {
-    const n = parseInt(x, 16);
-    out[i * 2] = n >> 8;
-    out[i * 2 + 1] = n & 0xff;
-  });
-  return out;
+  let mapped = b[off + 10] === 0xff && b[off + 11] === 0xff;
+  for (let i = 0; i < 10 && mapped; i++) mapped = b[off + i] === 0;
+  if (mapped) return `::ffff:${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;
+  return bytesToIp(b.subarray(off, off + 16));
 }
 
 export interface NativeListener {
