@@ -25,11 +25,11 @@ import { isRetryable, IDEMPOTENT } from "./upstream/retry.ts";
 import { sendOnce, type OutgoingRequest } from "./upstream/send.ts";
 import type { Upstream } from "./upstream/upstream.ts";
 import type { Peer } from "./upstream/peer.ts";
+import type { H1Conn } from "./upstream/connection.ts";
 import { proxyWebSocket, type WsBridge } from "./websocket.ts";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and framing headers the proxy sets itself. */
 const HOP_REQ = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect", "host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "proxy-authorization"]);
-const HOP_RES = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length", "trailer"]);
 
 
 export interface ListenerInfo {
@@ -216,7 +216,8 @@ export class ProxyHandler {
         applyHeaderOps(r.headers, rt.resOps);
         return r;
       }
-      if (req.headers.get("upgrade")?.toLowerCase() === "websocket" && server && rt.upstream) {
+      // a WebSocket handshake is always a GET (RFC 6455 §4.1): other methods skip the header lookup
+      if (facts.method === "GET" && server && rt.upstream && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
         return await this.upgrade(req, route, facts, peerIp, listener, server, info);
       }
       const res = await this.proxy(req, route, facts, peerIp, listener, info, ctx);
@@ -278,14 +279,18 @@ export class ProxyHandler {
 
     const cl = facts.headers.get("content-length");
     // no Content-Length and a body stream: chunked (HTTP/1.1) or an HTTP/2 DATA stream
-    const hasBody = req.body !== null && cl !== "0" && (cl !== null || (req.method !== "GET" && req.method !== "HEAD"));
+    // cheap tests first: a GET without Content-Length never touches req.body (Bun builds a stream for it)
+    const hasBody = cl !== "0" && (cl !== null || (req.method !== "GET" && req.method !== "HEAD")) && req.body !== null;
     let tooBig = false;
     let bodyStream = hasBody ? req.body! : null;
     if (bodyStream && cl === null && rt.maxBody > 0) bodyStream = limitStream(bodyStream, rt.maxBody, () => (tooBig = true));
     const body = bodyStream ? new BodySource(bodyStream, up?.cfg.retry_buffer_size ?? 65536) : null;
     const out: OutgoingRequest = { method: ctx?.method ?? req.method, target, headerText, body, bodyLength: cl !== null ? Number(cl) : undefined };
 
-    const selectCtx = up ? { key: hashKey(up.cfg.hash_key, facts), cookie: up.cfg.balance === "cookie" ? cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) : undefined } : { key: "" };
+    // only consistent_hash reads the key and only cookie reads the cookie
+    const selectCtx = up
+      ? { key: up.cfg.balance === "consistent_hash" ? hashKey(up.cfg.hash_key, facts) : "", cookie: up.cfg.balance === "cookie" ? cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) : undefined }
+      : { key: "" };
     let tried: Set<Peer> | undefined;
     let lastErr: Error | undefined;
     const maxRetries = up?.maxRetries ?? 0;
@@ -306,14 +311,14 @@ export class ProxyHandler {
       info.attempts = attempt + 1;
       if (ctx) ctx.peer = peer.addr;
       try {
-        const a = await sendOnce(peer, this.pool, out, noop);
-        a.conn.onBodyError = (e) => this.log.warn(`proxy: ${out.method} ${target} → ${peer!.addr}: response cut short: ${e.message}`);
+        const a = await sendOnce(peer, this.pool, out);
+        a.conn.onBodyError = this.bodyCutShort;
         if (a.reused) up ? up.series.reused.inc() : proxyMetrics.reused.inc();
         else if (up) up.series.connect.observe(a.connectMs / 1000);
         else proxyMetrics.connect.observe(a.connectMs / 1000);
         const head = a.response.head;
         if (up && up.cfg.health.passive.unhealthy_status.includes(head.status)) up.recordFailure(peer, Date.now(), `status ${head.status}`);
-        return await this.respond(a.response.body, head.status, head.statusText, head.headers, route, facts, peer, ctx);
+        return await this.respond(a.response.body, head.status, head.statusText, head.forward, route, facts, peer, ctx);
       } catch (e) {
         const err = e as Error;
         lastErr = err;
@@ -354,27 +359,36 @@ export class ProxyHandler {
     return this.errorPage(rt, status, `${status === 504 ? "upstream timed out" : "bad gateway"}: ${lastErr?.message ?? "no upstream"}\n`);
   }
 
-  private async respond(
+  private readonly bodyCutShort = (c: H1Conn, e: Error) => this.log.warn(`proxy: ${c.method} ${c.target} → ${c.peer.addr}: response cut short: ${e.message}`);
+
+  /** The client's response from the upstream's; a promise only when a responseFilter hook runs. */
+  private respond(
     body: Uint8Array | ReadableStream<Uint8Array> | null,
     status: number,
     statusText: string,
-    raw: [string, string][],
+    forward: [string, string][],
     route: Route,
     facts: { headers: Headers },
     peer: Peer,
     ctx: HookContext | undefined,
-  ): Promise<Response> {
+  ): Response | Promise<Response> {
     const rt = route.extra;
+    // `forward` holds the end-to-end headers only (the parser dropped hop-by-hop and framing ones)
     const headers = new Headers();
-    for (const [k, v] of raw) if (!HOP_RES.has(k.toLowerCase())) headers.append(k, v);
-    applyHeaderOps(headers, rt.resOps);
+    for (let i = 0; i < forward.length; i++) headers.append(forward[i]![0], forward[i]![1]);
+    if (!rt.resOps.empty) applyHeaderOps(headers, rt.resOps);
     const up = rt.upstream;
     if (up?.cfg.balance === "cookie" && cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) !== peer.id) {
       const c = up.cfg.cookie;
       headers.append("set-cookie", `${c.name}=${peer.id}; Path=/; HttpOnly; SameSite=Lax${c.max_age > 0 ? `; Max-Age=${Math.round(c.max_age)}` : ""}`);
     }
     if (ctx) ctx.status = status;
-    if (rt.hooks?.responseFilter) await rt.hooks.responseFilter(ctx!, headers);
+    if (rt.hooks?.responseFilter) return Promise.resolve(rt.hooks.responseFilter(ctx!, headers)).then(() => this.finishResponse(body, status, statusText, headers, route, facts));
+    return this.finishResponse(body, status, statusText, headers, route, facts);
+  }
+
+  /** Compression (when the route offers it and the client accepts it), then the Response. */
+  private finishResponse(body: Uint8Array | ReadableStream<Uint8Array> | null, status: number, statusText: string, headers: Headers, route: Route, facts: { headers: Headers }): Response {
     const offered = route.cfg.compress;
     if (offered.length > 0 && body !== null) {
       headers.append("vary", "Accept-Encoding");
@@ -424,7 +438,6 @@ export class ProxyHandler {
   }
 }
 
-const noop = () => {};
 
 export { IDEMPOTENT };
 export type { RouteRuntime };

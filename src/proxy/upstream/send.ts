@@ -33,38 +33,37 @@ const CRLF = enc.encode("\r\n");
 const LAST_CHUNK = enc.encode("0\r\n\r\n");
 
 /**
- * `onEnd` runs exactly once when this request is over on the connection (response body complete,
- * or the connection failed); the connection has gone back to the pool by then if it was reusable.
+ * The connection goes back to the pool by itself when the response completes (if reusable), and
+ * counts itself in `peer.active` while the request is in flight.
  */
-export async function sendOnce(peer: Peer, pool: ConnectionPool, req: OutgoingRequest, onEnd: () => void): Promise<Attempt> {
+export async function sendOnce(peer: Peer, pool: ConnectionPool, req: OutgoingRequest): Promise<Attempt> {
   let conn = pool.take(peer.key);
   const reused = conn !== undefined;
-  const t0 = performance.now();
-  conn ??= await H1Conn.open(peer);
-  const connectMs = performance.now() - t0;
-  const c = conn;
-  peer.active++;
-  c.onDone = (reusable) => {
-    peer.active--;
-    if (reusable) pool.put(c);
-    onEnd();
-  };
-  c.writing = req.body !== null;
+  let connectMs = 0;
+  if (!conn) {
+    const t0 = performance.now();
+    conn = await H1Conn.open(peer);
+    connectMs = performance.now() - t0;
+    conn.pool = pool;
+  }
+  conn.writing = req.body !== null;
   let head = `${req.method} ${req.target} HTTP/1.1\r\n${req.headerText}`;
   if (req.body) head += req.bodyLength !== undefined ? `content-length: ${req.bodyLength}\r\n\r\n` : "transfer-encoding: chunked\r\n\r\n";
   else head += req.bodyLength === 0 ? "content-length: 0\r\n\r\n" : "\r\n";
-  const responded = conn.expectResponse(req.method);
-  // an early response error must not surface as an unhandled rejection while the body is written
-  responded.catch(() => {});
+  const responded = conn.expectResponse(req.method, req.target);
   const w = conn.write(head);
+  if (w || req.body) {
+    // an early response error must not surface as an unhandled rejection while the head or body is written
+    responded.catch(() => {});
+  }
   if (w) await w;
   if (req.body) {
-    void pumpBody(conn, req.body, req.bodyLength === undefined).finally(() => {
-      conn!.writing = false;
+    const c = conn;
+    void pumpBody(c, req.body, req.bodyLength === undefined).finally(() => {
+      c.writing = false;
     });
   }
-  const response = await responded;
-  return { response, conn, reused, connectMs };
+  return { response: await responded, conn, reused, connectMs };
 }
 
 /**
