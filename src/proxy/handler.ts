@@ -36,6 +36,28 @@ export interface ListenerInfo {
   tls: boolean;
 }
 
+/** What routing and the filters look at, gathered once per request. */
+interface Facts {
+  method: string;
+  host: string;
+  path: string;
+  query: string;
+  headers: Headers;
+  clientIp: string;
+}
+
+/** Filled in while proxying, for the metrics and the access log. */
+interface Info {
+  upstream?: string;
+  server?: string;
+  attempts: number;
+}
+
+function withHeaders(r: Response, h: Record<string, string>): Response {
+  for (const k in h) r.headers.set(k, h[k]!);
+  return r;
+}
+
 type Route = CompiledRoute<RouteRuntime>;
 
 export class ProxyHandler {
@@ -125,7 +147,7 @@ export class ProxyHandler {
       clientIp,
     };
     let route: Route | undefined;
-    const info = { upstream: undefined as string | undefined, server: undefined as string | undefined, attempts: 0 };
+    const info: Info = { upstream: undefined, server: undefined, attempts: 0 };
     let res: Response | undefined;
     try {
       if (req.method === "CONNECT") {
@@ -135,7 +157,9 @@ export class ProxyHandler {
         res = plain(431, `request header fields too large (limit ${this.cfg.max_header_size} bytes)\n`);
       } else {
         route = this.table.find(facts);
-        res = route ? await this.serveRoute(req, route, facts, peerIp, listener, server, info) : plain(404, `no route for ${facts.host || "(no host)"}${facts.path}\n`);
+        const r = route ? this.serveRoute(req, route, facts, peerIp, listener, server, info) : plain(404, `no route for ${facts.host || "(no host)"}${facts.path}\n`);
+        // awaiting a plain value would still cost a microtask hop
+        res = r instanceof Promise ? await r : r;
       }
     } catch (e) {
       this.log.error(`proxy: ${req.method} ${target} route=${route?.name ?? "-"}: ${(e as Error).message}`);
@@ -169,35 +193,43 @@ export class ProxyHandler {
     return res;
   }
 
-  private async serveRoute(
-    req: Request,
-    route: Route,
-    facts: { method: string; host: string; path: string; query: string; headers: Headers; clientIp: string },
-    peerIp: string,
-    listener: ListenerInfo,
-    server: Server<any> | undefined,
-    info: { upstream?: string; server?: string; attempts: number },
-  ): Promise<Response | undefined> {
+  /**
+   * The route's phases up to the upstream. Auth, a shared rate limiter and hooks need awaits before
+   * the upstream; without them everything is decided synchronously and the proxy's promise is
+   * returned as is (each async layer costs microtask hops per request).
+   */
+  private serveRoute(req: Request, route: Route, facts: Facts, peerIp: string, listener: ListenerInfo, server: Server<any> | undefined, info: Info): Response | undefined | Promise<Response | undefined> {
+    const rt = route.extra;
+    if (rt.auth || rt.sharedLimiter || rt.hooks) return this.serveRouteAsync(req, route, facts, peerIp, listener, server, info);
+    const denied = this.accessCheck(rt, facts);
+    if (denied) return denied;
+    let rateHeaders: Record<string, string> | undefined;
+    if (rt.limiter) {
+      const d = rt.limiter.take(this.rateKey(route, facts), performance.now());
+      rateHeaders = rateLimitHeaders(d, route.cfg.rate_limit.per);
+      if (!d.ok) return this.rateLimited(route, rateHeaders);
+    }
+    const tooBig = this.bodyCheck(rt, facts);
+    if (tooBig) return tooBig;
+    return this.dispatch(req, route, facts, peerIp, listener, server, info, undefined, rateHeaders);
+  }
+
+  private async serveRouteAsync(req: Request, route: Route, facts: Facts, peerIp: string, listener: ListenerInfo, server: Server<any> | undefined, info: Info): Promise<Response | undefined> {
     const rt = route.extra;
     const cfg = route.cfg;
-    if (rt.deny?.has(facts.clientIp) || (rt.allow && !rt.allow.has(facts.clientIp))) return this.errorPage(rt, 403, "forbidden\n");
+    const denied = this.accessCheck(rt, facts);
+    if (denied) return denied;
     if (rt.auth && !(await rt.auth.check(facts.headers.get("authorization")))) return rt.auth.challenge();
     let rateHeaders: Record<string, string> | undefined;
     if (rt.limiter || rt.sharedLimiter) {
-      const k = cfg.rate_limit.key;
-      const key = k === "client_ip" ? facts.clientIp : k === "any" ? "" : (facts.headers.get(k.slice(7)) ?? "");
+      const key = this.rateKey(route, facts);
       // undefined: the shared store failed and the request goes through unlimited (logged)
       const d = rt.limiter ? rt.limiter.take(key, performance.now()) : await rt.sharedLimiter!.take(key);
       if (d) rateHeaders = rateLimitHeaders(d, cfg.rate_limit.per);
-      if (d && !d.ok) {
-        proxyMetrics.rateLimited.inc({ route: route.name });
-        const r = this.errorPage(rt, 429, "too many requests\n");
-        for (const [k2, v] of Object.entries(rateHeaders!)) r.headers.set(k2, v);
-        return r;
-      }
+      if (d && !d.ok) return this.rateLimited(route, rateHeaders!);
     }
-    const cl = facts.headers.get("content-length");
-    if (rt.maxBody > 0 && cl !== null && Number(cl) > rt.maxBody) return this.errorPage(rt, 413, `request body too large (limit ${rt.maxBody} bytes)\n`);
+    const tooBig = this.bodyCheck(rt, facts);
+    if (tooBig) return tooBig;
 
     const ctx: HookContext | undefined = rt.hooks
       ? { route: route.name, clientIp: facts.clientIp, method: facts.method, path: facts.path, query: facts.query, headers: new Headers(facts.headers), state: {} }
@@ -207,22 +239,7 @@ export class ProxyHandler {
         const early = await rt.hooks.requestFilter(ctx!, req);
         if (early) return early;
       }
-      if (cfg.redirect.to !== undefined) {
-        const to = cfg.redirect.to.replace("{path}", facts.path).replace("{query}", facts.query ? `?${facts.query}` : "");
-        return new Response(null, { status: cfg.redirect.status, headers: { location: to } });
-      }
-      if (cfg.respond.status !== undefined) {
-        const r = new Response(cfg.respond.status === 204 || cfg.respond.status === 304 ? null : cfg.respond.body, { status: cfg.respond.status, headers: { "content-type": cfg.respond.content_type } });
-        applyHeaderOps(r.headers, rt.resOps);
-        return r;
-      }
-      // a WebSocket handshake is always a GET (RFC 6455 §4.1): other methods skip the header lookup
-      if (facts.method === "GET" && server && rt.upstream && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-        return await this.upgrade(req, route, facts, peerIp, listener, server, info);
-      }
-      const res = await this.proxy(req, route, facts, peerIp, listener, info, ctx);
-      if (rateHeaders) for (const [k, v] of Object.entries(rateHeaders)) res.headers.set(k, v);
-      return res;
+      return await this.dispatch(req, route, facts, peerIp, listener, server, info, ctx, rateHeaders);
     } finally {
       if (ctx && rt.hooks?.logging) {
         try {
@@ -234,13 +251,58 @@ export class ProxyHandler {
     }
   }
 
+  /** deny / allow lists: 403. */
+  private accessCheck(rt: RouteRuntime, facts: Facts): Response | undefined {
+    if (rt.deny?.has(facts.clientIp) || (rt.allow && !rt.allow.has(facts.clientIp))) return this.errorPage(rt, 403, "forbidden\n");
+    return undefined;
+  }
+
+  private rateKey(route: Route, facts: Facts): string {
+    const k = route.cfg.rate_limit.key;
+    return k === "client_ip" ? facts.clientIp : k === "any" ? "" : (facts.headers.get(k.slice(7)) ?? "");
+  }
+
+  private rateLimited(route: Route, rateHeaders: Record<string, string>): Response {
+    proxyMetrics.rateLimited.inc({ route: route.name });
+    return withHeaders(this.errorPage(route.extra, 429, "too many requests\n"), rateHeaders);
+  }
+
+  /** A declared body over the route's limit: 413 before anything is sent upstream. */
+  private bodyCheck(rt: RouteRuntime, facts: Facts): Response | undefined {
+    if (rt.maxBody <= 0) return undefined;
+    const cl = facts.headers.get("content-length");
+    if (cl !== null && Number(cl) > rt.maxBody) return this.errorPage(rt, 413, `request body too large (limit ${rt.maxBody} bytes)\n`);
+    return undefined;
+  }
+
+  /** Static actions (redirect, respond), WebSocket upgrade, or the upstream (its response carries the rate-limit headers). */
+  private dispatch(req: Request, route: Route, facts: Facts, peerIp: string, listener: ListenerInfo, server: Server<any> | undefined, info: Info, ctx: HookContext | undefined, rateHeaders: Record<string, string> | undefined): Response | Promise<Response | undefined> {
+    const rt = route.extra;
+    const cfg = route.cfg;
+    if (cfg.redirect.to !== undefined) {
+      const to = cfg.redirect.to.replace("{path}", facts.path).replace("{query}", facts.query ? `?${facts.query}` : "");
+      return new Response(null, { status: cfg.redirect.status, headers: { location: to } });
+    }
+    if (cfg.respond.status !== undefined) {
+      const r = new Response(cfg.respond.status === 204 || cfg.respond.status === 304 ? null : cfg.respond.body, { status: cfg.respond.status, headers: { "content-type": cfg.respond.content_type } });
+      applyHeaderOps(r.headers, rt.resOps);
+      return r;
+    }
+    // a WebSocket handshake is always a GET (RFC 6455 §4.1): other methods skip the header lookup
+    if (facts.method === "GET" && server && rt.upstream && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      return this.upgrade(req, route, facts, peerIp, listener, server, info);
+    }
+    const res = this.proxy(req, route, facts, peerIp, listener, info, ctx);
+    return rateHeaders ? res.then((r) => withHeaders(r, rateHeaders)) : res;
+  }
+
   private async proxy(
     req: Request,
     route: Route,
-    facts: { method: string; host: string; path: string; query: string; headers: Headers; clientIp: string },
+    facts: Facts,
     peerIp: string,
     listener: ListenerInfo,
-    info: { upstream?: string; server?: string; attempts: number },
+    info: Info,
     ctx: HookContext | undefined,
   ): Promise<Response> {
     const rt = route.extra;
@@ -311,14 +373,18 @@ export class ProxyHandler {
       info.attempts = attempt + 1;
       if (ctx) ctx.peer = peer.addr;
       try {
-        const a = await sendOnce(peer, this.pool, out);
+        // a pooled connection starts the request synchronously: only the response costs an await
+        const sent = sendOnce(peer, this.pool, out);
+        const a = sent instanceof Promise ? await sent : sent;
         a.conn.onBodyError = this.bodyCutShort;
         if (a.reused) up ? up.series.reused.inc() : proxyMetrics.reused.inc();
         else if (up) up.series.connect.observe(a.connectMs / 1000);
         else proxyMetrics.connect.observe(a.connectMs / 1000);
-        const head = a.response.head;
+        const response = await a.response;
+        const head = response.head;
         if (up && up.cfg.health.passive.unhealthy_status.includes(head.status)) up.recordFailure(peer, Date.now(), `status ${head.status}`);
-        return await this.respond(a.response.body, head.status, head.statusText, head.forward, route, facts, peer, ctx);
+        const r = this.respond(response.body, head.status, head.statusText, head.forward, route, facts, peer, ctx);
+        return r instanceof Promise ? await r : r;
       } catch (e) {
         const err = e as Error;
         lastErr = err;
@@ -406,11 +472,11 @@ export class ProxyHandler {
   private async upgrade(
     req: Request,
     route: Route,
-    facts: { method: string; host: string; path: string; query: string; headers: Headers; clientIp: string },
+    facts: Facts,
     peerIp: string,
     listener: ListenerInfo,
     server: Server<any>,
-    info: { upstream?: string; server?: string; attempts: number },
+    info: Info,
   ): Promise<Response | undefined> {
     const up = route.extra.upstream!;
     const peer = up.select({ key: hashKey(up.cfg.hash_key, facts) }, undefined, Date.now());
