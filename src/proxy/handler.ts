@@ -26,6 +26,7 @@ import { sendOnce, type OutgoingRequest } from "./upstream/send.ts";
 import type { Upstream } from "./upstream/upstream.ts";
 import type { Peer } from "./upstream/peer.ts";
 import type { H1Conn } from "./upstream/connection.ts";
+import { forwardHeaders, type ResponseHead } from "./upstream/h1-parser.ts";
 import { proxyWebSocket, type WsBridge } from "./websocket.ts";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and framing headers the proxy sets itself. */
@@ -383,7 +384,7 @@ export class ProxyHandler {
         const response = await a.response;
         const head = response.head;
         if (up && up.cfg.health.passive.unhealthy_status.includes(head.status)) up.recordFailure(peer, Date.now(), `status ${head.status}`);
-        const r = this.respond(response.body, head.status, head.statusText, head.forward, route, facts, peer, ctx);
+        const r = this.respond(response.body, head, route, facts, peer, ctx);
         return r instanceof Promise ? await r : r;
       } catch (e) {
         const err = e as Error;
@@ -428,27 +429,23 @@ export class ProxyHandler {
   private readonly bodyCutShort = (c: H1Conn, e: Error) => this.log.warn(`proxy: ${c.method} ${c.target} → ${c.peer.addr}: response cut short: ${e.message}`);
 
   /** The client's response from the upstream's; a promise only when a responseFilter hook runs. */
-  private respond(
-    body: Uint8Array | ReadableStream<Uint8Array> | null,
-    status: number,
-    statusText: string,
-    forward: [string, string][],
-    route: Route,
-    facts: { headers: Headers },
-    peer: Peer,
-    ctx: HookContext | undefined,
-  ): Response | Promise<Response> {
+  private respond(body: Uint8Array | ReadableStream<Uint8Array> | null, head: ResponseHead, route: Route, facts: { headers: Headers }, peer: Peer, ctx: HookContext | undefined): Response | Promise<Response> {
     const rt = route.extra;
-    // `forward` holds the end-to-end headers only (the parser dropped hop-by-hop and framing ones)
-    const headers = new Headers();
-    for (let i = 0; i < forward.length; i++) headers.append(forward[i]![0], forward[i]![1]);
-    if (!rt.resOps.empty) applyHeaderOps(headers, rt.resOps);
+    const { status, statusText } = head;
     const up = rt.upstream;
-    if (up?.cfg.balance === "cookie" && cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) !== peer.id) {
-      const c = up.cfg.cookie;
+    const stick = up?.cfg.balance === "cookie" && cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) !== peer.id;
+    if (ctx) ctx.status = status;
+    // nothing to change: the head's cached Headers go in as they are (the Response copies them)
+    if (rt.resOps.empty && !stick && !rt.hooks?.responseFilter && route.cfg.compress.length === 0) {
+      return new Response(body, { status, statusText, headers: forwardHeaders(head) });
+    }
+    // `forward` holds the end-to-end headers only (the parser dropped hop-by-hop and framing ones)
+    const headers = new Headers(forwardHeaders(head));
+    applyHeaderOps(headers, rt.resOps);
+    if (stick) {
+      const c = up!.cfg.cookie;
       headers.append("set-cookie", `${c.name}=${peer.id}; Path=/; HttpOnly; SameSite=Lax${c.max_age > 0 ? `; Max-Age=${Math.round(c.max_age)}` : ""}`);
     }
-    if (ctx) ctx.status = status;
     if (rt.hooks?.responseFilter) return Promise.resolve(rt.hooks.responseFilter(ctx!, headers)).then(() => this.finishResponse(body, status, statusText, headers, route, facts));
     return this.finishResponse(body, status, statusText, headers, route, facts);
   }

@@ -9,7 +9,7 @@ import { checkServerIdentity } from "node:tls";
 import { ProxyError } from "../errors.ts";
 import type { Peer } from "./peer.ts";
 import type { ConnectionPool } from "./pool.ts";
-import { ChunkedDecoder, headEnd, MAX_RESPONSE_HEAD, parseHead, type ResponseHead } from "./h1-parser.ts";
+import { ChunkedDecoder, headEnd, MAX_RESPONSE_HEAD, parseHeadCached, type ResponseHead } from "./h1-parser.ts";
 
 export interface UpstreamResponse {
   head: ResponseHead;
@@ -242,7 +242,7 @@ export class H1Conn {
     this.inbuf = undefined;
     let head: ResponseHead;
     try {
-      head = parseHead(buf.toString("latin1", 0, end - 4), this.method);
+      head = parseHeadCached(buf.toString("latin1", 0, end - 4), this.method);
     } catch (e) {
       return this.failHead(new ProxyError(`upstream ${this.peer.addr} sent a bad response: ${(e as Error).message}`, "bad_response", "upstream", false, this.uses > 1, true));
     }

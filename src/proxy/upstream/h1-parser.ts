@@ -9,6 +9,8 @@ export interface ResponseHead {
   headers: [string, string][];
   /** `headers` without the hop-by-hop and framing ones (what the proxy passes on to its client). */
   forward: [string, string][];
+  /** `forward` as a Headers object, built on first use (heads are shared through the cache below). */
+  forwardHeaders?: Headers;
   /** Framing of the body that follows. */
   framing: { kind: "none" } | { kind: "length"; length: number } | { kind: "chunked" } | { kind: "close" };
   /** The upstream asked to close the connection after this response. */
@@ -79,6 +81,33 @@ export function parseHead(text: string, method: string): ResponseHead {
   // §6.3): chunked wins for this response and the connection is not reused
   if (framing.kind === "close" || (chunked && length !== undefined)) close = true;
   return { status, statusText: line0.length > 13 ? line0.slice(13) : "", headers, forward, framing, close };
+}
+
+/*
+ * An upstream sends the same head over and over (it changes with Date once a second), and parsing
+ * it and building its Headers cost about a microsecond per response. Parsed heads are cached by
+ * their exact text (and whether the request was HEAD, which changes the framing); they are shared
+ * and never modified. Small and cleared when full, so unique heads (request ids) cannot grow it.
+ */
+const cache = [new Map<string, ResponseHead>(), new Map<string, ResponseHead>()];
+const CACHE_MAX = 64;
+
+/** parseHead through the cache (final responses only: 1xx heads are rare and not cached). */
+export function parseHeadCached(text: string, method: string): ResponseHead {
+  const m = cache[method === "HEAD" ? 1 : 0]!;
+  let head = m.get(text);
+  if (head) return head;
+  head = parseHead(text, method);
+  if (head.status >= 200) {
+    if (m.size >= CACHE_MAX) m.clear();
+    m.set(text, head);
+  }
+  return head;
+}
+
+/** The end-to-end headers as a Headers object (built once per cached head; `new Response` copies it). */
+export function forwardHeaders(head: ResponseHead): Headers {
+  return (head.forwardHeaders ??= new Headers(head.forward));
 }
 
 /** Index just past the head's CRLFCRLF in `buf`, or -1. */
