@@ -45,6 +45,8 @@ interface Facts {
   query: string;
   headers: Headers;
   clientIp: string;
+  /** The Host header as sent (null when absent). */
+  hostHeader: string | null;
 }
 
 /** Filled in while proxying, for the metrics and the access log. */
@@ -139,13 +141,15 @@ export class ProxyHandler {
     const sockAddr = server?.requestIP(req);
     const peerIp = sockAddr?.address ?? "unix";
     const clientIp = this.trusted.size ? clientAddress(peerIp, h.get("x-forwarded-for"), this.trusted) : peerIp;
-    const facts = {
+    const hostHeader = h.get("host");
+    const facts: Facts = {
       method: req.method,
-      host: normalizeHost(h.get("host")),
+      host: normalizeHost(hostHeader),
       path: qi < 0 ? target : target.slice(0, qi),
       query: qi < 0 ? "" : target.slice(qi + 1),
       headers: h,
       clientIp,
+      hostHeader,
     };
     let route: Route | undefined;
     const info: Info = { upstream: undefined, server: undefined, attempts: 0 };
@@ -290,7 +294,7 @@ export class ProxyHandler {
       return r;
     }
     // a WebSocket handshake is always a GET (RFC 6455 §4.1): other methods skip the header lookup
-    if (facts.method === "GET" && server && rt.upstream && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+    if (facts.method === "GET" && server && rt.upstream && facts.headers.get("upgrade")?.toLowerCase() === "websocket") {
       return this.upgrade(req, route, facts, peerIp, listener, server, info);
     }
     const res = this.proxy(req, route, facts, peerIp, listener, info, ctx);
@@ -321,8 +325,8 @@ export class ProxyHandler {
 
     // request head for the upstream
     const src = ctx ? ctx.headers : facts.headers;
-    const fwd = forwardedFor(peerIp, facts.headers, listener.tls, this.trusted);
-    let headerText = `host: ${src.get("host") ?? fwd.host}\r\n`;
+    const fwd = forwardedFor(peerIp, facts.headers, listener.tls, this.trusted, facts.hostHeader);
+    let headerText = `host: ${(ctx ? ctx.headers.get("host") : facts.hostHeader) ?? fwd.host}\r\n`;
     const extra = rt.reqOps.empty ? undefined : new Headers();
     src.forEach((v, k) => {
       if (HOP_REQ.has(k)) return;
@@ -484,7 +488,7 @@ export class ProxyHandler {
     let path = facts.path;
     const strip = route.cfg.strip_prefix;
     if (strip && path.startsWith(strip)) path = path.slice(strip.length) || "/";
-    const fwd = forwardedFor(peerIp, facts.headers, listener.tls, this.trusted);
+    const fwd = forwardedFor(peerIp, facts.headers, listener.tls, this.trusted, facts.hostHeader);
     const bridge: WsBridge | Response = await proxyWebSocket(peer, `${path}${facts.query ? `?${facts.query}` : ""}`, facts.headers, fwd);
     if (bridge instanceof Response) return bridge;
     const headers: Record<string, string> = {};
