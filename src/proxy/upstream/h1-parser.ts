@@ -91,14 +91,16 @@ export function parseHead(text: string, method: string): ResponseHead {
  */
 const cache = [new Map<string, ResponseHead>(), new Map<string, ResponseHead>()];
 const CACHE_MAX = 64;
+/** Larger heads (big cookies, long CSPs) are parsed each time: 64 of them must stay small in memory. */
+const CACHE_MAX_TEXT = 4096;
 
-/** parseHead through the cache (final responses only: 1xx heads are rare and not cached). */
+/** parseHead through the cache (final responses up to 4 KiB of head; 1xx heads are rare and not cached). */
 export function parseHeadCached(text: string, method: string): ResponseHead {
   const m = cache[method === "HEAD" ? 1 : 0]!;
   let head = m.get(text);
   if (head) return head;
   head = parseHead(text, method);
-  if (head.status >= 200) {
+  if (head.status >= 200 && text.length <= CACHE_MAX_TEXT) {
     if (m.size >= CACHE_MAX) m.clear();
     m.set(text, head);
   }

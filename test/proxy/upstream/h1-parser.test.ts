@@ -22,6 +22,9 @@ describe("parseHead", () => {
     expect(b).not.toBe(a);
     expect(b.framing.kind).toBe("none");
     expect(a.framing).toEqual({ kind: "length", length: 3 });
+    // large heads are not kept
+    const big = `HTTP/1.1 200 OK\r\nX-Big: ${"a".repeat(5000)}`;
+    expect(parseHeadCached(big, "GET")).not.toBe(parseHeadCached(big, "GET"));
     // interim responses are not cached
     expect(parseHeadCached("HTTP/1.1 100 Continue", "GET")).not.toBe(parseHeadCached("HTTP/1.1 100 Continue", "GET"));
   });
