@@ -25,15 +25,40 @@ import { isRetryable, IDEMPOTENT } from "./upstream/retry.ts";
 import { sendOnce, type OutgoingRequest } from "./upstream/send.ts";
 import type { Upstream } from "./upstream/upstream.ts";
 import type { Peer } from "./upstream/peer.ts";
+import type { H1Conn } from "./upstream/connection.ts";
+import { forwardHeaders, type ResponseHead } from "./upstream/h1-parser.ts";
 import { proxyWebSocket, type WsBridge } from "./websocket.ts";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and framing headers the proxy sets itself. */
 const HOP_REQ = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect", "host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "proxy-authorization"]);
-const HOP_RES = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length", "trailer"]);
 
 
 export interface ListenerInfo {
   tls: boolean;
+}
+
+/** What routing and the filters look at, gathered once per request. */
+interface Facts {
+  method: string;
+  host: string;
+  path: string;
+  query: string;
+  headers: Headers;
+  clientIp: string;
+  /** The Host header as sent (null when absent). */
+  hostHeader: string | null;
+}
+
+/** Filled in while proxying, for the metrics and the access log. */
+interface Info {
+  upstream?: string;
+  server?: string;
+  attempts: number;
+}
+
+function withHeaders(r: Response, h: Record<string, string>): Response {
+  for (const k in h) r.headers.set(k, h[k]!);
+  return r;
 }
 
 type Route = CompiledRoute<RouteRuntime>;
@@ -116,16 +141,18 @@ export class ProxyHandler {
     const sockAddr = server?.requestIP(req);
     const peerIp = sockAddr?.address ?? "unix";
     const clientIp = this.trusted.size ? clientAddress(peerIp, h.get("x-forwarded-for"), this.trusted) : peerIp;
-    const facts = {
+    const hostHeader = h.get("host");
+    const facts: Facts = {
       method: req.method,
-      host: normalizeHost(h.get("host")),
+      host: normalizeHost(hostHeader),
       path: qi < 0 ? target : target.slice(0, qi),
       query: qi < 0 ? "" : target.slice(qi + 1),
       headers: h,
       clientIp,
+      hostHeader,
     };
     let route: Route | undefined;
-    const info = { upstream: undefined as string | undefined, server: undefined as string | undefined, attempts: 0 };
+    const info: Info = { upstream: undefined, server: undefined, attempts: 0 };
     let res: Response | undefined;
     try {
       if (req.method === "CONNECT") {
@@ -135,7 +162,9 @@ export class ProxyHandler {
         res = plain(431, `request header fields too large (limit ${this.cfg.max_header_size} bytes)\n`);
       } else {
         route = this.table.find(facts);
-        res = route ? await this.serveRoute(req, route, facts, peerIp, listener, server, info) : plain(404, `no route for ${facts.host || "(no host)"}${facts.path}\n`);
+        const r = route ? this.serveRoute(req, route, facts, peerIp, listener, server, info) : plain(404, `no route for ${facts.host || "(no host)"}${facts.path}\n`);
+        // awaiting a plain value would still cost a microtask hop
+        res = r instanceof Promise ? await r : r;
       }
     } catch (e) {
       this.log.error(`proxy: ${req.method} ${target} route=${route?.name ?? "-"}: ${(e as Error).message}`);
@@ -169,35 +198,43 @@ export class ProxyHandler {
     return res;
   }
 
-  private async serveRoute(
-    req: Request,
-    route: Route,
-    facts: { method: string; host: string; path: string; query: string; headers: Headers; clientIp: string },
-    peerIp: string,
-    listener: ListenerInfo,
-    server: Server<any> | undefined,
-    info: { upstream?: string; server?: string; attempts: number },
-  ): Promise<Response | undefined> {
+  /**
+   * The route's phases up to the upstream. Auth, a shared rate limiter and hooks need awaits before
+   * the upstream; without them everything is decided synchronously and the proxy's promise is
+   * returned as is (each async layer costs microtask hops per request).
+   */
+  private serveRoute(req: Request, route: Route, facts: Facts, peerIp: string, listener: ListenerInfo, server: Server<any> | undefined, info: Info): Response | undefined | Promise<Response | undefined> {
+    const rt = route.extra;
+    if (rt.auth || rt.sharedLimiter || rt.hooks) return this.serveRouteAsync(req, route, facts, peerIp, listener, server, info);
+    const denied = this.accessCheck(rt, facts);
+    if (denied) return denied;
+    let rateHeaders: Record<string, string> | undefined;
+    if (rt.limiter) {
+      const d = rt.limiter.take(this.rateKey(route, facts), performance.now());
+      rateHeaders = rateLimitHeaders(d, route.cfg.rate_limit.per);
+      if (!d.ok) return this.rateLimited(route, rateHeaders);
+    }
+    const tooBig = this.bodyCheck(rt, facts);
+    if (tooBig) return tooBig;
+    return this.dispatch(req, route, facts, peerIp, listener, server, info, undefined, rateHeaders);
+  }
+
+  private async serveRouteAsync(req: Request, route: Route, facts: Facts, peerIp: string, listener: ListenerInfo, server: Server<any> | undefined, info: Info): Promise<Response | undefined> {
     const rt = route.extra;
     const cfg = route.cfg;
-    if (rt.deny?.has(facts.clientIp) || (rt.allow && !rt.allow.has(facts.clientIp))) return this.errorPage(rt, 403, "forbidden\n");
+    const denied = this.accessCheck(rt, facts);
+    if (denied) return denied;
     if (rt.auth && !(await rt.auth.check(facts.headers.get("authorization")))) return rt.auth.challenge();
     let rateHeaders: Record<string, string> | undefined;
     if (rt.limiter || rt.sharedLimiter) {
-      const k = cfg.rate_limit.key;
-      const key = k === "client_ip" ? facts.clientIp : k === "any" ? "" : (facts.headers.get(k.slice(7)) ?? "");
+      const key = this.rateKey(route, facts);
       // undefined: the shared store failed and the request goes through unlimited (logged)
       const d = rt.limiter ? rt.limiter.take(key, performance.now()) : await rt.sharedLimiter!.take(key);
       if (d) rateHeaders = rateLimitHeaders(d, cfg.rate_limit.per);
-      if (d && !d.ok) {
-        proxyMetrics.rateLimited.inc({ route: route.name });
-        const r = this.errorPage(rt, 429, "too many requests\n");
-        for (const [k2, v] of Object.entries(rateHeaders!)) r.headers.set(k2, v);
-        return r;
-      }
+      if (d && !d.ok) return this.rateLimited(route, rateHeaders!);
     }
-    const cl = facts.headers.get("content-length");
-    if (rt.maxBody > 0 && cl !== null && Number(cl) > rt.maxBody) return this.errorPage(rt, 413, `request body too large (limit ${rt.maxBody} bytes)\n`);
+    const tooBig = this.bodyCheck(rt, facts);
+    if (tooBig) return tooBig;
 
     const ctx: HookContext | undefined = rt.hooks
       ? { route: route.name, clientIp: facts.clientIp, method: facts.method, path: facts.path, query: facts.query, headers: new Headers(facts.headers), state: {} }
@@ -207,21 +244,7 @@ export class ProxyHandler {
         const early = await rt.hooks.requestFilter(ctx!, req);
         if (early) return early;
       }
-      if (cfg.redirect.to !== undefined) {
-        const to = cfg.redirect.to.replace("{path}", facts.path).replace("{query}", facts.query ? `?${facts.query}` : "");
-        return new Response(null, { status: cfg.redirect.status, headers: { location: to } });
-      }
-      if (cfg.respond.status !== undefined) {
-        const r = new Response(cfg.respond.status === 204 || cfg.respond.status === 304 ? null : cfg.respond.body, { status: cfg.respond.status, headers: { "content-type": cfg.respond.content_type } });
-        applyHeaderOps(r.headers, rt.resOps);
-        return r;
-      }
-      if (req.headers.get("upgrade")?.toLowerCase() === "websocket" && server && rt.upstream) {
-        return await this.upgrade(req, route, facts, peerIp, listener, server, info);
-      }
-      const res = await this.proxy(req, route, facts, peerIp, listener, info, ctx);
-      if (rateHeaders) for (const [k, v] of Object.entries(rateHeaders)) res.headers.set(k, v);
-      return res;
+      return await this.dispatch(req, route, facts, peerIp, listener, server, info, ctx, rateHeaders);
     } finally {
       if (ctx && rt.hooks?.logging) {
         try {
@@ -233,13 +256,58 @@ export class ProxyHandler {
     }
   }
 
+  /** deny / allow lists: 403. */
+  private accessCheck(rt: RouteRuntime, facts: Facts): Response | undefined {
+    if (rt.deny?.has(facts.clientIp) || (rt.allow && !rt.allow.has(facts.clientIp))) return this.errorPage(rt, 403, "forbidden\n");
+    return undefined;
+  }
+
+  private rateKey(route: Route, facts: Facts): string {
+    const k = route.cfg.rate_limit.key;
+    return k === "client_ip" ? facts.clientIp : k === "any" ? "" : (facts.headers.get(k.slice(7)) ?? "");
+  }
+
+  private rateLimited(route: Route, rateHeaders: Record<string, string>): Response {
+    proxyMetrics.rateLimited.inc({ route: route.name });
+    return withHeaders(this.errorPage(route.extra, 429, "too many requests\n"), rateHeaders);
+  }
+
+  /** A declared body over the route's limit: 413 before anything is sent upstream. */
+  private bodyCheck(rt: RouteRuntime, facts: Facts): Response | undefined {
+    if (rt.maxBody <= 0) return undefined;
+    const cl = facts.headers.get("content-length");
+    if (cl !== null && Number(cl) > rt.maxBody) return this.errorPage(rt, 413, `request body too large (limit ${rt.maxBody} bytes)\n`);
+    return undefined;
+  }
+
+  /** Static actions (redirect, respond), WebSocket upgrade, or the upstream (its response carries the rate-limit headers). */
+  private dispatch(req: Request, route: Route, facts: Facts, peerIp: string, listener: ListenerInfo, server: Server<any> | undefined, info: Info, ctx: HookContext | undefined, rateHeaders: Record<string, string> | undefined): Response | Promise<Response | undefined> {
+    const rt = route.extra;
+    const cfg = route.cfg;
+    if (cfg.redirect.to !== undefined) {
+      const to = cfg.redirect.to.replace("{path}", facts.path).replace("{query}", facts.query ? `?${facts.query}` : "");
+      return new Response(null, { status: cfg.redirect.status, headers: { location: to } });
+    }
+    if (cfg.respond.status !== undefined) {
+      const r = new Response(cfg.respond.status === 204 || cfg.respond.status === 304 ? null : cfg.respond.body, { status: cfg.respond.status, headers: { "content-type": cfg.respond.content_type } });
+      applyHeaderOps(r.headers, rt.resOps);
+      return r;
+    }
+    // a WebSocket handshake is always a GET (RFC 6455 §4.1): other methods skip the header lookup
+    if (facts.method === "GET" && server && rt.upstream && facts.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      return this.upgrade(req, route, facts, peerIp, listener, server, info);
+    }
+    const res = this.proxy(req, route, facts, peerIp, listener, info, ctx);
+    return rateHeaders ? res.then((r) => withHeaders(r, rateHeaders)) : res;
+  }
+
   private async proxy(
     req: Request,
     route: Route,
-    facts: { method: string; host: string; path: string; query: string; headers: Headers; clientIp: string },
+    facts: Facts,
     peerIp: string,
     listener: ListenerInfo,
-    info: { upstream?: string; server?: string; attempts: number },
+    info: Info,
     ctx: HookContext | undefined,
   ): Promise<Response> {
     const rt = route.extra;
@@ -257,8 +325,8 @@ export class ProxyHandler {
 
     // request head for the upstream
     const src = ctx ? ctx.headers : facts.headers;
-    const fwd = forwardedFor(peerIp, facts.headers, listener.tls, this.trusted);
-    let headerText = `host: ${src.get("host") ?? fwd.host}\r\n`;
+    const fwd = forwardedFor(peerIp, facts.headers, listener.tls, this.trusted, facts.hostHeader);
+    let headerText = `host: ${(ctx ? ctx.headers.get("host") : facts.hostHeader) ?? fwd.host}\r\n`;
     const extra = rt.reqOps.empty ? undefined : new Headers();
     src.forEach((v, k) => {
       if (HOP_REQ.has(k)) return;
@@ -278,14 +346,18 @@ export class ProxyHandler {
 
     const cl = facts.headers.get("content-length");
     // no Content-Length and a body stream: chunked (HTTP/1.1) or an HTTP/2 DATA stream
-    const hasBody = req.body !== null && cl !== "0" && (cl !== null || (req.method !== "GET" && req.method !== "HEAD"));
+    // cheap tests first: a GET without Content-Length never touches req.body (Bun builds a stream for it)
+    const hasBody = cl !== "0" && (cl !== null || (req.method !== "GET" && req.method !== "HEAD")) && req.body !== null;
     let tooBig = false;
     let bodyStream = hasBody ? req.body! : null;
     if (bodyStream && cl === null && rt.maxBody > 0) bodyStream = limitStream(bodyStream, rt.maxBody, () => (tooBig = true));
     const body = bodyStream ? new BodySource(bodyStream, up?.cfg.retry_buffer_size ?? 65536) : null;
     const out: OutgoingRequest = { method: ctx?.method ?? req.method, target, headerText, body, bodyLength: cl !== null ? Number(cl) : undefined };
 
-    const selectCtx = up ? { key: hashKey(up.cfg.hash_key, facts), cookie: up.cfg.balance === "cookie" ? cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) : undefined } : { key: "" };
+    // only consistent_hash reads the key and only cookie reads the cookie
+    const selectCtx = up
+      ? { key: up.cfg.balance === "consistent_hash" ? hashKey(up.cfg.hash_key, facts) : "", cookie: up.cfg.balance === "cookie" ? cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) : undefined }
+      : { key: "" };
     let tried: Set<Peer> | undefined;
     let lastErr: Error | undefined;
     const maxRetries = up?.maxRetries ?? 0;
@@ -306,14 +378,18 @@ export class ProxyHandler {
       info.attempts = attempt + 1;
       if (ctx) ctx.peer = peer.addr;
       try {
-        const a = await sendOnce(peer, this.pool, out, noop);
-        a.conn.onBodyError = (e) => this.log.warn(`proxy: ${out.method} ${target} → ${peer!.addr}: response cut short: ${e.message}`);
+        // a pooled connection starts the request synchronously: only the response costs an await
+        const sent = sendOnce(peer, this.pool, out);
+        const a = sent instanceof Promise ? await sent : sent;
+        a.conn.onBodyError = this.bodyCutShort;
         if (a.reused) up ? up.series.reused.inc() : proxyMetrics.reused.inc();
         else if (up) up.series.connect.observe(a.connectMs / 1000);
         else proxyMetrics.connect.observe(a.connectMs / 1000);
-        const head = a.response.head;
+        const response = await a.response;
+        const head = response.head;
         if (up && up.cfg.health.passive.unhealthy_status.includes(head.status)) up.recordFailure(peer, Date.now(), `status ${head.status}`);
-        return await this.respond(a.response.body, head.status, head.statusText, head.headers, route, facts, peer, ctx);
+        const r = this.respond(response.body, head, route, facts, peer, ctx);
+        return r instanceof Promise ? await r : r;
       } catch (e) {
         const err = e as Error;
         lastErr = err;
@@ -354,27 +430,32 @@ export class ProxyHandler {
     return this.errorPage(rt, status, `${status === 504 ? "upstream timed out" : "bad gateway"}: ${lastErr?.message ?? "no upstream"}\n`);
   }
 
-  private async respond(
-    body: Uint8Array | ReadableStream<Uint8Array> | null,
-    status: number,
-    statusText: string,
-    raw: [string, string][],
-    route: Route,
-    facts: { headers: Headers },
-    peer: Peer,
-    ctx: HookContext | undefined,
-  ): Promise<Response> {
+  private readonly bodyCutShort = (c: H1Conn, e: Error) => this.log.warn(`proxy: ${c.method} ${c.target} → ${c.peer.addr}: response cut short: ${e.message}`);
+
+  /** The client's response from the upstream's; a promise only when a responseFilter hook runs. */
+  private respond(body: Uint8Array | ReadableStream<Uint8Array> | null, head: ResponseHead, route: Route, facts: { headers: Headers }, peer: Peer, ctx: HookContext | undefined): Response | Promise<Response> {
     const rt = route.extra;
-    const headers = new Headers();
-    for (const [k, v] of raw) if (!HOP_RES.has(k.toLowerCase())) headers.append(k, v);
-    applyHeaderOps(headers, rt.resOps);
+    const { status, statusText } = head;
     const up = rt.upstream;
-    if (up?.cfg.balance === "cookie" && cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) !== peer.id) {
-      const c = up.cfg.cookie;
+    const stick = up?.cfg.balance === "cookie" && cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) !== peer.id;
+    if (ctx) ctx.status = status;
+    // nothing to change: the head's cached Headers go in as they are (the Response copies them)
+    if (rt.resOps.empty && !stick && !rt.hooks?.responseFilter && route.cfg.compress.length === 0) {
+      return new Response(body, { status, statusText, headers: forwardHeaders(head) });
+    }
+    // `forward` holds the end-to-end headers only (the parser dropped hop-by-hop and framing ones)
+    const headers = new Headers(forwardHeaders(head));
+    applyHeaderOps(headers, rt.resOps);
+    if (stick) {
+      const c = up!.cfg.cookie;
       headers.append("set-cookie", `${c.name}=${peer.id}; Path=/; HttpOnly; SameSite=Lax${c.max_age > 0 ? `; Max-Age=${Math.round(c.max_age)}` : ""}`);
     }
-    if (ctx) ctx.status = status;
-    if (rt.hooks?.responseFilter) await rt.hooks.responseFilter(ctx!, headers);
+    if (rt.hooks?.responseFilter) return Promise.resolve(rt.hooks.responseFilter(ctx!, headers)).then(() => this.finishResponse(body, status, statusText, headers, route, facts));
+    return this.finishResponse(body, status, statusText, headers, route, facts);
+  }
+
+  /** Compression (when the route offers it and the client accepts it), then the Response. */
+  private finishResponse(body: Uint8Array | ReadableStream<Uint8Array> | null, status: number, statusText: string, headers: Headers, route: Route, facts: { headers: Headers }): Response {
     const offered = route.cfg.compress;
     if (offered.length > 0 && body !== null) {
       headers.append("vary", "Accept-Encoding");
@@ -392,11 +473,11 @@ export class ProxyHandler {
   private async upgrade(
     req: Request,
     route: Route,
-    facts: { method: string; host: string; path: string; query: string; headers: Headers; clientIp: string },
+    facts: Facts,
     peerIp: string,
     listener: ListenerInfo,
     server: Server<any>,
-    info: { upstream?: string; server?: string; attempts: number },
+    info: Info,
   ): Promise<Response | undefined> {
     const up = route.extra.upstream!;
     const peer = up.select({ key: hashKey(up.cfg.hash_key, facts) }, undefined, Date.now());
@@ -407,7 +488,7 @@ export class ProxyHandler {
     let path = facts.path;
     const strip = route.cfg.strip_prefix;
     if (strip && path.startsWith(strip)) path = path.slice(strip.length) || "/";
-    const fwd = forwardedFor(peerIp, facts.headers, listener.tls, this.trusted);
+    const fwd = forwardedFor(peerIp, facts.headers, listener.tls, this.trusted, facts.hostHeader);
     const bridge: WsBridge | Response = await proxyWebSocket(peer, `${path}${facts.query ? `?${facts.query}` : ""}`, facts.headers, fwd);
     if (bridge instanceof Response) return bridge;
     const headers: Record<string, string> = {};
@@ -424,7 +505,6 @@ export class ProxyHandler {
   }
 }
 
-const noop = () => {};
 
 export { IDEMPOTENT };
 export type { RouteRuntime };

@@ -8,19 +8,19 @@ import { metrics, type BoundCounter, type BoundHistogram, type Counter, type His
  * bounded by the config (routes × upstreams × statuses), so the maps stay small.
  */
 class RequestSeries {
-  private counts = new Map<string, BoundCounter>();
-  private latency = new Map<string, BoundHistogram>();
+  /** route → upstream → bound series; nested maps, so no key string is built per request. */
+  private byRoute = new Map<string, Map<string, { latency: BoundHistogram; counts: Map<number, BoundCounter> }>>();
   constructor(readonly counter: Counter, readonly histogram: Histogram) {}
 
   record(route: string, upstream: string, status: number, seconds: number): void {
-    const rk = `${route}\0${upstream}`;
-    const ck = `${rk}\0${status}`;
-    let c = this.counts.get(ck);
-    if (!c) this.counts.set(ck, (c = this.counter.labels({ route, upstream, status })));
+    let ups = this.byRoute.get(route);
+    if (!ups) this.byRoute.set(route, (ups = new Map()));
+    let s = ups.get(upstream);
+    if (!s) ups.set(upstream, (s = { latency: this.histogram.labels({ route, upstream }), counts: new Map() }));
+    let c = s.counts.get(status);
+    if (!c) s.counts.set(status, (c = this.counter.labels({ route, upstream, status })));
     c.inc();
-    let h = this.latency.get(rk);
-    if (!h) this.latency.set(rk, (h = this.histogram.labels({ route, upstream })));
-    h.observe(seconds);
+    s.latency.observe(seconds);
   }
 }
 

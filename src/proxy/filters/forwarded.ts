@@ -18,13 +18,14 @@ export interface ForwardedValues {
   host: string;
 }
 
-/** The X-Forwarded-For/Proto/Host values to send upstream. */
-export function forwardedFor(peerIp: string, h: Headers, tls: boolean, trusted: CidrSet): ForwardedValues {
+/** The X-Forwarded-For/Proto/Host values to send upstream (`host`: the Host header, when already read). */
+export function forwardedFor(peerIp: string, h: Headers, tls: boolean, trusted: CidrSet, host: string | null = h.get("host")): ForwardedValues {
   const fromTrusted = trusted.size > 0 && trusted.has(peerIp);
-  const prior = fromTrusted ? h.get("x-forwarded-for") : null;
+  if (!fromTrusted) return { for: peerIp, proto: tls ? "https" : "http", host: host || "" };
+  const prior = h.get("x-forwarded-for");
   return {
     for: prior ? `${prior}, ${peerIp}` : peerIp,
-    proto: (fromTrusted && h.get("x-forwarded-proto")) || (tls ? "https" : "http"),
-    host: (fromTrusted && h.get("x-forwarded-host")) || h.get("host") || "",
+    proto: h.get("x-forwarded-proto") || (tls ? "https" : "http"),
+    host: h.get("x-forwarded-host") || host || "",
   };
 }

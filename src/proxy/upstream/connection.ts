@@ -8,7 +8,8 @@ import type { Socket, SocketHandler } from "bun";
 import { checkServerIdentity } from "node:tls";
 import { ProxyError } from "../errors.ts";
 import type { Peer } from "./peer.ts";
-import { ChunkedDecoder, headEnd, MAX_RESPONSE_HEAD, parseHead, type ResponseHead } from "./h1-parser.ts";
+import type { ConnectionPool } from "./pool.ts";
+import { ChunkedDecoder, headEnd, MAX_RESPONSE_HEAD, parseHeadCached, type ResponseHead } from "./h1-parser.ts";
 
 export interface UpstreamResponse {
   head: ResponseHead;
@@ -61,11 +62,16 @@ export class H1Conn {
   phase: Phase = "idle";
   /** Requests served so far; > 0 means the next one runs on a reused connection. */
   uses = 0;
-  lastUsed = 0;
-  /** Set by the pool while idle, so a close can remove it. */
-  onIdleClose?: () => void;
+  /** Where a reusable connection goes back when its response completes (set by sendOnce). */
+  pool?: ConnectionPool;
+  /** A request is in flight on this connection (counted in peer.active). */
+  private busy = false;
+  /** The request target, for the error log. */
+  target = "";
+  /** The pool holding this connection while idle, so a close can remove it. */
+  idleIn?: ConnectionPool;
   private inbuf: Buffer | undefined;
-  private method = "GET";
+  method = "GET";
   private resolveHead?: (r: UpstreamResponse) => void;
   private rejectHead?: (e: ProxyError) => void;
   private ctrl?: ReadableStreamDefaultController<Uint8Array>;
@@ -77,8 +83,6 @@ export class H1Conn {
   private gotBytes = false;
   /** Request body still being written when the response completed: cannot be reused. */
   writing = false;
-  /** Called once when the response is complete; `reusable` says if it may go back to the pool. */
-  onDone?: (reusable: boolean) => void;
   /** Upgraded (101) connections forward raw bytes here. */
   onRaw?: (d: Uint8Array) => void;
   onRawClose?: () => void;
@@ -198,8 +202,11 @@ export class H1Conn {
   }
 
   /** Start waiting for a response to a request whose head is about to be written. */
-  expectResponse(method: string): Promise<UpstreamResponse> {
+  expectResponse(method: string, target: string): Promise<UpstreamResponse> {
     this.method = method;
+    this.target = target;
+    this.busy = true;
+    this.peer.active++;
     this.phase = "head";
     this.gotBytes = false;
     this.closeAfter = false;
@@ -224,7 +231,8 @@ export class H1Conn {
   }
 
   private onHeadBytes(d: Uint8Array): void {
-    const buf = this.inbuf ? Buffer.concat([this.inbuf, d]) : Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+    // Bun.connect hands data callbacks a Buffer already (binaryType "buffer"): no wrapping needed
+    const buf = this.inbuf ? Buffer.concat([this.inbuf, d]) : (d as Buffer);
     const end = headEnd(buf);
     if (end < 0 || end > MAX_RESPONSE_HEAD) {
       if (buf.length > MAX_RESPONSE_HEAD) this.failHead(new ProxyError(`upstream ${this.peer.addr} sent a response head over ${MAX_RESPONSE_HEAD} bytes`, "bad_response", "upstream", false, this.uses > 1, true));
@@ -234,7 +242,7 @@ export class H1Conn {
     this.inbuf = undefined;
     let head: ResponseHead;
     try {
-      head = parseHead(buf.toString("latin1", 0, end - 4), this.method);
+      head = parseHeadCached(buf.toString("latin1", 0, end - 4), this.method);
     } catch (e) {
       return this.failHead(new ProxyError(`upstream ${this.peer.addr} sent a bad response: ${(e as Error).message}`, "bad_response", "upstream", false, this.uses > 1, true));
     }
@@ -339,13 +347,16 @@ export class H1Conn {
     watched.delete(this);
     const reusable = clean && !this.closeAfter && !this.writing && this.peer.options.idleTimeoutMs > 0;
     if (!reusable) this.destroy();
-    else {
-      this.phase = "idle";
-      this.lastUsed = performance.now();
-    }
-    const cb = this.onDone;
-    this.onDone = undefined;
-    cb?.(reusable);
+    else this.phase = "idle";
+    this.release(reusable);
+  }
+
+  /** This request is over on the connection: uncount it, and pool the connection if it may be reused. */
+  private release(reusable: boolean): void {
+    if (!this.busy) return;
+    this.busy = false;
+    this.peer.active--;
+    if (reusable) this.pool?.put(this);
   }
 
   onTimeout(): void {
@@ -375,11 +386,9 @@ export class H1Conn {
       } else this.failBody(new Error(`upstream ${this.peer.addr} closed the connection mid-body`));
     }
     for (const f of this.drainWaiters.splice(0)) f();
-    this.onIdleClose?.();
+    this.idleIn?.remove(this);
     this.onRawClose?.();
-    const cb = this.onDone;
-    this.onDone = undefined;
-    cb?.(false);
+    this.release(false);
   }
 
   private failHead(e: ProxyError): void {
@@ -395,7 +404,7 @@ export class H1Conn {
     // erroring the stream makes Bun cut the client's connection without the final chunk, so the
     // client sees a truncated body, never a fake complete one. The reason is `undefined` because
     // Bun prints any other value to stderr with a code frame (measured); the proxy logs `e` itself
-    if (ctrl) this.onBodyError?.(e);
+    if (ctrl) this.onBodyError?.(this, e);
     try {
       ctrl?.error(undefined);
     } catch {}
@@ -403,7 +412,7 @@ export class H1Conn {
   }
 
   /** Told when the response body failed after the head was passed on (for the error log). */
-  onBodyError?: (e: Error) => void;
+  onBodyError?: (conn: H1Conn, e: Error) => void;
 
   private closedError(what: string): ProxyError {
     return new ProxyError(`upstream ${this.peer.addr} connection closed during ${what}`, "closed", "upstream", this.uses > 1 && !this.gotBytes, this.uses > 1, true);

@@ -7,6 +7,10 @@ export interface ResponseHead {
   status: number;
   statusText: string;
   headers: [string, string][];
+  /** `headers` without the hop-by-hop and framing ones (what the proxy passes on to its client). */
+  forward: [string, string][];
+  /** `forward` as a Headers object, built on first use (heads are shared through the cache below). */
+  forwardHeaders?: Headers;
   /** Framing of the body that follows. */
   framing: { kind: "none" } | { kind: "length"; length: number } | { kind: "chunked" } | { kind: "close" };
   /** The upstream asked to close the connection after this response. */
@@ -14,7 +18,12 @@ export interface ResponseHead {
 }
 
 const CRLFCRLF = Buffer.from("\r\n\r\n");
+/** Hop-by-hop (RFC 9110 §7.6.1) and framing headers: never forwarded to the client. */
+const HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length", "trailer"]);
 export const MAX_RESPONSE_HEAD = 64 * 1024;
+const NONE = Object.freeze({ kind: "none" as const });
+const CHUNKED = Object.freeze({ kind: "chunked" as const });
+const CLOSE = Object.freeze({ kind: "close" as const });
 
 /** Parse a complete response head (without the final CRLFCRLF). Throws on malformed input. */
 export function parseHead(text: string, method: string): ResponseHead {
@@ -29,6 +38,7 @@ export function parseHead(text: string, method: string): ResponseHead {
   if (!Number.isInteger(status) || status < 100 || (line0.length > 12 && line0[12] !== " ")) throw new Error(`malformed status line ${JSON.stringify(line0.slice(0, 80))}`);
   const http10 = line0[7] === "0";
   const headers: [string, string][] = [];
+  const forward: [string, string][] = [];
   let length: number | undefined;
   let chunked = false;
   let close = http10;
@@ -41,31 +51,65 @@ export function parseHead(text: string, method: string): ResponseHead {
     const name = text.slice(pos, c);
     const value = text.slice(c + 1, end).trim();
     pos = end + 2;
+    const pair: [string, string] = [name, value];
+    headers.push(pair);
     const f = name.charCodeAt(0) | 0x20;
-    if (f === 99 /* c */ || f === 116 /* t */) {
-      const lower = name.toLowerCase();
-      if (lower === "content-length") {
-        if (!/^\d+$/.test(value) || (length !== undefined && length !== Number(value))) throw new Error(`invalid Content-Length ${JSON.stringify(value)}`);
-        length = Number(value);
-      } else if (lower === "transfer-encoding") {
-        chunked = /(^|,)\s*chunked\s*$/i.test(value);
-      } else if (lower === "connection") {
-        const v = value.toLowerCase();
-        if (v.includes("close")) close = true;
-        else if (v.includes("keep-alive") && http10) close = false;
-      }
+    // only names starting with c, k, p, t or u can be hop-by-hop: lower-case just those
+    if (f !== 99 /* c */ && f !== 107 /* k */ && f !== 112 /* p */ && f !== 116 /* t */ && f !== 117 /* u */) {
+      forward.push(pair);
+      continue;
     }
-    headers.push([name, value]);
+    const lower = name.toLowerCase();
+    if (!HOP.has(lower)) forward.push(pair);
+    if (lower === "content-length") {
+      if (!/^\d+$/.test(value) || (length !== undefined && length !== Number(value))) throw new Error(`invalid Content-Length ${JSON.stringify(value)}`);
+      length = Number(value);
+    } else if (lower === "transfer-encoding") {
+      chunked = /(^|,)\s*chunked\s*$/i.test(value);
+    } else if (lower === "connection") {
+      const v = value.toLowerCase();
+      if (v.includes("close")) close = true;
+      else if (v.includes("keep-alive") && http10) close = false;
+    }
   }
   let framing: ResponseHead["framing"];
-  if (method === "HEAD" || status === 204 || status === 304 || (status >= 100 && status < 200)) framing = { kind: "none" };
-  else if (chunked) framing = { kind: "chunked" };
-  else if (length !== undefined) framing = length === 0 ? { kind: "none" } : { kind: "length", length };
-  else framing = { kind: "close" };
+  if (method === "HEAD" || status === 204 || status === 304 || (status >= 100 && status < 200)) framing = NONE;
+  else if (chunked) framing = CHUNKED;
+  else if (length !== undefined) framing = length === 0 ? NONE : { kind: "length", length };
+  else framing = CLOSE;
   // read-until-close bodies end the connection; CL + TE together is a smuggling shape (RFC 9112
   // §6.3): chunked wins for this response and the connection is not reused
   if (framing.kind === "close" || (chunked && length !== undefined)) close = true;
-  return { status, statusText: line0.length > 13 ? line0.slice(13) : "", headers, framing, close };
+  return { status, statusText: line0.length > 13 ? line0.slice(13) : "", headers, forward, framing, close };
+}
+
+/*
+ * An upstream sends the same head over and over (it changes with Date once a second), and parsing
+ * it and building its Headers cost about a microsecond per response. Parsed heads are cached by
+ * their exact text (and whether the request was HEAD, which changes the framing); they are shared
+ * and never modified. Small and cleared when full, so unique heads (request ids) cannot grow it.
+ */
+const cache = [new Map<string, ResponseHead>(), new Map<string, ResponseHead>()];
+const CACHE_MAX = 64;
+/** Larger heads (big cookies, long CSPs) are parsed each time: 64 of them must stay small in memory. */
+const CACHE_MAX_TEXT = 4096;
+
+/** parseHead through the cache (final responses up to 4 KiB of head; 1xx heads are rare and not cached). */
+export function parseHeadCached(text: string, method: string): ResponseHead {
+  const m = cache[method === "HEAD" ? 1 : 0]!;
+  let head = m.get(text);
+  if (head) return head;
+  head = parseHead(text, method);
+  if (head.status >= 200 && text.length <= CACHE_MAX_TEXT) {
+    if (m.size >= CACHE_MAX) m.clear();
+    m.set(text, head);
+  }
+  return head;
+}
+
+/** The end-to-end headers as a Headers object (built once per cached head; `new Response` copies it). */
+export function forwardHeaders(head: ResponseHead): Headers {
+  return (head.forwardHeaders ??= new Headers(head.forward));
 }
 
 /** Index just past the head's CRLFCRLF in `buf`, or -1. */

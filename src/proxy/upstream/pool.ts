@@ -21,7 +21,7 @@ export class ConnectionPool {
     while (list && list.length > 0) {
       const c = list.pop()!;
       this.total--;
-      c.onIdleClose = undefined;
+      c.idleIn = undefined;
       if (c.alive && c.phase === "idle") return c;
     }
     return undefined;
@@ -38,18 +38,23 @@ export class ConnectionPool {
     list.push(c);
     this.total++;
     c.sock.timeout(Math.max(1, Math.ceil(c.peer.options.idleTimeoutMs / 1000)));
-    c.onIdleClose = () => {
-      const i = list!.indexOf(c);
-      if (i >= 0) {
-        list!.splice(i, 1);
-        this.total--;
-      }
-    };
+    c.idleIn = this;
+  }
+
+  /** An idle connection closed (upstream hung up, or idle_timeout): forget it. */
+  remove(c: H1Conn): void {
+    const list = this.idle.get(c.peer.key);
+    const i = list ? list.indexOf(c) : -1;
+    if (i >= 0) {
+      list!.splice(i, 1);
+      this.total--;
+    }
+    c.idleIn = undefined;
   }
 
   closeAll(): void {
     for (const list of this.idle.values()) for (const c of list.splice(0)) {
-      c.onIdleClose = undefined;
+      c.idleIn = undefined;
       c.destroy();
     }
     this.total = 0;

@@ -22,7 +22,8 @@ export interface OutgoingRequest {
 }
 
 export interface Attempt {
-  response: UpstreamResponse;
+  /** Settles with the response head (and small bodies), or a ProxyError. */
+  response: Promise<UpstreamResponse>;
   conn: H1Conn;
   reused: boolean;
   connectMs: number;
@@ -33,38 +34,48 @@ const CRLF = enc.encode("\r\n");
 const LAST_CHUNK = enc.encode("0\r\n\r\n");
 
 /**
- * `onEnd` runs exactly once when this request is over on the connection (response body complete,
- * or the connection failed); the connection has gone back to the pool by then if it was reusable.
+ * Start the request on a pooled connection (synchronously, the common case: no await, so no
+ * microtask hop) or on a new one. The connection goes back to the pool by itself when the response
+ * completes (if reusable), and counts itself in `peer.active` while the request is in flight.
  */
-export async function sendOnce(peer: Peer, pool: ConnectionPool, req: OutgoingRequest, onEnd: () => void): Promise<Attempt> {
-  let conn = pool.take(peer.key);
-  const reused = conn !== undefined;
+export function sendOnce(peer: Peer, pool: ConnectionPool, req: OutgoingRequest): Attempt | Promise<Attempt> {
+  const conn = pool.take(peer.key);
+  if (conn) return start(conn, req, true, 0);
+  return openAndStart(peer, pool, req);
+}
+
+async function openAndStart(peer: Peer, pool: ConnectionPool, req: OutgoingRequest): Promise<Attempt> {
   const t0 = performance.now();
-  conn ??= await H1Conn.open(peer);
-  const connectMs = performance.now() - t0;
-  const c = conn;
-  peer.active++;
-  c.onDone = (reusable) => {
-    peer.active--;
-    if (reusable) pool.put(c);
-    onEnd();
-  };
-  c.writing = req.body !== null;
+  const conn = await H1Conn.open(peer);
+  conn.pool = pool;
+  return start(conn, req, false, performance.now() - t0);
+}
+
+function start(conn: H1Conn, req: OutgoingRequest, reused: boolean, connectMs: number): Attempt | Promise<Attempt> {
+  conn.writing = req.body !== null;
   let head = `${req.method} ${req.target} HTTP/1.1\r\n${req.headerText}`;
   if (req.body) head += req.bodyLength !== undefined ? `content-length: ${req.bodyLength}\r\n\r\n` : "transfer-encoding: chunked\r\n\r\n";
   else head += req.bodyLength === 0 ? "content-length: 0\r\n\r\n" : "\r\n";
-  const responded = conn.expectResponse(req.method);
-  // an early response error must not surface as an unhandled rejection while the body is written
-  responded.catch(() => {});
+  const response = conn.expectResponse(req.method, req.target);
+  const attempt: Attempt = { response, conn, reused, connectMs };
   const w = conn.write(head);
-  if (w) await w;
-  if (req.body) {
-    void pumpBody(conn, req.body, req.bodyLength === undefined).finally(() => {
-      conn!.writing = false;
-    });
+  // an early response error must not surface as an unhandled rejection while the head or body is
+  // written (the caller awaits `response` only after that)
+  if (w || req.body) response.catch(() => {});
+  if (!w) {
+    if (req.body) startBody(conn, req);
+    return attempt;
   }
-  const response = await responded;
-  return { response, conn, reused, connectMs };
+  return w.then(() => {
+    if (req.body) startBody(conn, req);
+    return attempt;
+  });
+}
+
+function startBody(conn: H1Conn, req: OutgoingRequest): void {
+  void pumpBody(conn, req.body!, req.bodyLength === undefined).finally(() => {
+    conn.writing = false;
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ChunkedDecoder, parseHead } from "../../../src/proxy/upstream/h1-parser.ts";
+import { ChunkedDecoder, forwardHeaders, parseHead, parseHeadCached } from "../../../src/proxy/upstream/h1-parser.ts";
 
 describe("parseHead", () => {
   test("content-length framing and headers in order", () => {
@@ -8,6 +8,25 @@ describe("parseHead", () => {
     expect(h.framing).toEqual({ kind: "length", length: 5 });
     expect(h.headers).toEqual([["Content-Length", "5"], ["X-A", "1"], ["X-A", "2"]]);
     expect(h.close).toBe(false);
+  });
+  test("forward drops hop-by-hop and framing headers, whatever their case", () => {
+    const h = parseHead("HTTP/1.1 200 OK\r\nCONNECTION: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 2\r\nContent-Type: text/plain\r\nTrailer: x\r\nUpgrade: h2c\r\nProxy-Connection: x\r\nX-A: 1", "GET");
+    expect(h.forward).toEqual([["Content-Type", "text/plain"], ["X-A", "1"]]);
+    expect([...forwardHeaders(h)]).toEqual([["content-type", "text/plain"], ["x-a", "1"]]);
+  });
+  test("the head cache returns the same parse for the same text, and keeps HEAD apart", () => {
+    const text = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-Cache-Test: 1";
+    const a = parseHeadCached(text, "GET");
+    expect(parseHeadCached(text, "GET")).toBe(a);
+    const b = parseHeadCached(text, "HEAD");
+    expect(b).not.toBe(a);
+    expect(b.framing.kind).toBe("none");
+    expect(a.framing).toEqual({ kind: "length", length: 3 });
+    // large heads are not kept
+    const big = `HTTP/1.1 200 OK\r\nX-Big: ${"a".repeat(5000)}`;
+    expect(parseHeadCached(big, "GET")).not.toBe(parseHeadCached(big, "GET"));
+    // interim responses are not cached
+    expect(parseHeadCached("HTTP/1.1 100 Continue", "GET")).not.toBe(parseHeadCached("HTTP/1.1 100 Continue", "GET"));
   });
   test("chunked wins, HEAD/204/304 have no body, no framing means read until close", () => {
     expect(parseHead("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked", "GET").framing.kind).toBe("chunked");
