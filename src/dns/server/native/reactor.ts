@@ -24,11 +24,12 @@ export interface ReactorOptions {
   wakeFd: number;
   tcp: TcpLimits;
   /**
-   * Adaptive batching, µs (0 = off): while rounds of several queries arrive closer together than
-   * two windows, wait one window before the next epoll_wait so one wake-up serves more queries.
-   * A client that sends one query at a time is never held.
+   * Adaptive batching, µs (0 = off), for rounds mostly of UDP or of TCP queries: while rounds of
+   * several queries arrive closer together than two windows, wait one window before the next
+   * epoll_wait so one wake-up serves more queries. A client that sends one query at a time is
+   * never held.
    */
-  batchWindowUs: number;
+  batchWindowUs: { udp: number; tcp: number };
   answer: OnQuery;
   onWake(): void;
   /** A datagram not answered: oversize, port-0, send-buffer… */
@@ -81,29 +82,33 @@ export class Reactor {
   /** Run until stopped and every connection is done. */
   run(): void {
     const evp = addr(this.events);
-    const windowMs = this.o.batchWindowUs / 1000;
+    const windows = this.o.batchWindowUs;
+    let windowUs = windows.udp;
     let lastWork = -Infinity;
     let hold = false;
     while (this.running) {
-      if (hold) this.sys.usleep(this.o.batchWindowUs);
+      if (hold) this.sys.usleep(windowUs);
       const n = this.sys.epoll_wait(this.ep, evp, MAX_EVENTS, TICK_MS);
       const now = performance.now();
-      const close = n > 0 && now - lastWork < 2 * windowMs;
+      const close = n > 0 && now - lastWork < (2 * windowUs) / 1000;
       if (n > 0) lastWork = now;
-      let answered = 0;
+      let udp = 0;
+      let tcp = 0;
       for (let i = 0; i < n; i++) {
         const at = i * EPOLL_EVENT_SIZE;
         const events = this.eventsView.getUint32(at, true);
         const fd = this.eventsView.getUint32(at + EPOLL_DATA_OFFSET, true);
         const kind = this.kinds.get(fd);
-        if (kind === "udp") answered += this.udp.read(fd);
+        if (kind === "udp") udp += this.udp.read(fd);
         else if (kind === "listen") this.accept(fd);
         else if (kind === "wake") this.wake(fd);
-        else answered += this.tcp.event(fd, events);
+        else tcp += this.tcp.event(fd, events);
       }
       // several queries per round, rounds close together: batch (one query per round is a
       // client waiting for each answer — holding it would only slow it down)
-      hold = windowMs > 0 && close && answered >= 2 && answered < FULL_ROUND;
+      const answered = udp + tcp;
+      if (answered > 0) windowUs = tcp > udp ? windows.tcp : windows.udp;
+      hold = windowUs > 0 && close && answered >= 2 && answered < FULL_ROUND;
       if (now - this.lastTick >= TICK_MS) {
         this.lastTick = now;
         this.tick(now);
