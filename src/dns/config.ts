@@ -23,8 +23,7 @@ export const dnsConfigSchema = obj(
     udp: val("boolean", true, "Serve over UDP."),
     tcp: val("boolean", true, "Serve over TCP."),
     io: val("in:auto,native,eventloop", "auto", "Socket I/O: native (a dedicated thread doing epoll, recvmmsg/sendmmsg through bun:ffi; Linux), eventloop (Bun's sockets on the main thread), or auto (native where available)."),
-    batch_window_us: val("integer|min:0|max:10000", 200, "Native I/O under load, UDP: while rounds of several queries arrive less than two windows apart (µs), wait one window between rounds so one wake-up serves more queries (less CPU per query, up to this much added latency; a client sending one query at a time is never held). 0 = off."),
-    tcp_batch_window_us: val("integer|min:0|max:10000", 500, "The same for rounds of mostly TCP queries. TCP answers cost more per wake-up than UDP ones (each write delivers to the client), and TCP clients already pay a handshake: Knot holds them about as long through Nagle's algorithm. 0 = off."),
+    batch_window_us: val("integer|min:0|max:10000", 200, "Native I/O under load: while queries arrive closer together than this (µs), wait this long between rounds so one wake-up serves several queries (less CPU per query, up to this much added latency; a client sending one query at a time is never held). 0 = off."),
     udp_socket: val("in:dgram,bun", "dgram", "UDP socket API when `io` is eventloop: dgram (node:dgram, shares a port across `threads` processes) or bun (Bun.udpSocket, cannot share a port)."),
     max_udp_payload: val("integer|min:512|max:4096", 1232, "Largest UDP answer and the EDNS payload size advertised, bytes (1232 avoids IP fragmentation)."),
     max_tcp_message: val("integer|min:512|max:65535", 65535, "Largest query accepted over TCP, bytes; a longer length prefix closes the connection."),
@@ -94,7 +93,6 @@ export interface DnsOptions {
   tcp: boolean;
   io: "auto" | "native" | "eventloop";
   batch_window_us: number;
-  tcp_batch_window_us: number;
   udp_socket: "dgram" | "bun";
   max_udp_payload: number;
   max_tcp_message: number;

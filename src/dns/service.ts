@@ -110,7 +110,7 @@ export class DnsService implements Service {
           forwarding: this.forwarder !== undefined,
           maxDelegated: o.forward.max_inflight * 10,
           tcp: { idleTimeoutMs: o.tcp_idle_timeout * 1000, maxConnections: o.tcp_max_connections, maxMessage: o.max_tcp_message },
-          batchWindowUs: { udp: o.batch_window_us, tcp: o.tcp_batch_window_us },
+          batchWindowUs: o.batch_window_us,
         });
       } else for (const addr of o.listen) await this.bind(addr, onPacket);
     } catch (e) {
@@ -222,7 +222,7 @@ export class DnsService implements Service {
   async reload(next: App): Promise<ReloadResult> {
     const o = dnsOptions(next);
     const zones = loadConfigZones(this.zoneInputs(o)); // throws on a bad file: keep the old config
-    const needsRestart = ["listen", "udp", "tcp", "io", "batch_window_us", "tcp_batch_window_us", "udp_socket", "forward", "rrl", "allow_query", "axfr", "query_log", "max_udp_payload"].filter(
+    const needsRestart = ["listen", "udp", "tcp", "io", "batch_window_us", "udp_socket", "forward", "rrl", "allow_query", "axfr", "query_log", "max_udp_payload"].filter(
       (k) => JSON.stringify((o as any)[k]) !== JSON.stringify((this.opts as any)[k]),
     );
     this.app = next;

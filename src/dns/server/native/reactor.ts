@@ -24,12 +24,11 @@ export interface ReactorOptions {
   wakeFd: number;
   tcp: TcpLimits;
   /**
-   * Adaptive batching, µs (0 = off), for rounds mostly of UDP or of TCP queries: while rounds of
-   * several queries arrive closer together than two windows, wait one window before the next
-   * epoll_wait so one wake-up serves more queries. A client that sends one query at a time is
-   * never held.
+   * Adaptive batching, µs (0 = off): while rounds of several queries arrive closer together than
+   * two windows, wait one window before the next epoll_wait so one wake-up serves more queries.
+   * A client that sends one query at a time is never held.
    */
-  batchWindowUs: { udp: number; tcp: number };
+  batchWindowUs: number;
   answer: OnQuery;
   onWake(): void;
   /** A datagram not answered: oversize, port-0, send-buffer… */
@@ -82,33 +81,29 @@ export class Reactor {
   /** Run until stopped and every connection is done. */
   run(): void {
     const evp = addr(this.events);
-    const windows = this.o.batchWindowUs;
-    let windowUs = windows.udp;
+    const windowMs = this.o.batchWindowUs / 1000;
     let lastWork = -Infinity;
     let hold = false;
     while (this.running) {
-      if (hold) this.sys.usleep(windowUs);
+      if (hold) this.sys.usleep(this.o.batchWindowUs);
       const n = this.sys.epoll_wait(this.ep, evp, MAX_EVENTS, TICK_MS);
       const now = performance.now();
-      const close = n > 0 && now - lastWork < (2 * windowUs) / 1000;
+      const close = n > 0 && now - lastWork < 2 * windowMs;
       if (n > 0) lastWork = now;
-      let udp = 0;
-      let tcp = 0;
+      let answered = 0;
       for (let i = 0; i < n; i++) {
         const at = i * EPOLL_EVENT_SIZE;
         const events = this.eventsView.getUint32(at, true);
         const fd = this.eventsView.getUint32(at + EPOLL_DATA_OFFSET, true);
         const kind = this.kinds.get(fd);
-        if (kind === "udp") udp += this.udp.read(fd);
+        if (kind === "udp") answered += this.udp.read(fd);
         else if (kind === "listen") this.accept(fd);
         else if (kind === "wake") this.wake(fd);
-        else tcp += this.tcp.event(fd, events);
+        else answered += this.tcp.event(fd, events);
       }
       // several queries per round, rounds close together: batch (one query per round is a
       // client waiting for each answer — holding it would only slow it down)
-      const answered = udp + tcp;
-      if (answered > 0) windowUs = tcp > udp ? windows.tcp : windows.udp;
-      hold = windowUs > 0 && close && answered >= 2 && answered < FULL_ROUND;
+      hold = windowMs > 0 && close && answered >= 2 && answered < FULL_ROUND;
       if (now - this.lastTick >= TICK_MS) {
         this.lastTick = now;
         this.tick(now);

@@ -42,7 +42,7 @@ export interface IoThreadData extends ZoneInputs {
   /** Delegated queries waiting for the main thread at once; beyond, SERVFAIL (backpressure). */
   maxDelegated: number;
   tcp: TcpLimits;
-  batchWindowUs: { udp: number; tcp: number };
+  batchWindowUs: number;
 }
 
 /** main → I/O thread, through `port` (then the eventfd is rung). */
