@@ -382,10 +382,11 @@ export class ProxyHandler {
         const sent = sendOnce(peer, this.pool, out);
         const a = sent instanceof Promise ? await sent : sent;
         a.conn.onBodyError = this.bodyCutShort;
+        const response = await a.response;
+        // counted once the head arrived: a stale pooled connection that fails is not a reuse
         if (a.reused) up ? up.series.reused.inc() : proxyMetrics.reused.inc();
         else if (up) up.series.connect.observe(a.connectMs / 1000);
         else proxyMetrics.connect.observe(a.connectMs / 1000);
-        const response = await a.response;
         const head = response.head;
         if (up && up.cfg.health.passive.unhealthy_status.includes(head.status)) up.recordFailure(peer, Date.now(), `status ${head.status}`);
         const r = this.respond(response.body, head, route, facts, peer, ctx);

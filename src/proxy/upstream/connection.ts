@@ -64,6 +64,8 @@ export class H1Conn {
   uses = 0;
   /** Where a reusable connection goes back when its response completes (set by sendOnce). */
   pool?: ConnectionPool;
+  /** The peer whose `active` counts the request in flight. */
+  private counted?: Peer;
   /** A request is in flight on this connection (counted in peer.active). */
   private busy = false;
   /** The request target, for the error log. */
@@ -201,12 +203,17 @@ export class H1Conn {
     for (const f of w) f();
   }
 
-  /** Start waiting for a response to a request whose head is about to be written. */
-  expectResponse(method: string, target: string): Promise<UpstreamResponse> {
+  /**
+   * Start waiting for a response to a request whose head is about to be written. `selected` is the
+   * peer the balancer chose, whose load this request counts in: not always `this.peer`, since pooled
+   * connections outlive a reload's Peer objects and a server may sit in two upstreams.
+   */
+  expectResponse(method: string, target: string, selected: Peer): Promise<UpstreamResponse> {
     this.method = method;
     this.target = target;
     this.busy = true;
-    this.peer.active++;
+    this.counted = selected;
+    selected.active++;
     this.phase = "head";
     this.gotBytes = false;
     this.closeAfter = false;
@@ -355,7 +362,8 @@ export class H1Conn {
   private release(reusable: boolean): void {
     if (!this.busy) return;
     this.busy = false;
-    this.peer.active--;
+    if (this.counted) this.counted.active--;
+    this.counted = undefined;
     if (reusable) this.pool?.put(this);
   }
 

@@ -36,11 +36,11 @@ const LAST_CHUNK = enc.encode("0\r\n\r\n");
 /**
  * Start the request on a pooled connection (synchronously, the common case: no await, so no
  * microtask hop) or on a new one. The connection goes back to the pool by itself when the response
- * completes (if reusable), and counts itself in `peer.active` while the request is in flight.
+ * completes (if reusable), and counts the request in `peer.active` (the selected peer) while it is in flight.
  */
 export function sendOnce(peer: Peer, pool: ConnectionPool, req: OutgoingRequest): Attempt | Promise<Attempt> {
   const conn = pool.take(peer.key);
-  if (conn) return start(conn, req, true, 0);
+  if (conn) return start(conn, peer, req, true, 0);
   return openAndStart(peer, pool, req);
 }
 
@@ -48,15 +48,15 @@ async function openAndStart(peer: Peer, pool: ConnectionPool, req: OutgoingReque
   const t0 = performance.now();
   const conn = await H1Conn.open(peer);
   conn.pool = pool;
-  return start(conn, req, false, performance.now() - t0);
+  return start(conn, peer, req, false, performance.now() - t0);
 }
 
-function start(conn: H1Conn, req: OutgoingRequest, reused: boolean, connectMs: number): Attempt | Promise<Attempt> {
+function start(conn: H1Conn, peer: Peer, req: OutgoingRequest, reused: boolean, connectMs: number): Attempt | Promise<Attempt> {
   conn.writing = req.body !== null;
   let head = `${req.method} ${req.target} HTTP/1.1\r\n${req.headerText}`;
   if (req.body) head += req.bodyLength !== undefined ? `content-length: ${req.bodyLength}\r\n\r\n` : "transfer-encoding: chunked\r\n\r\n";
   else head += req.bodyLength === 0 ? "content-length: 0\r\n\r\n" : "\r\n";
-  const response = conn.expectResponse(req.method, req.target);
+  const response = conn.expectResponse(req.method, req.target, peer);
   const attempt: Attempt = { response, conn, reused, connectMs };
   const w = conn.write(head);
   // an early response error must not surface as an unhandled rejection while the head or body is
