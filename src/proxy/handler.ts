@@ -383,6 +383,11 @@ export class ProxyHandler {
         const a = sent instanceof Promise ? await sent : sent;
         a.conn.onBodyError = this.bodyCutShort;
         const response = await a.response;
+        if (response.upgraded) {
+          // WebSocket goes through websocket.ts; a 101 here answers a request that never asked to switch
+          response.upgraded.destroy();
+          throw new ProxyError(`upstream ${peer.addr} sent a bad response: 101 Switching Protocols to a request without Upgrade`, "bad_response", "upstream", false, a.reused, true);
+        }
         // counted once the head arrived: a stale pooled connection that fails is not a reuse
         if (a.reused) up ? up.series.reused.inc() : proxyMetrics.reused.inc();
         else if (up) up.series.connect.observe(a.connectMs / 1000);

@@ -19,6 +19,19 @@ const truncatesChunked = rawOrigin((s, d) => {
   }
 });
 const silent = rawOrigin(() => {});
+let switchedClosed = 0;
+const switches = Bun.listen({
+  hostname: "127.0.0.1",
+  port: 0,
+  socket: {
+    data(s, d) {
+      if (d.toString().includes("\r\n\r\n")) s.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n");
+    },
+    close() {
+      switchedClosed++;
+    },
+  },
+});
 const garbage = rawOrigin((s, d) => {
   if (d.includes("\r\n\r\n")) s.write("SPAM SPAM SPAM\r\n\r\n");
 });
@@ -40,6 +53,7 @@ upstreams:
   truncchunked: { servers: ["${truncatesChunked.addr}"] }
   silent: { servers: ["${silent.addr}"], read_timeout: 1 }
   garbage: { servers: ["${garbage.addr}"] }
+  switches: { servers: ["127.0.0.1:${switches.port}"], max_retries: 0 }
   refused: { servers: ["${closedPort}"] }
 routes:
   - { match: { path: /dies }, upstream: dies }
@@ -48,6 +62,7 @@ routes:
   - { match: { path: /chunked-trunc }, upstream: truncchunked }
   - { match: { path: /silent }, upstream: silent }
   - { match: { path: /garbage }, upstream: garbage }
+  - { match: { path: /switches }, upstream: switches }
   - { match: { path: /refused }, upstream: refused }
   - { match: { path: /small }, upstream: ok, max_body_size: 10 }
   - upstream: ok
@@ -160,6 +175,15 @@ describe("upstream faults", () => {
     const res = await fetch(`${proxy.base}/garbage`);
     expect(res.status).toBe(502);
     expect(await res.text()).toContain("bad response");
+  });
+
+  test("101 to a request that did not ask to upgrade → 502, and the upstream connection is closed, not held", async () => {
+    const res = await fetch(`${proxy.base}/switches`);
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain("101 Switching Protocols to a request without Upgrade");
+    const deadline = Date.now() + 3000;
+    while (switchedClosed === 0 && Date.now() < deadline) await Bun.sleep(10);
+    expect(switchedClosed).toBe(1);
   });
 
   test("upstream silent past read_timeout → 504", async () => {
