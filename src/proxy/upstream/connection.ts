@@ -64,8 +64,6 @@ export class H1Conn {
   uses = 0;
   /** Where a reusable connection goes back when its response completes (set by sendOnce). */
   pool?: ConnectionPool;
-  /** The peer whose `active` counts the request in flight. */
-  private counted?: Peer;
   /** A request is in flight on this connection (counted in peer.active). */
   private busy = false;
   /** The request target, for the error log. */
@@ -93,7 +91,8 @@ export class H1Conn {
   /** performance.now() past which the upstream counts as stalled (read_timeout). */
   deadline = Infinity;
 
-  constructor(readonly peer: Peer) {}
+  /** The peer of the request in flight (or the last one): its load, timeouts and name apply. */
+  constructor(public peer: Peer) {}
 
   /** Open a connection to `peer`, honouring connection_timeout and TLS verification. */
   static async open(peer: Peer): Promise<H1Conn> {
@@ -205,14 +204,15 @@ export class H1Conn {
 
   /**
    * Start waiting for a response to a request whose head is about to be written. `selected` is the
-   * peer the balancer chose, whose load this request counts in: not always `this.peer`, since pooled
-   * connections outlive a reload's Peer objects and a server may sit in two upstreams.
+   * peer the balancer chose (same pool key, maybe another object: pooled connections outlive a
+   * reload's Peer objects, and a server may sit in two upstreams): the connection adopts it, so the
+   * request counts in its load and runs under its timeouts.
    */
   expectResponse(method: string, target: string, selected: Peer): Promise<UpstreamResponse> {
     this.method = method;
     this.target = target;
     this.busy = true;
-    this.counted = selected;
+    this.peer = selected;
     selected.active++;
     this.phase = "head";
     this.gotBytes = false;
@@ -362,8 +362,7 @@ export class H1Conn {
   private release(reusable: boolean): void {
     if (!this.busy) return;
     this.busy = false;
-    if (this.counted) this.counted.active--;
-    this.counted = undefined;
+    this.peer.active--;
     if (reusable) this.pool?.put(this);
   }
 
