@@ -91,6 +91,9 @@ export class NativeIo {
           case "log":
             this.log(m.level, m.message);
             break;
+          case "released":
+            this.closeListeners(m.fds);
+            break;
           case "stopped":
             resolveStopped();
             break;
@@ -140,13 +143,21 @@ export class NativeIo {
       this.worker = undefined;
     }
     this.running = false;
-    // the listeners are ours: closed only once the thread is gone, so no fd is reused under it
-    for (const fd of [...this.udpFds, ...this.tcpFds]) this.libc.sys.close(fd);
-    this.udpFds = [];
-    this.tcpFds = [];
+    // what the thread did not release yet: closed only now that it is gone, so no fd is reused under it
+    this.closeListeners([...this.udpFds, ...this.tcpFds]);
     if (this.wakeFd >= 0) this.libc.sys.close(this.wakeFd);
     this.wakeFd = -1;
     this.port?.close();
+  }
+
+  /** The listeners are ours; the thread says when it no longer touches them. */
+  private closeListeners(fds: number[]): void {
+    for (const fd of fds) {
+      if (!this.udpFds.includes(fd) && !this.tcpFds.includes(fd)) continue;
+      this.libc.sys.close(fd);
+      this.udpFds = this.udpFds.filter((x) => x !== fd);
+      this.tcpFds = this.tcpFds.filter((x) => x !== fd);
+    }
   }
 
   private send(m: ToIo): void {

@@ -35,6 +35,8 @@ export interface ReactorOptions {
   onDrop(reason: string): void;
   /** About every 200 ms, and once more before run() returns. */
   onTick(now: number): void;
+  /** Stopping: these listeners are out of the epoll set and never touched again (the owner may close them). */
+  onReleased(fds: number[]): void;
 }
 
 type Kind = "udp" | "listen" | "wake";
@@ -133,11 +135,16 @@ export class Reactor {
   stop(graceful: boolean, timeoutMs: number): void {
     if (this.stopping) return;
     this.stopping = true;
+    const released = [...this.paused];
     for (const [fd, kind] of this.kinds) if (kind !== "wake") {
       this.ctl(C.EPOLL_CTL_DEL, fd, 0);
       this.kinds.delete(fd);
+      released.push(fd);
     }
     this.paused = [];
+    // closed at once by the owner: a UDP socket left open but unread would swallow its share of
+    // the port's queries while TCP drains (during an upgrade the new instance shares the port)
+    this.o.onReleased(released);
     this.deadline = graceful ? performance.now() + timeoutMs : 0;
     if (this.tcp.sweep(performance.now(), true, this.deadline) === 0) this.running = false;
   }

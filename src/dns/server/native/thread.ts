@@ -61,6 +61,7 @@ export type FromIo =
   | { t: "forward"; proto: "udp"; fd: number; sockaddr: Uint8Array; address: string; port: number; query: Uint8Array }
   | { t: "forward"; proto: "tcp"; conn: number; address: string; port: number; query: Uint8Array }
   | { t: "stats"; stats: StatsSnapshot; connections: number }
+  | { t: "released"; fds: number[] }
   | { t: "stopped" };
 
 const STATS_EVERY_MS = 1000;
@@ -121,6 +122,7 @@ function serve(d: IoThreadData, post: (m: FromIo) => void): void {
     batchWindowUs: d.batchWindowUs,
     answer: (q, c) => handler.answer(q, c),
     onDrop: (reason) => stats.drop(reason),
+    onReleased: (fds) => post({ t: "released", fds }),
     onWake() {
       for (let m = receiveMessageOnPort(d.port); m; m = receiveMessageOnPort(d.port)) {
         const msg = m.message as ToIo;
