@@ -17,7 +17,7 @@ import { cookieValue, hashKey, headSize, limitStream, plain } from "./request-he
 import { adHocPeer, runtimeFor, type RouteRuntime, type RuntimeOptions } from "./route-runtime.ts";
 import { proxyMetrics } from "./metrics.ts";
 import type { HookContext } from "./phases/hooks.ts";
-import { compileRoute, normalizeHost, RouteTable, type CompiledRoute } from "./routing/table.ts";
+import { compileRoute, normalizeHost, RouteTable, type CompiledRoute, type RequestFacts } from "./routing/table.ts";
 import type { ProxyConfig } from "./types.ts";
 import { BodySource } from "./upstream/body-source.ts";
 import type { ConnectionPool } from "./upstream/pool.ts";
@@ -38,13 +38,7 @@ export interface ListenerInfo {
 }
 
 /** What routing and the filters look at, gathered once per request. */
-interface Facts {
-  method: string;
-  host: string;
-  path: string;
-  query: string;
-  headers: Headers;
-  clientIp: string;
+interface Facts extends RequestFacts {
   /** The Host header as sent (null when absent). */
   hostHeader: string | null;
 }
