@@ -7,20 +7,19 @@
 import { lookup } from "node:dns/promises";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { hostname } from "node:os";
 import type { App } from "../core/app.ts";
 import { formatHostPort, sharedPort, splitHostPort, type ReloadResult, type Service, type StartResult, type StopOptions } from "../core/server/index.ts";
 import { dnsOptions, type DnsOptions } from "./config.ts";
 import { Forwarder } from "./resolver/forwarder.ts";
 import { parseUpstream, type Upstream } from "./resolver/upstream.ts";
 import { Handler } from "./server/handler.ts";
-import { QueryLog } from "./server/query-log.ts";
-import { RateLimiter } from "./server/rrl.ts";
+import type { QueryLog } from "./server/query-log.ts";
 import { DnsStats } from "./server/stats.ts";
 import { listenTcp, type TcpListener } from "./server/tcp.ts";
 import { listenUdp, type UdpListener } from "./server/udp.ts";
-import { NativeIo, nativeAvailable } from "./server/native/engine.ts";
-import { Cidr } from "./wire/ip.ts";
+import { NativeIo } from "./server/native/engine.ts";
+import { handlerParts, handlerSettings } from "./server/handler-settings.ts";
+import { loadLibc, type Libc } from "../core/native/libc.ts";
 import { canonical } from "./wire/names.ts";
 import type { Catalog } from "./zone/catalog.ts";
 import { buildCatalog, loadConfigZones, type ConfigZone } from "./zone/load.ts";
@@ -77,36 +76,22 @@ export class DnsService implements Service {
     const o = this.opts;
     const catalog = this.build();
     this.forwarder = this.makeForwarder(o);
-    if (o.query_log.enabled) this.queryLog = new QueryLog(o.query_log.path ? this.app.resolvePath(o.query_log.path) : "", o.query_log.sample);
-    const native = this.useNative(o);
-    const rrl = o.rrl.enabled ? { responsesPerSecond: o.rrl.responses_per_second, window: o.rrl.window, slip: o.rrl.slip } : undefined;
-    this.handler = new Handler({
-      catalog,
-      forwarder: this.forwarder,
-      acl: { query: cidrList(o.allow_query), forward: cidrList(o.forward.allow), axfr: cidrList(o.axfr.allow) },
-      // with the I/O thread, rate limiting happens there, before a query is ever delegated here
-      rrl: rrl && !native ? new RateLimiter(rrl) : undefined,
-      maxUdpPayload: o.max_udp_payload,
-      stats: this.stats,
-      queryLog: this.queryLog,
-      wireCacheSize: o.answer_cache_size,
-      nsid: o.nsid ? Buffer.from(o.nsid === "hostname" ? hostname() : o.nsid) : undefined,
-    });
+    const libc = this.nativeLibc(o);
+    const settings = handlerSettings(o, (p) => this.app.resolvePath(p));
+    // with the I/O thread, rate limiting happens there, before a query is ever delegated here
+    const parts = handlerParts(libc ? { ...settings, rrl: undefined } : settings);
+    this.queryLog = parts.queryLog;
+    this.handler = new Handler({ ...parts, catalog, forwarder: this.forwarder, stats: this.stats });
     const handler = this.handler;
     const onPacket: Handler["answer"] = (buf, client) => handler.answer(buf, client);
     try {
-      if (native) {
-        this.native = new NativeIo(handler, this.stats, (level, msg) => this.app.log[level](msg));
+      if (libc) {
+        this.native = new NativeIo(libc, handler, this.stats, (level, msg) => this.app.log[level](msg));
         for (const addr of o.listen) await this.bindNative(addr);
         await this.native.start({
           ...this.catalogInputs(),
           storePath: this.app.storePath,
-          acl: { query: o.allow_query, forward: o.forward.allow, axfr: o.axfr.allow },
-          rrl,
-          maxUdpPayload: o.max_udp_payload,
-          wireCacheSize: o.answer_cache_size,
-          nsid: o.nsid ? Buffer.from(o.nsid === "hostname" ? hostname() : o.nsid) : undefined,
-          queryLog: o.query_log.enabled ? { path: o.query_log.path ? this.app.resolvePath(o.query_log.path) : "", sample: o.query_log.sample } : undefined,
+          handler: settings,
           forwarding: this.forwarder !== undefined,
           maxDelegated: o.forward.max_inflight * 10,
           tcp: { idleTimeoutMs: o.tcp_idle_timeout * 1000, maxConnections: o.tcp_max_connections, maxMessage: o.max_tcp_message },
@@ -124,14 +109,15 @@ export class DnsService implements Service {
     return { listening: this.listening };
   }
 
-  /** `dns.io`: native unless told otherwise or unavailable here (then Bun's sockets). */
-  private useNative(o: DnsOptions): boolean {
-    if (o.io === "eventloop" || (o.udp && o.udp_socket === "bun" && o.io === "auto")) return false;
+  /** `dns.io`: libc for the native path, unless told otherwise or unavailable here (then Bun's sockets). */
+  private nativeLibc(o: DnsOptions): Libc | undefined {
+    if (o.io === "eventloop" || (o.udp && o.udp_socket === "bun" && o.io === "auto")) return undefined;
+    const libc = loadLibc();
     // the I/O thread opens the store itself; an in-memory store exists only in this thread
-    const why = !nativeAvailable() ? "this platform has no bun:ffi access to libc (Linux only)" : this.app.storePath === ":memory:" ? "the store is in memory" : "";
-    if (!why) return true;
+    const why = !libc ? "this platform has no bun:ffi access to libc (Linux only)" : this.app.storePath === ":memory:" ? "the store is in memory" : "";
+    if (!why) return libc;
     if (o.io === "native") throw new Error(`dns.io is native, but ${why}; set dns.io: eventloop`);
-    return false;
+    return undefined;
   }
 
   private catalogInputs() {
@@ -141,22 +127,15 @@ export class DnsService implements Service {
   private async bindNative(addr: string): Promise<void> {
     const [name, asked] = splitHostPort(addr);
     const port = sharedPort(this.name, asked, this.listening.length);
-    // libc binds addresses; a name ("localhost") is resolved here as the event-loop path would
-    // IPv4 first, as node:dgram's udp4 socket (the event-loop path) resolves it
+    // libc binds addresses: a name ("localhost") is resolved here, IPv4 first as node:dgram's udp4 socket would
     const host = isIP(name) ? name : await lookup(name, { family: 4 }).catch(() => lookup(name)).then((r) => r.address, (e) => {
       throw new Error(`dns cannot listen on ${addr}: cannot resolve "${name}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     });
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const got = this.native!.open(host, port, this.opts.udp, this.opts.tcp);
-        if (this.opts.udp) this.listening.push(`udp ${formatHostPort(name, got)}`);
-        if (this.opts.tcp) this.listening.push(`tcp ${formatHostPort(name, got)}`);
-        return;
-      } catch (e) {
-        // port 0: the port UDP got may be taken for TCP; pick another
-        if (port !== 0 || attempt >= SHARED_PORT_TRIES) throw new Error(`dns cannot listen on ${addr}: ${(e as Error).message}`);
-      }
-    }
+    await this.onPort(addr, port, () => {
+      const got = this.native!.open(host, port, this.opts.udp, this.opts.tcp);
+      if (this.opts.udp) this.listening.push(`udp ${formatHostPort(name, got)}`);
+      if (this.opts.tcp) this.listening.push(`tcp ${formatHostPort(name, got)}`);
+    });
   }
 
   private async bind(addr: string, onPacket: Handler["answer"]): Promise<void> {
@@ -165,7 +144,7 @@ export class DnsService implements Service {
     const port = sharedPort(this.name, asked, this.listening.length);
     const o = this.opts;
     const tcpOpts = { idleTimeoutSeconds: o.tcp_idle_timeout, maxConnections: o.tcp_max_connections, maxMessage: o.max_tcp_message };
-    for (let attempt = 0; ; attempt++) {
+    await this.onPort(addr, port, async () => {
       const udp = o.udp ? await listenUdp(o.udp_socket, host, port, onPacket) : undefined;
       try {
         const tcp = o.tcp ? listenTcp(host, udp ? udp.port : port, tcpOpts, onPacket) : undefined;
@@ -177,10 +156,19 @@ export class DnsService implements Service {
           this.tcp.push(tcp);
           this.listening.push(`tcp ${formatHostPort(host, tcp.port)}`);
         }
-        return;
       } catch (e) {
         udp?.close();
-        // port 0: the port UDP got may be taken for TCP; pick another
+        throw e;
+      }
+    });
+  }
+
+  /** Run `open`; with port 0 the port UDP got may be taken for TCP, so try again (bounded). */
+  private async onPort(addr: string, port: number, open: () => void | Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await open();
+      } catch (e) {
         if (port !== 0 || attempt >= SHARED_PORT_TRIES) throw new Error(`dns cannot listen on ${addr}: ${(e as Error).message}`);
       }
     }
@@ -262,10 +250,6 @@ export class DnsService implements Service {
       forward_cache_entries: this.forwarder?.cache?.size ?? 0,
     };
   }
-}
-
-function cidrList(list: string[]): Cidr[] {
-  return list.map((c) => Cidr.parse(c)!).filter(Boolean);
 }
 
 /** Nameservers in /etc/resolv.conf (the "system" upstream). */

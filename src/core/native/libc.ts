@@ -30,7 +30,7 @@ const SYMBOLS = {
   __errno_location: { args: [], returns: P },
 } as const;
 
-export type LibcSymbols = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
+type LibcSymbols = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
 
 export interface Libc {
   sys: LibcSymbols;

@@ -27,7 +27,7 @@ export function peerOf(buf: Uint8Array, off: number): { address: string; port: n
 }
 
 /** IPv6 text of the 16 bytes at `off`; IPv4-mapped as ::ffff:a.b.c.d, the form node:dgram reports. */
-export function formatIpv6(b: Uint8Array, off: number): string {
+function formatIpv6(b: Uint8Array, off: number): string {
   let mapped = b[off + 10] === 0xff && b[off + 11] === 0xff;
   for (let i = 0; i < 10 && mapped; i++) mapped = b[off + i] === 0;
   if (mapped) return `::ffff:${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;

@@ -18,10 +18,13 @@ const rrl = metrics.counter("dns_rrl_limited_total", "Answers held back by respo
 const dropped = metrics.counter("dns_dropped_total", "Packets not answered, by reason");
 const upstreamErrors = metrics.counter("dns_upstream_errors_total", "Upstream exchanges that failed (timeout, refused connection)");
 
+const noSums = () => ({ cacheHit: 0, cacheMiss: 0, wireHit: 0, wireMiss: 0, rrlDrop: 0, rrlSlip: 0, upstreamErrors: 0 });
+type Sums = ReturnType<typeof noSums>;
+
 export interface StatsSnapshot {
   counts: Array<[number, number]>;
   latency: number[];
-  sums: { cacheHit: number; cacheMiss: number; wireHit: number; wireMiss: number; rrlDrop: number; rrlSlip: number; upstreamErrors: number };
+  sums: Sums;
   drops: Array<[string, number]>;
   total: number;
 }
@@ -29,7 +32,7 @@ export interface StatsSnapshot {
 export class DnsStats {
   private counts = new Map<number, number>();
   private pendingLatency: number[] = [];
-  private sums = { cacheHit: 0, cacheMiss: 0, wireHit: 0, wireMiss: 0, rrlDrop: 0, rrlSlip: 0, upstreamErrors: 0 };
+  private sums = noSums();
   private dropReasons = new Map<string, number>();
   total = 0;
 
@@ -62,7 +65,7 @@ export class DnsStats {
     const snap: StatsSnapshot = { counts: [...this.counts], latency: this.pendingLatency, sums: this.sums, drops: [...this.dropReasons], total: this.total };
     this.counts = new Map();
     this.pendingLatency = [];
-    this.sums = { cacheHit: 0, cacheMiss: 0, wireHit: 0, wireMiss: 0, rrlDrop: 0, rrlSlip: 0, upstreamErrors: 0 };
+    this.sums = noSums();
     this.dropReasons = new Map();
     this.total = 0;
     return snap;
@@ -72,7 +75,7 @@ export class DnsStats {
   merge(s: StatsSnapshot): void {
     for (const [k, n] of s.counts) this.counts.set(k, (this.counts.get(k) ?? 0) + n);
     for (const x of s.latency) if (this.pendingLatency.length < 100_000) this.pendingLatency.push(x);
-    for (const key of Object.keys(s.sums) as Array<keyof StatsSnapshot["sums"]>) this.sums[key] += s.sums[key];
+    for (const key of Object.keys(s.sums) as Array<keyof Sums>) this.sums[key] += s.sums[key];
     for (const [r, n] of s.drops) this.dropReasons.set(r, (this.dropReasons.get(r) ?? 0) + n);
     this.total += s.total;
   }
@@ -95,6 +98,6 @@ export class DnsStats {
     if (s.upstreamErrors) upstreamErrors.inc(undefined, s.upstreamErrors);
     for (const [r, n] of this.dropReasons) dropped.inc({ reason: r }, n);
     this.dropReasons.clear();
-    this.sums = { cacheHit: 0, cacheMiss: 0, wireHit: 0, wireMiss: 0, rrlDrop: 0, rrlSlip: 0, upstreamErrors: 0 };
+    this.sums = noSums();
   }
 }

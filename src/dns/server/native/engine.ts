@@ -6,7 +6,7 @@
  * reloads, stats and stop.
  */
 import { MessageChannel, type MessagePort, type Worker } from "node:worker_threads";
-import { addr, C, errnoName, loadLibc, type Libc } from "../../../core/native/libc.ts";
+import { addr, C, errnoName, type Libc } from "../../../core/native/libc.ts";
 import { openListener } from "../../../core/native/sockets.ts";
 import { startThread } from "../../../core/server/index.ts";
 import type { Answer, Client, Handler } from "../handler.ts";
@@ -18,13 +18,7 @@ const START_TIMEOUT_MS = 30_000;
 
 export type NativeThreadOptions = Omit<IoThreadData, "port" | "wakeFd" | "udpFds" | "tcpFds">;
 
-/** Is the native path usable here (Linux, bun:ffi, libc)? */
-export function nativeAvailable(): boolean {
-  return loadLibc() !== undefined;
-}
-
 export class NativeIo {
-  private libc: Libc;
   private udpFds: number[] = [];
   private tcpFds: number[] = [];
   private worker?: Worker;
@@ -36,11 +30,7 @@ export class NativeIo {
   private running = false;
   private stopping = false;
 
-  constructor(private handler: Handler, private stats: DnsStats, private log: (level: "warn" | "error", msg: string) => void) {
-    const libc = loadLibc();
-    if (!libc) throw new Error("dns.io native needs Linux and bun:ffi access to libc; set dns.io: eventloop");
-    this.libc = libc;
-  }
+  constructor(private libc: Libc, private handler: Handler, private stats: DnsStats, private log: (level: "warn" | "error", msg: string) => void) {}
 
   /** Bind UDP and/or TCP on host:port (port 0: one free port for both); returns the port. */
   open(host: string, port: number, udp: boolean, tcp: boolean): number {

@@ -8,12 +8,10 @@
 import { receiveMessageOnPort, parentPort, type MessagePort } from "node:worker_threads";
 import { Store } from "../../../core/store/store.ts";
 import { loadLibc } from "../../../core/native/libc.ts";
-import { Cidr } from "../../wire/ip.ts";
 import { buildCatalog, loadConfigZones, type ConfigZone } from "../../zone/load.ts";
 import type { Catalog } from "../../zone/catalog.ts";
 import { Handler } from "../handler.ts";
-import { QueryLog } from "../query-log.ts";
-import { RateLimiter } from "../rrl.ts";
+import { handlerParts, type HandlerSettings } from "../handler-settings.ts";
 import { DnsStats, type StatsSnapshot } from "../stats.ts";
 import type { NativeClient } from "./client.ts";
 import { Reactor } from "./reactor.ts";
@@ -31,12 +29,7 @@ export interface IoThreadData extends ZoneInputs {
   tcpFds: number[];
   /** A file (an in-memory store cannot be shared: the event-loop path serves that case). */
   storePath: string;
-  acl: { query: string[]; forward: string[]; axfr: string[] };
-  rrl?: { responsesPerSecond: number; window: number; slip: number };
-  maxUdpPayload: number;
-  wireCacheSize: number;
-  nsid?: Uint8Array;
-  queryLog?: { path: string; sample: number };
+  handler: HandlerSettings;
   /** The main thread forwards: delegate what is not ours instead of refusing it. */
   forwarding: boolean;
   /** Delegated queries waiting for the main thread at once; beyond, SERVFAIL (backpressure). */
@@ -84,19 +77,14 @@ function serve(d: IoThreadData, post: (m: FromIo) => void): void {
   let parsed = loadConfigZones(inputs.zones);
   const build = (): Catalog => buildCatalog({ zones: inputs.zones, localDomains: inputs.localDomains, store }, parsed);
   const stats = new DnsStats();
-  const queryLog = d.queryLog ? new QueryLog(d.queryLog.path, d.queryLog.sample) : undefined;
-  const cidrs = (l: string[]) => l.map((c) => Cidr.parse(c)!).filter(Boolean);
+  const parts = handlerParts(d.handler);
+  const queryLog = parts.queryLog;
   let reactor: Reactor;
   let delegated = 0;
   const handler = new Handler({
+    ...parts,
     catalog: build(),
-    acl: { query: cidrs(d.acl.query), forward: cidrs(d.acl.forward), axfr: cidrs(d.acl.axfr) },
-    rrl: d.rrl ? new RateLimiter(d.rrl) : undefined,
-    maxUdpPayload: d.maxUdpPayload,
     stats,
-    queryLog,
-    wireCacheSize: d.wireCacheSize,
-    nsid: d.nsid ? Buffer.from(d.nsid) : undefined,
     delegate: d.forwarding
       ? (query, c) => {
           if (delegated >= d.maxDelegated) return false;
