@@ -17,7 +17,8 @@ import { cookieValue, hashKey, headSize, limitStream, plain } from "./request-he
 import { adHocPeer, runtimeFor, type RouteRuntime, type RuntimeOptions } from "./route-runtime.ts";
 import { proxyMetrics } from "./metrics.ts";
 import type { HookContext } from "./phases/hooks.ts";
-import { compileRoute, normalizeHost, RouteTable, type CompiledRoute, type RequestFacts } from "./routing/table.ts";
+import { compileRoute, normalizeHost, RouteTable, type CompiledRoute, type HeaderSource, type RequestFacts } from "./routing/table.ts";
+import { replyBytes, toResponse, type Reply } from "./reply.ts";
 import type { ProxyConfig } from "./types.ts";
 import { BodySource } from "./upstream/body-source.ts";
 import type { ConnectionPool } from "./upstream/pool.ts";
@@ -35,6 +36,8 @@ const HOP_REQ = new Set(["connection", "keep-alive", "proxy-connection", "te", "
 
 export interface ListenerInfo {
   tls: boolean;
+  /** The raw front's internal server: the client behind a tunnel, by the tunnel's local port. */
+  clientOf?: (tunnelPort: number) => { address: string; port: number } | undefined;
 }
 
 /** What routing and the filters look at, gathered once per request. */
@@ -50,9 +53,40 @@ interface Info {
   attempts: number;
 }
 
-function withHeaders(r: Response, h: Record<string, string>): Response {
-  for (const k in h) r.headers.set(k, h[k]!);
+function withHeaders<R extends Reply>(r: R, h: Record<string, string>): R {
+  if (r instanceof Response) for (const k in h) r.headers.set(k, h[k]!);
+  else r.extra = h;
   return r;
+}
+
+/** A mutable copy of the request headers (hooks change them). */
+function copyHeaders(h: HeaderSource): Headers {
+  if (h instanceof Headers) return new Headers(h);
+  const out = new Headers();
+  h.forEach((v, k) => out.append(k, v));
+  return out;
+}
+
+/** One request as any front sees it: strings, and the body only when asked for. */
+export interface ClientRequest {
+  method: string;
+  /** Path and query as sent (origin form). */
+  target: string;
+  headers: HeaderSource;
+  /** The socket peer's address ("unix" on Unix sockets). */
+  peerIp: string;
+  /** The request body, or null when there is none. */
+  body(): ReadableStream<Uint8Array> | null;
+  /** Bun.serve only: the Request (hooks' requestFilter) and the server (WebSocket upgrade). */
+  req?: Request;
+  server?: Server<any>;
+}
+
+/** What `prepare` found: the facts and the matched route. */
+export interface Prepared {
+  started: number;
+  facts: Facts;
+  route: Route | undefined;
 }
 
 type Route = CompiledRoute<RouteRuntime>;
@@ -123,63 +157,95 @@ export class ProxyHandler {
     await this.accessLog?.close();
   }
 
+  /** Bun.serve (and the HTTP/2 listener): the pipeline over a Request, answered with a Response. */
   async handle(req: Request, server: Server<any> | undefined, listener: ListenerInfo): Promise<Response | undefined> {
-    const started = performance.now();
-    this.inflight++;
-    proxyMetrics.active.inc();
     const url = req.url;
     const ps = url.indexOf("/", url.indexOf("//") + 2);
-    const target = ps < 0 ? "/" : url.slice(ps);
+    let sockAddr: { address: string; port: number } | null | undefined = server?.requestIP(req);
+    // behind the raw front's tunnel the socket peer is the tunnel: the front knows the real client
+    if (sockAddr && listener.clientOf) sockAddr = listener.clientOf(sockAddr.port) ?? sockAddr;
+    const cr: ClientRequest = {
+      method: req.method,
+      target: ps < 0 ? "/" : url.slice(ps),
+      headers: req.headers,
+      peerIp: sockAddr?.address ?? "unix",
+      body: () => req.body,
+      req,
+      server,
+    };
+    const reply = await this.process(cr, this.prepare(cr), listener);
+    if (reply === undefined) return undefined;
+    const res = reply instanceof Response ? reply : toResponse(reply);
+    if (this.cfg.server_header) res.headers.set("server", this.cfg.server_header);
+    if (this.drain?.isDraining || (this.cfg.keepalive_request_limit > 0 && sockAddr && this.lastOnConnection(`${sockAddr.address}|${sockAddr.port}`))) {
+      res.headers.set("connection", "close");
+    }
+    return res;
+  }
+
+  /** The request's facts and its route (the raw front decides from the route whether it serves the request itself). */
+  prepare(cr: ClientRequest): Prepared {
+    const started = performance.now();
+    const target = cr.target;
     const qi = target.indexOf("?");
-    const h = req.headers;
-    const sockAddr = server?.requestIP(req);
-    const peerIp = sockAddr?.address ?? "unix";
-    const clientIp = this.trusted.size ? clientAddress(peerIp, h.get("x-forwarded-for"), this.trusted) : peerIp;
+    const h = cr.headers;
     const hostHeader = h.get("host");
     const facts: Facts = {
-      method: req.method,
+      method: cr.method,
       host: normalizeHost(hostHeader),
       path: qi < 0 ? target : target.slice(0, qi),
       query: qi < 0 ? "" : target.slice(qi + 1),
       headers: h,
-      clientIp,
+      clientIp: this.trusted.size ? clientAddress(cr.peerIp, h.get("x-forwarded-for"), this.trusted) : cr.peerIp,
       hostHeader,
     };
-    let route: Route | undefined;
+    return { started, facts, route: cr.method === "CONNECT" ? undefined : this.table.find(facts) };
+  }
+
+  /** True when a route needs nothing but what the raw front offers (no hooks, auth, shared limiter or compression). */
+  static rawServable(route: Route | undefined): boolean {
+    if (!route) return true;
+    const rt = route.extra;
+    return !rt.hooks && !rt.auth && !rt.sharedLimiter && route.cfg.compress.length === 0;
+  }
+
+  /**
+   * The pipeline for any front: route, filters, upstream; then metrics and the access log.
+   * undefined: the connection was upgraded (WebSocket).
+   */
+  async process(cr: ClientRequest, p: Prepared, listener: ListenerInfo): Promise<Reply | undefined> {
+    const { started, facts, route } = p;
+    this.inflight++;
+    proxyMetrics.active.inc();
     const info: Info = { upstream: undefined, server: undefined, attempts: 0 };
-    let res: Response | undefined;
+    let res: Reply | undefined;
     try {
-      if (req.method === "CONNECT") {
+      if (cr.method === "CONNECT") {
         // no tunnelling (Pingora's default: allow_connect_method_proxying off → 405)
         res = plain(405, "CONNECT is not supported by this proxy\n");
-      } else if (this.cfg.max_header_size < 16384 && headSize(req, target) > this.cfg.max_header_size) {
+      } else if (this.cfg.max_header_size < 16384 && headSize(cr.method, cr.target, cr.headers) > this.cfg.max_header_size) {
         res = plain(431, `request header fields too large (limit ${this.cfg.max_header_size} bytes)\n`);
       } else {
-        route = this.table.find(facts);
-        const r = route ? this.serveRoute(req, route, facts, peerIp, listener, server, info) : plain(404, `no route for ${facts.host || "(no host)"}${facts.path}\n`);
+        const r = route ? this.serveRoute(cr, route, facts, listener, info) : plain(404, `no route for ${facts.host || "(no host)"}${facts.path}\n`);
         // awaiting a plain value would still cost a microtask hop
         res = r instanceof Promise ? await r : r;
       }
     } catch (e) {
-      this.log.error(`proxy: ${req.method} ${target} route=${route?.name ?? "-"}: ${(e as Error).message}`);
+      this.log.error(`proxy: ${cr.method} ${cr.target} route=${route?.name ?? "-"}: ${(e as Error).message}`);
       res = plain(500, "internal proxy error\n");
-    }
-    if (res && this.cfg.server_header) res.headers.set("server", this.cfg.server_header);
-    if (res && (this.drain?.isDraining || (this.cfg.keepalive_request_limit > 0 && sockAddr && this.lastOnConnection(`${sockAddr.address}|${sockAddr.port}`)))) {
-      res.headers.set("connection", "close");
     }
     const status = res?.status ?? 101;
     const routeName = route?.name ?? "-";
     proxyMetrics.requests.record(routeName, info.upstream ?? "-", status, (performance.now() - started) / 1000);
     this.accessLog?.write({
       time: new Date(),
-      clientIp,
-      method: req.method,
-      target,
+      clientIp: facts.clientIp,
+      method: cr.method,
+      target: cr.target,
       status,
-      bytes: res?.headers.has("content-length") ? Number(res.headers.get("content-length")) : undefined,
-      referer: h.get("referer"),
-      userAgent: h.get("user-agent"),
+      bytes: res ? replyBytes(res) : undefined,
+      referer: cr.headers.get("referer"),
+      userAgent: cr.headers.get("user-agent"),
       route: routeName,
       upstream: info.upstream,
       server: info.server,
@@ -197,9 +263,9 @@ export class ProxyHandler {
    * the upstream; without them everything is decided synchronously and the proxy's promise is
    * returned as is (each async layer costs microtask hops per request).
    */
-  private serveRoute(req: Request, route: Route, facts: Facts, peerIp: string, listener: ListenerInfo, server: Server<any> | undefined, info: Info): Response | undefined | Promise<Response | undefined> {
+  private serveRoute(cr: ClientRequest, route: Route, facts: Facts, listener: ListenerInfo, info: Info): Reply | undefined | Promise<Reply | undefined> {
     const rt = route.extra;
-    if (rt.auth || rt.sharedLimiter || rt.hooks) return this.serveRouteAsync(req, route, facts, peerIp, listener, server, info);
+    if (rt.auth || rt.sharedLimiter || rt.hooks) return this.serveRouteAsync(cr, route, facts, listener, info);
     const denied = this.accessCheck(rt, facts);
     if (denied) return denied;
     let rateHeaders: Record<string, string> | undefined;
@@ -210,10 +276,10 @@ export class ProxyHandler {
     }
     const tooBig = this.bodyCheck(rt, facts);
     if (tooBig) return tooBig;
-    return this.dispatch(req, route, facts, peerIp, listener, server, info, undefined, rateHeaders);
+    return this.dispatch(cr, route, facts, listener, info, undefined, rateHeaders);
   }
 
-  private async serveRouteAsync(req: Request, route: Route, facts: Facts, peerIp: string, listener: ListenerInfo, server: Server<any> | undefined, info: Info): Promise<Response | undefined> {
+  private async serveRouteAsync(cr: ClientRequest, route: Route, facts: Facts, listener: ListenerInfo, info: Info): Promise<Reply | undefined> {
     const rt = route.extra;
     const cfg = route.cfg;
     const denied = this.accessCheck(rt, facts);
@@ -231,14 +297,14 @@ export class ProxyHandler {
     if (tooBig) return tooBig;
 
     const ctx: HookContext | undefined = rt.hooks
-      ? { route: route.name, clientIp: facts.clientIp, method: facts.method, path: facts.path, query: facts.query, headers: new Headers(facts.headers), state: {} }
+      ? { route: route.name, clientIp: facts.clientIp, method: facts.method, path: facts.path, query: facts.query, headers: copyHeaders(facts.headers), state: {} }
       : undefined;
     try {
       if (rt.hooks?.requestFilter) {
-        const early = await rt.hooks.requestFilter(ctx!, req);
+        const early = await rt.hooks.requestFilter(ctx!, cr.req ?? new Request(`http://${facts.hostHeader ?? "localhost"}${cr.target}`, { method: cr.method, headers: ctx!.headers }));
         if (early) return early;
       }
-      return await this.dispatch(req, route, facts, peerIp, listener, server, info, ctx, rateHeaders);
+      return await this.dispatch(cr, route, facts, listener, info, ctx, rateHeaders);
     } finally {
       if (ctx && rt.hooks?.logging) {
         try {
@@ -275,7 +341,7 @@ export class ProxyHandler {
   }
 
   /** Static actions (redirect, respond), WebSocket upgrade, or the upstream (its response carries the rate-limit headers). */
-  private dispatch(req: Request, route: Route, facts: Facts, peerIp: string, listener: ListenerInfo, server: Server<any> | undefined, info: Info, ctx: HookContext | undefined, rateHeaders: Record<string, string> | undefined): Response | Promise<Response | undefined> {
+  private dispatch(cr: ClientRequest, route: Route, facts: Facts, listener: ListenerInfo, info: Info, ctx: HookContext | undefined, rateHeaders: Record<string, string> | undefined): Reply | Promise<Reply | undefined> {
     const rt = route.extra;
     const cfg = route.cfg;
     if (cfg.redirect.to !== undefined) {
@@ -288,22 +354,15 @@ export class ProxyHandler {
       return r;
     }
     // a WebSocket handshake is always a GET (RFC 6455 §4.1): other methods skip the header lookup
-    if (facts.method === "GET" && server && rt.upstream && facts.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      return this.upgrade(req, route, facts, peerIp, listener, server, info);
+    if (facts.method === "GET" && cr.server && cr.req && rt.upstream && facts.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      return this.upgrade(cr.req, route, facts, cr.peerIp, listener, cr.server, info);
     }
-    const res = this.proxy(req, route, facts, peerIp, listener, info, ctx);
+    const res = this.proxy(cr, route, facts, listener, info, ctx);
     return rateHeaders ? res.then((r) => withHeaders(r, rateHeaders)) : res;
   }
 
-  private async proxy(
-    req: Request,
-    route: Route,
-    facts: Facts,
-    peerIp: string,
-    listener: ListenerInfo,
-    info: Info,
-    ctx: HookContext | undefined,
-  ): Promise<Response> {
+  private async proxy(cr: ClientRequest, route: Route, facts: Facts, listener: ListenerInfo, info: Info, ctx: HookContext | undefined): Promise<Reply> {
+    const peerIp = cr.peerIp;
     const rt = route.extra;
     const up = rt.upstream;
     const hooks = rt.hooks;
@@ -341,12 +400,11 @@ export class ProxyHandler {
     const cl = facts.headers.get("content-length");
     // no Content-Length and a body stream: chunked (HTTP/1.1) or an HTTP/2 DATA stream
     // cheap tests first: a GET without Content-Length never touches req.body (Bun builds a stream for it)
-    const hasBody = cl !== "0" && (cl !== null || (req.method !== "GET" && req.method !== "HEAD")) && req.body !== null;
+    let bodyStream = cl !== "0" && (cl !== null || (cr.method !== "GET" && cr.method !== "HEAD")) ? cr.body() : null;
     let tooBig = false;
-    let bodyStream = hasBody ? req.body! : null;
     if (bodyStream && cl === null && rt.maxBody > 0) bodyStream = limitStream(bodyStream, rt.maxBody, () => (tooBig = true));
     const body = bodyStream ? new BodySource(bodyStream, up?.cfg.retry_buffer_size ?? 65536) : null;
-    const out: OutgoingRequest = { method: ctx?.method ?? req.method, target, headerText, body, bodyLength: cl !== null ? Number(cl) : undefined };
+    const out: OutgoingRequest = { method: ctx?.method ?? cr.method, target, headerText, body, bodyLength: cl !== null ? Number(cl) : undefined };
 
     // only consistent_hash reads the key and only cookie reads the cookie
     const selectCtx = up
@@ -433,16 +491,14 @@ export class ProxyHandler {
   private readonly bodyCutShort = (c: H1Conn, e: Error) => this.log.warn(`proxy: ${c.method} ${c.target} → ${c.peer.addr}: response cut short: ${e.message}`);
 
   /** The client's response from the upstream's; a promise only when a responseFilter hook runs. */
-  private respond(body: Uint8Array | ReadableStream<Uint8Array> | null, head: ResponseHead, route: Route, facts: { headers: Headers }, peer: Peer, ctx: HookContext | undefined): Response | Promise<Response> {
+  private respond(body: Uint8Array | ReadableStream<Uint8Array> | null, head: ResponseHead, route: Route, facts: Facts, peer: Peer, ctx: HookContext | undefined): Reply | Promise<Reply> {
     const rt = route.extra;
     const { status, statusText } = head;
     const up = rt.upstream;
     const stick = up?.cfg.balance === "cookie" && cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) !== peer.id;
     if (ctx) ctx.status = status;
-    // nothing to change: the head's cached Headers go in as they are (the Response copies them)
-    if (rt.resOps.empty && !stick && !rt.hooks?.responseFilter && route.cfg.compress.length === 0) {
-      return new Response(body, { status, statusText, headers: forwardHeaders(head) });
-    }
+    // nothing to change: the upstream's head goes on as it is
+    if (rt.resOps.empty && !stick && !rt.hooks?.responseFilter && route.cfg.compress.length === 0) return { status, statusText, head, body };
     // `forward` holds the end-to-end headers only (the parser dropped hop-by-hop and framing ones)
     const headers = new Headers(forwardHeaders(head));
     applyHeaderOps(headers, rt.resOps);
@@ -451,11 +507,12 @@ export class ProxyHandler {
       headers.append("set-cookie", `${c.name}=${peer.id}; Path=/; HttpOnly; SameSite=Lax${c.max_age > 0 ? `; Max-Age=${Math.round(c.max_age)}` : ""}`);
     }
     if (rt.hooks?.responseFilter) return Promise.resolve(rt.hooks.responseFilter(ctx!, headers)).then(() => this.finishResponse(body, status, statusText, headers, route, facts));
+    if (route.cfg.compress.length === 0) return { status, statusText, head, headers, body };
     return this.finishResponse(body, status, statusText, headers, route, facts);
   }
 
   /** Compression (when the route offers it and the client accepts it), then the Response. */
-  private finishResponse(body: Uint8Array | ReadableStream<Uint8Array> | null, status: number, statusText: string, headers: Headers, route: Route, facts: { headers: Headers }): Response {
+  private finishResponse(body: Uint8Array | ReadableStream<Uint8Array> | null, status: number, statusText: string, headers: Headers, route: Route, facts: Facts): Response {
     const offered = route.cfg.compress;
     if (offered.length > 0 && body !== null) {
       headers.append("vary", "Accept-Encoding");

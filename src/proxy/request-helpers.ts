@@ -1,12 +1,14 @@
+import type { HeaderSource } from "./routing/table.ts";
+
 /** Small per-request helpers of the pipeline: plain-text answers, size checks, balancing keys. */
 
 export function plain(status: number, text: string): Response {
   return new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 
-export function headSize(req: Request, target: string): number {
-  let n = req.method.length + target.length + 12;
-  req.headers.forEach((v, k) => (n += k.length + v.length + 4));
+export function headSize(method: string, target: string, headers: HeaderSource): number {
+  let n = method.length + target.length + 12;
+  headers.forEach((v, k) => (n += k.length + v.length + 4));
   return n;
 }
 
@@ -26,7 +28,7 @@ export function limitStream(s: ReadableStream<Uint8Array>, limit: number, onExce
   );
 }
 
-export function hashKey(spec: string, f: { path: string; query: string; headers: Headers; clientIp: string }): string {
+export function hashKey(spec: string, f: { path: string; query: string; headers: HeaderSource; clientIp: string }): string {
   if (spec === "client_ip") return f.clientIp;
   if (spec === "uri") return f.query ? `${f.path}?${f.query}` : f.path;
   const i = spec.indexOf(":");

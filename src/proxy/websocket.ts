@@ -5,6 +5,7 @@
  * message and close both ways. Other HTTP Upgrade protocols (h2c, custom) are not supported.
  */
 import type { ServerWebSocket } from "bun";
+import type { HeaderSource } from "./routing/table.ts";
 import type { Peer } from "./upstream/peer.ts";
 
 export interface WsBridge {
@@ -16,7 +17,7 @@ export interface WsBridge {
 
 const PASS = ["origin", "cookie", "authorization", "user-agent", "sec-websocket-extensions"];
 
-export function proxyWebSocket(peer: Peer, target: string, h: Headers, fwd: { for: string; proto: string; host: string }): Promise<WsBridge | Response> {
+export function proxyWebSocket(peer: Peer, target: string, h: HeaderSource, fwd: { for: string; proto: string; host: string }): Promise<WsBridge | Response> {
   const scheme = peer.tls ? "wss" : "ws";
   const url = peer.unix ? `ws+unix://${peer.unix}:${target}` : `${scheme}://${peer.hostHeader}${target}`;
   const headers: Record<string, string> = { "x-forwarded-for": fwd.for, "x-forwarded-proto": fwd.proto, "x-forwarded-host": fwd.host };

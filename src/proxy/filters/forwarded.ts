@@ -2,6 +2,7 @@
  * Client address and X-Forwarded-* handling. Forwarded headers are believed only from peers in
  * `trusted_proxies`; from anyone else they are replaced, so a client cannot spoof its address.
  */
+import type { HeaderSource } from "../routing/table.ts";
 import type { CidrSet } from "./ip-filter.ts";
 
 /** The client address: the socket peer, or (behind trusted proxies) the last untrusted XFF hop. */
@@ -19,7 +20,7 @@ export interface ForwardedValues {
 }
 
 /** The X-Forwarded-For/Proto/Host values to send upstream (`host`: the Host header, when already read). */
-export function forwardedFor(peerIp: string, h: Headers, tls: boolean, trusted: CidrSet, host: string | null = h.get("host")): ForwardedValues {
+export function forwardedFor(peerIp: string, h: HeaderSource, tls: boolean, trusted: CidrSet, host: string | null = h.get("host")): ForwardedValues {
   const fromTrusted = trusted.size > 0 && trusted.has(peerIp);
   if (!fromTrusted) return { for: peerIp, proto: tls ? "https" : "http", host: host || "" };
   const prior = h.get("x-forwarded-for");

@@ -8,13 +8,22 @@ import { CidrSet } from "../filters/ip-filter.ts";
 import type { RouteConfig } from "../types.ts";
 import { compileHosts, normalizeHost, type HostMatcher } from "./host.ts";
 
+/**
+ * What the pipeline reads of the request's headers: a Bun `Headers`, or the raw front's parsed head
+ * (listen/request-head.ts). Names are looked up lower-case.
+ */
+export interface HeaderSource {
+  get(name: string): string | null;
+  forEach(cb: (value: string, name: string) => void): void;
+}
+
 export interface RequestFacts {
   method: string;
   host: string;
   path: string;
   /** Raw query string without '?', "" when none. */
   query: string;
-  headers: Headers;
+  headers: HeaderSource;
   clientIp: string;
 }
 

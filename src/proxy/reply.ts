@@ -1,0 +1,33 @@
+/**
+ * What the pipeline answers: a Response (local answers, hooks, compression), or an upstream's
+ * head and body passed on unchanged, which each front writes its own way — Bun.serve through a
+ * Response, the raw front (listen/raw-front.ts) as one string without building any object.
+ */
+import { forwardHeaders, type ResponseHead } from "./upstream/h1-parser.ts";
+
+export interface Proxied {
+  status: number;
+  statusText: string;
+  /** The upstream's parsed head (shared through the parser's cache: never modified). */
+  head: ResponseHead;
+  /** The end-to-end headers when they were edited (response_headers, sticky cookie); else `head.forward`. */
+  headers?: Headers;
+  /** Set over the others (rate-limit headers). */
+  extra?: Record<string, string>;
+  body: Uint8Array | ReadableStream<Uint8Array> | null;
+}
+
+export type Reply = Response | Proxied;
+
+export function toResponse(p: Proxied): Response {
+  const r = new Response(p.body, { status: p.status, statusText: p.statusText, headers: p.headers ?? forwardHeaders(p.head) });
+  if (p.extra) for (const k in p.extra) r.headers.set(k, p.extra[k]!);
+  return r;
+}
+
+/** Body size for the access log, when known without reading the body. */
+export function replyBytes(r: Reply): number | undefined {
+  if (r instanceof Response) return r.headers.has("content-length") ? Number(r.headers.get("content-length")) : undefined;
+  if (r.body instanceof Uint8Array) return r.body.byteLength;
+  return r.head.framing.kind === "length" ? r.head.framing.length : r.body === null ? 0 : undefined;
+}
