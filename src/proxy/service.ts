@@ -13,6 +13,8 @@ import { formatHostPort, splitHostPort } from "../core/server/metrics-service.ts
 import { sharedPort } from "../core/server/ports.ts";
 import { ProxyHandler } from "./handler.ts";
 import type { ListenerConfig, ProxyConfig } from "./types.ts";
+import type { ListenerInfo } from "./handler.ts";
+import { RawFront } from "./listen/raw-front.ts";
 import { ConnectionPool } from "./upstream/pool.ts";
 import { serverSettings, Upstream } from "./upstream/upstream.ts";
 import { websocketHandlers } from "./websocket.ts";
@@ -184,11 +186,30 @@ async function listen(l: ListenerConfig, index: number, cfg: ProxyConfig, rt: Pr
       return { addr: `unix ${path}`, stop: (opts) => drain.stop(server, opts) };
     }
     const [host, asked] = splitHostPort(l.addr);
+    if (l.raw && !tls) return listenRaw(host, sharedPort("proxy", asked, index), common, rt, drain);
     const server = Bun.serve({ ...common, hostname: host, port: sharedPort("proxy", asked, index), reusePort: true } as any) as Server<any>;
     return { addr: `${tls ? "https" : "http"} ${formatHostPort(server.hostname ?? host, server.port!)}`, stop: (opts) => drain.stop(server, opts) };
   } catch (e) {
     throw new SecurelyError(`proxy.listen ${l.addr}: cannot listen: ${(e as Error).message}`, { hint: "is another process using the address?" });
   }
+}
+
+/**
+ * The raw front (listen/raw-front.ts) on host:port, with its internal Bun.serve on 127.0.0.1:0 for
+ * the connections it passes through; that server learns each real client from the tunnel's port.
+ */
+function listenRaw(host: string, port: number, common: Record<string, unknown>, rt: ProxyRuntime, drain: HttpDrain): Listener {
+  const clients = new Map<number, { address: string; port: number }>();
+  const info: ListenerInfo = { tls: false, clientOf: (p) => clients.get(p) };
+  const internal = Bun.serve({ ...common, fetch: (req: Request, server: Server<any>) => rt.handler!.handle(req, server, info), hostname: "127.0.0.1", port: 0 } as any) as Server<any>;
+  let front: RawFront;
+  try {
+    front = new RawFront({ host, port, rt, drain, internalPort: internal.port!, clients });
+  } catch (e) {
+    internal.stop(true);
+    throw e;
+  }
+  return { addr: `http ${formatHostPort(host, front.port)}`, stop: (opts) => front.stop(opts, drain.stop(internal, opts)) };
 }
 
 async function tlsEntries(l: ListenerConfig, app: App): Promise<TlsEntry[]> {

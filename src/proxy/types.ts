@@ -9,6 +9,8 @@ export interface HeaderOps {
 export interface ListenerConfig {
   addr: string;
   http2: boolean;
+  /** Serve plain-TCP HTTP/1.1 through the raw front (listen/raw-front.ts). */
+  raw: boolean;
   tls: { enabled: boolean; certs: { cert?: string; key?: string; server_name?: string }[]; auto: boolean; hosts: string[]; client_ca?: string };
 }
 

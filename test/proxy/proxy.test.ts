@@ -205,14 +205,22 @@ describe("slow and vanishing clients", () => {
     });
     await done;
     const all = Buffer.concat(got);
-    const body = all.subarray(all.indexOf("\r\n\r\n") + 4);
-    // chunked framing around the 1 MiB: strip it with the proxy's own decoder
-    const { ChunkedDecoder } = await import("../../src/proxy/upstream/h1-parser.ts");
-    const out: Uint8Array[] = [];
-    const dec = new ChunkedDecoder();
-    dec.push(body, out);
-    expect(dec.done).toBe(true);
-    expect(Bun.hash(Buffer.concat(out))).toBe(Bun.hash(BIG));
+    const end = all.indexOf("\r\n\r\n") + 4;
+    const body = all.subarray(end);
+    const head = all.subarray(0, end).toString().toLowerCase();
+    if (head.includes("transfer-encoding: chunked")) {
+      // Bun.serve re-frames a streamed body as chunked: strip it with the proxy's own decoder
+      const { ChunkedDecoder } = await import("../../src/proxy/upstream/h1-parser.ts");
+      const out: Uint8Array[] = [];
+      const dec = new ChunkedDecoder();
+      dec.push(body, out);
+      expect(dec.done).toBe(true);
+      expect(Bun.hash(Buffer.concat(out))).toBe(Bun.hash(BIG));
+    } else {
+      // the raw front keeps the upstream's Content-Length
+      expect(head).toContain(`content-length: ${BIG.length}`);
+      expect(Bun.hash(body)).toBe(Bun.hash(BIG));
+    }
   });
 
   test("a client that disconnects mid-download frees the upstream connection; the proxy keeps serving", async () => {

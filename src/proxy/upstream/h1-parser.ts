@@ -11,6 +11,9 @@ export interface ResponseHead {
   forward: [string, string][];
   /** `forward` as a Headers object, built on first use (heads are shared through the cache below). */
   forwardHeaders?: Headers;
+  /** `forward` as header lines for the raw front, built on first use (and without Server, for `server_header`). */
+  forwardText?: string;
+  forwardTextNoServer?: string;
   /** Framing of the body that follows. */
   framing: { kind: "none" } | { kind: "length"; length: number } | { kind: "chunked" } | { kind: "close" };
   /** The upstream asked to close the connection after this response. */

@@ -1,0 +1,547 @@
+/**
+ * The raw HTTP/1.1 front: a Bun.listen TCP listener that parses request heads itself
+ * (request-head.ts) and runs the same pipeline as Bun.serve (ProxyHandler.prepare/process), but
+ * without Bun's Request, Headers and Response objects — those cost about 5 µs per proxied request
+ * (docs/benchmarks-proxy.md). Responses are written as one head string plus the body.
+ *
+ * It serves "simple" requests: no body or one Content-Length, on a route without hooks, basic
+ * auth, shared rate limiter or compression. Anything else (chunked uploads, Upgrade/WebSocket,
+ * Expect, CONNECT, unusual targets, those routes) is passed, as bytes, to an internal Bun.serve on
+ * 127.0.0.1:0 running the same handler: the head bytes already read, then the rest of the
+ * connection both ways. A passed-through connection stays passed through. The internal server
+ * learns the real client from the tunnel's local port (`clientOf`).
+ */
+import type { Socket, TCPSocketListener, TCPSocketListenOptions } from "bun";
+import { STATUS_CODES } from "node:http";
+import type { StopOptions } from "../../core/server/service.ts";
+import { DRAIN_LINGER_MS, type HttpDrain } from "../../core/server/http-drain.ts";
+import { ProxyHandler, type ClientRequest, type ListenerInfo, type Prepared } from "../handler.ts";
+import type { Proxied, Reply } from "../reply.ts";
+import type { ProxyConfig } from "../types.ts";
+import type { ResponseHead } from "../upstream/h1-parser.ts";
+import { parseRequestHead, type RequestHead } from "./request-head.ts";
+
+const CRLF2 = Buffer.from("\r\n\r\n");
+const CRLF = Buffer.from("\r\n");
+const LAST_CHUNK = Buffer.from("0\r\n\r\n");
+/** Input held while a request is answered (pipelined requests, an unread body) before reading pauses. */
+const MAX_HELD = 256 * 1024;
+/** Connection-level response headers the front writes itself. */
+const OWN = new Set(["content-length", "transfer-encoding", "connection", "keep-alive"]);
+
+export interface RawFrontOptions {
+  host: string;
+  port: number;
+  /** Where the current handler is (a reload swaps it; the next request takes the new one). */
+  rt: { handler?: ProxyHandler; cfg: ProxyConfig };
+  drain: HttpDrain;
+  /** The internal Bun.serve for passed-through connections. */
+  internalPort: number;
+  /** Address → client, shared with the internal server's ListenerInfo.clientOf. */
+  clients: Map<number, { address: string; port: number }>;
+}
+
+let dateText = "";
+let dateSecond = 0;
+/** The Date header value, formatted once a second. */
+function httpDate(): string {
+  const s = Math.floor(Date.now() / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateText = new Date(s * 1000).toUTCString();
+  }
+  return dateText;
+}
+
+function forwardText(head: ResponseHead, dropServer: boolean): string {
+  if (dropServer) {
+    if (head.forwardTextNoServer !== undefined) return head.forwardTextNoServer;
+  } else if (head.forwardText !== undefined) return head.forwardText;
+  let s = "";
+  for (const [k, v] of head.forward) if (!dropServer || k.toLowerCase() !== "server") s += `${k}: ${v}\r\n`;
+  return dropServer ? (head.forwardTextNoServer = s) : (head.forwardText = s);
+}
+
+function latin1(s: string, extra?: Uint8Array): Buffer {
+  const n = s.length;
+  const b = Buffer.allocUnsafe(n + (extra?.byteLength ?? 0));
+  b.write(s, 0, n, "latin1");
+  if (extra) b.set(extra, n);
+  return b;
+}
+
+export class RawFront {
+  readonly conns = new Set<RawConn>();
+  readonly listener: TCPSocketListener<RawConn>;
+  readonly info: ListenerInfo = { tls: false };
+  readonly timeoutSec: number;
+
+  constructor(readonly o: RawFrontOptions) {
+    this.timeoutSec = Math.min(255, Math.max(1, Math.round(o.rt.cfg.client_timeout)));
+    // reusePort works on Bun.listen (measured) though bun-types lists it for Bun.connect only
+    const opts: TCPSocketListenOptions<RawConn> & { reusePort: boolean } = {
+      hostname: o.host,
+      port: o.port,
+      reusePort: true,
+      data: undefined as unknown as RawConn,
+      socket: {
+        open: (s) => {
+          const c = new RawConn(this, s);
+          s.data = c;
+          this.conns.add(c);
+        },
+        data: (s, d) => s.data.onData(d as Buffer),
+        drain: (s) => s.data.onDrain(),
+        end: (s) => s.data.onEnd(),
+        close: (s) => s.data?.onClose(),
+        error: (s) => s.data?.onClose(),
+        timeout: (s) => s.data.onTimeout(),
+      },
+    };
+    this.listener = Bun.listen<RawConn>(opts);
+  }
+
+  get port(): number {
+    return this.listener.port;
+  }
+
+  /** The current config (a reload's limits apply to the next request). */
+  get cfg(): ProxyConfig {
+    return this.o.rt.cfg;
+  }
+
+  get draining(): boolean {
+    return this.o.drain.isDraining;
+  }
+
+  /**
+   * Graceful: as HttpDrain — keep serving with Connection: close for the linger, stop accepting,
+   * close idle connections, let in-flight responses finish until the deadline, then cut the rest.
+   * `internal` is the pass-through server's stop (run alongside, with the same drain).
+   */
+  async stop(opts: StopOptions, internal: Promise<void>): Promise<void> {
+    if (!opts.graceful) {
+      this.listener.stop(true);
+      for (const c of this.conns) c.kill();
+      await internal;
+      return;
+    }
+    const deadline = Date.now() + opts.timeoutMs;
+    const linger = Math.min(DRAIN_LINGER_MS, opts.timeoutMs);
+    if (linger > 0) await Bun.sleep(linger);
+    this.listener.stop(false);
+    for (const c of this.conns) c.closeIfIdle();
+    while (this.conns.size > 0 && Date.now() < deadline) await Bun.sleep(Math.min(20, Math.max(1, deadline - Date.now())));
+    for (const c of this.conns) c.kill();
+    await internal;
+  }
+}
+
+const tunnelHandlers = {
+  data: (t: Socket<RawConn>, d: Buffer) => t.data.fromTunnel(d),
+  drain: (t: Socket<RawConn>) => t.data.onTunnelDrain(),
+  end: (t: Socket<RawConn>) => t.data.onTunnelClose(),
+  close: (t: Socket<RawConn>) => t.data.onTunnelClose(),
+  error: (t: Socket<RawConn>) => t.data.onTunnelClose(),
+};
+
+/** One client connection: a request at a time (pipelined ones wait in `buf`), or a tunnel. */
+class RawConn {
+  private buf: Buffer | undefined;
+  /** A request is being answered. */
+  private busy = false;
+  private dead = false;
+  /** Close once the current response is written. */
+  private closing = false;
+  private served = 0;
+  private paused = false;
+  // the request body in flight
+  private bodyLeft = 0;
+  private bodyCtrl?: ReadableStreamDefaultController<Uint8Array>;
+  private bodyDiscard = false;
+  // output not yet taken by the socket
+  private out: Buffer | undefined;
+  private drainWaiters: Array<() => void> = [];
+  private reader?: { cancel(): Promise<void> };
+  // pass-through
+  private tunnelMode = false;
+  private tunnel?: Socket<RawConn>;
+  private tunnelQueue: Buffer[] = [];
+  private tunnelOut: Buffer | undefined;
+  private tunnelPort = 0;
+
+  constructor(
+    private readonly front: RawFront,
+    private readonly sock: Socket<RawConn>,
+  ) {
+    sock.setNoDelay?.(true);
+    sock.timeout(front.timeoutSec);
+  }
+
+  onData(d: Buffer): void {
+    if (this.tunnelMode) return this.toTunnel(d);
+    if (this.bodyLeft > 0 && (this.bodyCtrl || this.bodyDiscard)) {
+      const rest = this.feedBody(d);
+      if (!rest) return;
+      d = rest;
+    }
+    this.buf = this.buf ? Buffer.concat([this.buf, d]) : d;
+    if (!this.busy) this.next();
+    else if (this.buf.length > MAX_HELD) this.pause();
+  }
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.sock.pause();
+  }
+
+  private resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.sock.resume();
+  }
+
+  /** Parse the next request in `buf` and answer it (or pass the connection through). */
+  private next(): void {
+    const buf = this.buf;
+    if (!buf || this.dead || this.closing) return;
+    const max = this.front.cfg.max_header_size;
+    // RFC 9112 §2.2: empty lines before a request line are ignored
+    let start = 0;
+    while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2;
+    const end = buf.indexOf(CRLF2, start);
+    if (end < 0 || end + 4 - start > max) {
+      if (end >= 0 || buf.length - start > max) this.refuse(431, `request header fields too large (limit ${max} bytes)\n`);
+      return;
+    }
+    const head = parseRequestHead(buf.toString("latin1", start, end));
+    if (typeof head === "string") return this.refuse(400, `bad request: ${head}\n`);
+    const cfg = this.front.cfg;
+    if (head.passThrough || (cfg.max_body_size > 0 && head.length > cfg.max_body_size)) return this.startTunnel();
+    const handler = this.front.o.rt.handler!;
+    const cr: ClientRequest = {
+      method: head.method,
+      target: head.target,
+      headers: head.headers,
+      peerIp: this.sock.remoteAddress,
+      body: () => this.body(),
+    };
+    const p = handler.prepare(cr);
+    if (!ProxyHandler.rawServable(p.route)) return this.startTunnel();
+    this.buf = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
+    this.bodyLeft = head.length > 0 ? head.length : 0;
+    this.bodyCtrl = undefined;
+    this.bodyDiscard = false;
+    this.busy = true;
+    this.served++;
+    if (head.close) this.closing = true;
+    void this.answer(handler, cr, p, head);
+  }
+
+  /** The request body as a stream, fed from the socket with backpressure. */
+  private body(): ReadableStream<Uint8Array> | null {
+    if (this.bodyLeft === 0) return null;
+    return new ReadableStream<Uint8Array>(
+      {
+        start: (c) => {
+          this.bodyCtrl = c;
+          const held = this.buf;
+          this.buf = undefined;
+          if (held) this.buf = this.feedBody(held);
+        },
+        pull: () => {
+          if (this.buf === undefined || this.buf.length < MAX_HELD) this.resume();
+        },
+        cancel: () => {
+          // the pipeline gave up on the body (413, an error answer): the rest is read and dropped
+          this.bodyCtrl = undefined;
+          this.bodyDiscard = true;
+          if (this.buf) this.buf = this.feedBody(this.buf);
+          this.resume();
+        },
+      },
+      { highWaterMark: 64 * 1024, size: (c?: Uint8Array) => c?.byteLength ?? 0 },
+    );
+  }
+
+  /** Hand body bytes to the stream; returns what follows the body (the next request). */
+  private feedBody(d: Buffer): Buffer | undefined {
+    const n = Math.min(this.bodyLeft, d.length);
+    this.bodyLeft -= n;
+    const ctrl = this.bodyCtrl;
+    if (ctrl) {
+      ctrl.enqueue(n === d.length ? d : d.subarray(0, n));
+      if (this.bodyLeft === 0) {
+        this.bodyCtrl = undefined;
+        ctrl.close();
+      } else if ((ctrl.desiredSize ?? 1) <= 0) this.pause();
+    }
+    return n < d.length ? d.subarray(n) : undefined;
+  }
+
+  private async answer(handler: ProxyHandler, cr: ClientRequest, p: Prepared, head: RequestHead): Promise<void> {
+    let reply: Reply | undefined;
+    try {
+      reply = await handler.process(cr, p, this.front.info);
+    } catch {
+      reply = undefined;
+    }
+    if (this.dead) {
+      if (reply && !(reply instanceof Response) && reply.body instanceof ReadableStream) reply.body.cancel().catch(() => {});
+      return;
+    }
+    const ok = reply ? await this.writeReply(reply, head) : false;
+    this.busy = false;
+    if (!ok || this.dead) return this.kill();
+    // an unread rest of the body cannot be told from the next request: close
+    if (this.closing || this.bodyLeft > 0) return this.endAfterFlush();
+    this.resume();
+    this.next();
+  }
+
+  /** Write the response; false when it could not be completed (the connection must be cut). */
+  private async writeReply(reply: Reply, req: RequestHead): Promise<boolean> {
+    const cfg = this.front.cfg;
+    let status: number;
+    let s: string;
+    let body: Uint8Array | ReadableStream<Uint8Array> | null;
+    let known = -1;
+    const server = cfg.server_header;
+    if (reply instanceof Response) {
+      status = reply.status;
+      s = `HTTP/1.1 ${status} ${reply.statusText || STATUS_CODES[status] || ""}\r\n`;
+      let date = false;
+      reply.headers.forEach((v, k) => {
+        if (OWN.has(k) || (server && k === "server")) return;
+        if (k === "date") date = true;
+        s += `${k}: ${v}\r\n`;
+      });
+      if (!date) s += `date: ${httpDate()}\r\n`;
+      // local answers (error pages, respond, redirect) are small: read them whole
+      body = reply.body ? new Uint8Array(await reply.arrayBuffer()) : null;
+    } else {
+      const pr = reply as Proxied;
+      status = pr.status;
+      s = `HTTP/1.1 ${status} ${pr.statusText || STATUS_CODES[status] || ""}\r\n`;
+      if (pr.headers) pr.headers.forEach((v, k) => {
+        if (!(server && k === "server")) s += `${k}: ${v}\r\n`;
+      });
+      else s += forwardText(pr.head, !!server);
+      if (pr.extra) for (const k in pr.extra) s += `${k}: ${pr.extra[k]}\r\n`;
+      body = pr.body;
+      if (pr.head.framing.kind === "length") known = pr.head.framing.length;
+      else if (req.method === "HEAD") {
+        // a HEAD answer keeps the upstream's Content-Length (the parser drops framing headers)
+        const cl = pr.head.headers.find(([k]) => k.length === 14 && k.toLowerCase() === "content-length");
+        if (cl) known = Number(cl[1]);
+      }
+    }
+    if (this.dead) return false;
+    if (server) s += `server: ${server}\r\n`;
+    const limit = cfg.keepalive_request_limit;
+    if (this.front.draining || (limit > 0 && this.served >= limit) || this.bodyLeft > 0) this.closing = true;
+    const noBody = req.method === "HEAD" || status === 204 || status === 304 || status < 200;
+    let chunked = false;
+    if (noBody) {
+      if (req.method === "HEAD" && status !== 204 && status !== 304) s += `content-length: ${known >= 0 ? known : body instanceof Uint8Array ? body.byteLength : 0}\r\n`;
+    } else if (body === null) s += "content-length: 0\r\n";
+    else if (body instanceof Uint8Array) s += `content-length: ${body.byteLength}\r\n`;
+    else if (known >= 0) s += `content-length: ${known}\r\n`;
+    else if (req.http10) this.closing = true; // HTTP/1.0: the body ends with the connection
+    else {
+      chunked = true;
+      s += "transfer-encoding: chunked\r\n";
+    }
+    if (this.closing) s += "connection: close\r\n";
+    else if (req.http10) s += "connection: keep-alive\r\n";
+    s += "\r\n";
+
+    if (noBody || body === null) {
+      if (body instanceof ReadableStream) body.cancel().catch(() => {});
+      this.write(latin1(s));
+      return true;
+    }
+    if (body instanceof Uint8Array) {
+      this.write(latin1(s, body));
+      return true;
+    }
+    this.write(latin1(s));
+    return this.pump(body, chunked);
+  }
+
+  /** Stream a response body with backpressure; false when the upstream failed mid-body. */
+  private async pump(body: ReadableStream<Uint8Array>, chunked: boolean): Promise<boolean> {
+    const reader = body.getReader();
+    this.reader = reader;
+    try {
+      for (;;) {
+        const r = await reader.read();
+        if (this.dead) return false;
+        if (r.done) break;
+        const chunk = r.value!;
+        if (chunk.byteLength === 0) continue;
+        if (chunked) this.write(Buffer.concat([Buffer.from(`${chunk.byteLength.toString(16)}\r\n`), chunk, CRLF]));
+        else this.write(chunk);
+        if (this.out) await this.drained();
+        if (this.dead) return false;
+      }
+    } catch {
+      // the upstream died mid-body: cut the connection so the client sees a truncated body
+      return false;
+    } finally {
+      this.reader = undefined;
+    }
+    if (chunked) this.write(LAST_CHUNK);
+    return true;
+  }
+
+  private write(b: Uint8Array): void {
+    if (this.dead) return;
+    if (this.out) {
+      this.out = Buffer.concat([this.out, b]);
+      return;
+    }
+    const n = this.sock.write(b);
+    if (n < b.byteLength) this.out = Buffer.from(b.subarray(Math.max(n, 0)));
+  }
+
+  private drained(): Promise<void> {
+    if (!this.out || this.dead) return Promise.resolve();
+    return new Promise((r) => this.drainWaiters.push(r));
+  }
+
+  onDrain(): void {
+    if (this.out) {
+      const n = this.sock.write(this.out);
+      if (n < this.out.length) {
+        this.out = this.out.subarray(Math.max(n, 0));
+        return;
+      }
+      this.out = undefined;
+    }
+    for (const w of this.drainWaiters.splice(0)) w();
+    if (this.tunnelMode) this.tunnel?.resume();
+  }
+
+  private async endAfterFlush(): Promise<void> {
+    if (this.out) await this.drained();
+    if (!this.dead) this.sock.end();
+  }
+
+  /** A malformed or oversized head: answer and close (no routing, no upstream). */
+  private refuse(status: number, text: string): void {
+    this.closing = true;
+    this.buf = undefined;
+    const body = Buffer.from(text);
+    this.write(latin1(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\ndate: ${httpDate()}\r\n\r\n`, body));
+    void this.endAfterFlush();
+  }
+
+  onEnd(): void {
+    // the client finished sending: answer what is in flight, then close
+    if (this.tunnelMode) return void this.tunnel?.end();
+    this.closing = true;
+    if (!this.busy) void this.endAfterFlush();
+  }
+
+  onTimeout(): void {
+    if (this.dead) return;
+    // waiting on the upstream, or on a slow reader we paused ourselves, is not client idleness
+    if (this.busy && !(this.bodyLeft > 0 && !this.paused && this.bodyCtrl)) return void this.sock.timeout(this.front.timeoutSec);
+    this.kill();
+  }
+
+  /** Graceful stop: idle keep-alive connections close now; busy ones close after their response. */
+  closeIfIdle(): void {
+    this.closing = true;
+    if (!this.busy && !this.tunnelMode) void this.endAfterFlush();
+  }
+
+  kill(): void {
+    if (this.dead) return;
+    try {
+      this.sock.terminate();
+    } catch {}
+    this.onClose();
+  }
+
+  onClose(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.front.conns.delete(this);
+    for (const w of this.drainWaiters.splice(0)) w();
+    this.reader?.cancel().catch(() => {});
+    const ctrl = this.bodyCtrl;
+    this.bodyCtrl = undefined;
+    try {
+      ctrl?.error(new Error("client closed the connection mid-upload"));
+    } catch {}
+    this.tunnel?.end();
+  }
+
+  // --- pass-through -------------------------------------------------------------------------
+
+  /** Hand this connection to the internal Bun.serve: the bytes read so far, then everything. */
+  private startTunnel(): void {
+    this.tunnelMode = true;
+    this.sock.timeout(0);
+    if (this.buf) this.tunnelQueue.push(this.buf);
+    this.buf = undefined;
+    Bun.connect<RawConn>({ hostname: "127.0.0.1", port: this.front.o.internalPort, data: this, socket: tunnelHandlers as any }).then(
+      (t) => {
+        if (this.dead) return void t.end();
+        this.tunnel = t;
+        t.setNoDelay?.(true);
+        this.tunnelPort = t.localPort;
+        this.front.o.clients.set(this.tunnelPort, { address: this.sock.remoteAddress, port: this.sock.remotePort });
+        for (const q of this.tunnelQueue.splice(0)) this.toTunnel(q);
+      },
+      () => this.kill(),
+    );
+  }
+
+  private toTunnel(d: Buffer): void {
+    const t = this.tunnel;
+    if (!t) return void this.tunnelQueue.push(d);
+    if (this.tunnelOut) {
+      this.tunnelOut = Buffer.concat([this.tunnelOut, d]);
+      return;
+    }
+    const n = t.write(d);
+    if (n < d.length) {
+      this.tunnelOut = d.subarray(Math.max(n, 0));
+      this.pause();
+    }
+  }
+
+  onTunnelDrain(): void {
+    const t = this.tunnel;
+    if (!t || !this.tunnelOut) return;
+    const n = t.write(this.tunnelOut);
+    if (n < this.tunnelOut.length) {
+      this.tunnelOut = this.tunnelOut.subarray(Math.max(n, 0));
+      return;
+    }
+    this.tunnelOut = undefined;
+    this.resume();
+  }
+
+  fromTunnel(d: Buffer): void {
+    this.write(d);
+    if (this.out) this.tunnel?.pause();
+  }
+
+  onTunnelClose(): void {
+    if (this.tunnelPort) this.front.o.clients.delete(this.tunnelPort);
+    this.tunnelPort = 0;
+    const t = this.tunnel;
+    this.tunnel = undefined;
+    if (t) {
+      try {
+        t.end();
+      } catch {}
+    }
+    if (!this.dead) void this.endAfterFlush();
+  }
+}

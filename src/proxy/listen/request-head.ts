@@ -1,0 +1,134 @@
+/**
+ * The raw front's HTTP/1.1 request-head parser (RFC 9112 §2-3, §5-6), strict: anything malformed
+ * is an error (400), and anything legal but unusual is flagged `passThrough` so the full Bun.serve
+ * server handles it (chunked bodies, Upgrade, Expect, CONNECT, absolute-form or `*` targets, dot
+ * segments, other HTTP versions). The result holds plain strings only.
+ */
+import type { HeaderSource } from "../routing/table.ts";
+
+/** The parsed header fields: lower-case names in order; `get` joins repeats as Bun's Headers does. */
+export class RawHeaders implements HeaderSource {
+  constructor(
+    readonly names: string[],
+    readonly values: string[],
+  ) {}
+
+  get(name: string): string | null {
+    let out: string | null = null;
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] !== name) continue;
+      const v = this.values[i]!;
+      // RFC 9110 §5.3: repeats combine with ", " (Set-Cookie aside, which requests do not carry)
+      out = out === null ? v : `${out}${name === "cookie" ? "; " : ", "}${v}`;
+    }
+    return out;
+  }
+
+  forEach(cb: (value: string, name: string) => void): void {
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) cb(this.values[i]!, names[i]!);
+  }
+}
+
+export interface RequestHead {
+  method: string;
+  target: string;
+  http10: boolean;
+  headers: RawHeaders;
+  /** Content-Length, or -1 when the request has none. */
+  length: number;
+  /** The client asked to close after this request (Connection: close, or HTTP/1.0 without keep-alive). */
+  close: boolean;
+  /** Legal, but for the full server (see the file comment). */
+  passThrough: boolean;
+}
+
+/** tchar (RFC 9110 §5.6.2). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Control characters other than HTAB, and CR or LF that are not a CRLF pair. */
+const BAD_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+/** Targets that Bun.serve rewrites (dot segments, backslashes) or that need percent-encoding. */
+const UNUSUAL_TARGET = /\/\.|\\|[^\x21-\x7e]/;
+
+/**
+ * Parse a request head (the text before CRLFCRLF, leading empty lines already skipped).
+ * Returns the head, or a string saying what is malformed.
+ */
+export function parseRequestHead(text: string): RequestHead | string {
+  if (BAD_CHARS.test(text)) return "control character or bare CR/LF in the request head";
+  let eol = text.indexOf("\r\n");
+  if (eol < 0) eol = text.length;
+  const sp1 = text.indexOf(" ");
+  const sp2 = sp1 < 0 ? -1 : text.indexOf(" ", sp1 + 1);
+  if (sp1 <= 0 || sp2 < 0 || sp2 >= eol || sp2 === sp1 + 1) return "malformed request line";
+  const method = text.slice(0, sp1);
+  const target = text.slice(sp1 + 1, sp2);
+  const version = text.slice(sp2 + 1, eol);
+  if (!TOKEN.test(method)) return "malformed request method";
+  let passThrough = false;
+  let http10 = false;
+  if (version === "HTTP/1.0") http10 = true;
+  else if (version !== "HTTP/1.1") {
+    if (!/^HTTP\/\d\.\d$/.test(version)) return "malformed HTTP version";
+    passThrough = true;
+  }
+  if (target[0] !== "/" || UNUSUAL_TARGET.test(target) || method === "CONNECT") passThrough = true;
+
+  const names: string[] = [];
+  const values: string[] = [];
+  let length = -1;
+  let hosts = 0;
+  let close = http10;
+  let te = false;
+  let pos = eol + 2;
+  while (pos < text.length) {
+    let end = text.indexOf("\r\n", pos);
+    if (end < 0) end = text.length;
+    const c = text.indexOf(":", pos);
+    // no colon, an empty name, or whitespace before the colon / obs-fold (RFC 9112 §5.1-5.2)
+    if (c <= pos || c > end) return "malformed header line";
+    const rawName = text.slice(pos, c);
+    if (!TOKEN.test(rawName)) return "malformed header name";
+    const name = rawName.toLowerCase();
+    let vs = c + 1;
+    let ve = end;
+    while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
+    while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
+    const value = text.slice(vs, ve);
+    pos = end + 2;
+    names.push(name);
+    values.push(value);
+    switch (name) {
+      case "content-length": {
+        if (!/^\d{1,15}$/.test(value)) return "invalid Content-Length";
+        const n = Number(value);
+        if (length >= 0 && length !== n) return "conflicting Content-Length headers";
+        length = n;
+        break;
+      }
+      case "transfer-encoding":
+        te = true;
+        break;
+      case "host":
+        hosts++;
+        break;
+      case "connection": {
+        const v = value.toLowerCase();
+        if (v.includes("close")) close = true;
+        else if (http10 && v.includes("keep-alive")) close = false;
+        if (v.includes("upgrade")) passThrough = true;
+        break;
+      }
+      case "upgrade":
+      case "expect":
+        passThrough = true;
+        break;
+    }
+  }
+  // RFC 9112 §6.1: a request with both is a smuggling shape; the proxy refuses it
+  if (te && length >= 0) return "both Transfer-Encoding and Content-Length";
+  if (hosts > 1) return "more than one Host header";
+  if (te || (hosts === 0 && !http10)) passThrough = true;
+  return { method, target, http10, headers: new RawHeaders(names, values), length, close, passThrough };
+}
