@@ -33,6 +33,7 @@ export const proxyMetrics = {
   connect: metrics.histogram("securely_proxy_upstream_connect_seconds", "Time to open a new upstream connection (TCP, and TLS when on)."),
   reused: metrics.counter("securely_proxy_upstream_reused_total", "Requests sent on a pooled keepalive connection, by upstream."),
   active: metrics.gauge("securely_proxy_active_requests", "Requests in flight."),
+  connections: metrics.gauge("securely_proxy_client_connections", "Open client connections on raw-front listeners (passed-through ones included)."),
   retries: metrics.counter("securely_proxy_retries_total", "Retried upstream attempts, by upstream and reason."),
   upstreamErrors: metrics.counter("securely_proxy_upstream_errors_total", "Failed upstream attempts, by upstream, server and kind."),
   health: metrics.gauge("securely_proxy_upstream_healthy", "1 when the server is considered healthy, else 0."),

@@ -17,6 +17,7 @@ import type { StopOptions } from "../../core/server/service.ts";
 import { DRAIN_LINGER_MS, type HttpDrain } from "../../core/server/http-drain.ts";
 import { ProxyHandler, type ClientRequest, type ListenerInfo, type Prepared } from "../handler.ts";
 import type { Proxied, Reply } from "../reply.ts";
+import { proxyMetrics } from "../metrics.ts";
 import type { ProxyConfig } from "../types.ts";
 import type { ResponseHead } from "../upstream/h1-parser.ts";
 import { parseRequestHead, type RequestHead } from "./request-head.ts";
@@ -89,6 +90,7 @@ export class RawFront {
           const c = new RawConn(this, s);
           s.data = c;
           this.conns.add(c);
+          proxyMetrics.connections.inc();
         },
         data: (s, d) => s.data.onData(d as Buffer),
         drain: (s) => s.data.onDrain(),
@@ -470,6 +472,7 @@ class RawConn {
     if (this.dead) return;
     this.dead = true;
     this.front.conns.delete(this);
+    proxyMetrics.connections.dec();
     for (const w of this.drainWaiters.splice(0)) w();
     this.reader?.cancel().catch(() => {});
     const ctrl = this.bodyCtrl;

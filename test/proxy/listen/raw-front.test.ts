@@ -1,0 +1,274 @@
+/**
+ * The raw HTTP/1.1 front (listen/raw-front.ts) against real clients: raw sockets writing bytes,
+ * fetch and curl. What it serves itself and what it passes through to the internal Bun.serve.
+ */
+import { describe, expect, test } from "bun:test";
+import { connect, type Socket } from "node:net";
+import { eventually } from "../../harness.ts";
+import { indent, origin, raw, rawOrigin, startProxy } from "../helpers.ts";
+
+const echo = origin(async (req, server) => {
+  const url = new URL(req.url);
+  if (url.pathname === "/204") return new Response(null, { status: 204 });
+  if (url.pathname === "/304") return new Response(null, { status: 304, headers: { etag: '"x"' } });
+  const body = req.body ? new Uint8Array(await req.arrayBuffer()) : new Uint8Array();
+  return Response.json({
+    method: req.method,
+    path: url.pathname + url.search,
+    bytes: body.length,
+    sum: body.reduce((a, b) => (a + b) % 65521, 0),
+    xff: req.headers.get("x-forwarded-for"),
+    te: req.headers.get("transfer-encoding"),
+    peer: server.requestIP(req)?.address,
+  });
+});
+
+// an upstream that promises 1000 bytes, sends 10 and dies
+const dying = rawOrigin((s) => {
+  s.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789");
+  setTimeout(() => s.end(), 20);
+});
+
+// a chunked upstream body (the front passes it on as a stream)
+const chunky = rawOrigin((s) => s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\npart1;\r\n6\r\npart2;\r\n6\r\npart3;\r\n0\r\n\r\n"));
+
+const proxy = await startProxy(indent(`listen: ["127.0.0.1:0"]
+client_timeout: 1
+max_header_size: 4k
+upstreams:
+  echo: { servers: ["${echo.addr}"] }
+  dying: { servers: ["${dying.addr}"], max_retries: 0 }
+  chunky: { servers: ["${chunky.addr}"] }
+routes:
+  - match: { path: /stream }
+    upstream: chunky
+  - match: { path: /dying }
+    upstream: dying
+  - match: { path: /gz }
+    upstream: echo
+    compress: [gzip]
+  - upstream: echo
+`));
+
+/** A keep-alive raw client (node:net, so it can bind a source address). */
+class Client {
+  private text = "";
+  private waiters: Array<() => void> = [];
+  closed = false;
+  private constructor(readonly sock: Socket) {
+    sock.on("data", (d) => {
+      this.text += d.toString("latin1");
+      this.wake();
+    });
+    sock.on("close", () => {
+      this.closed = true;
+      this.wake();
+    });
+    sock.on("error", () => {});
+  }
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+  static open(port: number, localAddress?: string): Promise<Client> {
+    return new Promise((resolve, reject) => {
+      const s = connect({ host: "127.0.0.1", port, localAddress }, () => resolve(new Client(s)));
+      s.once("error", reject);
+    });
+  }
+  send(s: string | Uint8Array): void {
+    this.sock.write(s);
+  }
+  /** Everything received once `done(text)` holds (or the connection closed, or 5 s passed). */
+  async until(done: (t: string) => boolean): Promise<string> {
+    const end = Date.now() + 5000;
+    while (!done(this.text) && !this.closed && Date.now() < end) {
+      await Promise.race([new Promise<void>((r) => this.waiters.push(r)), Bun.sleep(100)]);
+    }
+    return this.text;
+  }
+  /** Responses received so far, counted by status line. */
+  count(): number {
+    return this.text.split("HTTP/1.1 ").length - 1;
+  }
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+const bodyOf = (t: string) => t.slice(t.indexOf("\r\n\r\n") + 4);
+
+describe("raw front: requests it serves itself", () => {
+  test("keep-alive: several requests on one connection, each answered with Content-Length", async () => {
+    const c = await Client.open(proxy.port);
+    for (let i = 0; i < 3; i++) {
+      c.send(`GET /k${i} HTTP/1.1\r\nHost: a\r\n\r\n`);
+      const t = await c.until(() => c.count() === i + 1 && /\}$/.test(c["text"]));
+      expect(t.split("HTTP/1.1 200").length - 1).toBe(i + 1);
+    }
+    expect(c.closed).toBe(false);
+    c.close();
+  });
+
+  test("pipelined requests are answered in order", async () => {
+    const out = await raw(proxy.port, "GET /p1 HTTP/1.1\r\nHost: a\r\n\r\nGET /p2 HTTP/1.1\r\nHost: a\r\n\r\nGET /p3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    const paths = [...out.matchAll(/"path":"(\/p\d)"/g)].map((m) => m[1]);
+    expect(paths).toEqual(["/p1", "/p2", "/p3"]);
+    expect(out).toContain("connection: close");
+  });
+
+  test("HEAD, 204 and 304 carry no body, and the connection stays in sync", async () => {
+    const c = await Client.open(proxy.port);
+    c.send("HEAD /h HTTP/1.1\r\nHost: a\r\n\r\nGET /204 HTTP/1.1\r\nHost: a\r\n\r\nGET /304 HTTP/1.1\r\nHost: a\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\n\r\n");
+    const t = await c.until((x) => x.includes('"path":"/after"'));
+    const heads = t.split("HTTP/1.1 ").slice(1);
+    expect(heads.map((h) => h.slice(0, 3))).toEqual(["200", "204", "304", "200"]);
+    // HEAD keeps the upstream's length; nothing follows its head but the next response
+    expect(heads[0]).toMatch(/content-length: [1-9]\d*\r\n/i);
+    expect(heads[0]!.endsWith("\r\n\r\n")).toBe(true);
+    expect(heads[1]!.endsWith("\r\n\r\n")).toBe(true);
+    expect(heads[2]!.endsWith("\r\n\r\n")).toBe(true);
+    c.close();
+  });
+
+  test("a Content-Length upload streams through (fetch, 300 KiB)", async () => {
+    const data = crypto.getRandomValues(new Uint8Array(300 * 1024));
+    const res = await fetch(`${proxy.base}/up`, { method: "POST", body: data });
+    const j = (await res.json()) as { bytes: number; sum: number };
+    expect(j.bytes).toBe(data.length);
+    expect(j.sum).toBe(data.reduce((a, b) => (a + b) % 65521, 0));
+  });
+
+  test("a streamed upstream body is re-framed as chunked; an HTTP/1.0 client gets it close-delimited", async () => {
+    const out = await raw(proxy.port, "GET /stream HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    expect(out).toContain("transfer-encoding: chunked");
+    expect(out).toEndWith("0\r\n\r\n");
+    const old = await raw(proxy.port, "GET /stream HTTP/1.0\r\nHost: a\r\n\r\n");
+    expect(old).not.toContain("transfer-encoding");
+    expect(bodyOf(old)).toBe("part1;part2;part3;");
+  });
+
+  test("Connection: close is honoured: the response says so and the connection closes", async () => {
+    const c = await Client.open(proxy.port);
+    c.send("GET /c HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    const t = await c.until(() => false);
+    expect(c.closed).toBe(true);
+    expect(t).toContain("connection: close");
+  });
+
+  test("an idle connection is closed after client_timeout", async () => {
+    const c = await Client.open(proxy.port);
+    c.send("GET /idle HTTP/1.1\r\nHost: a\r\n\r\n");
+    await c.until((t) => t.includes("/idle"));
+    await eventually(() => c.closed, 10_000, 100);
+  });
+
+  test("the upstream dying mid-body: the client gets fewer bytes than Content-Length and a closed connection", async () => {
+    const c = await Client.open(proxy.port);
+    c.send("GET /dying HTTP/1.1\r\nHost: a\r\n\r\n");
+    const t = await c.until(() => false);
+    expect(c.closed).toBe(true);
+    expect(t).toContain("content-length: 1000");
+    expect(bodyOf(t).length).toBeLessThan(1000);
+  });
+
+  test("curl: keep-alive reuse across two URLs", async () => {
+    const p = Bun.spawn(["curl", "-sv", `${proxy.base}/c1`, `${proxy.base}/c2`], { stdout: "pipe", stderr: "pipe" });
+    const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+    await p.exited;
+    expect(out).toContain('"path":"/c1"');
+    expect(out).toContain('"path":"/c2"');
+    expect(err).toMatch(/Re-using existing connection|Reusing existing connection/);
+  });
+});
+
+describe("raw front: bad input", () => {
+  test("conflicting Content-Length / Transfer-Encoding → 400 and close", async () => {
+    expect(await raw(proxy.port, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")).toStartWith("HTTP/1.1 400");
+  });
+
+  test("a head over max_header_size → 431", async () => {
+    expect(await raw(proxy.port, `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${"x".repeat(5000)}\r\n\r\n`)).toStartWith("HTTP/1.1 431");
+  });
+
+  test("garbage request lines and header lines → 400", async () => {
+    expect(await raw(proxy.port, "garbage\r\n\r\n")).toStartWith("HTTP/1.1 400");
+    expect(await raw(proxy.port, "GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n")).toStartWith("HTTP/1.1 400");
+    expect(await raw(proxy.port, "GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n")).toStartWith("HTTP/1.1 400");
+    expect(await raw(proxy.port, "GET / HTTP/1.1\r\nHost: a\nX: y\r\n\r\n")).toStartWith("HTTP/1.1 400");
+  });
+});
+
+describe("raw front: passed through to Bun.serve", () => {
+  test("a chunked upload is passed through and answered; the connection keeps working", async () => {
+    const c = await Client.open(proxy.port);
+    c.send("POST /ch HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    expect(await c.until((x) => x.includes('"path":"/ch"'))).toContain('"bytes":5');
+    // not pipelined: Bun.serve (1.4.5) drops a connection whose chunked request is followed by pipelined bytes
+    c.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+    const t = await c.until((x) => x.includes('"path":"/next"'));
+    expect(t.split("HTTP/1.1 200").length - 1).toBe(2);
+    c.close();
+  });
+
+  test("the upstream sees the real client address through both paths", async () => {
+    // bound to 127.0.0.2, unlike the tunnel to the internal server (127.0.0.1)
+    const c = await Client.open(proxy.port, "127.0.0.2");
+    c.send("GET /direct HTTP/1.1\r\nHost: a\r\n\r\n");
+    await c.until((x) => x.includes("/direct"));
+    c.send("POST /tunnel HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    const t = await c.until((x) => x.includes("/tunnel"));
+    const xffs = [...t.matchAll(/"xff":"([^"]+)"/g)].map((m) => m[1]);
+    expect(xffs).toEqual(["127.0.0.2", "127.0.0.2"]);
+    c.close();
+  });
+
+  test("a compressing route goes through Bun.serve and still compresses", async () => {
+    const res = await fetch(`${proxy.base}/gz/${"x".repeat(2000)}`, { headers: { "accept-encoding": "gzip" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("vary")).toContain("Accept-Encoding");
+  });
+
+  test("WebSocket is passed through", async () => {
+    const wsOrigin = origin(
+      (req, server) => (server.upgrade(req, { data: req.headers.get("x-forwarded-for") }) ? undefined : new Response("no", { status: 400 })),
+      { websocket: { open: (s: any) => s.send(`hi ${s.data}`), message: (s: any, m: any) => s.send(`echo:${m}`) } },
+    );
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  ws: { servers: ["${wsOrigin.addr}"] }\nroutes:\n  - { upstream: ws }\n`));
+    const sock = new WebSocket(`ws://127.0.0.1:${p.port}/`);
+    const got: string[] = [];
+    sock.onmessage = (e) => got.push(String(e.data));
+    await eventually(() => got.length === 1);
+    sock.send("x");
+    await eventually(() => got.length === 2);
+    expect(got).toEqual(["hi 127.0.0.1", "echo:x"]);
+    sock.close();
+    await p.stop();
+  });
+});
+
+describe("raw front: switch and lifecycle", () => {
+  test("listen.raw: false serves through Bun.serve (streamed bodies re-chunked by Bun)", async () => {
+    const p = await startProxy(indent(`listen: [{ addr: "127.0.0.1:0", raw: false }]\nupstreams:\n  echo: { servers: ["${echo.addr}"] }\nroutes:\n  - { upstream: echo }\n`));
+    const out = await raw(p.port, "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    expect(out).toStartWith("HTTP/1.1 200");
+    expect(out).toContain('"path":"/x"');
+    await p.stop();
+  });
+
+  test("graceful stop: an idle keep-alive connection is closed, an in-flight one finishes with Connection: close", async () => {
+    const slow = origin(async () => {
+      await Bun.sleep(300);
+      return new Response("slow done");
+    });
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  s: { servers: ["${slow.addr}"] }\nroutes:\n  - { upstream: s }\n`));
+    const idle = await Client.open(p.port);
+    const busy = await Client.open(p.port);
+    const stopping = p.stop(true);
+    await Bun.sleep(50);
+    busy.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+    const t = await busy.until((x) => x.includes("slow done"));
+    expect(t).toContain("connection: close");
+    await stopping;
+    await eventually(() => idle.closed && busy.closed);
+  });
+});
