@@ -84,6 +84,8 @@ export class RawFront {
       hostname: o.host,
       port: o.port,
       reusePort: true,
+      // a client that half-closes after its request still gets the answer (onEnd)
+      allowHalfOpen: true,
       data: undefined as unknown as RawConn,
       socket: {
         open: (s) => {

@@ -69,9 +69,9 @@ class Client {
   private wake(): void {
     for (const w of this.waiters.splice(0)) w();
   }
-  static open(port: number, localAddress?: string): Promise<Client> {
+  static open(port: number, localAddress?: string, halfOpen = false): Promise<Client> {
     return new Promise((resolve, reject) => {
-      const s = connect({ host: "127.0.0.1", port, localAddress }, () => resolve(new Client(s)));
+      const s = connect({ host: "127.0.0.1", port, localAddress, allowHalfOpen: halfOpen } as any, () => resolve(new Client(s)));
       s.once("error", reject);
     });
   }
@@ -153,6 +153,15 @@ describe("raw front: requests it serves itself", () => {
     const t = await c.until(() => false);
     expect(c.closed).toBe(true);
     expect(t).toContain("connection: close");
+  });
+
+  test("a client that half-closes after its request still gets the answer (Bun.serve drops it)", async () => {
+    const c = await Client.open(proxy.port, undefined, true);
+    c.send("GET /half HTTP/1.1\r\nHost: a\r\n\r\n");
+    c.sock.end();
+    const t = await c.until((x) => x.includes("/half"));
+    expect(t).toContain('"path":"/half"');
+    c.close();
   });
 
   test("an idle connection is closed after client_timeout", async () => {
