@@ -77,6 +77,8 @@ export interface ClientRequest {
   peerIp: string;
   /** The request body, or null when there is none. */
   body(): ReadableStream<Uint8Array> | null;
+  /** Raw front: the Upgrade protocol the client asks for; a 101 then hands the upstream connection back. */
+  upgrade?: string;
   /** Bun.serve only: the Request (hooks' requestFilter) and the server (WebSocket upgrade). */
   req?: Request;
   server?: Server<any>;
@@ -394,6 +396,8 @@ export class ProxyHandler {
       });
     }
     headerText += `x-forwarded-for: ${fwd.for}\r\nx-forwarded-proto: ${fwd.proto}\r\nx-forwarded-host: ${fwd.host}\r\n`;
+    // an HTTP Upgrade the front tunnels itself: the hop-by-hop pair is passed on for this one hop
+    if (cr.upgrade) headerText += `connection: upgrade\r\nupgrade: ${cr.upgrade}\r\n`;
     // Bun's parser rejects CR/LF in client headers; only hooks can add values that were never parsed
     if (ctx && /[\r\n]/.test(headerText.replace(/\r\n/g, ""))) return plain(400, "invalid header value\n");
 
@@ -436,7 +440,9 @@ export class ProxyHandler {
         a.conn.onBodyError = this.bodyCutShort;
         const response = await a.response;
         if (response.upgraded) {
-          // WebSocket goes through websocket.ts; a 101 here answers a request that never asked to switch
+          // the raw front tunnels the bytes from here on
+          if (cr.upgrade) return { status: 101, statusText: response.head.statusText, head: response.head, body: null, upgraded: response.upgraded };
+          // a 101 here answers a request that never asked to switch (WebSocket on Bun.serve goes through websocket.ts)
           response.upgraded.destroy();
           throw new ProxyError(`upstream ${peer.addr} sent a bad response: 101 Switching Protocols to a request without Upgrade`, "bad_response", "upstream", false, a.reused, true);
         }
@@ -446,6 +452,11 @@ export class ProxyHandler {
         else proxyMetrics.connect.observe(a.connectMs / 1000);
         const head = response.head;
         if (up && up.cfg.health.passive.unhealthy_status.includes(head.status)) up.recordFailure(peer, Date.now(), `status ${head.status}`);
+        if (cr.upgrade && cr.upgrade.toLowerCase() === "websocket") {
+          // as on Bun.serve's WebSocket bridge: a refused handshake is the upstream's failure
+          if (response.body instanceof ReadableStream) response.body.cancel().catch(() => {});
+          return plain(502, `bad gateway: upstream ${peer.addr} refused the websocket upgrade (status ${head.status})\n`);
+        }
         const r = this.respond(response.body, head, route, facts, peer, ctx);
         return r instanceof Promise ? await r : r;
       } catch (e) {

@@ -3,6 +3,7 @@
  * head and body passed on unchanged, which each front writes its own way — Bun.serve through a
  * Response, the raw front (listen/raw-front.ts) as one string without building any object.
  */
+import type { H1Conn } from "./upstream/connection.ts";
 import { forwardHeaders, type ResponseHead } from "./upstream/h1-parser.ts";
 
 export interface Proxied {
@@ -15,6 +16,8 @@ export interface Proxied {
   /** Set over the others (rate-limit headers). */
   extra?: Record<string, string>;
   body: Uint8Array | ReadableStream<Uint8Array> | null;
+  /** A 101 to the raw front's Upgrade request: the upstream connection, now a byte tunnel. */
+  upgraded?: H1Conn;
 }
 
 export type Reply = Response | Proxied;

@@ -5,7 +5,8 @@
  * (docs/benchmarks-proxy.md). Responses are written as one head string plus the body.
  *
  * It serves "simple" requests: no body or one Content-Length, on a route without hooks, basic
- * auth, shared rate limiter or compression. Anything else (chunked uploads, Upgrade/WebSocket,
+ * auth, shared rate limiter or compression; an HTTP Upgrade (WebSocket or any protocol) on such a
+ * route becomes a byte tunnel to the upstream after its 101. Anything else (chunked uploads,
  * Expect, CONNECT, unusual targets, those routes) is passed, as bytes, to an internal Bun.serve on
  * 127.0.0.1:0 running the same handler: the head bytes already read, then the rest of the
  * connection both ways. A passed-through connection stays passed through. The internal server
@@ -19,6 +20,7 @@ import { ProxyHandler, type ClientRequest, type ListenerInfo, type Prepared } fr
 import type { Proxied, Reply } from "../reply.ts";
 import { proxyMetrics } from "../metrics.ts";
 import type { ProxyConfig } from "../types.ts";
+import type { H1Conn } from "../upstream/connection.ts";
 import type { ResponseHead } from "../upstream/h1-parser.ts";
 import { parseRequestHead, type RequestHead } from "./request-head.ts";
 
@@ -167,6 +169,8 @@ class RawConn {
   private out: Buffer | undefined;
   private drainWaiters: Array<() => void> = [];
   private reader?: { cancel(): Promise<void> };
+  /** After a 101: the upstream connection the bytes go to. */
+  private upgraded?: H1Conn;
   // pass-through
   private tunnelMode = false;
   private tunnel?: Socket<RawConn>;
@@ -184,6 +188,7 @@ class RawConn {
 
   onData(d: Buffer): void {
     if (this.tunnelMode) return this.toTunnel(d);
+    if (this.upgraded) return this.toUpstream(d);
     if (this.bodyLeft > 0 && (this.bodyCtrl || this.bodyDiscard)) {
       const rest = this.feedBody(d);
       if (!rest) return;
@@ -230,6 +235,7 @@ class RawConn {
       headers: head.headers,
       peerIp: this.sock.remoteAddress,
       body: () => this.body(),
+      upgrade: head.upgrade,
     };
     const p = handler.prepare(cr);
     if (!ProxyHandler.rawServable(p.route)) return this.startTunnel();
@@ -296,6 +302,7 @@ class RawConn {
       return;
     }
     const ok = reply ? await this.writeReply(reply, head) : false;
+    if (ok === "upgraded") return;
     this.busy = false;
     if (!ok || this.dead) return this.kill();
     // an unread rest of the body cannot be told from the next request: close
@@ -305,7 +312,7 @@ class RawConn {
   }
 
   /** Write the response; false when it could not be completed (the connection must be cut). */
-  private async writeReply(reply: Reply, req: RequestHead): Promise<boolean> {
+  private async writeReply(reply: Reply, req: RequestHead): Promise<boolean | "upgraded"> {
     const cfg = this.front.cfg;
     let status: number;
     let s: string;
@@ -326,6 +333,7 @@ class RawConn {
       body = reply.body ? new Uint8Array(await reply.arrayBuffer()) : null;
     } else {
       const pr = reply as Proxied;
+      if (pr.upgraded) return this.switchProtocols(pr, pr.upgraded);
       status = pr.status;
       s = `HTTP/1.1 ${status} ${pr.statusText || STATUS_CODES[status] || ""}\r\n`;
       if (pr.headers) pr.headers.forEach((v, k) => {
@@ -372,6 +380,46 @@ class RawConn {
     }
     this.write(latin1(s));
     return this.pump(body, chunked);
+  }
+
+  /** A 101 from the upstream: pass its head on, then bytes both ways until either side closes. */
+  private switchProtocols(pr: Proxied, up: H1Conn): "upgraded" {
+    const server = this.front.cfg.server_header;
+    let s = `HTTP/1.1 101 ${pr.statusText || "Switching Protocols"}\r\n${forwardText(pr.head, !!server)}`;
+    const proto = pr.head.headers.find(([k]) => k.toLowerCase() === "upgrade");
+    s += `connection: upgrade\r\n${proto ? `upgrade: ${proto[1]}\r\n` : ""}`;
+    if (server) s += `server: ${server}\r\n`;
+    this.write(latin1(`${s}\r\n`));
+    this.upgraded = up;
+    // an upgraded connection (a WebSocket, say) may idle for long: no client_timeout
+    this.sock.timeout(0);
+    const held = this.buf;
+    this.buf = undefined;
+    up.startRaw(
+      (d) => {
+        this.write(d);
+        if (this.out) up.sock.pause();
+      },
+      () => {
+        this.upgraded = undefined;
+        if (!this.dead) void this.endAfterFlush();
+      },
+    );
+    if (held) this.toUpstream(held);
+    return "upgraded";
+  }
+
+  private toUpstream(d: Buffer): void {
+    const up = this.upgraded;
+    if (!up) return;
+    const w = up.write(d);
+    if (w) {
+      this.pause();
+      w.then(
+        () => this.resume(),
+        () => this.kill(),
+      );
+    }
   }
 
   /** Stream a response body with backpressure; false when the upstream failed mid-body. */
@@ -426,6 +474,7 @@ class RawConn {
     }
     for (const w of this.drainWaiters.splice(0)) w();
     if (this.tunnelMode) this.tunnel?.resume();
+    this.upgraded?.sock.resume();
   }
 
   private async endAfterFlush(): Promise<void> {
@@ -445,6 +494,7 @@ class RawConn {
   onEnd(): void {
     // the client finished sending: answer what is in flight, then close
     if (this.tunnelMode) return void this.tunnel?.end();
+    if (this.upgraded) return void this.upgraded.sock.end();
     this.closing = true;
     if (!this.busy) void this.endAfterFlush();
   }
@@ -483,6 +533,9 @@ class RawConn {
       ctrl?.error(new Error("client closed the connection mid-upload"));
     } catch {}
     this.tunnel?.end();
+    const up = this.upgraded;
+    this.upgraded = undefined;
+    up?.destroy();
   }
 
   // --- pass-through -------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 /**
  * The raw front's HTTP/1.1 request-head parser (RFC 9112 §2-3, §5-6), strict: anything malformed
  * is an error (400), and anything legal but unusual is flagged `passThrough` so the full Bun.serve
- * server handles it (chunked bodies, Upgrade, Expect, CONNECT, absolute-form or `*` targets, dot
- * segments, other HTTP versions). The result holds plain strings only.
+ * server handles it (chunked bodies, Expect, CONNECT, absolute-form or `*` targets, dot segments,
+ * other HTTP versions, an Upgrade with a body or without `Connection: upgrade`). The result holds plain strings only.
  */
 import type { HeaderSource } from "../routing/table.ts";
 
@@ -40,6 +40,8 @@ export interface RequestHead {
   length: number;
   /** The client asked to close after this request (Connection: close, or HTTP/1.0 without keep-alive). */
   close: boolean;
+  /** The Upgrade header's value when Connection lists "upgrade" (an HTTP Upgrade request). */
+  upgrade?: string;
   /** Legal, but for the full server (see the file comment). */
   passThrough: boolean;
 }
@@ -81,6 +83,9 @@ export function parseRequestHead(text: string): RequestHead | string {
   let hosts = 0;
   let close = http10;
   let te = false;
+  let connUpgrade = false;
+  let upgrade: string | undefined;
+  let expect = false;
   let pos = eol + 2;
   while (pos < text.length) {
     let end = text.indexOf("\r\n", pos);
@@ -117,18 +122,25 @@ export function parseRequestHead(text: string): RequestHead | string {
         const v = value.toLowerCase();
         if (v.includes("close")) close = true;
         else if (http10 && v.includes("keep-alive")) close = false;
-        if (v.includes("upgrade")) passThrough = true;
+        if (v.includes("upgrade")) connUpgrade = true;
         break;
       }
       case "upgrade":
+        if (upgrade !== undefined) passThrough = true;
+        upgrade = value;
+        break;
       case "expect":
-        passThrough = true;
+        expect = true;
         break;
     }
   }
   // RFC 9112 §6.1: a request with both is a smuggling shape; the proxy refuses it
   if (te && length >= 0) return "both Transfer-Encoding and Content-Length";
   if (hosts > 1) return "more than one Host header";
-  if (te || (hosts === 0 && !http10)) passThrough = true;
-  return { method, target, http10, headers: new RawHeaders(names, values), length, close, passThrough };
+  if (te || expect || (hosts === 0 && !http10)) passThrough = true;
+  // an Upgrade the front can tunnel itself: HTTP/1.1, no body; anything else goes to Bun.serve
+  if (upgrade !== undefined || connUpgrade) {
+    if (!connUpgrade || upgrade === undefined || upgrade === "" || http10 || length > 0) passThrough = true;
+  }
+  return { method, target, http10, headers: new RawHeaders(names, values), length, close, passThrough, upgrade: connUpgrade ? upgrade : undefined };
 }

@@ -83,9 +83,11 @@ export class H1Conn {
   private gotBytes = false;
   /** Request body still being written when the response completed: cannot be reused. */
   writing = false;
-  /** Upgraded (101) connections forward raw bytes here. */
-  onRaw?: (d: Uint8Array) => void;
-  onRawClose?: () => void;
+  /** Upgraded (101) connections forward raw bytes here (see startRaw). */
+  private onRaw?: (d: Uint8Array) => void;
+  private onRawClose?: () => void;
+  /** After a 101: bytes that came before the new owner called startRaw. */
+  private rawPending?: Uint8Array[];
   private closeAfter = false;
   private paused = false;
   /** performance.now() past which the upstream counts as stalled (read_timeout). */
@@ -230,6 +232,7 @@ export class H1Conn {
   onData(d: Uint8Array): void {
     this.gotBytes = true;
     if (this.deadline !== Infinity) this.deadline = performance.now() + this.peer.options.readTimeoutMs;
+    if (this.rawPending) return void this.rawPending.push(d);
     if (this.onRaw) return this.onRaw(d);
     if (this.phase === "head") return this.onHeadBytes(d);
     if (this.phase === "body") return this.onBodyBytes(d);
@@ -260,8 +263,9 @@ export class H1Conn {
       watched.delete(this);
       const resolve = this.resolveHead!;
       this.resolveHead = this.rejectHead = undefined;
+      // the new owner takes over a few microtasks later: hold what arrives until then
+      this.rawPending = rest ? [rest] : [];
       resolve({ head, body: null, upgraded: this });
-      if (rest) queueMicrotask(() => this.onRaw?.(rest));
       return;
     }
     if (head.status < 200) {
@@ -364,6 +368,19 @@ export class H1Conn {
     this.busy = false;
     this.peer.active--;
     if (reusable) this.pool?.put(this);
+  }
+
+  /**
+   * After a 101: from now on bytes from the upstream go to `onData` and its close to `onClose`
+   * (called at once when it already closed). Bytes held since the 101 are delivered first.
+   */
+  startRaw(onData: (d: Uint8Array) => void, onClose: () => void): void {
+    this.onRaw = onData;
+    this.onRawClose = onClose;
+    const held = this.rawPending ?? [];
+    this.rawPending = undefined;
+    for (const d of held) onData(d);
+    if (this.phase === "closed") onClose();
   }
 
   onTimeout(): void {

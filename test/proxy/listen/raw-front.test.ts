@@ -236,23 +236,56 @@ describe("raw front: passed through to Bun.serve", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("vary")).toContain("Accept-Encoding");
   });
+});
 
-  test("WebSocket is passed through", async () => {
-    const wsOrigin = origin(
-      (req, server) => (server.upgrade(req, { data: req.headers.get("x-forwarded-for") }) ? undefined : new Response("no", { status: 400 })),
-      { websocket: { open: (s: any) => s.send(`hi ${s.data}`), message: (s: any, m: any) => s.send(`echo:${m}`) } },
-    );
-    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  ws: { servers: ["${wsOrigin.addr}"] }\nroutes:\n  - { upstream: ws }\n`));
-    const sock = new WebSocket(`ws://127.0.0.1:${p.port}/`);
-    const got: string[] = [];
-    sock.onmessage = (e) => got.push(String(e.data));
-    await eventually(() => got.length === 1);
-    sock.send("x");
-    await eventually(() => got.length === 2);
-    expect(got).toEqual(["hi 127.0.0.1", "echo:x"]);
-    sock.close();
+describe("raw front: HTTP Upgrade", () => {
+  // an origin speaking a made-up protocol after its 101: it echoes bytes upper-cased
+  let seenHead = "";
+  const upper = rawOrigin((s, data) => {
+    if (!s.data?.switched) {
+      seenHead = data;
+      s.data = { switched: true };
+      s.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: shout\r\n\r\n");
+      const early = data.slice(data.indexOf("\r\n\r\n") + 4);
+      if (early) s.write(early.toUpperCase());
+      return;
+    }
+    s.write(data.toUpperCase());
+  });
+
+  test("any protocol: the 101 is passed on, then bytes flow both ways (early bytes included)", async () => {
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  u: { servers: ["${upper.addr}"] }\nroutes:\n  - { upstream: u }\n`));
+    const c = await Client.open(p.port, "127.0.0.2");
+    c.send("GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: shout\r\n\r\nhello");
+    expect(await c.until((t) => t.includes("HELLO"))).toStartWith("HTTP/1.1 101 Switching Protocols\r\n");
+    expect(c["text"]).toMatch(/upgrade: shout\r\n/i);
+    c.send("more");
+    await c.until((t) => t.includes("MORE"));
+    expect(seenHead).toMatch(/connection: upgrade\r\nupgrade: shout\r\n/);
+    expect(seenHead).toContain("x-forwarded-for: 127.0.0.2");
+    c.close();
     await p.stop();
   });
+
+  const wsOrigin = origin(
+    (req, server) => (server.upgrade(req, { data: req.headers.get("x-forwarded-for") }) ? undefined : new Response("no", { status: 400 })),
+    { websocket: { open: (s: any) => s.send(`hi ${s.data}`), message: (s: any, m: any) => s.send(`echo:${m}`) } },
+  );
+
+  for (const raw of [true, false]) {
+    test(`WebSocket ${raw ? "as a byte tunnel (raw front)" : "through Bun.serve's message bridge (raw: false)"}`, async () => {
+      const p = await startProxy(indent(`listen: [{ addr: "127.0.0.1:0", raw: ${raw} }]\nupstreams:\n  ws: { servers: ["${wsOrigin.addr}"] }\nroutes:\n  - { upstream: ws }\n`));
+      const sock = new WebSocket(`ws://127.0.0.1:${p.port}/`);
+      const got: string[] = [];
+      sock.onmessage = (e) => got.push(String(e.data));
+      await eventually(() => got.length === 1);
+      sock.send("x");
+      await eventually(() => got.length === 2);
+      expect(got).toEqual(["hi 127.0.0.1", "echo:x"]);
+      sock.close();
+      await p.stop();
+    });
+  }
 });
 
 describe("raw front: switch and lifecycle", () => {
