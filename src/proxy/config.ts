@@ -45,7 +45,7 @@ export const listenerSchema = obj(
   {
     addr: val("required|listen", undefined, "host:port ([::1]:port for IPv6; port 0 picks a free port) or unix:/path."),
     http2: val("boolean", false, "Serve HTTP/2 through node:http2: over TLS ALPN h2 with HTTP/1.1 fallback, without TLS h2c (prior knowledge only). Slower than the default Bun.serve listener for HTTP/1.1."),
-    raw: val("boolean", true, "Plain-TCP HTTP/1.1 listeners only: parse requests in securely's own front (Bun.listen) instead of Bun.serve, about 5 µs less CPU per request. Requests it does not serve itself (chunked uploads, Upgrade/WebSocket, Expect, routes with hooks, basic auth, a shared rate limiter or compression) are passed to an internal Bun.serve. false: Bun.serve only. Ignored with TLS, http2 or a Unix socket."),
+    raw: val("boolean", true, "Plain-TCP HTTP/1.1 listeners only: parse requests in securely's own front (Bun.listen) instead of Bun.serve, about 5 µs less CPU per request. HTTP Upgrades (WebSocket or any protocol) become byte tunnels. Requests it does not serve itself (chunked uploads, Expect, CONNECT, routes with hooks, basic auth, a shared rate limiter or compression) are passed to an internal Bun.serve. false: Bun.serve only. Ignored with TLS, http2 or a Unix socket."),
     tls: obj(
       {
         enabled: val("boolean", false, "Terminate TLS on this listener."),

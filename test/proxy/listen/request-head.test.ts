@@ -1,0 +1,71 @@
+/** The raw front's request-head parser: what it accepts, rejects and passes through. */
+import { describe, expect, test } from "bun:test";
+import { parseRequestHead, type RequestHead } from "../../../src/proxy/listen/request-head.ts";
+
+const ok = (text: string): RequestHead => {
+  const h = parseRequestHead(text);
+  if (typeof h === "string") throw new Error(`unexpected error: ${h}`);
+  return h;
+};
+
+describe("request head", () => {
+  test("a simple GET: strings, lower-case names, trimmed values, joined repeats", () => {
+    const h = ok("GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-A:  1 \r\nx-a: 2\r\nCookie: a=1\r\nCookie: b=2");
+    expect([h.method, h.target, h.http10, h.length, h.close, h.passThrough, h.upgrade]).toEqual(["GET", "/a?b=1", false, -1, false, false, undefined]);
+    expect(h.headers.get("x-a")).toBe("1, 2");
+    expect(h.headers.get("cookie")).toBe("a=1; b=2");
+    expect(h.headers.get("nope")).toBeNull();
+    const seen: string[] = [];
+    h.headers.forEach((v, k) => seen.push(`${k}=${v}`));
+    expect(seen).toEqual(["host=x", "x-a=1", "x-a=2", "cookie=a=1", "cookie=b=2"]);
+  });
+
+  test("Content-Length, Connection: close, HTTP/1.0 keep-alive", () => {
+    expect(ok("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\nContent-Length: 12").length).toBe(12);
+    expect(ok("GET / HTTP/1.1\r\nHost: x\r\nConnection: close").close).toBe(true);
+    expect(ok("GET / HTTP/1.0").close).toBe(true);
+    expect(ok("GET / HTTP/1.0\r\nConnection: keep-alive").close).toBe(false);
+  });
+
+  test("an Upgrade the front tunnels itself, and ones it passes through", () => {
+    expect(ok("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket").upgrade).toBe("websocket");
+    expect(ok("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket").passThrough).toBe(false);
+    expect(ok("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket").passThrough).toBe(true);
+    expect(ok("POST / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: x\r\nContent-Length: 3").passThrough).toBe(true);
+  });
+
+  test("legal but unusual requests are passed through", () => {
+    for (const t of [
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked",
+      "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1",
+      "CONNECT x:443 HTTP/1.1\r\nHost: x:443",
+      "GET http://x/ HTTP/1.1\r\nHost: x",
+      "OPTIONS * HTTP/1.1\r\nHost: x",
+      "GET /a/../b HTTP/1.1\r\nHost: x",
+      "GET /caf\xe9 HTTP/1.1\r\nHost: x",
+      "GET / HTTP/1.1",
+      "GET / HTTP/2.0\r\nHost: x",
+    ]) expect([t, ok(t).passThrough]).toEqual([t, true]);
+  });
+
+  test("malformed heads are errors", () => {
+    for (const t of [
+      "garbage",
+      "GET  / HTTP/1.1",
+      "GET / HTTP/1.1 extra",
+      "G(T / HTTP/1.1",
+      "GET / HTTP/x",
+      "GET / HTTP/1.1\r\nNo colon",
+      "GET / HTTP/1.1\r\nBad Name: x",
+      "GET / HTTP/1.1\r\nName : x",
+      "GET / HTTP/1.1\r\n folded: x",
+      "GET / HTTP/1.1\r\nX: a\nY: b",
+      "GET / HTTP/1.1\r\nX: a\rb",
+      "GET / HTTP/1.1\r\nX: a\x00b",
+      "POST / HTTP/1.1\r\nContent-Length: +4",
+      "POST / HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 5",
+      "POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked",
+      "GET / HTTP/1.1\r\nHost: a\r\nHost: b",
+    ]) expect([t, typeof parseRequestHead(t)]).toEqual([t, "string"]);
+  });
+});
