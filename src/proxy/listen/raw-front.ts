@@ -77,10 +77,21 @@ export class RawFront {
   readonly conns = new Set<RawConn>();
   readonly listener: TCPSocketListener<RawConn>;
   readonly info: ListenerInfo = { tls: false };
-  readonly timeoutSec: number;
+  /**
+   * client_timeout, checked by one ticker: Bun's socket timeout is not re-armed by traffic (measured:
+   * a connection busy every 300 ms was cut at 4 s with a 1 s timeout), and re-arming it per read
+   * would cost a native call per request. Connections note the tick of their last progress.
+   */
+  tick = 0;
+  private ticker: Timer;
 
   constructor(readonly o: RawFrontOptions) {
-    this.timeoutSec = Math.min(255, Math.max(1, Math.round(o.rt.cfg.client_timeout)));
+    this.ticker = setInterval(() => {
+      this.tick++;
+      const limit = Math.max(1, Math.round(this.cfg.client_timeout));
+      for (const c of this.conns) c.checkIdle(this.tick, limit);
+    }, 1000);
+    this.ticker.unref?.();
     // reusePort works on Bun.listen (measured) though bun-types lists it for Bun.connect only
     const opts: TCPSocketListenOptions<RawConn> & { reusePort: boolean } = {
       hostname: o.host,
@@ -101,7 +112,6 @@ export class RawFront {
         end: (s) => s.data.onEnd(),
         close: (s) => s.data?.onClose(),
         error: (s) => s.data?.onClose(),
-        timeout: (s) => s.data.onTimeout(),
       },
     };
     this.listener = Bun.listen<RawConn>(opts);
@@ -126,6 +136,7 @@ export class RawFront {
    * `internal` is the pass-through server's stop (run alongside, with the same drain).
    */
   async stop(opts: StopOptions, internal: Promise<void>): Promise<void> {
+    clearInterval(this.ticker);
     if (!opts.graceful) {
       this.listener.stop(true);
       for (const c of this.conns) c.kill();
@@ -160,6 +171,8 @@ class RawConn {
   /** Close once the current response is written. */
   private closing = false;
   private served = 0;
+  /** RawFront.tick of the last progress (client bytes, drained writes, a finished response). */
+  private seen = 0;
   private paused = false;
   // the request body in flight
   private bodyLeft = 0;
@@ -183,10 +196,11 @@ class RawConn {
     private readonly sock: Socket<RawConn>,
   ) {
     sock.setNoDelay?.(true);
-    sock.timeout(front.timeoutSec);
+    this.seen = front.tick;
   }
 
   onData(d: Buffer): void {
+    this.seen = this.front.tick;
     if (this.tunnelMode) return this.toTunnel(d);
     if (this.upgraded) return this.toUpstream(d);
     if (this.bodyLeft > 0 && (this.bodyCtrl || this.bodyDiscard)) {
@@ -304,6 +318,7 @@ class RawConn {
     const ok = reply ? await this.writeReply(reply, head) : false;
     if (ok === "upgraded") return;
     this.busy = false;
+    this.seen = this.front.tick;
     if (!ok || this.dead) return this.kill();
     // an unread rest of the body cannot be told from the next request: close
     if (this.closing || this.bodyLeft > 0) return this.endAfterFlush();
@@ -391,8 +406,7 @@ class RawConn {
     if (server) s += `server: ${server}\r\n`;
     this.write(latin1(`${s}\r\n`));
     this.upgraded = up;
-    // an upgraded connection (a WebSocket, say) may idle for long: no client_timeout
-    this.sock.timeout(0);
+    // an upgraded connection (a WebSocket, say) may idle for long: no client_timeout (checkIdle)
     const held = this.buf;
     this.buf = undefined;
     up.startRaw(
@@ -464,6 +478,7 @@ class RawConn {
   }
 
   onDrain(): void {
+    this.seen = this.front.tick;
     if (this.out) {
       const n = this.sock.write(this.out);
       if (n < this.out.length) {
@@ -499,11 +514,12 @@ class RawConn {
     if (!this.busy) void this.endAfterFlush();
   }
 
-  onTimeout(): void {
-    if (this.dead) return;
-    // waiting on the upstream, or on a slow reader we paused ourselves, is not client idleness
-    if (this.busy && !(this.bodyLeft > 0 && !this.paused && this.bodyCtrl)) return void this.sock.timeout(this.front.timeoutSec);
-    this.kill();
+  /** client_timeout: no progress from the client for `limit` seconds (waiting on the upstream does not count). */
+  checkIdle(tick: number, limit: number): void {
+    if (this.dead || this.tunnelMode || this.upgraded) return;
+    const waitingOnUpstream = this.busy && !this.out && !(this.bodyLeft > 0 && this.bodyCtrl && !this.paused);
+    if (waitingOnUpstream) this.seen = tick;
+    else if (tick - this.seen >= limit + 1) this.kill();
   }
 
   /** Graceful stop: idle keep-alive connections close now; busy ones close after their response. */
@@ -543,7 +559,6 @@ class RawConn {
   /** Hand this connection to the internal Bun.serve: the bytes read so far, then everything. */
   private startTunnel(): void {
     this.tunnelMode = true;
-    this.sock.timeout(0);
     if (this.buf) this.tunnelQueue.push(this.buf);
     this.buf = undefined;
     Bun.connect<RawConn>({ hostname: "127.0.0.1", port: this.front.o.internalPort, data: this, socket: tunnelHandlers as any }).then(

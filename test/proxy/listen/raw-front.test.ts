@@ -171,6 +171,19 @@ describe("raw front: requests it serves itself", () => {
     await eventually(() => c.closed, 10_000, 100);
   });
 
+  test("a connection in use is not cut by client_timeout (1 s here); only idleness counts", async () => {
+    const c = await Client.open(proxy.port);
+    // 12 requests 300 ms apart: 3.6 s of traffic, never a second idle
+    for (let i = 0; i < 12; i++) {
+      c.send(`GET /busy${i} HTTP/1.1\r\nHost: a\r\n\r\n`);
+      await c.until((t) => t.includes(`/busy${i}"`));
+      await Bun.sleep(300);
+    }
+    expect(c.closed).toBe(false);
+    expect(c.count()).toBe(12);
+    c.close();
+  });
+
   test("the upstream dying mid-body: the client gets fewer bytes than Content-Length and a closed connection", async () => {
     const c = await Client.open(proxy.port);
     c.send("GET /dying HTTP/1.1\r\nHost: a\r\n\r\n");
