@@ -366,6 +366,11 @@ class RawConn {
     }
     if (this.dead) return false;
     if (server) s += `server: ${server}\r\n`;
+    if (this.bodyLeft > 0 && !this.bodyCtrl && !this.bodyDiscard) {
+      // answered without reading the body (404, 403, a redirect): drop it, so the connection can stay open
+      this.bodyDiscard = true;
+      if (this.buf) this.buf = this.feedBody(this.buf);
+    }
     const limit = cfg.keepalive_request_limit;
     if (this.front.draining || (limit > 0 && this.served >= limit) || this.bodyLeft > 0) this.closing = true;
     const noBody = req.method === "HEAD" || status === 204 || status === 304 || status < 200;

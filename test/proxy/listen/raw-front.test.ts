@@ -40,6 +40,8 @@ upstreams:
   dying: { servers: ["${dying.addr}"], max_retries: 0 }
   chunky: { servers: ["${chunky.addr}"] }
 routes:
+  - match: { path: /respond }
+    respond: { status: 204 }
   - match: { path: /stream }
     upstream: chunky
   - match: { path: /dying }
@@ -136,6 +138,15 @@ describe("raw front: requests it serves itself", () => {
     const j = (await res.json()) as { bytes: number; sum: number };
     expect(j.bytes).toBe(data.length);
     expect(j.sum).toBe(data.reduce((a, b) => (a + b) % 65521, 0));
+  });
+
+  test("a body the pipeline never reads (an answer without the upstream) is dropped and the connection stays in sync", async () => {
+    const c = await Client.open(proxy.port);
+    c.send("POST /respond HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET /after-body HTTP/1.1\r\nHost: a\r\n\r\n");
+    const t = await c.until((x) => x.includes("/after-body"));
+    expect(t).toStartWith("HTTP/1.1 204");
+    expect(c.closed).toBe(false);
+    c.close();
   });
 
   test("a streamed upstream body is re-framed as chunked; an HTTP/1.0 client gets it close-delimited", async () => {
