@@ -2,7 +2,9 @@
  * The request pipeline, in Pingora's phase order: route → access filters (deny/allow, basic auth,
  * rate limit, body size) → requestFilter hook → static actions (redirect, respond) → upstreamPeer
  * (load balancing) → upstreamRequestFilter → send with retries → responseFilter → compression →
- * logging. `handle(Request)` is usable in-process (tests) and is what Bun.serve calls.
+ * logging. One implementation for both fronts: `prepare` + `process` take a ClientRequest (strings,
+ * a HeaderSource, the body on demand) and answer a Reply; `handle(Request)` wraps them for Bun.serve
+ * (and in-process tests), the raw front (listen/raw-front.ts) calls them directly.
  */
 import type { Server } from "bun";
 import type { ConsolaInstance } from "consola";
