@@ -315,7 +315,9 @@ class RawConn {
       if (reply && !(reply instanceof Response) && reply.body instanceof ReadableStream) reply.body.cancel().catch(() => {});
       return;
     }
-    const ok = reply ? await this.writeReply(reply, head) : false;
+    // a promise only when a body is streamed or a local answer is read: each await is a microtask hop
+    const w = reply ? (reply instanceof Response ? this.writeLocal(reply, head) : this.writeReply(reply, head)) : false;
+    const ok = w instanceof Promise ? await w : w;
     if (ok === "upgraded") return;
     this.busy = false;
     this.seen = this.front.tick;
@@ -326,46 +328,51 @@ class RawConn {
     this.next();
   }
 
-  /** Write the response; false when it could not be completed (the connection must be cut). */
-  private async writeReply(reply: Reply, req: RequestHead): Promise<boolean | "upgraded"> {
-    const cfg = this.front.cfg;
-    let status: number;
-    let s: string;
-    let body: Uint8Array | ReadableStream<Uint8Array> | null;
-    let known = -1;
-    const server = cfg.server_header;
-    if (reply instanceof Response) {
-      status = reply.status;
-      s = `HTTP/1.1 ${status} ${reply.statusText || STATUS_CODES[status] || ""}\r\n`;
-      let date = false;
-      reply.headers.forEach((v, k) => {
-        if (OWN.has(k) || (server && k === "server")) return;
-        if (k === "date") date = true;
-        s += `${k}: ${v}\r\n`;
-      });
-      if (!date) s += `date: ${httpDate()}\r\n`;
-      // local answers (error pages, respond, redirect) are small: read them whole
-      body = reply.body ? new Uint8Array(await reply.arrayBuffer()) : null;
-    } else {
-      const pr = reply as Proxied;
-      if (pr.upgraded) return this.switchProtocols(pr, pr.upgraded);
-      status = pr.status;
-      s = `HTTP/1.1 ${status} ${pr.statusText || STATUS_CODES[status] || ""}\r\n`;
-      if (pr.headers) pr.headers.forEach((v, k) => {
-        if (!(server && k === "server")) s += `${k}: ${v}\r\n`;
-      });
-      else s += forwardText(pr.head, !!server);
-      if (pr.extra) for (const k in pr.extra) s += `${k}: ${pr.extra[k]}\r\n`;
-      body = pr.body;
-      if (pr.head.framing.kind === "length") known = pr.head.framing.length;
-      else if (req.method === "HEAD") {
-        // a HEAD answer keeps the upstream's Content-Length (the parser drops framing headers)
-        const cl = pr.head.headers.find(([k]) => k.length === 14 && k.toLowerCase() === "content-length");
-        if (cl) known = Number(cl[1]);
-      }
-    }
+  /** A local answer (error page, respond, redirect): small, so read whole. */
+  private async writeLocal(res: Response, req: RequestHead): Promise<boolean> {
+    const server = this.front.cfg.server_header;
+    const status = res.status;
+    let s = `HTTP/1.1 ${status} ${res.statusText || STATUS_CODES[status] || ""}\r\n`;
+    let date = false;
+    res.headers.forEach((v, k) => {
+      if (OWN.has(k) || (server && k === "server")) return;
+      if (k === "date") date = true;
+      s += `${k}: ${v}\r\n`;
+    });
+    if (!date) s += `date: ${httpDate()}\r\n`;
+    const body = res.body ? new Uint8Array(await res.arrayBuffer()) : null;
     if (this.dead) return false;
-    if (server) s += `server: ${server}\r\n`;
+    return this.finishHead(s, status, body, -1, req) as boolean;
+  }
+
+  /** An upstream's response: its cached header text, then the body as it came. */
+  private writeReply(pr: Proxied, req: RequestHead): boolean | "upgraded" | Promise<boolean> {
+    if (pr.upgraded) return this.switchProtocols(pr, pr.upgraded);
+    const server = this.front.cfg.server_header;
+    const status = pr.status;
+    let s = `HTTP/1.1 ${status} ${pr.statusText || STATUS_CODES[status] || ""}\r\n`;
+    if (pr.headers) pr.headers.forEach((v, k) => {
+      if (!(server && k === "server")) s += `${k}: ${v}\r\n`;
+    });
+    else s += forwardText(pr.head, !!server);
+    if (pr.extra) for (const k in pr.extra) s += `${k}: ${pr.extra[k]}\r\n`;
+    let known = -1;
+    if (pr.head.framing.kind === "length") known = pr.head.framing.length;
+    else if (req.method === "HEAD") {
+      // a HEAD answer keeps the upstream's Content-Length (the parser drops framing headers)
+      const cl = pr.head.headers.find(([k]) => k.length === 14 && k.toLowerCase() === "content-length");
+      if (cl) known = Number(cl[1]);
+    }
+    return this.finishHead(s, status, pr.body, known, req);
+  }
+
+  /**
+   * Connection and framing headers, then the head and body on the socket. `known`: the body's
+   * length when the upstream declared it (-1: unknown). false: the connection must be cut.
+   */
+  private finishHead(s: string, status: number, body: Uint8Array | ReadableStream<Uint8Array> | null, known: number, req: RequestHead): boolean | Promise<boolean> {
+    const cfg = this.front.cfg;
+    if (cfg.server_header) s += `server: ${cfg.server_header}\r\n`;
     if (this.bodyLeft > 0 && !this.bodyCtrl && !this.bodyDiscard) {
       // answered without reading the body (404, 403, a redirect): drop it, so the connection can stay open
       this.bodyDiscard = true;
