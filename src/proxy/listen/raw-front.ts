@@ -248,7 +248,7 @@ class RawConn {
       target: head.target,
       headers: head.headers,
       peerIp: this.sock.remoteAddress,
-      body: () => this.body(),
+      body: this.bodyFn,
       upgrade: head.upgrade,
     };
     const p = handler.prepare(cr);
@@ -262,6 +262,9 @@ class RawConn {
     if (head.close) this.closing = true;
     void this.answer(handler, cr, p, head);
   }
+
+  /** `body` of every ClientRequest on this connection (bound once, not a closure per request). */
+  private readonly bodyFn = () => this.body();
 
   /** The request body as a stream, fed from the socket with backpressure. */
   private body(): ReadableStream<Uint8Array> | null {
