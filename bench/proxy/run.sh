@@ -3,6 +3,7 @@
 # Bun.serve+fetch proxy as the upstream-client baseline). Same origin (nginx, 1 worker), one worker
 # each, wrk small GET at c=64 and c=1, 1 MiB download and 1 MiB upload. Bounded: DURATION per run.
 # Usage: bench/proxy/run.sh [DURATION_SECONDS]   (needs nginx, haproxy, wrk: apt-get install nginx haproxy wrk)
+# SECURELY_RAW=false runs securely on Bun.serve instead of its raw HTTP/1.1 front (A/B).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUN="$ROOT/node_modules/.bin/bun"
@@ -53,7 +54,7 @@ store: { path: $TMP/store.db }
 metrics: { enabled: false }
 pid_file: $TMP/securely.pid
 proxy:
-  listen: ["127.0.0.1:$SECURELY"]
+  listen: [{ addr: "127.0.0.1:$SECURELY", raw: ${SECURELY_RAW:-true} }]
   max_body_size: 4m
   upstreams:
     o: { servers: ["127.0.0.1:$ORIGIN"] }
