@@ -327,6 +327,12 @@ class RawConn {
     if (!ok || this.dead) return this.kill();
     // an unread rest of the body cannot be told from the next request: close
     if (this.closing || this.bodyLeft > 0) return this.endAfterFlush();
+    // a client that pipelines without reading must not grow `out` without bound
+    if (this.out) {
+      this.pause();
+      await this.drained();
+      if (this.dead) return;
+    }
     this.resume();
     this.next();
   }
