@@ -6,6 +6,10 @@
  *   npx bun bench/dns/bench.ts [--seconds 8] [--rate 20000] [--repeat 3] [--only securely,knot,dnsmasq]
  *                              [--scenarios udp-rate,udp-max,tcp-rate] [--io native|eventloop] [--udp-socket dgram|bun]
  *
+ * Scenarios (udp|tcp)-(rate|max|lockstep): rate = paced at --rate with up to 200 outstanding (many
+ * independent clients); max = 200 outstanding, unpaced (saturation); lockstep = 10 outstanding,
+ * unpaced, so each query waits for an answer before the next is sent (stub resolvers).
+ *
  * Bounded: every dnsperf run has -l SECONDS; every server is killed at the end.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,7 +27,7 @@ const ONLY = opt("only", "securely,bun-udp-floor,knot,unbound,dnsmasq").split(",
 const UDP_SOCKET = opt("udp-socket", "dgram");
 /** securely's dns.io: native (the I/O thread) or eventloop (Bun's sockets). */
 const IO = opt("io", "native");
-const SCENARIOS = opt("scenarios", "udp-rate,udp-max,tcp-rate,tcp-max").split(",");
+const SCENARIOS = opt("scenarios", "udp-rate,udp-max,udp-lockstep,tcp-rate,tcp-max,tcp-lockstep").split(",");
 /** Rounds: servers are interleaved round by round and the median round is reported (shared machine). */
 const REPEAT = Number(opt("repeat", "1"));
 const ROOT = resolve(import.meta.dir, "../..");
@@ -179,8 +183,8 @@ interface Result {
   p99?: number;
 }
 
-function runDnsperf(port: number, mode: "udp" | "tcp", rate: number | undefined, pid: number, verbose: boolean): Result {
-  const cmd = ["taskset", "-c", "1", "dnsperf", "-s", "127.0.0.1", "-p", String(port), "-m", mode, "-d", join(dir, "queries.txt"), "-l", String(SECONDS), "-c", mode === "tcp" ? "10" : "1", "-q", "200"];
+function runDnsperf(port: number, mode: "udp" | "tcp", rate: number | undefined, pid: number, verbose: boolean, outstanding = 200): Result {
+  const cmd = ["taskset", "-c", "1", "dnsperf", "-s", "127.0.0.1", "-p", String(port), "-m", mode, "-d", join(dir, "queries.txt"), "-l", String(SECONDS), "-c", mode === "tcp" ? "10" : "1", "-q", String(outstanding)];
   if (rate) cmd.push("-Q", String(rate));
   if (verbose) cmd.push("-v");
   const before = cpuSeconds(pid);
@@ -212,7 +216,8 @@ try {
       for (const sc of SCENARIOS) {
         const [mode, kind] = sc.split("-") as ["udp" | "tcp", string];
         if (s.name === "bun-udp-floor" && mode === "tcp") continue;
-        const r = runDnsperf(s.port, mode, kind === "rate" ? RATE : undefined, p.pid, kind === "rate");
+        // lockstep: as many queries outstanding as connections, so each waits for its answer (a stub's pattern)
+        const r = runDnsperf(s.port, mode, kind === "rate" ? RATE : undefined, p.pid, kind !== "max", kind === "lockstep" ? 10 : 200);
         (rounds[s.name]![sc] ??= []).push(r);
         console.error(`round ${round + 1} ${s.name} ${sc}: ${JSON.stringify(r)}`);
       }

@@ -9,7 +9,11 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUN="$ROOT/node_modules/.bin/bun"
 DUR="${1:-5}"
 TMP="$(mktemp -d /tmp/securely-bench-proxy.XXXXXX)"; chmod 755 "$TMP"
-BASE=$(( 20000 + ($$ % 2000) * 10 ))
+# a block of 5 free ports (two runs at once must not collide: the PID alone did not guarantee it)
+while :; do
+  BASE=$(( 20000 + (RANDOM % 2000) * 10 ))
+  ss -ltnH | awk '{print $4}' | grep -qE ":($BASE|$((BASE+1))|$((BASE+2))|$((BASE+3))|$((BASE+4)))\$" || break
+done
 ORIGIN=$BASE; SECURELY=$((BASE+1)); NGINX=$((BASE+2)); HAPROXY=$((BASE+3)); NAIVE=$((BASE+4))
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$TMP"; }

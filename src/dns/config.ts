@@ -23,7 +23,7 @@ export const dnsConfigSchema = obj(
     udp: val("boolean", true, "Serve over UDP."),
     tcp: val("boolean", true, "Serve over TCP."),
     io: val("in:auto,native,eventloop", "auto", "Socket I/O: native (a dedicated thread doing epoll, recvmmsg/sendmmsg through bun:ffi; Linux), eventloop (Bun's sockets on the main thread), or auto (native where available)."),
-    batch_window_us: val("integer|min:0|max:10000", 200, "Native I/O under load: while queries arrive closer together than this (µs), wait this long between rounds so one wake-up serves several queries (less CPU per query, up to this much added latency; a client sending one query at a time is never held). 0 = off."),
+    batch_window_us: val("integer|min:0|max:10000", 200, "Native I/O under load: while queries arrive closer together than this (µs), wait this long between rounds so one wake-up serves several queries (less CPU per query, up to this much added latency; a client sending one query at a time is never held, and clients that wait for their answers in lockstep are detected and not held either). 0 = off."),
     udp_socket: val("in:dgram,bun", "dgram", "UDP socket API when `io` is eventloop: dgram (node:dgram, shares a port across `threads` processes) or bun (Bun.udpSocket, cannot share a port)."),
     max_udp_payload: val("integer|min:512|max:4096", 1232, "Largest UDP answer and the EDNS payload size advertised, bytes (1232 avoids IP fragmentation)."),
     max_tcp_message: val("integer|min:512|max:65535", 65535, "Largest query accepted over TCP, bytes; a longer length prefix closes the connection."),

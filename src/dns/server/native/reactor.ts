@@ -8,6 +8,7 @@
  * stopping only takes them out of the epoll set.
  */
 import { addr, C, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, errnoName, type Libc } from "../../../core/native/libc.ts";
+import { HoldGovernor } from "./hold-governor.ts";
 import { TcpConns, type TcpLimits } from "./tcp.ts";
 import { UdpBatch, type OnQuery } from "./udp.ts";
 
@@ -86,6 +87,7 @@ export class Reactor {
     const windowMs = this.o.batchWindowUs / 1000;
     let lastWork = -Infinity;
     let hold = false;
+    const governor = new HoldGovernor(performance.now());
     while (this.running) {
       if (hold) this.sys.usleep(this.o.batchWindowUs);
       const n = this.sys.epoll_wait(this.ep, evp, MAX_EVENTS, TICK_MS);
@@ -104,8 +106,10 @@ export class Reactor {
         else answered += this.tcp.event(fd, events);
       }
       // several queries per round, rounds close together: batch (one query per round is a
-      // client waiting for each answer — holding it would only slow it down)
-      hold = windowMs > 0 && close && answered >= 2 && answered < FULL_ROUND;
+      // client waiting for each answer — holding it would only slow it down; so would holding
+      // clients that wait in lockstep, which the governor detects)
+      governor.record(now, answered);
+      hold = windowMs > 0 && close && answered >= 2 && answered < FULL_ROUND && governor.allowed;
       if (now - this.lastTick >= TICK_MS) {
         this.lastTick = now;
         this.tick(now);
