@@ -392,7 +392,9 @@ class RawConn {
     const noBody = req.method === "HEAD" || status === 204 || status === 304 || status < 200;
     let chunked = false;
     if (noBody) {
-      if (req.method === "HEAD" && status !== 204 && status !== 304) s += `content-length: ${known >= 0 ? known : body instanceof Uint8Array ? body.byteLength : 0}\r\n`;
+      // HEAD: the length a GET would have, when known (a chunked upstream's is not: then none)
+      const n = known >= 0 ? known : body instanceof Uint8Array ? body.byteLength : -1;
+      if (req.method === "HEAD" && status !== 204 && status !== 304 && n >= 0) s += `content-length: ${n}\r\n`;
     } else if (body === null) s += "content-length: 0\r\n";
     else if (body instanceof Uint8Array) s += `content-length: ${body.byteLength}\r\n`;
     else if (known >= 0) s += `content-length: ${known}\r\n`;
