@@ -65,14 +65,22 @@ function socketInodes(pids: number[]): Set<string> {
 
 /** Owner pids of socket inodes, for the error message (best effort, needs permission). */
 function ownerOf(inode: string): number | undefined {
+  const want = `socket:[${inode}]`;
   for (const d of readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
+    let fds: string[];
     try {
-      for (const fd of readdirSync(`/proc/${d}/fd`)) {
-        if (readlinkSync(`/proc/${d}/fd/${fd}`) === `socket:[${inode}]`) return Number(d);
-      }
+      fds = readdirSync(`/proc/${d}/fd`);
     } catch {
-      // not ours to read, or gone
+      continue; // not ours to read, or gone
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${d}/fd/${fd}`) === want) return Number(d);
+      } catch {
+        // this fd closed meanwhile: the rest of the process's fds still count (a busy process
+        // closing any fd during the scan used to hide the owner)
+      }
     }
   }
   return undefined;
