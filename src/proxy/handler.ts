@@ -459,7 +459,7 @@ export class ProxyHandler {
           if (response.body instanceof ReadableStream) response.body.cancel().catch(() => {});
           return plain(502, `bad gateway: upstream ${peer.addr} refused the websocket upgrade (status ${head.status})\n`);
         }
-        const r = this.respond(response.body, head, route, facts, peer, ctx);
+        const r = this.respond(response.body, head, route, facts, peer, ctx, response.trailers);
         return r instanceof Promise ? await r : r;
       } catch (e) {
         const err = e as Error;
@@ -504,14 +504,14 @@ export class ProxyHandler {
   private readonly bodyCutShort = (c: H1Conn, e: Error) => this.log.warn(`proxy: ${c.method} ${c.target} → ${c.peer.addr}: response cut short: ${e.message}`);
 
   /** The client's response from the upstream's; a promise only when a responseFilter hook runs. */
-  private respond(body: Uint8Array | ReadableStream<Uint8Array> | null, head: ResponseHead, route: Route, facts: Facts, peer: Peer, ctx: HookContext | undefined): Reply | Promise<Reply> {
+  private respond(body: Uint8Array | ReadableStream<Uint8Array> | null, head: ResponseHead, route: Route, facts: Facts, peer: Peer, ctx: HookContext | undefined, trailers?: { text: string }): Reply | Promise<Reply> {
     const rt = route.extra;
     const { status, statusText } = head;
     const up = rt.upstream;
     const stick = up?.cfg.balance === "cookie" && cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) !== peer.id;
     if (ctx) ctx.status = status;
     // nothing to change: the upstream's head goes on as it is
-    if (rt.resOps.empty && !stick && !rt.hooks?.responseFilter && route.cfg.compress.length === 0) return { status, statusText, head, body };
+    if (rt.resOps.empty && !stick && !rt.hooks?.responseFilter && route.cfg.compress.length === 0) return { status, statusText, head, body, trailers };
     // `forward` holds the end-to-end headers only (the parser dropped hop-by-hop and framing ones)
     const headers = new Headers(forwardHeaders(head));
     applyHeaderOps(headers, rt.resOps);
@@ -520,7 +520,7 @@ export class ProxyHandler {
       headers.append("set-cookie", `${c.name}=${peer.id}; Path=/; HttpOnly; SameSite=Lax${c.max_age > 0 ? `; Max-Age=${Math.round(c.max_age)}` : ""}`);
     }
     if (rt.hooks?.responseFilter) return Promise.resolve(rt.hooks.responseFilter(ctx!, headers)).then(() => this.finishResponse(body, status, statusText, headers, route, facts));
-    if (route.cfg.compress.length === 0) return { status, statusText, head, headers, body };
+    if (route.cfg.compress.length === 0) return { status, statusText, head, headers, body, trailers };
     return this.finishResponse(body, status, statusText, headers, route, facts);
   }
 

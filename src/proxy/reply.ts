@@ -18,6 +18,8 @@ export interface Proxied {
   body: Uint8Array | ReadableStream<Uint8Array> | null;
   /** A 101 to the raw front's Upgrade request: the upstream connection, now a byte tunnel. */
   upgraded?: H1Conn;
+  /** A chunked body's trailer fields, known once the body ended (the raw front forwards them). */
+  trailers?: { text: string };
 }
 
 export type Reply = Response | Proxied;

@@ -372,14 +372,14 @@ class RawConn {
       const cl = pr.head.headers.find(([k]) => k.length === 14 && k.toLowerCase() === "content-length");
       if (cl) known = Number(cl[1]);
     }
-    return this.finishHead(s, status, pr.body, known, req);
+    return this.finishHead(s, status, pr.body, known, req, pr.trailers);
   }
 
   /**
    * Connection and framing headers, then the head and body on the socket. `known`: the body's
    * length when the upstream declared it (-1: unknown). false: the connection must be cut.
    */
-  private finishHead(s: string, status: number, body: Uint8Array | ReadableStream<Uint8Array> | null, known: number, req: RequestHead): boolean | Promise<boolean> {
+  private finishHead(s: string, status: number, body: Uint8Array | ReadableStream<Uint8Array> | null, known: number, req: RequestHead, trailers?: { text: string }): boolean | Promise<boolean> {
     const cfg = this.front.cfg;
     if (cfg.server_header) s += `server: ${cfg.server_header}\r\n`;
     if (this.bodyLeft > 0 && !this.bodyCtrl && !this.bodyDiscard) {
@@ -417,7 +417,7 @@ class RawConn {
       return true;
     }
     this.write(latin1(s));
-    return this.pump(body, chunked);
+    return this.pump(body, chunked, trailers);
   }
 
   /** A 101 from the upstream: pass its head on, then bytes both ways until either side closes. */
@@ -459,8 +459,11 @@ class RawConn {
     }
   }
 
-  /** Stream a response body with backpressure; false when the upstream failed mid-body. */
-  private async pump(body: ReadableStream<Uint8Array>, chunked: boolean): Promise<boolean> {
+  /**
+   * Stream a response body with backpressure; false when the upstream failed mid-body. A chunked
+   * body ends with the upstream's trailer fields (filled in before its stream closed).
+   */
+  private async pump(body: ReadableStream<Uint8Array>, chunked: boolean, trailers?: { text: string }): Promise<boolean> {
     const reader = body.getReader();
     this.reader = reader;
     try {
@@ -481,7 +484,7 @@ class RawConn {
     } finally {
       this.reader = undefined;
     }
-    if (chunked) this.write(LAST_CHUNK);
+    if (chunked) this.write(trailers?.text ? latin1(`0\r\n${trailers.text}\r\n`) : LAST_CHUNK);
     return true;
   }
 

@@ -17,6 +17,8 @@ export interface UpstreamResponse {
   body: Uint8Array | ReadableStream<Uint8Array> | null;
   /** For 101 Switching Protocols: the raw connection, now owned by the caller. */
   upgraded?: H1Conn;
+  /** A chunked body's trailer fields, filled in when the body ends (before the stream closes). */
+  trailers?: { text: string };
 }
 
 type Phase = "idle" | "head" | "body" | "done" | "closed";
@@ -77,6 +79,8 @@ export class H1Conn {
   private ctrl?: ReadableStreamDefaultController<Uint8Array>;
   private remaining = 0;
   private chunked?: ChunkedDecoder;
+  /** Where the current response's trailers go (see UpstreamResponse.trailers). */
+  private trailers?: { text: string };
   private drainWaiters: Array<() => void> = [];
   private outPending: Buffer | undefined;
   private handshakeDone?: (err?: Error) => void;
@@ -290,6 +294,7 @@ export class H1Conn {
     this.phase = "body";
     this.remaining = f.kind === "length" ? f.length : 0;
     this.chunked = f.kind === "chunked" ? new ChunkedDecoder() : undefined;
+    const trailers = this.chunked ? (this.trailers = { text: "" }) : undefined;
     const stream = new ReadableStream<Uint8Array>(
       {
         start: (c) => {
@@ -310,7 +315,7 @@ export class H1Conn {
       },
       { highWaterMark: 256 * 1024, size: (c?: Uint8Array) => c?.byteLength ?? 0 },
     );
-    resolve({ head, body: stream });
+    resolve({ head, body: stream, trailers });
     if (rest) this.onBodyBytes(rest);
   }
 
@@ -338,6 +343,8 @@ export class H1Conn {
       return this.failBody(new Error(`upstream ${this.peer.addr} sent a bad chunked body: ${(e as Error).message}`));
     }
     if (complete) {
+      if (this.chunked && this.trailers) this.trailers.text = this.chunked.trailers;
+      this.trailers = undefined;
       this.ctrl = undefined;
       try {
         ctrl?.close();

@@ -131,6 +131,8 @@ export class ChunkedDecoder {
   private remaining = 0;
   private line = "";
   done = false;
+  /** The trailer section's fields as header lines ("name: value\r\n" each), framing fields dropped. */
+  trailers = "";
 
   push(data: Uint8Array, out: Uint8Array[]): Uint8Array | undefined {
     let i = 0;
@@ -161,7 +163,26 @@ export class ChunkedDecoder {
         this.remaining = parseInt(m[1]!, 16);
         this.state = this.remaining === 0 ? "trailer" : "data";
       } else if (line === "") this.done = true; // end of trailers
+      else this.trailer(line);
     }
     return i < data.length ? data.subarray(i) : undefined;
   }
+
+  /** One trailer field (RFC 9112 §7.1.2): kept unless it is framing or routing (RFC 9110 §6.5.1). */
+  private trailer(line: string): void {
+    const c = line.indexOf(":");
+    const name = c > 0 ? line.slice(0, c) : "";
+    const value = line.slice(c + 1).trim();
+    if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) throw new Error(`invalid trailer field ${JSON.stringify(line.slice(0, 40))}`);
+    if (NOT_TRAILERS.has(name.toLowerCase())) return;
+    this.trailers += `${name}: ${value}\r\n`;
+    if (this.trailers.length > MAX_TRAILERS) throw new Error(`trailer section over ${MAX_TRAILERS} bytes`);
+  }
 }
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Visible characters, spaces and tabs: no CR, LF or other controls. */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const MAX_TRAILERS = 8192;
+/** Fields a trailer must not carry (framing, routing, authentication, caching controls). */
+const NOT_TRAILERS = new Set(["content-length", "transfer-encoding", "host", "trailer", "te", "connection", "keep-alive", "upgrade", "content-encoding", "content-type", "content-range", "authorization", "set-cookie", "cache-control", "expect", "max-forwards", "pragma", "range"]);

@@ -32,6 +32,11 @@ const dying = rawOrigin((s) => {
 // a chunked upstream body (the front passes it on as a stream)
 const chunky = rawOrigin((s) => s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\npart1;\r\n6\r\npart2;\r\n6\r\npart3;\r\n0\r\n\r\n"));
 
+// chunked with a trailer section: one field to pass on, framing ones that must not be
+const trailing = rawOrigin((s) => s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: x-checksum\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: abc123\r\nContent-Length: 99\r\nSet-Cookie: a=b\r\n\r\n"));
+// a trailer line that is not a field: the body cannot be vouched for
+const badTrailer = rawOrigin((s) => s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nnot a field\r\n\r\n"));
+
 const proxy = await startProxy(indent(`listen: ["127.0.0.1:0"]
 client_timeout: 1
 max_header_size: 4k
@@ -39,7 +44,13 @@ upstreams:
   echo: { servers: ["${echo.addr}"] }
   dying: { servers: ["${dying.addr}"], max_retries: 0 }
   chunky: { servers: ["${chunky.addr}"] }
+  trailing: { servers: ["${trailing.addr}"] }
+  badtrailer: { servers: ["${badTrailer.addr}"], max_retries: 0 }
 routes:
+  - match: { path: /trailers }
+    upstream: trailing
+  - match: { path: /bad-trailer }
+    upstream: badtrailer
   - match: { path: /respond }
     respond: { status: 204 }
   - match: { path: /stream }
@@ -156,6 +167,21 @@ describe("raw front: requests it serves itself", () => {
     const old = await raw(proxy.port, "GET /stream HTTP/1.0\r\nHost: a\r\n\r\n");
     expect(old).not.toContain("transfer-encoding");
     expect(bodyOf(old)).toBe("part1;part2;part3;");
+  });
+
+  test("an upstream's trailer fields are passed on after the last chunk (framing fields dropped)", async () => {
+    const out = await raw(proxy.port, "GET /trailers HTTP/1.1\r\nHost: a\r\nTE: trailers\r\nConnection: close\r\n\r\n");
+    expect(out).toContain("transfer-encoding: chunked");
+    expect(out).toEndWith("5\r\nhello\r\n0\r\nX-Checksum: abc123\r\n\r\n");
+    expect(out).not.toContain("Content-Length: 99");
+    expect(out).not.toContain("a=b");
+  });
+
+  test("a malformed trailer section cuts the response after the head: no last chunk, the client sees it incomplete", async () => {
+    const out = await raw(proxy.port, "GET /bad-trailer HTTP/1.1\r\nHost: a\r\n\r\n");
+    expect(out).toStartWith("HTTP/1.1 200 OK\r\n");
+    expect(out).toContain("transfer-encoding: chunked");
+    expect(out).not.toContain("0\r\n\r\n");
   });
 
   test("Connection: close is honoured: the response says so and the connection closes", async () => {

@@ -71,7 +71,18 @@ describe("ChunkedDecoder", () => {
       expect(rest).toBeUndefined();
       expect(d.done).toBe(true);
       expect(Buffer.concat(out).toString()).toBe("hello world");
+      expect(d.trailers).toBe("X-Trailer: t\r\n");
     }
+  });
+  test("trailer fields: framing and routing ones dropped, malformed or oversized ones rejected", () => {
+    const d = new ChunkedDecoder();
+    d.push(enc.encode("0\r\nX-A: 1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nHost: h\r\nX-B:\t two \r\n\r\n"), []);
+    expect(d.trailers).toBe("X-A: 1\r\nX-B: two\r\n");
+    expect(() => new ChunkedDecoder().push(enc.encode("0\r\nno colon\r\n\r\n"), [])).toThrow(/invalid trailer field/);
+    expect(() => new ChunkedDecoder().push(enc.encode("0\r\nBad Name: x\r\n\r\n"), [])).toThrow(/invalid trailer field/);
+    expect(() => new ChunkedDecoder().push(enc.encode("0\r\nX: a\rb\r\n\r\n"), [])).toThrow(/invalid trailer field/);
+    const big = Array.from({ length: 200 }, (_, i) => `X-${i}: ${"v".repeat(40)}\r\n`).join("");
+    expect(() => new ChunkedDecoder().push(enc.encode(`0\r\n${big}\r\n`), [])).toThrow(/trailer section over 8192 bytes/);
   });
   test("rejects a bad size line", () => {
     expect(() => new ChunkedDecoder().push(enc.encode("zz\r\n"), [])).toThrow(/chunk size/);
