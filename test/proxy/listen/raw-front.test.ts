@@ -32,6 +32,15 @@ const dying = rawOrigin((s) => {
 // a chunked upstream body (the front passes it on as a stream)
 const chunky = rawOrigin((s) => s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\npart1;\r\n6\r\npart2;\r\n6\r\npart3;\r\n0\r\n\r\n"));
 
+// 64 MiB, made as it is read: more than loopback socket buffers hold (~10 MiB between the three
+// sockets), so a client that stops reading stalls the transfer
+const BIG = 64 * 1024 * 1024;
+const big = origin(() => {
+  let sent = 0;
+  const chunk = new Uint8Array(64 * 1024).fill(120);
+  return new Response(new ReadableStream({ pull: (c) => void (sent < BIG ? (c.enqueue(chunk), (sent += chunk.length)) : c.close()) }));
+});
+
 // chunked with a trailer section: one field to pass on, framing ones that must not be
 const trailing = rawOrigin((s) => s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: x-checksum\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: abc123\r\nContent-Length: 99\r\nSet-Cookie: a=b\r\n\r\n"));
 // a trailer line that is not a field: the body cannot be vouched for
@@ -45,8 +54,11 @@ upstreams:
   dying: { servers: ["${dying.addr}"], max_retries: 0 }
   chunky: { servers: ["${chunky.addr}"] }
   trailing: { servers: ["${trailing.addr}"] }
+  big: { servers: ["${big.addr}"] }
   badtrailer: { servers: ["${badTrailer.addr}"], max_retries: 0 }
 routes:
+  - match: { path: /big }
+    upstream: big
   - match: { path: /trailers }
     upstream: trailing
   - match: { path: /bad-trailer }
@@ -167,6 +179,23 @@ describe("raw front: requests it serves itself", () => {
     const old = await raw(proxy.port, "GET /stream HTTP/1.0\r\nHost: a\r\n\r\n");
     expect(old).not.toContain("transfer-encoding");
     expect(bodyOf(old)).toBe("part1;part2;part3;");
+  });
+
+  test("a client that stops reading a response is cut after client_timeout (downstream write timeout)", async () => {
+    const sock = connect({ host: "127.0.0.1", port: proxy.port });
+    await new Promise((r) => sock.once("connect", r));
+    let got = 0;
+    let closed = false;
+    sock.on("data", (d: Buffer) => (got += d.length));
+    sock.on("close", () => (closed = true));
+    sock.write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+    await eventually(() => got > 0);
+    sock.pause();
+    // client_timeout is 1 s here, checked once a second: the front gives up within ~3 s
+    await Bun.sleep(3500);
+    sock.resume();
+    await eventually(() => closed, 5000);
+    expect(got).toBeLessThan(BIG);
   });
 
   test("an upstream's trailer fields are passed on after the last chunk (framing fields dropped)", async () => {
