@@ -81,6 +81,8 @@ export interface ClientRequest {
   body(): ReadableStream<Uint8Array> | null;
   /** Raw front: the Upgrade protocol the client asks for; a 101 then hands the upstream connection back. */
   upgrade?: string;
+  /** Raw front: passes an upstream's 103 Early Hints on to the client (Bun.serve cannot send 1xx). */
+  earlyHints?: (head: ResponseHead) => void;
   /** Bun.serve only: the Request (hooks' requestFilter) and the server (WebSocket upgrade). */
   req?: Request;
   server?: Server<any>;
@@ -410,7 +412,7 @@ export class ProxyHandler {
     let tooBig = false;
     if (bodyStream && cl === null && rt.maxBody > 0) bodyStream = limitStream(bodyStream, rt.maxBody, () => (tooBig = true));
     const body = bodyStream ? new BodySource(bodyStream, up?.cfg.retry_buffer_size ?? 65536) : null;
-    const out: OutgoingRequest = { method: ctx?.method ?? cr.method, target, headerText, body, bodyLength: cl !== null ? Number(cl) : undefined };
+    const out: OutgoingRequest = { method: ctx?.method ?? cr.method, target, headerText, body, bodyLength: cl !== null ? Number(cl) : undefined, onEarlyHints: cr.earlyHints };
 
     // only consistent_hash reads the key and only cookie reads the cookie
     const selectCtx = up

@@ -250,6 +250,8 @@ class RawConn {
       peerIp: this.sock.remoteAddress,
       body: this.bodyFn,
       upgrade: head.upgrade,
+      // an HTTP/1.0 client does not understand 1xx (RFC 9110 §15.2)
+      earlyHints: head.http10 ? undefined : this.earlyHints,
     };
     const p = handler.prepare(cr);
     if (!ProxyHandler.rawServable(p.route)) return this.startTunnel();
@@ -353,6 +355,11 @@ class RawConn {
     if (this.dead) return false;
     return this.finishHead(s, status, body, -1, req) as boolean;
   }
+
+  /** An upstream's 103 Early Hints, passed on before the final response (the hints only: no server header). */
+  private readonly earlyHints = (h: ResponseHead): void => {
+    if (!this.dead) this.write(latin1(`HTTP/1.1 103 ${h.statusText || "Early Hints"}\r\n${forwardText(h, false)}\r\n`));
+  };
 
   /** An upstream's response: its cached header text, then the body as it came. */
   private writeReply(pr: Proxied, req: RequestHead): boolean | "upgraded" | Promise<boolean> {

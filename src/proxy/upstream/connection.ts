@@ -79,6 +79,8 @@ export class H1Conn {
   private ctrl?: ReadableStreamDefaultController<Uint8Array>;
   private remaining = 0;
   private chunked?: ChunkedDecoder;
+  /** The current request's taker of 103 Early Hints (see OutgoingRequest.onEarlyHints). */
+  private onEarlyHints?: (head: ResponseHead) => void;
   /** Where the current response's trailers go (see UpstreamResponse.trailers). */
   private trailers?: { text: string };
   private drainWaiters: Array<() => void> = [];
@@ -214,7 +216,8 @@ export class H1Conn {
    * reload's Peer objects, and a server may sit in two upstreams): the connection adopts it, so the
    * request counts in its load and runs under its timeouts.
    */
-  expectResponse(method: string, target: string, selected: Peer): Promise<UpstreamResponse> {
+  expectResponse(method: string, target: string, selected: Peer, onEarlyHints?: (head: ResponseHead) => void): Promise<UpstreamResponse> {
+    this.onEarlyHints = onEarlyHints;
     this.method = method;
     this.target = target;
     this.busy = true;
@@ -273,7 +276,8 @@ export class H1Conn {
       return;
     }
     if (head.status < 200) {
-      // 100 Continue / 103 Early Hints: skip to the final response
+      // 100 Continue / 103 Early Hints: skip to the final response (hints go to whoever asked)
+      if (head.status === 103) this.onEarlyHints?.(head);
       if (rest) this.onHeadBytes(rest);
       return;
     }

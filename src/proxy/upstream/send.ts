@@ -6,6 +6,7 @@
 import { ProxyError } from "../errors.ts";
 import type { BodySource } from "./body-source.ts";
 import { H1Conn, type UpstreamResponse } from "./connection.ts";
+import type { ResponseHead } from "./h1-parser.ts";
 import type { Peer } from "./peer.ts";
 import type { ConnectionPool } from "./pool.ts";
 
@@ -19,6 +20,8 @@ export interface OutgoingRequest {
   body: BodySource | null;
   /** Known body length (Content-Length) or undefined for chunked. */
   bodyLength?: number;
+  /** Called with each 103 Early Hints head that comes before the final response. */
+  onEarlyHints?: (head: ResponseHead) => void;
 }
 
 export interface Attempt {
@@ -56,7 +59,7 @@ function start(conn: H1Conn, peer: Peer, req: OutgoingRequest, reused: boolean, 
   let head = `${req.method} ${req.target} HTTP/1.1\r\n${req.headerText}`;
   if (req.body) head += req.bodyLength !== undefined ? `content-length: ${req.bodyLength}\r\n\r\n` : "transfer-encoding: chunked\r\n\r\n";
   else head += req.bodyLength === 0 ? "content-length: 0\r\n\r\n" : "\r\n";
-  const response = conn.expectResponse(req.method, req.target, peer);
+  const response = conn.expectResponse(req.method, req.target, peer, req.onEarlyHints);
   const attempt: Attempt = { response, conn, reused, connectMs };
   const w = conn.write(head);
   // an early response error must not surface as an unhandled rejection while the head or body is

@@ -41,6 +41,9 @@ const big = origin(() => {
   return new Response(new ReadableStream({ pull: (c) => void (sent < BIG ? (c.enqueue(chunk), (sent += chunk.length)) : c.close()) }));
 });
 
+// interim responses before the final one: a stray 100 Continue and 103 Early Hints
+const hints = rawOrigin((s) => s.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+
 // chunked with a trailer section: one field to pass on, framing ones that must not be
 const trailing = rawOrigin((s) => s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: x-checksum\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: abc123\r\nContent-Length: 99\r\nSet-Cookie: a=b\r\n\r\n"));
 // a trailer line that is not a field: the body cannot be vouched for
@@ -55,8 +58,11 @@ upstreams:
   chunky: { servers: ["${chunky.addr}"] }
   trailing: { servers: ["${trailing.addr}"] }
   big: { servers: ["${big.addr}"] }
+  hints: { servers: ["${hints.addr}"] }
   badtrailer: { servers: ["${badTrailer.addr}"], max_retries: 0 }
 routes:
+  - match: { path: /hints }
+    upstream: hints
   - match: { path: /big }
     upstream: big
   - match: { path: /trailers }
@@ -196,6 +202,15 @@ describe("raw front: requests it serves itself", () => {
     sock.resume();
     await eventually(() => closed, 5000);
     expect(got).toBeLessThan(BIG);
+  });
+
+  test("an upstream's 103 Early Hints are passed on before the final response (not 100, not to HTTP/1.0)", async () => {
+    const out = await raw(proxy.port, "GET /hints HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    expect(out).toStartWith("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\n");
+    expect(out).not.toContain("100 Continue");
+    expect(out).toEndWith("\r\n\r\nok");
+    const old = await raw(proxy.port, "GET /hints HTTP/1.0\r\nHost: a\r\n\r\n");
+    expect(old).toStartWith("HTTP/1.1 200 OK\r\n");
   });
 
   test("an upstream's trailer fields are passed on after the last chunk (framing fields dropped)", async () => {
