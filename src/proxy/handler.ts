@@ -15,7 +15,7 @@ import { applyHeaderOps } from "./filters/headers.ts";
 import { CidrSet } from "./filters/ip-filter.ts";
 import { rateLimitHeaders } from "./filters/rate-limit.ts";
 import { AccessLog } from "./log/access-log.ts";
-import { cookieValue, hashKey, headSize, limitStream, plain } from "./request-helpers.ts";
+import { connectionOptions, cookieValue, declaredLength, hashKey, headSize, limitStream, plain } from "./request-helpers.ts";
 import { adHocPeer, runtimeFor, type RouteRuntime, type RuntimeOptions } from "./route-runtime.ts";
 import { proxyMetrics } from "./metrics.ts";
 import type { HookContext } from "./phases/hooks.ts";
@@ -46,6 +46,8 @@ export interface ListenerInfo {
 interface Facts extends RequestFacts {
   /** The Host header as sent (null when absent). */
   hostHeader: string | null;
+  /** Content-Length (null: none; NaN: invalid — see declaredLength). */
+  length: number | null;
 }
 
 /** Filled in while proxying, for the metrics and the access log. */
@@ -168,8 +170,13 @@ export class ProxyHandler {
     const url = req.url;
     const ps = url.indexOf("/", url.indexOf("//") + 2);
     let sockAddr: { address: string; port: number } | null | undefined = server?.requestIP(req);
-    // behind the raw front's tunnel the socket peer is the tunnel: the front knows the real client
-    if (sockAddr && listener.clientOf) sockAddr = listener.clientOf(sockAddr.port) ?? sockAddr;
+    // behind the raw front's tunnel the socket peer is the tunnel: the front knows the real client.
+    // A connection it does not know is another local process, not a client: refused, or it would
+    // pass allow rules and trusted_proxies meant for loopback
+    if (listener.clientOf) {
+      sockAddr = sockAddr ? listener.clientOf(sockAddr.port) : undefined;
+      if (!sockAddr) return plain(403, "forbidden: not a connection from the proxy's listener\n");
+    }
     const cr: ClientRequest = {
       method: req.method,
       target: ps < 0 ? "/" : url.slice(ps),
@@ -204,6 +211,7 @@ export class ProxyHandler {
       headers: h,
       clientIp: this.trusted.size ? clientAddress(cr.peerIp, h.get("x-forwarded-for"), this.trusted) : cr.peerIp,
       hostHeader,
+      length: declaredLength(h),
     };
     return { started, facts, route: cr.method === "CONNECT" ? undefined : this.table.find(facts) };
   }
@@ -229,6 +237,9 @@ export class ProxyHandler {
       if (cr.method === "CONNECT") {
         // no tunnelling (Pingora's default: allow_connect_method_proxying off → 405)
         res = plain(405, "CONNECT is not supported by this proxy\n");
+      } else if (Number.isNaN(facts.length)) {
+        // "5, 6" (Headers joins repeats): which length frames the body is ambiguous — a smuggling shape
+        res = plain(400, "invalid or conflicting Content-Length\n");
       } else if (this.cfg.max_header_size < 16384 && headSize(cr.method, cr.target, cr.headers) > this.cfg.max_header_size) {
         res = plain(431, `request header fields too large (limit ${this.cfg.max_header_size} bytes)\n`);
       } else {
@@ -341,8 +352,7 @@ export class ProxyHandler {
   /** A declared body over the route's limit: 413 before anything is sent upstream. */
   private bodyCheck(rt: RouteRuntime, facts: Facts): Response | undefined {
     if (rt.maxBody <= 0) return undefined;
-    const cl = facts.headers.get("content-length");
-    if (cl !== null && Number(cl) > rt.maxBody) return this.errorPage(rt, 413, `request body too large (limit ${rt.maxBody} bytes)\n`);
+    if (facts.length !== null && facts.length > rt.maxBody) return this.errorPage(rt, 413, `request body too large (limit ${rt.maxBody} bytes)\n`);
     return undefined;
   }
 
@@ -387,8 +397,9 @@ export class ProxyHandler {
     const fwd = forwardedFor(peerIp, facts.headers, listener.tls, this.trusted, facts.hostHeader);
     let headerText = `host: ${(ctx ? ctx.headers.get("host") : facts.hostHeader) ?? fwd.host}\r\n`;
     const extra = rt.reqOps.empty ? undefined : new Headers();
+    const named = connectionOptions(facts.headers.get("connection"));
     src.forEach((v, k) => {
-      if (HOP_REQ.has(k)) return;
+      if (HOP_REQ.has(k) || named?.has(k)) return;
       if (extra) extra.append(k, v);
       else headerText += `${k}: ${v}\r\n`;
     });
@@ -405,14 +416,14 @@ export class ProxyHandler {
     // Bun's parser rejects CR/LF in client headers; only hooks can add values that were never parsed
     if (ctx && /[\r\n]/.test(headerText.replace(/\r\n/g, ""))) return plain(400, "invalid header value\n");
 
-    const cl = facts.headers.get("content-length");
+    const cl = facts.length;
     // no Content-Length and a body stream: chunked (HTTP/1.1) or an HTTP/2 DATA stream
     // cheap tests first: a GET without Content-Length never touches req.body (Bun builds a stream for it)
-    let bodyStream = cl !== "0" && (cl !== null || (cr.method !== "GET" && cr.method !== "HEAD")) ? cr.body() : null;
+    let bodyStream = cl !== 0 && (cl !== null || (cr.method !== "GET" && cr.method !== "HEAD")) ? cr.body() : null;
     let tooBig = false;
     if (bodyStream && cl === null && rt.maxBody > 0) bodyStream = limitStream(bodyStream, rt.maxBody, () => (tooBig = true));
     const body = bodyStream ? new BodySource(bodyStream, up?.cfg.retry_buffer_size ?? 65536) : null;
-    const out: OutgoingRequest = { method: ctx?.method ?? cr.method, target, headerText, body, bodyLength: cl !== null ? Number(cl) : undefined, onEarlyHints: cr.earlyHints };
+    const out: OutgoingRequest = { method: ctx?.method ?? cr.method, target, headerText, body, bodyLength: cl ?? undefined, onEarlyHints: cr.earlyHints };
 
     // only consistent_hash reads the key and only cookie reads the cookie
     const selectCtx = up

@@ -47,3 +47,29 @@ export function cookieValue(header: string | null, name: string): string | undef
   }
   return undefined;
 }
+
+/**
+ * The request's Content-Length: null when absent, NaN when invalid. Identical repeats, which a
+ * Headers object joins ("5, 5"), count once (RFC 9112 §6.3); differing ones are NaN.
+ */
+export function declaredLength(h: HeaderSource): number | null {
+  const v = h.get("content-length");
+  if (v === null) return null;
+  if (v.indexOf(",") < 0) return /^\d{1,15}$/.test(v) ? Number(v) : NaN;
+  const parts = v.split(",").map((p) => p.trim());
+  return parts.every((p) => p === parts[0]) && /^\d{1,15}$/.test(parts[0]!) ? Number(parts[0]) : NaN;
+}
+
+/**
+ * Header names a Connection header lists (RFC 9110 §7.6.1: hop-by-hop, a proxy removes them), or
+ * undefined when it lists none beyond close / keep-alive / upgrade (the common case costs no Set).
+ */
+export function connectionOptions(connection: string | null): Set<string> | undefined {
+  if (connection === null) return undefined;
+  let out: Set<string> | undefined;
+  for (const t of connection.split(",")) {
+    const name = t.trim().toLowerCase();
+    if (name && name !== "close" && name !== "keep-alive" && name !== "upgrade") (out ??= new Set()).add(name);
+  }
+  return out;
+}

@@ -25,6 +25,7 @@ import type { ResponseHead } from "../upstream/h1-parser.ts";
 import { parseRequestHead, type RequestHead } from "./request-head.ts";
 
 const CRLF2 = Buffer.from("\r\n\r\n");
+const LFLF = Buffer.from("\n\n");
 const CRLF = Buffer.from("\r\n");
 const LAST_CHUNK = Buffer.from("0\r\n\r\n");
 /** Input held while a request is answered (pipelined requests, an unread body) before reading pauses. */
@@ -173,6 +174,12 @@ class RawConn {
   private served = 0;
   /** RawFront.tick of the last progress (client bytes, drained writes, a finished response). */
   private seen = 0;
+  /** RawFront.tick when the head being received began (a head must complete within client_timeout). */
+  private headSince: number | undefined;
+  /** The client half-closed: answer the requests already received, then close. */
+  private ended = false;
+  /** An answer went out before its body was read: the rest is read and dropped until this tick, then close. */
+  private lingerUntil: number | undefined;
   private paused = false;
   // the request body in flight
   private bodyLeft = 0;
@@ -230,14 +237,21 @@ class RawConn {
     const buf = this.buf;
     if (!buf || this.dead || this.closing) return;
     const max = this.front.cfg.max_header_size;
-    // RFC 9112 §2.2: empty lines before a request line are ignored
+    // RFC 9112 §2.2: empty lines before a request line are ignored — and dropped, so a stream of
+    // them cannot grow the buffer (the head deadline below ends such a stream)
     let start = 0;
     while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2;
     const end = buf.indexOf(CRLF2, start);
     if (end < 0 || end + 4 - start > max) {
-      if (end >= 0 || buf.length - start > max) this.refuse(431, `request header fields too large (limit ${max} bytes)\n`);
+      if (end >= 0 || buf.length - start > max) return this.refuse(431, `request header fields too large (limit ${max} bytes)\n`);
+      // lines ended by a bare LF never make CRLFCRLF: answer instead of waiting for the timeout
+      if (buf.indexOf(LFLF, start) >= 0) return this.refuse(400, "bad request: header lines must end with CRLF\n");
+      this.buf = start === buf.length ? undefined : start > 0 ? buf.subarray(start) : buf;
+      // a head trickling in (slowloris) gets client_timeout in all, not per byte
+      this.headSince ??= this.front.tick;
       return;
     }
+    this.headSince = undefined;
     const head = parseRequestHead(buf.toString("latin1", start, end));
     if (typeof head === "string") return this.refuse(400, `bad request: ${head}\n`);
     const cfg = this.front.cfg;
@@ -306,6 +320,11 @@ class RawConn {
         ctrl.close();
       } else if ((ctrl.desiredSize ?? 1) <= 0) this.pause();
     }
+    // the dropped rest of an answered request's body is in: the lingering close can finish
+    if (this.bodyLeft === 0 && this.lingerUntil !== undefined) {
+      this.lingerUntil = undefined;
+      void this.endAfterFlush();
+    }
     return n < d.length ? d.subarray(n) : undefined;
   }
 
@@ -317,7 +336,11 @@ class RawConn {
       reply = undefined;
     }
     if (this.dead) {
-      if (reply && !(reply instanceof Response) && reply.body instanceof ReadableStream) reply.body.cancel().catch(() => {});
+      if (reply && !(reply instanceof Response)) {
+        if (reply.body instanceof ReadableStream) reply.body.cancel().catch(() => {});
+        // the client left before the 101: the upstream connection is ours to close (it is busy)
+        reply.upgraded?.destroy();
+      }
       return;
     }
     // a promise only when a body is streamed or a local answer is read: each await is a microtask hop
@@ -327,8 +350,23 @@ class RawConn {
     this.busy = false;
     this.seen = this.front.tick;
     if (!ok || this.dead) return this.kill();
-    // an unread rest of the body cannot be told from the next request: close
-    if (this.closing || this.bodyLeft > 0) return this.endAfterFlush();
+    // answered before the body was read (413, 404…): read and drop the rest, then close — closing
+    // on unread bytes makes the kernel send RST, and a client still uploading loses the answer
+    if (this.bodyLeft > 0) {
+      this.lingerUntil = this.front.tick + Math.max(2, Math.round(this.front.cfg.client_timeout));
+      const ctrl = this.bodyCtrl;
+      if (ctrl) {
+        // the pipeline stopped reading it: drop the rest instead of queueing it
+        this.bodyCtrl = undefined;
+        try {
+          ctrl.error(new Error("answered before the request body ended"));
+        } catch {}
+      }
+      this.bodyDiscard = true;
+      this.resume();
+      return;
+    }
+    if (this.closing) return this.endAfterFlush();
     // a client that pipelines without reading must not grow `out` without bound
     if (this.out) {
       this.pause();
@@ -337,6 +375,8 @@ class RawConn {
     }
     this.resume();
     this.next();
+    // half-closed: the requests it sent before are answered; with none left, close
+    if (this.ended && !this.busy && !this.tunnelMode && !this.dead) void this.endAfterFlush();
   }
 
   /** A local answer (error page, respond, redirect): small, so read whole. */
@@ -372,6 +412,8 @@ class RawConn {
     });
     else s += forwardText(pr.head, !!server);
     if (pr.extra) for (const k in pr.extra) s += `${k}: ${pr.extra[k]}\r\n`;
+    // RFC 9110 §6.6.1: a response without Date gets one from the proxy (as Bun.serve adds it)
+    if (!pr.head.hasDate && !pr.headers?.has("date")) s += `date: ${httpDate()}\r\n`;
     let known = -1;
     if (pr.head.framing.kind === "length") known = pr.head.framing.length;
     else if (req.method === "HEAD") {
@@ -533,6 +575,7 @@ class RawConn {
   /** A malformed or oversized head: answer and close (no routing, no upstream). */
   private refuse(status: number, text: string): void {
     this.closing = true;
+    this.headSince = undefined;
     this.buf = undefined;
     const body = Buffer.from(text);
     this.write(latin1(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\ndate: ${httpDate()}\r\n\r\n`, body));
@@ -541,15 +584,30 @@ class RawConn {
 
   onEnd(): void {
     // the client finished sending: answer what is in flight, then close
-    if (this.tunnelMode) return void this.tunnel?.end();
+    this.ended = true;
+    if (this.tunnelMode) return this.endTunnelIfFlushed();
     if (this.upgraded) return void this.upgraded.sock.end();
-    this.closing = true;
+    if (this.busy || this.lingerUntil !== undefined) return;
+    this.next();
+    if (this.tunnelMode) return this.endTunnelIfFlushed();
     if (!this.busy) void this.endAfterFlush();
+  }
+
+  /** The client half-closed a passed-through connection: end the tunnel once what it sent is written. */
+  private endTunnelIfFlushed(): void {
+    if (this.ended && this.tunnel && !this.tunnelOut && this.tunnelQueue.length === 0) this.tunnel.end();
   }
 
   /** client_timeout: no progress from the client for `limit` seconds (waiting on the upstream does not count). */
   checkIdle(tick: number, limit: number): void {
     if (this.dead || this.tunnelMode || this.upgraded) return;
+    if (this.lingerUntil !== undefined) {
+      if (tick >= this.lingerUntil) this.kill();
+      return;
+    }
+    if (!this.busy && this.headSince !== undefined && tick - this.headSince >= limit + 1) {
+      return this.refuse(408, `request head not complete within client_timeout (${limit} s)\n`);
+    }
     const waitingOnUpstream = this.busy && !this.out && !(this.bodyLeft > 0 && this.bodyCtrl && !this.paused);
     if (waitingOnUpstream) this.seen = tick;
     else if (tick - this.seen >= limit + 1) this.kill();
@@ -602,6 +660,7 @@ class RawConn {
         this.tunnelPort = t.localPort;
         this.front.o.clients.set(this.tunnelPort, { address: this.sock.remoteAddress, port: this.sock.remotePort });
         for (const q of this.tunnelQueue.splice(0)) this.toTunnel(q);
+        this.endTunnelIfFlushed();
       },
       () => this.kill(),
     );
@@ -631,6 +690,7 @@ class RawConn {
     }
     this.tunnelOut = undefined;
     this.resume();
+    this.endTunnelIfFlushed();
   }
 
   fromTunnel(d: Buffer): void {

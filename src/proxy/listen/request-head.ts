@@ -13,8 +13,10 @@ export class RawHeaders implements HeaderSource {
     readonly values: string[],
   ) {}
 
+  /** `name` in any case, as with Headers (config names routes' headers as the user wrote them). */
   get(name: string): string | null {
     let out: string | null = null;
+    name = name.toLowerCase();
     const names = this.names;
     for (let i = 0; i < names.length; i++) {
       if (names[i] !== name) continue;
@@ -102,16 +104,17 @@ export function parseRequestHead(text: string): RequestHead | string {
     while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
     const value = text.slice(vs, ve);
     pos = end + 2;
+    if (name === "content-length") {
+      if (!/^\d{1,15}$/.test(value)) return "invalid Content-Length";
+      const n = Number(value);
+      if (length >= 0 && length !== n) return "conflicting Content-Length headers";
+      // RFC 9112 §6.3: identical repeats stand for one value (kept once, so nothing joins them)
+      if (length === n) continue;
+      length = n;
+    }
     names.push(name);
     values.push(value);
     switch (name) {
-      case "content-length": {
-        if (!/^\d{1,15}$/.test(value)) return "invalid Content-Length";
-        const n = Number(value);
-        if (length >= 0 && length !== n) return "conflicting Content-Length headers";
-        length = n;
-        break;
-      }
       case "transfer-encoding":
         te = true;
         break;

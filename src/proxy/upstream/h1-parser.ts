@@ -3,6 +3,8 @@
  * Content-Length, chunked coding, or connection close. No I/O; the connection feeds bytes in.
  */
 
+import { connectionOptions } from "../request-helpers.ts";
+
 export interface ResponseHead {
   status: number;
   statusText: string;
@@ -18,9 +20,15 @@ export interface ResponseHead {
   framing: { kind: "none" } | { kind: "length"; length: number } | { kind: "chunked" } | { kind: "close" };
   /** The upstream asked to close the connection after this response. */
   close: boolean;
+  /** The upstream sent a Date (RFC 9110 §6.6.1: otherwise the proxy adds one). */
+  hasDate: boolean;
 }
 
 const CRLFCRLF = Buffer.from("\r\n\r\n");
+/** Controls other than HTAB, and CR or LF outside a CRLF pair. */
+const BAD_HEAD_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+/** tchar (RFC 9110 §5.6.2). */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Hop-by-hop (RFC 9110 §7.6.1) and framing headers: never forwarded to the client. */
 const HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length", "trailer"]);
 export const MAX_RESPONSE_HEAD = 64 * 1024;
@@ -30,6 +38,10 @@ const CLOSE = Object.freeze({ kind: "close" as const });
 
 /** Parse a complete response head (without the final CRLFCRLF). Throws on malformed input. */
 export function parseHead(text: string, method: string): ResponseHead {
+  // the raw front writes these bytes to its client as they are: a bare CR or LF, NUL or another
+  // control would let an upstream split the response for a lenient client (parseHeadCached
+  // runs this once per distinct head, so the regex costs nothing per request)
+  if (BAD_HEAD_CHARS.test(text)) throw new Error("control character or bare CR/LF in the response head");
   // hand-rolled scanning: this runs once per proxied request (split + regex cost ~5% CPU, measured)
   let eol = text.indexOf("\r\n");
   if (eol < 0) eol = text.length;
@@ -45,6 +57,7 @@ export function parseHead(text: string, method: string): ResponseHead {
   let length: number | undefined;
   let chunked = false;
   let close = http10;
+  let hasDate = false;
   let pos = eol + 2;
   while (pos < text.length) {
     let end = text.indexOf("\r\n", pos);
@@ -52,11 +65,13 @@ export function parseHead(text: string, method: string): ResponseHead {
     const c = text.indexOf(":", pos);
     if (c <= pos || c > end) throw new Error(`malformed header line ${JSON.stringify(text.slice(pos, Math.min(end, pos + 80)))}`);
     const name = text.slice(pos, c);
+    if (!HEADER_NAME.test(name)) throw new Error(`malformed header name ${JSON.stringify(name.slice(0, 80))}`);
     const value = text.slice(c + 1, end).trim();
     pos = end + 2;
     const pair: [string, string] = [name, value];
     headers.push(pair);
     const f = name.charCodeAt(0) | 0x20;
+    if (f === 100 /* d */ && name.length === 4 && name.toLowerCase() === "date") hasDate = true;
     // only names starting with c, k, p, t or u can be hop-by-hop: lower-case just those
     if (f !== 99 /* c */ && f !== 107 /* k */ && f !== 112 /* p */ && f !== 116 /* t */ && f !== 117 /* u */) {
       forward.push(pair);
@@ -75,6 +90,9 @@ export function parseHead(text: string, method: string): ResponseHead {
       else if (v.includes("keep-alive") && http10) close = false;
     }
   }
+  // headers the upstream's Connection header names are hop-by-hop too (RFC 9110 §7.6.1)
+  const named = connectionOptions(headers.find(([k]) => k.length === 10 && k.toLowerCase() === "connection")?.[1] ?? null);
+  const passed = named ? forward.filter(([k]) => !named.has(k.toLowerCase())) : forward;
   let framing: ResponseHead["framing"];
   if (method === "HEAD" || status === 204 || status === 304 || (status >= 100 && status < 200)) framing = NONE;
   else if (chunked) framing = CHUNKED;
@@ -83,7 +101,7 @@ export function parseHead(text: string, method: string): ResponseHead {
   // read-until-close bodies end the connection; CL + TE together is a smuggling shape (RFC 9112
   // §6.3): chunked wins for this response and the connection is not reused
   if (framing.kind === "close" || (chunked && length !== undefined)) close = true;
-  return { status, statusText: line0.length > 13 ? line0.slice(13) : "", headers, forward, framing, close };
+  return { status, statusText: line0.length > 13 ? line0.slice(13) : "", headers, forward: passed, framing, close, hasDate };
 }
 
 /*

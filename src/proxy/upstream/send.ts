@@ -61,7 +61,9 @@ function start(conn: H1Conn, peer: Peer, req: OutgoingRequest, reused: boolean, 
   else head += req.bodyLength === 0 ? "content-length: 0\r\n\r\n" : "\r\n";
   const response = conn.expectResponse(req.method, req.target, peer, req.onEarlyHints);
   const attempt: Attempt = { response, conn, reused, connectMs };
-  const w = conn.write(head);
+  // latin1: header values hold the bytes as the client sent them (one char per byte); UTF-8 would
+  // encode non-ASCII bytes twice
+  const w = conn.write(Buffer.from(head, "latin1"));
   // an early response error must not surface as an unhandled rejection while the head or body is
   // written (the caller awaits `response` only after that)
   if (w || req.body) response.catch(() => {});

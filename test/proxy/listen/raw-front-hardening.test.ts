@@ -1,0 +1,163 @@
+/**
+ * The raw front against hostile or unusual clients and upstreams (one test per defect a review
+ * found): header-name case in config, endless empty lines, a trickling head, repeated
+ * Content-Length, bytes an upstream should not send, pipelining before a half-close, bare LF,
+ * an early answer during a large upload, a client leaving before a 101, unmapped tunnel peers.
+ */
+import { describe, expect, test } from "bun:test";
+import { connect } from "node:net";
+import { eventually } from "../../harness.ts";
+import { indent, origin, raw, rawOrigin, startProxy } from "../helpers.ts";
+
+const echo = origin(async (req) => {
+  const body = req.body ? new Uint8Array(await req.arrayBuffer()) : new Uint8Array();
+  return Response.json({ path: new URL(req.url).pathname, bytes: body.length, cl: req.headers.get("content-length"), keep: req.headers.get("x-keep"), drop: req.headers.get("x-drop") });
+});
+// a response head with a bare LF inside a value: a lenient client would see two Content-Lengths
+const splitting = rawOrigin((s) => s.write("HTTP/1.1 200 OK\r\nX-A: a\nContent-Length: 0\r\nContent-Length: 2\r\n\r\nok"));
+// no Date, and a header its Connection names (hop-by-hop)
+const plainOrigin = rawOrigin((s) => s.write("HTTP/1.1 200 OK\r\nConnection: x-private\r\nX-Private: secret\r\nContent-Length: 2\r\n\r\nok"));
+// answers a WebSocket-style upgrade only after 300 ms
+let upOpen = 0;
+const slowUpgrade = rawOrigin(
+  (s) => setTimeout(() => s.write("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n"), 300),
+  () => upOpen++,
+);
+
+const proxy = await startProxy(indent(`listen: ["127.0.0.1:0"]
+client_timeout: 1
+upstreams:
+  echo: { servers: ["${echo.addr}"] }
+  splitting: { servers: ["${splitting.addr}"], max_retries: 0 }
+  plain: { servers: ["${plainOrigin.addr}"] }
+  slowup: { servers: ["${slowUpgrade.addr}"], max_retries: 0, balance: least_conn }
+routes:
+  - match: { headers: { X-Env: prod } }
+    respond: { status: 200, body: "prod route" }
+  - match: { path: /small }
+    max_body_size: 1k
+    respond: { status: 200, body: "small" }
+  - match: { path: /split }
+    upstream: splitting
+  - match: { path: /plain }
+    upstream: plain
+  - match: { path: /up }
+    upstream: slowup
+  - upstream: echo
+`));
+
+const bodyOf = (r: string) => r.slice(r.indexOf("\r\n\r\n") + 4);
+
+describe("raw front hardening", () => {
+  test("config header names match whatever case the client or the config used", async () => {
+    expect(bodyOf(await raw(proxy.port, "GET / HTTP/1.1\r\nHost: a\r\nx-env: prod\r\nConnection: close\r\n\r\n"))).toBe("prod route");
+    expect(bodyOf(await raw(proxy.port, "GET / HTTP/1.1\r\nHost: a\r\nX-ENV: prod\r\nConnection: close\r\n\r\n"))).toBe("prod route");
+  });
+
+  test("a repeated identical Content-Length counts once: the upstream gets one valid length", async () => {
+    const out = await raw(proxy.port, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+    expect(JSON.parse(bodyOf(out))).toMatchObject({ bytes: 5, cl: "5" });
+    // and the route's body limit sees it
+    const big = await raw(proxy.port, `POST /small HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n${"x".repeat(5000)}`);
+    expect(big).toStartWith("HTTP/1.1 413 ");
+  });
+
+  test("endless empty lines before a request line end in 408, not in growing memory", async () => {
+    const s = connect({ host: "127.0.0.1", port: proxy.port });
+    let got = "";
+    let closed = false;
+    s.on("data", (d) => (got += d));
+    s.on("close", () => (closed = true));
+    s.on("error", () => {});
+    const crlf = Buffer.alloc(64 * 1024, "\r\n");
+    const t0 = Date.now();
+    while (!closed && Date.now() - t0 < 4000) {
+      s.write(crlf);
+      await Bun.sleep(20);
+    }
+    await eventually(() => closed, 3000);
+    expect(got).toStartWith("HTTP/1.1 408 ");
+  });
+
+  test("a head trickling in a byte at a time gets client_timeout in all (408), not per byte", async () => {
+    const s = connect({ host: "127.0.0.1", port: proxy.port });
+    let got = "";
+    let closed = false;
+    s.on("data", (d) => (got += d));
+    s.on("close", () => (closed = true));
+    s.on("error", () => {});
+    const head = "GET / HTTP/1.1\r\nHost: a\r\nX-Long: " + "y".repeat(100);
+    const t0 = Date.now();
+    for (let i = 0; i < head.length && !closed && Date.now() - t0 < 8000; i++) {
+      s.write(head[i]!);
+      await Bun.sleep(200);
+    }
+    await eventually(() => closed, 3000);
+    expect(got).toStartWith("HTTP/1.1 408 ");
+  });
+
+  test("header lines ended by a bare LF are answered 400 at once", async () => {
+    expect(await raw(proxy.port, "GET / HTTP/1.1\nHost: a\n\n", 500)).toStartWith("HTTP/1.1 400 ");
+  });
+
+  test("an upstream head with a bare LF or control byte is a bad response (502), never passed on", async () => {
+    const out = await raw(proxy.port, "GET /split HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    expect(out).toStartWith("HTTP/1.1 502 ");
+    expect(out).not.toContain("X-A");
+  });
+
+  test("a response without Date gets one; headers named by Connection are dropped both ways", async () => {
+    const out = await raw(proxy.port, "GET /plain HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    expect(out).toMatch(/\r\ndate: \w{3}, \d\d \w{3} \d{4} /);
+    expect(out).not.toContain("X-Private");
+    const req = await raw(proxy.port, "GET /x HTTP/1.1\r\nHost: a\r\nConnection: x-drop, close\r\nX-Drop: 1\r\nX-Keep: 2\r\n\r\n");
+    expect(JSON.parse(bodyOf(req))).toMatchObject({ keep: "2", drop: null });
+  });
+
+  test("pipelined requests followed by a half-close are all answered, then the connection closes", async () => {
+    const out = await new Promise<string>((resolve) => {
+      let got = "";
+      const s = connect({ host: "127.0.0.1", port: proxy.port }, () => {
+        s.write("GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\nGET /c HTTP/1.1\r\nHost: a\r\n\r\n");
+        s.end();
+      });
+      s.on("data", (d) => (got += d));
+      s.on("close", () => resolve(got));
+    });
+    expect(out.match(/HTTP\/1\.1 200 /g)?.length).toBe(3);
+    expect([...out.matchAll(/"path":"(\/\w)"/g)].map((m) => m[1])).toEqual(["/a", "/b", "/c"]);
+  });
+
+  test("an answer sent before a large upload ended still reaches a client that reads only after sending", async () => {
+    const s = connect({ host: "127.0.0.1", port: proxy.port });
+    await new Promise((r) => s.once("connect", r));
+    let got = "";
+    let err = "";
+    s.on("data", (d) => (got += d));
+    s.on("error", (e) => (err = e.message));
+    const closed = new Promise((r) => s.once("close", r));
+    const size = 8 << 20;
+    s.write(`POST /small HTTP/1.1\r\nHost: a\r\nContent-Length: ${size}\r\n\r\n`);
+    s.pause();
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    for (let sent = 0; sent < size && !s.destroyed; sent += chunk.length) {
+      if (!s.write(chunk)) await Promise.race([new Promise((r) => s.once("drain", r)), Bun.sleep(500)]);
+    }
+    s.resume();
+    await Promise.race([closed, Bun.sleep(5000)]);
+    expect(err).toBe("");
+    expect(got).toStartWith("HTTP/1.1 413 ");
+  });
+
+  test("a client that leaves before the upstream's 101 does not leave the upstream connection busy", async () => {
+    const active = () => (proxy.services[0]!.status!() as any).upstreams.find((u: any) => u.name === "slowup").servers[0].active;
+    for (let i = 0; i < 3; i++) {
+      const s = await Bun.connect({ hostname: "127.0.0.1", port: proxy.port, socket: { data() {} } });
+      s.write("GET /up HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n");
+      await Bun.sleep(50);
+      s.terminate();
+    }
+    expect(upOpen).toBeGreaterThan(0);
+    await eventually(() => active() === 0, 3000);
+  });
+});
