@@ -62,38 +62,31 @@ describe("raw front hardening", () => {
     expect(big).toStartWith("HTTP/1.1 413 ");
   });
 
-  test("endless empty lines before a request line end in 408, not in growing memory", async () => {
+  /** Write `piece(i)` every `everyMs` until the proxy closes the connection (bounded); what came back. */
+  async function feedUntilClosed(piece: (i: number) => string | Buffer, everyMs: number, maxMs: number): Promise<string> {
     const s = connect({ host: "127.0.0.1", port: proxy.port });
     let got = "";
     let closed = false;
     s.on("data", (d) => (got += d));
     s.on("close", () => (closed = true));
     s.on("error", () => {});
-    const crlf = Buffer.alloc(64 * 1024, "\r\n");
     const t0 = Date.now();
-    while (!closed && Date.now() - t0 < 4000) {
-      s.write(crlf);
-      await Bun.sleep(20);
+    for (let i = 0; !closed && Date.now() - t0 < maxMs; i++) {
+      s.write(piece(i));
+      await Bun.sleep(everyMs);
     }
     await eventually(() => closed, 3000);
-    expect(got).toStartWith("HTTP/1.1 408 ");
+    return got;
+  }
+
+  test("endless empty lines before a request line end in 408, not in growing memory", async () => {
+    const crlf = Buffer.alloc(64 * 1024, "\r\n");
+    expect(await feedUntilClosed(() => crlf, 20, 4000)).toStartWith("HTTP/1.1 408 ");
   });
 
   test("a head trickling in a byte at a time gets client_timeout in all (408), not per byte", async () => {
-    const s = connect({ host: "127.0.0.1", port: proxy.port });
-    let got = "";
-    let closed = false;
-    s.on("data", (d) => (got += d));
-    s.on("close", () => (closed = true));
-    s.on("error", () => {});
     const head = "GET / HTTP/1.1\r\nHost: a\r\nX-Long: " + "y".repeat(100);
-    const t0 = Date.now();
-    for (let i = 0; i < head.length && !closed && Date.now() - t0 < 8000; i++) {
-      s.write(head[i]!);
-      await Bun.sleep(200);
-    }
-    await eventually(() => closed, 3000);
-    expect(got).toStartWith("HTTP/1.1 408 ");
+    expect(await feedUntilClosed((i) => head[i % head.length]!, 200, 8000)).toStartWith("HTTP/1.1 408 ");
   });
 
   test("header lines ended by a bare LF are answered 400 at once", async () => {
