@@ -1,0 +1,581 @@
+/**
+ * One client connection of the raw front (./raw-front.ts): requests answered one at a time
+ * (pipelined ones wait in `buf`), bodies streamed with backpressure, an Upgrade turned into a byte
+ * tunnel to the upstream, or the whole connection passed through to the internal Bun.serve.
+ */
+import type { Socket } from "bun";
+import { STATUS_CODES } from "node:http";
+import { ProxyHandler, type ClientRequest, type Prepared } from "../handler.ts";
+import type { Proxied, Reply } from "../reply.ts";
+import { proxyMetrics } from "../metrics.ts";
+import type { H1Conn } from "../upstream/connection.ts";
+import type { ResponseHead } from "../upstream/h1-parser.ts";
+import type { RawFront } from "./raw-front.ts";
+import { parseRequestHead, type RequestHead } from "./request-head.ts";
+import { forwardText, httpDate, latin1 } from "./response-head.ts";
+
+const CRLF2 = Buffer.from("\r\n\r\n");
+const LFLF = Buffer.from("\n\n");
+const CRLF = Buffer.from("\r\n");
+const LAST_CHUNK = Buffer.from("0\r\n\r\n");
+/** Input held while a request is answered (pipelined requests, an unread body) before reading pauses. */
+const MAX_HELD = 256 * 1024;
+/** Connection-level response headers the front writes itself. */
+const OWN = new Set(["content-length", "transfer-encoding", "connection", "keep-alive"]);
+
+const tunnelHandlers = {
+  data: (t: Socket<RawConn>, d: Buffer) => t.data.fromTunnel(d),
+  drain: (t: Socket<RawConn>) => t.data.onTunnelDrain(),
+  end: (t: Socket<RawConn>) => t.data.onTunnelClose(),
+  close: (t: Socket<RawConn>) => t.data.onTunnelClose(),
+  error: (t: Socket<RawConn>) => t.data.onTunnelClose(),
+};
+
+/** One client connection: a request at a time (pipelined ones wait in `buf`), or a tunnel. */
+export class RawConn {
+  private buf: Buffer | undefined;
+  /** A request is being answered. */
+  private busy = false;
+  private dead = false;
+  /** Close once the current response is written. */
+  private closing = false;
+  private served = 0;
+  /** RawFront.tick of the last progress (client bytes, drained writes, a finished response). */
+  private seen = 0;
+  /** RawFront.tick when the head being received began (a head must complete within client_timeout). */
+  private headSince: number | undefined;
+  /** The client half-closed: answer the requests already received, then close. */
+  private ended = false;
+  /** An answer went out before its body was read: the rest is read and dropped until this tick, then close. */
+  private lingerUntil: number | undefined;
+  private paused = false;
+  // the request body in flight
+  private bodyLeft = 0;
+  private bodyCtrl?: ReadableStreamDefaultController<Uint8Array>;
+  private bodyDiscard = false;
+  // output not yet taken by the socket
+  private out: Buffer | undefined;
+  private drainWaiters: Array<() => void> = [];
+  private reader?: { cancel(): Promise<void> };
+  /** After a 101: the upstream connection the bytes go to. */
+  private upgraded?: H1Conn;
+  // pass-through
+  private tunnelMode = false;
+  private tunnel?: Socket<RawConn>;
+  private tunnelQueue: Buffer[] = [];
+  private tunnelOut: Buffer | undefined;
+  private tunnelPort = 0;
+
+  constructor(
+    private readonly front: RawFront,
+    private readonly sock: Socket<RawConn>,
+  ) {
+    sock.setNoDelay?.(true);
+    this.seen = front.tick;
+  }
+
+  onData(d: Buffer): void {
+    this.seen = this.front.tick;
+    if (this.tunnelMode) return this.toTunnel(d);
+    if (this.upgraded) return this.toUpstream(d);
+    if (this.bodyLeft > 0 && (this.bodyCtrl || this.bodyDiscard)) {
+      const rest = this.feedBody(d);
+      if (!rest) return;
+      d = rest;
+    }
+    this.buf = this.buf ? Buffer.concat([this.buf, d]) : d;
+    if (!this.busy) this.next();
+    else if (this.buf.length > MAX_HELD) this.pause();
+  }
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.sock.pause();
+  }
+
+  private resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.sock.resume();
+  }
+
+  /** Parse the next request in `buf` and answer it (or pass the connection through). */
+  private next(): void {
+    const buf = this.buf;
+    if (!buf || this.dead || this.closing) return;
+    const max = this.front.cfg.max_header_size;
+    // RFC 9112 §2.2: empty lines before a request line are ignored — and dropped, so a stream of
+    // them cannot grow the buffer (the head deadline below ends such a stream)
+    let start = 0;
+    while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2;
+    const end = buf.indexOf(CRLF2, start);
+    if (end < 0 || end + 4 - start > max) {
+      if (end >= 0 || buf.length - start > max) return this.refuse(431, `request header fields too large (limit ${max} bytes)\n`);
+      // lines ended by a bare LF never make CRLFCRLF: answer instead of waiting for the timeout
+      if (buf.indexOf(LFLF, start) >= 0) return this.refuse(400, "bad request: header lines must end with CRLF\n");
+      this.buf = start === buf.length ? undefined : start > 0 ? buf.subarray(start) : buf;
+      // a head trickling in (slowloris) gets client_timeout in all, not per byte
+      this.headSince ??= this.front.tick;
+      return;
+    }
+    this.headSince = undefined;
+    const head = parseRequestHead(buf.toString("latin1", start, end));
+    if (typeof head === "string") return this.refuse(400, `bad request: ${head}\n`);
+    const cfg = this.front.cfg;
+    if (head.passThrough || (cfg.max_body_size > 0 && head.length > cfg.max_body_size)) return this.startTunnel();
+    const handler = this.front.o.rt.handler!;
+    const cr: ClientRequest = {
+      method: head.method,
+      target: head.target,
+      headers: head.headers,
+      peerIp: this.sock.remoteAddress,
+      body: this.bodyFn,
+      upgrade: head.upgrade,
+      // an HTTP/1.0 client does not understand 1xx (RFC 9110 §15.2)
+      earlyHints: head.http10 ? undefined : this.earlyHints,
+    };
+    const p = handler.prepare(cr);
+    if (!ProxyHandler.rawServable(p.route)) return this.startTunnel();
+    this.buf = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
+    this.bodyLeft = head.length > 0 ? head.length : 0;
+    this.bodyCtrl = undefined;
+    this.bodyDiscard = false;
+    this.busy = true;
+    this.served++;
+    if (head.close) this.closing = true;
+    void this.answer(handler, cr, p, head);
+  }
+
+  /** `body` of every ClientRequest on this connection (bound once, not a closure per request). */
+  private readonly bodyFn = () => this.body();
+
+  /** The request body as a stream, fed from the socket with backpressure. */
+  private body(): ReadableStream<Uint8Array> | null {
+    if (this.bodyLeft === 0) return null;
+    return new ReadableStream<Uint8Array>(
+      {
+        start: (c) => {
+          this.bodyCtrl = c;
+          const held = this.buf;
+          this.buf = undefined;
+          if (held) this.buf = this.feedBody(held);
+        },
+        pull: () => {
+          if (this.buf === undefined || this.buf.length < MAX_HELD) this.resume();
+        },
+        cancel: () => {
+          // the pipeline gave up on the body (413, an error answer): the rest is read and dropped
+          this.bodyCtrl = undefined;
+          this.bodyDiscard = true;
+          if (this.buf) this.buf = this.feedBody(this.buf);
+          this.resume();
+        },
+      },
+      { highWaterMark: 64 * 1024, size: (c?: Uint8Array) => c?.byteLength ?? 0 },
+    );
+  }
+
+  /** Hand body bytes to the stream; returns what follows the body (the next request). */
+  private feedBody(d: Buffer): Buffer | undefined {
+    const n = Math.min(this.bodyLeft, d.length);
+    this.bodyLeft -= n;
+    const ctrl = this.bodyCtrl;
+    if (ctrl) {
+      ctrl.enqueue(n === d.length ? d : d.subarray(0, n));
+      if (this.bodyLeft === 0) {
+        this.bodyCtrl = undefined;
+        ctrl.close();
+      } else if ((ctrl.desiredSize ?? 1) <= 0) this.pause();
+    }
+    // the dropped rest of an answered request's body is in: the lingering close can finish
+    if (this.bodyLeft === 0 && this.lingerUntil !== undefined) {
+      this.lingerUntil = undefined;
+      void this.endAfterFlush();
+    }
+    return n < d.length ? d.subarray(n) : undefined;
+  }
+
+  private async answer(handler: ProxyHandler, cr: ClientRequest, p: Prepared, head: RequestHead): Promise<void> {
+    let reply: Reply | undefined;
+    try {
+      reply = await handler.process(cr, p, this.front.info);
+    } catch {
+      reply = undefined;
+    }
+    if (this.dead) {
+      if (reply && !(reply instanceof Response)) {
+        if (reply.body instanceof ReadableStream) reply.body.cancel().catch(() => {});
+        // the client left before the 101: the upstream connection is ours to close (it is busy)
+        reply.upgraded?.destroy();
+      }
+      return;
+    }
+    // a promise only when a body is streamed or a local answer is read: each await is a microtask hop
+    const w = reply ? (reply instanceof Response ? this.writeLocal(reply, head) : this.writeReply(reply, head)) : false;
+    const ok = w instanceof Promise ? await w : w;
+    if (ok === "upgraded") return;
+    this.busy = false;
+    this.seen = this.front.tick;
+    if (!ok || this.dead) return this.kill();
+    // answered before the body was read (413, 404…): read and drop the rest, then close — closing
+    // on unread bytes makes the kernel send RST, and a client still uploading loses the answer
+    if (this.bodyLeft > 0) {
+      this.lingerUntil = this.front.tick + Math.max(2, Math.round(this.front.cfg.client_timeout));
+      const ctrl = this.bodyCtrl;
+      if (ctrl) {
+        // the pipeline stopped reading it: drop the rest instead of queueing it
+        this.bodyCtrl = undefined;
+        try {
+          ctrl.error(new Error("answered before the request body ended"));
+        } catch {}
+      }
+      this.bodyDiscard = true;
+      this.resume();
+      return;
+    }
+    if (this.closing) return this.endAfterFlush();
+    // a client that pipelines without reading must not grow `out` without bound
+    if (this.out) {
+      this.pause();
+      await this.drained();
+      if (this.dead) return;
+    }
+    this.resume();
+    this.next();
+    // half-closed: the requests it sent before are answered; with none left, close
+    if (this.ended && !this.busy && !this.tunnelMode && !this.dead) void this.endAfterFlush();
+  }
+
+  /** A local answer (error page, respond, redirect): small, so read whole. */
+  private async writeLocal(res: Response, req: RequestHead): Promise<boolean> {
+    const server = this.front.cfg.server_header;
+    const status = res.status;
+    let s = `HTTP/1.1 ${status} ${res.statusText || STATUS_CODES[status] || ""}\r\n`;
+    let date = false;
+    res.headers.forEach((v, k) => {
+      if (OWN.has(k) || (server && k === "server")) return;
+      if (k === "date") date = true;
+      s += `${k}: ${v}\r\n`;
+    });
+    if (!date) s += `date: ${httpDate()}\r\n`;
+    const body = res.body ? new Uint8Array(await res.arrayBuffer()) : null;
+    if (this.dead) return false;
+    return this.finishHead(s, status, body, -1, req) as boolean;
+  }
+
+  /** An upstream's 103 Early Hints, passed on before the final response (the hints only: no server header). */
+  private readonly earlyHints = (h: ResponseHead): void => {
+    if (!this.dead) this.write(latin1(`HTTP/1.1 103 ${h.statusText || "Early Hints"}\r\n${forwardText(h, false)}\r\n`));
+  };
+
+  /** An upstream's response: its cached header text, then the body as it came. */
+  private writeReply(pr: Proxied, req: RequestHead): boolean | "upgraded" | Promise<boolean> {
+    if (pr.upgraded) return this.switchProtocols(pr, pr.upgraded);
+    const server = this.front.cfg.server_header;
+    const status = pr.status;
+    let s = `HTTP/1.1 ${status} ${pr.statusText || STATUS_CODES[status] || ""}\r\n`;
+    if (pr.headers) pr.headers.forEach((v, k) => {
+      if (!(server && k === "server")) s += `${k}: ${v}\r\n`;
+    });
+    else s += forwardText(pr.head, !!server);
+    if (pr.extra) for (const k in pr.extra) s += `${k}: ${pr.extra[k]}\r\n`;
+    // RFC 9110 §6.6.1: a response without Date gets one from the proxy (as Bun.serve adds it)
+    if (!pr.head.hasDate && !pr.headers?.has("date")) s += `date: ${httpDate()}\r\n`;
+    let known = -1;
+    if (pr.head.framing.kind === "length") known = pr.head.framing.length;
+    else if (req.method === "HEAD") {
+      // a HEAD answer keeps the upstream's Content-Length (the parser drops framing headers)
+      const cl = pr.head.headers.find(([k]) => k.length === 14 && k.toLowerCase() === "content-length");
+      if (cl) known = Number(cl[1]);
+    }
+    return this.finishHead(s, status, pr.body, known, req, pr.trailers);
+  }
+
+  /**
+   * Connection and framing headers, then the head and body on the socket. `known`: the body's
+   * length when the upstream declared it (-1: unknown). false: the connection must be cut.
+   */
+  private finishHead(s: string, status: number, body: Uint8Array | ReadableStream<Uint8Array> | null, known: number, req: RequestHead, trailers?: { text: string }): boolean | Promise<boolean> {
+    const cfg = this.front.cfg;
+    if (cfg.server_header) s += `server: ${cfg.server_header}\r\n`;
+    if (this.bodyLeft > 0 && !this.bodyCtrl && !this.bodyDiscard) {
+      // answered without reading the body (404, 403, a redirect): drop it, so the connection can stay open
+      this.bodyDiscard = true;
+      if (this.buf) this.buf = this.feedBody(this.buf);
+    }
+    const limit = cfg.keepalive_request_limit;
+    if (this.front.draining || (limit > 0 && this.served >= limit) || this.bodyLeft > 0) this.closing = true;
+    const noBody = req.method === "HEAD" || status === 204 || status === 304 || status < 200;
+    let chunked = false;
+    if (noBody) {
+      // HEAD: the length a GET would have, when known (a chunked upstream's is not: then none)
+      const n = known >= 0 ? known : body instanceof Uint8Array ? body.byteLength : -1;
+      if (req.method === "HEAD" && status !== 204 && status !== 304 && n >= 0) s += `content-length: ${n}\r\n`;
+    } else if (body === null) s += "content-length: 0\r\n";
+    else if (body instanceof Uint8Array) s += `content-length: ${body.byteLength}\r\n`;
+    else if (known >= 0) s += `content-length: ${known}\r\n`;
+    else if (req.http10) this.closing = true; // HTTP/1.0: the body ends with the connection
+    else {
+      chunked = true;
+      s += "transfer-encoding: chunked\r\n";
+    }
+    if (this.closing) s += "connection: close\r\n";
+    else if (req.http10) s += "connection: keep-alive\r\n";
+    s += "\r\n";
+
+    if (noBody || body === null) {
+      if (body instanceof ReadableStream) body.cancel().catch(() => {});
+      this.write(latin1(s));
+      return true;
+    }
+    if (body instanceof Uint8Array) {
+      this.write(latin1(s, body));
+      return true;
+    }
+    this.write(latin1(s));
+    return this.pump(body, chunked, trailers);
+  }
+
+  /** A 101 from the upstream: pass its head on, then bytes both ways until either side closes. */
+  private switchProtocols(pr: Proxied, up: H1Conn): "upgraded" {
+    const server = this.front.cfg.server_header;
+    let s = `HTTP/1.1 101 ${pr.statusText || "Switching Protocols"}\r\n${forwardText(pr.head, !!server)}`;
+    const proto = pr.head.headers.find(([k]) => k.toLowerCase() === "upgrade");
+    s += `connection: upgrade\r\n${proto ? `upgrade: ${proto[1]}\r\n` : ""}`;
+    if (server) s += `server: ${server}\r\n`;
+    this.write(latin1(`${s}\r\n`));
+    this.upgraded = up;
+    // an upgraded connection (a WebSocket, say) may idle for long: no client_timeout (checkIdle)
+    const held = this.buf;
+    this.buf = undefined;
+    up.startRaw(
+      (d) => {
+        this.write(d);
+        if (this.out) up.sock.pause();
+      },
+      () => {
+        this.upgraded = undefined;
+        if (!this.dead) void this.endAfterFlush();
+      },
+    );
+    if (held) this.toUpstream(held);
+    return "upgraded";
+  }
+
+  private toUpstream(d: Buffer): void {
+    const up = this.upgraded;
+    if (!up) return;
+    const w = up.write(d);
+    if (w) {
+      this.pause();
+      w.then(
+        () => this.resume(),
+        () => this.kill(),
+      );
+    }
+  }
+
+  /**
+   * Stream a response body with backpressure; false when the upstream failed mid-body. A chunked
+   * body ends with the upstream's trailer fields (filled in before its stream closed).
+   */
+  private async pump(body: ReadableStream<Uint8Array>, chunked: boolean, trailers?: { text: string }): Promise<boolean> {
+    const reader = body.getReader();
+    this.reader = reader;
+    try {
+      for (;;) {
+        const r = await reader.read();
+        if (this.dead) return false;
+        if (r.done) break;
+        const chunk = r.value!;
+        if (chunk.byteLength === 0) continue;
+        if (chunked) this.write(Buffer.concat([Buffer.from(`${chunk.byteLength.toString(16)}\r\n`), chunk, CRLF]));
+        else this.write(chunk);
+        if (this.out) await this.drained();
+        if (this.dead) return false;
+      }
+    } catch {
+      // the upstream died mid-body: cut the connection so the client sees a truncated body
+      return false;
+    } finally {
+      this.reader = undefined;
+    }
+    if (chunked) this.write(trailers?.text ? latin1(`0\r\n${trailers.text}\r\n`) : LAST_CHUNK);
+    return true;
+  }
+
+  private write(b: Uint8Array): void {
+    if (this.dead) return;
+    if (this.out) {
+      this.out = Buffer.concat([this.out, b]);
+      return;
+    }
+    const n = this.sock.write(b);
+    if (n < b.byteLength) this.out = Buffer.from(b.subarray(Math.max(n, 0)));
+  }
+
+  private drained(): Promise<void> {
+    if (!this.out || this.dead) return Promise.resolve();
+    return new Promise((r) => this.drainWaiters.push(r));
+  }
+
+  onDrain(): void {
+    this.seen = this.front.tick;
+    if (this.out) {
+      const n = this.sock.write(this.out);
+      if (n < this.out.length) {
+        this.out = this.out.subarray(Math.max(n, 0));
+        return;
+      }
+      this.out = undefined;
+    }
+    for (const w of this.drainWaiters.splice(0)) w();
+    if (this.tunnelMode) this.tunnel?.resume();
+    this.upgraded?.sock.resume();
+  }
+
+  private async endAfterFlush(): Promise<void> {
+    if (this.out) await this.drained();
+    if (!this.dead) this.sock.end();
+  }
+
+  /** A malformed or oversized head: answer and close (no routing, no upstream). */
+  private refuse(status: number, text: string): void {
+    this.closing = true;
+    this.headSince = undefined;
+    this.buf = undefined;
+    const body = Buffer.from(text);
+    this.write(latin1(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\ndate: ${httpDate()}\r\n\r\n`, body));
+    void this.endAfterFlush();
+  }
+
+  onEnd(): void {
+    // the client finished sending: answer what is in flight, then close
+    this.ended = true;
+    if (this.tunnelMode) return this.endTunnelIfFlushed();
+    if (this.upgraded) return void this.upgraded.sock.end();
+    if (this.busy || this.lingerUntil !== undefined) return;
+    this.next();
+    if (this.tunnelMode) return this.endTunnelIfFlushed();
+    if (!this.busy) void this.endAfterFlush();
+  }
+
+  /** The client half-closed a passed-through connection: end the tunnel once what it sent is written. */
+  private endTunnelIfFlushed(): void {
+    if (this.ended && this.tunnel && !this.tunnelOut && this.tunnelQueue.length === 0) this.tunnel.end();
+  }
+
+  /** client_timeout: no progress from the client for `limit` seconds (waiting on the upstream does not count). */
+  checkIdle(tick: number, limit: number): void {
+    if (this.dead || this.tunnelMode || this.upgraded) return;
+    if (this.lingerUntil !== undefined) {
+      if (tick >= this.lingerUntil) this.kill();
+      return;
+    }
+    if (!this.busy && this.headSince !== undefined && tick - this.headSince >= limit + 1) {
+      return this.refuse(408, `request head not complete within client_timeout (${limit} s)\n`);
+    }
+    const waitingOnUpstream = this.busy && !this.out && !(this.bodyLeft > 0 && this.bodyCtrl && !this.paused);
+    if (waitingOnUpstream) this.seen = tick;
+    else if (tick - this.seen >= limit + 1) this.kill();
+  }
+
+  /** Graceful stop: idle keep-alive connections close now; busy ones close after their response. */
+  closeIfIdle(): void {
+    this.closing = true;
+    if (!this.busy && !this.tunnelMode) void this.endAfterFlush();
+  }
+
+  kill(): void {
+    if (this.dead) return;
+    try {
+      this.sock.terminate();
+    } catch {}
+    this.onClose();
+  }
+
+  onClose(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.front.conns.delete(this);
+    proxyMetrics.connections.dec();
+    for (const w of this.drainWaiters.splice(0)) w();
+    this.reader?.cancel().catch(() => {});
+    const ctrl = this.bodyCtrl;
+    this.bodyCtrl = undefined;
+    try {
+      ctrl?.error(new Error("client closed the connection mid-upload"));
+    } catch {}
+    this.tunnel?.end();
+    const up = this.upgraded;
+    this.upgraded = undefined;
+    up?.destroy();
+  }
+
+  // --- pass-through -------------------------------------------------------------------------
+
+  /** Hand this connection to the internal Bun.serve: the bytes read so far, then everything. */
+  private startTunnel(): void {
+    this.tunnelMode = true;
+    if (this.buf) this.tunnelQueue.push(this.buf);
+    this.buf = undefined;
+    Bun.connect<RawConn>({ hostname: "127.0.0.1", port: this.front.o.internalPort, data: this, socket: tunnelHandlers as any }).then(
+      (t) => {
+        if (this.dead) return void t.end();
+        this.tunnel = t;
+        t.setNoDelay?.(true);
+        this.tunnelPort = t.localPort;
+        this.front.o.clients.set(this.tunnelPort, { address: this.sock.remoteAddress, port: this.sock.remotePort });
+        for (const q of this.tunnelQueue.splice(0)) this.toTunnel(q);
+        this.endTunnelIfFlushed();
+      },
+      () => this.kill(),
+    );
+  }
+
+  private toTunnel(d: Buffer): void {
+    const t = this.tunnel;
+    if (!t) return void this.tunnelQueue.push(d);
+    if (this.tunnelOut) {
+      this.tunnelOut = Buffer.concat([this.tunnelOut, d]);
+      return;
+    }
+    const n = t.write(d);
+    if (n < d.length) {
+      this.tunnelOut = d.subarray(Math.max(n, 0));
+      this.pause();
+    }
+  }
+
+  onTunnelDrain(): void {
+    const t = this.tunnel;
+    if (!t || !this.tunnelOut) return;
+    const n = t.write(this.tunnelOut);
+    if (n < this.tunnelOut.length) {
+      this.tunnelOut = this.tunnelOut.subarray(Math.max(n, 0));
+      return;
+    }
+    this.tunnelOut = undefined;
+    this.resume();
+    this.endTunnelIfFlushed();
+  }
+
+  fromTunnel(d: Buffer): void {
+    this.write(d);
+    if (this.out) this.tunnel?.pause();
+  }
+
+  onTunnelClose(): void {
+    if (this.tunnelPort) this.front.o.clients.delete(this.tunnelPort);
+    this.tunnelPort = 0;
+    const t = this.tunnel;
+    this.tunnel = undefined;
+    if (t) {
+      try {
+        t.end();
+      } catch {}
+    }
+    if (!this.dead) void this.endAfterFlush();
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Pieces of the raw front's response heads: the Date value, an upstream head's header lines
+ * (cached on the parsed head, which the parser's cache shares), and one-copy latin1 buffers
+ * (header text holds one char per byte).
+ */
+import type { ResponseHead } from "../upstream/h1-parser.ts";
+
+let dateText = "";
+let dateSecond = 0;
+/** The Date header value, formatted once a second. */
+export function httpDate(): string {
+  const s = Math.floor(Date.now() / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateText = new Date(s * 1000).toUTCString();
+  }
+  return dateText;
+}
+
+export function forwardText(head: ResponseHead, dropServer: boolean): string {
+  if (dropServer) {
+    if (head.forwardTextNoServer !== undefined) return head.forwardTextNoServer;
+  } else if (head.forwardText !== undefined) return head.forwardText;
+  let s = "";
+  for (const [k, v] of head.forward) if (!dropServer || k.toLowerCase() !== "server") s += `${k}: ${v}\r\n`;
+  return dropServer ? (head.forwardTextNoServer = s) : (head.forwardText = s);
+}
+
+export function latin1(s: string, extra?: Uint8Array): Buffer {
+  const n = s.length;
+  const b = Buffer.allocUnsafe(n + (extra?.byteLength ?? 0));
+  b.write(s, 0, n, "latin1");
+  if (extra) b.set(extra, n);
+  return b;
+}
