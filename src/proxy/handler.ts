@@ -32,6 +32,13 @@ import type { H1Conn } from "./upstream/connection.ts";
 import { forwardHeaders, type ResponseHead } from "./upstream/h1-parser.ts";
 import { proxyWebSocket, type WsBridge } from "./websocket.ts";
 
+/** In a request target: controls, space, DEL and anything beyond ASCII. */
+const UNSAFE_TARGET = /[^\x21-\x7e]/;
+const UNSAFE_TARGET_G = /[^\x21-\x7e]/gu;
+/** In header text (line ends removed): controls other than HTAB, and characters beyond latin1. */
+const BAD_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and framing headers the proxy sets itself. */
 const HOP_REQ = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect", "host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "proxy-authorization"]);
 
@@ -390,7 +397,10 @@ export class ProxyHandler {
     if (path[0] !== "/") path = "/" + path;
     if (rt.rewrite) path = path.replace(rt.rewrite.re, rt.rewrite.replace);
     const query = ctx ? ctx.query : facts.query;
-    const target = query ? `${path}?${query}` : path;
+    let target = query ? `${path}?${query}` : path;
+    // a hook or a rewrite can produce what a client cannot send: controls, spaces, non-ASCII (the
+    // head goes out as latin1, where U+010D would become a CR): percent-encode them
+    if ((ctx || rt.rewrite) && UNSAFE_TARGET.test(target)) target = target.replace(UNSAFE_TARGET_G, (c) => encodeURIComponent(c));
 
     // request head for the upstream
     const src = ctx ? ctx.headers : facts.headers;
@@ -413,8 +423,10 @@ export class ProxyHandler {
     headerText += `x-forwarded-for: ${fwd.for}\r\nx-forwarded-proto: ${fwd.proto}\r\nx-forwarded-host: ${fwd.host}\r\n`;
     // an HTTP Upgrade the front tunnels itself: the hop-by-hop pair is passed on for this one hop
     if (cr.upgrade) headerText += `connection: upgrade\r\nupgrade: ${cr.upgrade}\r\n`;
-    // Bun's parser rejects CR/LF in client headers; only hooks can add values that were never parsed
-    if (ctx && /[\r\n]/.test(headerText.replace(/\r\n/g, ""))) return plain(400, "invalid header value\n");
+    // clients' header values were parsed already; hooks and header edits add values that were not:
+    // CR, LF, other controls or characters beyond latin1 (one byte each on the wire) are refused
+    if ((ctx || !rt.reqOps.empty) && BAD_HEADER_TEXT.test(headerText.replace(/\r\n/g, ""))) return plain(400, "invalid header value\n");
+    if (ctx && !TOKEN.test(ctx.method)) return plain(400, "invalid method set by a hook\n");
 
     const cl = facts.length;
     // no Content-Length and a body stream: chunked (HTTP/1.1) or an HTTP/2 DATA stream
@@ -533,7 +545,8 @@ export class ProxyHandler {
       headers.append("set-cookie", `${c.name}=${peer.id}; Path=/; HttpOnly; SameSite=Lax${c.max_age > 0 ? `; Max-Age=${Math.round(c.max_age)}` : ""}`);
     }
     if (rt.hooks?.responseFilter) return Promise.resolve(rt.hooks.responseFilter(ctx!, headers)).then(() => this.finishResponse(body, status, statusText, headers, route, facts));
-    if (route.cfg.compress.length === 0) return { status, statusText, head, headers, body, trailers };
+    // trailer fields are not run through response_headers: with edits, they are not passed on
+    if (route.cfg.compress.length === 0) return { status, statusText, head, headers, body, trailers: rt.resOps.empty ? trailers : undefined };
     return this.finishResponse(body, status, statusText, headers, route, facts);
   }
 

@@ -10,6 +10,29 @@ const b = origin((req) => Response.json({ who: "b", path: new URL(req.url).pathn
 const dir = tempDir();
 
 describe("hooks", () => {
+  test("a path a hook decodes into CR/LF or non-latin1 characters is percent-encoded, never split into header lines", async () => {
+    const seen: string[] = [];
+    const raw = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(s, d) {
+          seen.push(Buffer.from(d).toString("latin1"));
+          s.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+        },
+      },
+    });
+    const file = join(dir, "decode.ts");
+    writeFileSync(file, "export function upstreamRequestFilter(ctx) { ctx.path = decodeURIComponent(ctx.path); }\n");
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  u: { servers: ["127.0.0.1:${raw.port}"] }\nroutes:\n  - { upstream: u, hooks: ${file} }\n`));
+    const r = await fetch(`${p.base}/a%C4%8D%C4%8AX-Injected:%201%0D%0AX:%20y`);
+    expect(r.status).toBe(200);
+    const head = seen.join("");
+    expect(head.split("\r\n")[0]).toBe("GET /a%C4%8D%C4%8AX-Injected:%201%0D%0AX:%20y HTTP/1.1");
+    expect(head).not.toContain("\r\nX-Injected");
+    raw.stop(true);
+  });
+
   test("requestFilter, upstreamPeer, upstreamRequestFilter, responseFilter and logging run in order", async () => {
     const file = join(dir, "hooks.ts");
     writeFileSync(

@@ -44,6 +44,8 @@ export class RawConn {
   private seen = 0;
   /** RawFront.tick when the head being received began (a head must complete within client_timeout). */
   private headSince: number | undefined;
+  /** Empty-line bytes dropped before the current request line. */
+  private blank = 0;
   /** The client half-closed: answer the requests already received, then close. */
   private ended = false;
   /** An answer went out before its body was read: the rest is read and dropped until this tick, then close. */
@@ -105,21 +107,28 @@ export class RawConn {
     const buf = this.buf;
     if (!buf || this.dead || this.closing) return;
     const max = this.front.cfg.max_header_size;
-    // RFC 9112 §2.2: empty lines before a request line are ignored — and dropped, so a stream of
-    // them cannot grow the buffer (the head deadline below ends such a stream)
+    // RFC 9112 §2.2: empty lines before a request line are ignored — and dropped, so they cannot
+    // grow the buffer; more than a head's worth of them is not a client that means well
     let start = 0;
     while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2;
+    this.blank += start;
+    if (this.blank > max) return this.refuse(400, "bad request: too many empty lines before the request line\n");
     const end = buf.indexOf(CRLF2, start);
     if (end < 0 || end + 4 - start > max) {
       if (end >= 0 || buf.length - start > max) return this.refuse(431, `request header fields too large (limit ${max} bytes)\n`);
       // lines ended by a bare LF never make CRLFCRLF: answer instead of waiting for the timeout
       if (buf.indexOf(LFLF, start) >= 0) return this.refuse(400, "bad request: header lines must end with CRLF\n");
-      this.buf = start === buf.length ? undefined : start > 0 ? buf.subarray(start) : buf;
+      if (start === buf.length) {
+        this.buf = undefined; // only empty lines (a stray CRLF after a body): still idle, no head begun
+        return;
+      }
+      this.buf = start > 0 ? buf.subarray(start) : buf;
       // a head trickling in (slowloris) gets client_timeout in all, not per byte
       this.headSince ??= this.front.tick;
       return;
     }
     this.headSince = undefined;
+    this.blank = 0;
     const head = parseRequestHead(buf.toString("latin1", start, end));
     if (typeof head === "string") return this.refuse(400, `bad request: ${head}\n`);
     const cfg = this.front.cfg;
@@ -132,10 +141,11 @@ export class RawConn {
       peerIp: this.sock.remoteAddress,
       body: this.bodyFn,
       upgrade: head.upgrade,
-      // an HTTP/1.0 client does not understand 1xx (RFC 9110 §15.2)
-      earlyHints: head.http10 ? undefined : this.earlyHints,
     };
     const p = handler.prepare(cr);
+    // 103s go out as the upstream sent them: not to HTTP/1.0 clients (no 1xx, RFC 9110 §15.2) and
+    // not on routes that edit response headers (the hints would carry what the edits remove)
+    if (!head.http10 && (p.route?.extra.resOps.empty ?? true)) cr.earlyHints = this.earlyHints;
     if (!ProxyHandler.rawServable(p.route)) return this.startTunnel();
     this.buf = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
     this.bodyLeft = head.length > 0 ? head.length : 0;
@@ -266,7 +276,7 @@ export class RawConn {
 
   /** An upstream's 103 Early Hints, passed on before the final response (the hints only: no server header). */
   private readonly earlyHints = (h: ResponseHead): void => {
-    if (!this.dead) this.write(latin1(`HTTP/1.1 103 ${h.statusText || "Early Hints"}\r\n${forwardText(h, false)}\r\n`));
+    if (!this.dead) this.write(latin1(`HTTP/1.1 103 ${h.statusText || "Early Hints"}\r\n${forwardText(h, !!this.front.cfg.server_header)}\r\n`));
   };
 
   /** An upstream's response: its cached header text, then the body as it came. */
@@ -360,6 +370,8 @@ export class RawConn {
       },
     );
     if (held) this.toUpstream(held);
+    // the client half-closed before the 101 came: the upstream learns it now
+    if (this.ended) up.sock.end();
     return "upgraded";
   }
 
@@ -453,17 +465,22 @@ export class RawConn {
   onEnd(): void {
     // the client finished sending: answer what is in flight, then close
     this.ended = true;
-    if (this.tunnelMode) return this.endTunnelIfFlushed();
+    // passed through: Bun.serve drops the answer of a half-closed connection, so the FIN is not
+    // passed on; the connection closes when the internal server closes its side (its idle timeout)
+    if (this.tunnelMode) return;
     if (this.upgraded) return void this.upgraded.sock.end();
-    if (this.busy || this.lingerUntil !== undefined) return;
+    if (this.lingerUntil !== undefined) return void this.endAfterFlush(); // nothing more will come to drop
+    const ctrl = this.bodyCtrl;
+    if (ctrl && this.bodyLeft > 0) {
+      // the upload stopped short of its Content-Length: the pipeline answers 400 at once
+      this.bodyCtrl = undefined;
+      try {
+        ctrl.error(new Error("client closed the connection mid-upload"));
+      } catch {}
+    }
+    if (this.busy) return;
     this.next();
-    if (this.tunnelMode) return this.endTunnelIfFlushed();
-    if (!this.busy) void this.endAfterFlush();
-  }
-
-  /** The client half-closed a passed-through connection: end the tunnel once what it sent is written. */
-  private endTunnelIfFlushed(): void {
-    if (this.ended && this.tunnel && !this.tunnelOut && this.tunnelQueue.length === 0) this.tunnel.end();
+    if (!this.busy && !this.tunnelMode) void this.endAfterFlush();
   }
 
   /** client_timeout: no progress from the client for `limit` seconds (waiting on the upstream does not count). */
@@ -528,7 +545,6 @@ export class RawConn {
         this.tunnelPort = t.localPort;
         this.front.o.clients.set(this.tunnelPort, { address: this.sock.remoteAddress, port: this.sock.remotePort });
         for (const q of this.tunnelQueue.splice(0)) this.toTunnel(q);
-        this.endTunnelIfFlushed();
       },
       () => this.kill(),
     );
@@ -558,7 +574,6 @@ export class RawConn {
     }
     this.tunnelOut = undefined;
     this.resume();
-    this.endTunnelIfFlushed();
   }
 
   fromTunnel(d: Buffer): void {

@@ -365,6 +365,8 @@ export class H1Conn {
   /** The response is complete: back to idle (reusable) or closed. */
   private finish(clean: boolean): void {
     this.phase = "done";
+    // a pooled connection must not keep the last client's callback (and its connection) alive
+    this.onEarlyHints = undefined;
     this.deadline = Infinity;
     watched.delete(this);
     const reusable = clean && !this.closeAfter && !this.writing && this.peer.options.idleTimeoutMs > 0;

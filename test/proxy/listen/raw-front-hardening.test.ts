@@ -79,9 +79,14 @@ describe("raw front hardening", () => {
     return got;
   }
 
-  test("endless empty lines before a request line end in 408, not in growing memory", async () => {
+  test("endless empty lines before a request line end in 400 (more than a head's worth), not in growing memory", async () => {
     const crlf = Buffer.alloc(64 * 1024, "\r\n");
-    expect(await feedUntilClosed(() => crlf, 20, 4000)).toStartWith("HTTP/1.1 408 ");
+    expect(await feedUntilClosed(() => crlf, 20, 4000)).toStartWith("HTTP/1.1 400 ");
+  });
+
+  test("a stray CRLF after a request body is not the start of a head: no 408, the idle connection just closes", async () => {
+    const out = await raw(proxy.port, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi\r\n", 3500);
+    expect(out.match(/HTTP\/1\.1 \d+/g)).toEqual(["HTTP/1.1 200"]);
   });
 
   test("a head trickling in a byte at a time gets client_timeout in all (408), not per byte", async () => {
@@ -140,6 +145,40 @@ describe("raw front hardening", () => {
     await Promise.race([closed, Bun.sleep(5000)]);
     expect(err).toBe("");
     expect(got).toStartWith("HTTP/1.1 413 ");
+  });
+
+  test("a client that half-closes after a passed-through request (chunked upload) still gets the answer", async () => {
+    const out = await new Promise<string>((resolve) => {
+      let got = "";
+      const s = connect({ host: "127.0.0.1", port: proxy.port }, () => {
+        s.write("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        s.end();
+      });
+      s.on("data", (d) => {
+        got += d;
+        if (got.includes('"bytes":5')) resolve(got);
+      });
+      s.on("close", () => resolve(got));
+      setTimeout(() => resolve(got), 5000);
+    });
+    expect(out).toStartWith("HTTP/1.1 200 ");
+    expect(out).toContain('"bytes":5');
+  });
+
+  test("a half-close while the rest of an answered upload is being dropped closes cleanly (no reset)", async () => {
+    const s = connect({ host: "127.0.0.1", port: proxy.port });
+    await new Promise((r) => s.once("connect", r));
+    let got = "";
+    let err = "";
+    s.on("data", (d) => (got += d));
+    s.on("error", (e) => (err = e.message));
+    const closed = new Promise((r) => s.once("close", r));
+    s.write(`POST /small HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n${"x".repeat(100)}`);
+    await eventually(() => got.includes("413"));
+    s.end();
+    await Promise.race([closed, Bun.sleep(4000)]);
+    expect(got).toStartWith("HTTP/1.1 413 ");
+    expect(err).toBe("");
   });
 
   test("a client that leaves before the upstream's 101 does not leave the upstream connection busy", async () => {
