@@ -141,6 +141,8 @@ export class RawConn {
       peerIp: this.sock.remoteAddress,
       body: this.bodyFn,
       upgrade: head.upgrade,
+      // set below once the route is known; declared here so every request object has one shape
+      earlyHints: undefined,
     };
     const p = handler.prepare(cr);
     // 103s go out as the upstream sent them: not to HTTP/1.0 clients (no 1xx, RFC 9110 §15.2) and
