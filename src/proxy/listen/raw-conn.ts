@@ -9,7 +9,7 @@ import { ProxyHandler, type ClientRequest, type Prepared } from "../handler.ts";
 import type { Proxied, Reply } from "../reply.ts";
 import { proxyMetrics } from "../metrics.ts";
 import type { H1Conn } from "../upstream/connection.ts";
-import type { ResponseHead } from "../upstream/h1-parser.ts";
+import { ChunkedDecoder, type ResponseHead } from "../upstream/h1-parser.ts";
 import type { RawFront } from "./raw-front.ts";
 import { parseRequestHead, type RequestHead } from "./request-head.ts";
 import { forwardText, httpDate, latin1 } from "./response-head.ts";
@@ -55,6 +55,8 @@ export class RawConn {
   private bodyLeft = 0;
   private bodyCtrl?: ReadableStreamDefaultController<Uint8Array>;
   private bodyDiscard = false;
+  /** The request body is chunked: its decoder (until the last chunk). */
+  private chunkedIn: ChunkedDecoder | undefined;
   // output not yet taken by the socket
   private out: Buffer | undefined;
   private drainWaiters: Array<() => void> = [];
@@ -150,7 +152,9 @@ export class RawConn {
     if (!head.http10 && (p.route?.extra.resOps.empty ?? true)) cr.earlyHints = this.earlyHints;
     if (!ProxyHandler.rawServable(p.route)) return this.startTunnel();
     this.buf = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
-    this.bodyLeft = head.length > 0 ? head.length : 0;
+    // a chunked body's length is unknown until its last chunk: "left" is everything until then
+    this.chunkedIn = head.chunked ? new ChunkedDecoder() : undefined;
+    this.bodyLeft = head.chunked ? Number.MAX_SAFE_INTEGER : head.length > 0 ? head.length : 0;
     this.bodyCtrl = undefined;
     this.bodyDiscard = false;
     this.busy = true;
@@ -190,6 +194,7 @@ export class RawConn {
 
   /** Hand body bytes to the stream; returns what follows the body (the next request). */
   private feedBody(d: Buffer): Buffer | undefined {
+    if (this.chunkedIn) return this.feedChunked(d, this.chunkedIn);
     const n = Math.min(this.bodyLeft, d.length);
     this.bodyLeft -= n;
     const ctrl = this.bodyCtrl;
@@ -206,6 +211,42 @@ export class RawConn {
       void this.endAfterFlush();
     }
     return n < d.length ? d.subarray(n) : undefined;
+  }
+
+  /** feedBody for a chunked body: decoded chunks to the stream; the end is the last chunk (trailers dropped). */
+  private feedChunked(d: Buffer, dec: ChunkedDecoder): Buffer | undefined {
+    const out: Uint8Array[] = [];
+    let rest: Uint8Array | undefined;
+    const ctrl = this.bodyCtrl;
+    try {
+      rest = dec.push(d, out);
+    } catch (e) {
+      // malformed chunking: the body cannot be delimited, so neither can the next request
+      this.chunkedIn = undefined;
+      this.bodyLeft = 0;
+      this.closing = true;
+      this.bodyCtrl = undefined;
+      if (ctrl) {
+        try {
+          ctrl.error(new Error(`malformed chunked body: ${(e as Error).message}`));
+        } catch {}
+      } else this.kill();
+      return undefined;
+    }
+    if (ctrl) for (const c of out) ctrl.enqueue(c);
+    if (dec.done) {
+      this.chunkedIn = undefined;
+      this.bodyLeft = 0;
+      if (ctrl) {
+        this.bodyCtrl = undefined;
+        ctrl.close();
+      }
+      if (this.lingerUntil !== undefined) {
+        this.lingerUntil = undefined;
+        void this.endAfterFlush();
+      }
+    } else if (ctrl && (ctrl.desiredSize ?? 1) <= 0) this.pause();
+    return rest ? Buffer.from(rest.buffer, rest.byteOffset, rest.byteLength) : undefined;
   }
 
   private async answer(handler: ProxyHandler, cr: ClientRequest, p: Prepared, head: RequestHead): Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * The raw front's HTTP/1.1 request-head parser (RFC 9112 §2-3, §5-6), strict: anything malformed
  * is an error (400), and anything legal but unusual is flagged `passThrough` so the full Bun.serve
- * server handles it (chunked bodies, Expect, CONNECT, absolute-form or `*` targets, dot segments,
- * other HTTP versions, an Upgrade with a body or without `Connection: upgrade`). The result holds plain strings only.
+ * server handles it (transfer codings other than plain `chunked`, Expect, CONNECT, absolute-form or
+ * `*` targets, dot segments, other HTTP versions, an Upgrade with a body or without
+ * `Connection: upgrade`). The result holds plain strings only.
  */
 import type { HeaderSource } from "../routing/table.ts";
 
@@ -40,6 +41,8 @@ export interface RequestHead {
   headers: RawHeaders;
   /** Content-Length, or -1 when the request has none. */
   length: number;
+  /** The body is chunked (`Transfer-Encoding: chunked`, nothing else, HTTP/1.1): the front decodes it. */
+  chunked: boolean;
   /** The client asked to close after this request (Connection: close, or HTTP/1.0 without keep-alive). */
   close: boolean;
   /** The Upgrade header's value when Connection lists "upgrade" (an HTTP Upgrade request). */
@@ -85,6 +88,7 @@ export function parseRequestHead(text: string): RequestHead | string {
   let hosts = 0;
   let close = http10;
   let te = false;
+  let chunkedOnly = false;
   let connUpgrade = false;
   let upgrade: string | undefined;
   let expect = false;
@@ -116,6 +120,8 @@ export function parseRequestHead(text: string): RequestHead | string {
     values.push(value);
     switch (name) {
       case "transfer-encoding":
+        // one header saying exactly "chunked" is ours to decode; other codings or lists go to Bun.serve
+        chunkedOnly = !te && value.toLowerCase() === "chunked";
         te = true;
         break;
       case "host":
@@ -140,10 +146,11 @@ export function parseRequestHead(text: string): RequestHead | string {
   // RFC 9112 §6.1: a request with both is a smuggling shape; the proxy refuses it
   if (te && length >= 0) return "both Transfer-Encoding and Content-Length";
   if (hosts > 1) return "more than one Host header";
-  if (te || expect || (hosts === 0 && !http10)) passThrough = true;
+  const chunked = te && chunkedOnly && !http10;
+  if ((te && !chunked) || expect || (hosts === 0 && !http10)) passThrough = true;
   // an Upgrade the front can tunnel itself: HTTP/1.1, no body; anything else goes to Bun.serve
   if (upgrade !== undefined || connUpgrade) {
-    if (!connUpgrade || upgrade === undefined || upgrade === "" || http10 || length > 0) passThrough = true;
+    if (!connUpgrade || upgrade === undefined || upgrade === "" || http10 || length > 0 || te) passThrough = true;
   }
-  return { method, target, http10, headers: new RawHeaders(names, values), length, close, passThrough, upgrade: connUpgrade ? upgrade : undefined };
+  return { method, target, http10, headers: new RawHeaders(names, values), length, chunked, close, passThrough, upgrade: connUpgrade ? upgrade : undefined };
 }

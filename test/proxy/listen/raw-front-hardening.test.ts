@@ -147,11 +147,11 @@ describe("raw front hardening", () => {
     expect(got).toStartWith("HTTP/1.1 413 ");
   });
 
-  test("a client that half-closes after a passed-through request (chunked upload) still gets the answer", async () => {
+  test("a client that half-closes after a passed-through request (Expect: 100-continue) still gets the answer", async () => {
     const out = await new Promise<string>((resolve) => {
       let got = "";
       const s = connect({ host: "127.0.0.1", port: proxy.port }, () => {
-        s.write("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        s.write("POST /x HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello");
         s.end();
       });
       s.on("data", (d) => {
@@ -161,7 +161,7 @@ describe("raw front hardening", () => {
       s.on("close", () => resolve(got));
       setTimeout(() => resolve(got), 5000);
     });
-    expect(out).toStartWith("HTTP/1.1 200 ");
+    expect(out).toContain("HTTP/1.1 200 ");
     expect(out).toContain('"bytes":5');
   });
 

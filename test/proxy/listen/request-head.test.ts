@@ -34,9 +34,16 @@ describe("request head", () => {
     expect(ok("POST / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: x\r\nContent-Length: 3").passThrough).toBe(true);
   });
 
+  test("a plain chunked body is the front's to decode; other codings and HTTP/1.0 are not", () => {
+    expect(ok("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked")).toMatchObject({ chunked: true, passThrough: false, length: -1 });
+    expect(ok("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked")).toMatchObject({ chunked: true, passThrough: false });
+    for (const t of ["POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked"]) {
+      expect([t, ok(t).chunked, ok(t).passThrough]).toEqual([t, false, true]);
+    }
+  });
+
   test("legal but unusual requests are passed through", () => {
     for (const t of [
-      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked",
       "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1",
       "CONNECT x:443 HTTP/1.1\r\nHost: x:443",
       "GET http://x/ HTTP/1.1\r\nHost: x",
