@@ -37,6 +37,9 @@ routes:
   - match: { path: /small }
     max_body_size: 1k
     respond: { status: 200, body: "small" }
+  - match: { path: /limited }
+    max_body_size: 1k
+    upstream: echo
   - match: { path: /split }
     upstream: splitting
   - match: { path: /plain }
@@ -78,6 +81,12 @@ describe("raw front hardening", () => {
     await eventually(() => closed, 3000);
     return got;
   }
+
+  test("a chunked upload over a proxied route's max_body_size is 413 (counted as it is decoded)", async () => {
+    const chunk = "x".repeat(600);
+    const out = await raw(proxy.port, `POST /limited HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n${chunk}\r\n258\r\n${chunk}\r\n0\r\n\r\n`);
+    expect(out).toStartWith("HTTP/1.1 413 ");
+  });
 
   test("endless empty lines before a request line end in 400 (more than a head's worth), not in growing memory", async () => {
     const crlf = Buffer.alloc(64 * 1024, "\r\n");
