@@ -433,7 +433,10 @@ export class ProxyHandler {
     // cheap tests first: a GET without Content-Length never touches req.body (Bun builds a stream for it)
     let bodyStream = cl !== 0 && (cl !== null || (cr.method !== "GET" && cr.method !== "HEAD")) ? cr.body() : null;
     let tooBig = false;
-    if (bodyStream && cl === null && rt.maxBody > 0) bodyStream = limitStream(bodyStream, rt.maxBody, () => (tooBig = true));
+    // a body of unknown length is capped as it streams: by the route's limit and the listener-wide
+    // one (Bun.serve enforces that itself; the raw front decodes chunked bodies without it)
+    const limit = lowerLimit(rt.maxBody, this.cfg.max_body_size);
+    if (bodyStream && cl === null && limit > 0) bodyStream = limitStream(bodyStream, limit, () => (tooBig = true));
     const body = bodyStream ? new BodySource(bodyStream, up?.cfg.retry_buffer_size ?? 65536) : null;
     const out: OutgoingRequest = { method: ctx?.method ?? cr.method, target, headerText, body, bodyLength: cl ?? undefined, onEarlyHints: cr.earlyHints };
 
@@ -492,7 +495,7 @@ export class ProxyHandler {
         if (tooBig || body?.failed) {
           // the client's upload failed: not the upstream's fault, so no passive-health failure
           body?.cancel();
-          if (tooBig) return this.errorPage(rt, 413, `request body too large (limit ${rt.maxBody} bytes)\n`);
+          if (tooBig) return this.errorPage(rt, 413, `request body too large (limit ${limit} bytes)\n`);
           return plain(400, `request body could not be read: ${body!.failed!.message}\n`);
         }
         const pe = err instanceof ProxyError ? err : undefined;
@@ -604,3 +607,8 @@ export class ProxyHandler {
 
 export { IDEMPOTENT };
 export type { RouteRuntime };
+
+/** The smaller of two body limits where 0 means none. */
+function lowerLimit(a: number, b: number): number {
+  return a > 0 && b > 0 ? Math.min(a, b) : Math.max(a, b);
+}

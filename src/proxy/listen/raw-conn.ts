@@ -18,6 +18,8 @@ const CRLF2 = Buffer.from("\r\n\r\n");
 const LFLF = Buffer.from("\n\n");
 const CRLF = Buffer.from("\r\n");
 const LAST_CHUNK = Buffer.from("0\r\n\r\n");
+/** The longest chunk-size line (with extensions) or trailer line a client may send. */
+const CHUNK_LINE_MAX = 1024;
 /** Input held while a request is answered (pipelined requests, an unread body) before reading pauses. */
 const MAX_HELD = 256 * 1024;
 /** Connection-level response headers the front writes itself. */
@@ -153,7 +155,7 @@ export class RawConn {
     if (!ProxyHandler.rawServable(p.route)) return this.startTunnel();
     this.buf = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
     // a chunked body's length is unknown until its last chunk: "left" is everything until then
-    this.chunkedIn = head.chunked ? new ChunkedDecoder() : undefined;
+    this.chunkedIn = head.chunked ? new ChunkedDecoder(CHUNK_LINE_MAX) : undefined;
     this.bodyLeft = head.chunked ? Number.MAX_SAFE_INTEGER : head.length > 0 ? head.length : 0;
     this.bodyCtrl = undefined;
     this.bodyDiscard = false;
@@ -221,16 +223,22 @@ export class RawConn {
     try {
       rest = dec.push(d, out);
     } catch (e) {
-      // malformed chunking: the body cannot be delimited, so neither can the next request
+      // malformed chunking: the body cannot be delimited, so neither can the next request. The
+      // answer (400 from the pipeline, or the one already decided) still goes out, then we close
       this.chunkedIn = undefined;
       this.bodyLeft = 0;
       this.closing = true;
       this.bodyCtrl = undefined;
+      this.bodyDiscard = false;
       if (ctrl) {
         try {
           ctrl.error(new Error(`malformed chunked body: ${(e as Error).message}`));
         } catch {}
-      } else this.kill();
+      }
+      if (this.lingerUntil !== undefined) {
+        this.lingerUntil = undefined;
+        void this.endAfterFlush();
+      }
       return undefined;
     }
     if (ctrl) for (const c of out) ctrl.enqueue(c);

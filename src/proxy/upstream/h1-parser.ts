@@ -151,6 +151,13 @@ export class ChunkedDecoder {
   done = false;
   /** The trailer section's fields as header lines ("name: value\r\n" each), framing fields dropped. */
   trailers = "";
+  private trailerBytes = 0;
+
+  /**
+   * `maxLine`: the longest size line (extensions included) or trailer line. Clients' bodies get a
+   * short one: extensions are framing a client could otherwise send megabytes of per byte of body.
+   */
+  constructor(private readonly maxLine = 4096) {}
 
   push(data: Uint8Array, out: Uint8Array[]): Uint8Array | undefined {
     let i = 0;
@@ -167,7 +174,7 @@ export class ChunkedDecoder {
       const nl = data.indexOf(10, i);
       const end = nl < 0 ? data.length : nl + 1;
       this.line += Buffer.from(data.subarray(i, end)).toString("latin1");
-      if (this.line.length > 4096) throw new Error("chunk size line too long");
+      if (this.line.length > this.maxLine) throw new Error(`chunk size or trailer line over ${this.maxLine} bytes`);
       i = end;
       if (nl < 0) break;
       const line = this.line.replace(/\r?\n$/, "");
@@ -188,13 +195,15 @@ export class ChunkedDecoder {
 
   /** One trailer field (RFC 9112 §7.1.2): kept unless it is framing or routing (RFC 9110 §6.5.1). */
   private trailer(line: string): void {
+    // the whole section counts, dropped fields too: it is bytes a peer makes us read
+    this.trailerBytes += line.length + 2;
+    if (this.trailerBytes > MAX_TRAILERS) throw new Error(`trailer section over ${MAX_TRAILERS} bytes`);
     const c = line.indexOf(":");
     const name = c > 0 ? line.slice(0, c) : "";
     const value = line.slice(c + 1).trim();
     if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) throw new Error(`invalid trailer field ${JSON.stringify(line.slice(0, 40))}`);
     if (NOT_TRAILERS.has(name.toLowerCase())) return;
     this.trailers += `${name}: ${value}\r\n`;
-    if (this.trailers.length > MAX_TRAILERS) throw new Error(`trailer section over ${MAX_TRAILERS} bytes`);
   }
 }
 

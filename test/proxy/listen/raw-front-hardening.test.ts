@@ -88,6 +88,37 @@ describe("raw front hardening", () => {
     expect(out).toStartWith("HTTP/1.1 413 ");
   });
 
+  test("a trailer section is bounded as a whole, dropped fields included (400, not an endless read)", async () => {
+    const flood = "host: x\r\n".repeat(2000);
+    const out = await raw(proxy.port, `POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n${flood}\r\n`);
+    expect(out).toStartWith("HTTP/1.1 400 ");
+    expect(out).toContain("trailer section over 8192 bytes");
+  });
+
+  test("the listener-wide max_body_size caps a chunked upload even where a route allows more", async () => {
+    const capped = await startProxy(indent(`listen: ["127.0.0.1:0"]
+max_body_size: 1k
+upstreams:
+  echo: { servers: ["${echo.addr}"] }
+routes:
+  - { match: { path: /roomy }, max_body_size: 10m, upstream: echo }
+  - { match: { path: /unlimited }, max_body_size: 0, upstream: echo }
+`));
+    const body = "x".repeat(2048);
+    for (const path of ["/roomy", "/unlimited"]) {
+      const out = await raw(capped.port, `POST ${path} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n${body}\r\n0\r\n\r\n`);
+      expect([path, out.slice(0, 13)]).toEqual([path, "HTTP/1.1 413 "]);
+    }
+    await capped.stop();
+  });
+
+  test("malformed chunking of a body nobody reads: the answer still goes out, then the connection closes", async () => {
+    const out = await raw(proxy.port, "POST /small HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    expect(out).toStartWith("HTTP/1.1 200 ");
+    expect(out).toContain("connection: close");
+    expect(out.match(/HTTP\/1\.1 /g)?.length).toBe(1);
+  });
+
   test("endless empty lines before a request line end in 400 (more than a head's worth), not in growing memory", async () => {
     const crlf = Buffer.alloc(64 * 1024, "\r\n");
     expect(await feedUntilClosed(() => crlf, 20, 4000)).toStartWith("HTTP/1.1 400 ");
