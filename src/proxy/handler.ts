@@ -405,7 +405,8 @@ export class ProxyHandler {
     // request head for the upstream
     const src = ctx ? ctx.headers : facts.headers;
     const fwd = forwardedFor(peerIp, facts.headers, listener.tls, this.trusted, facts.hostHeader);
-    let headerText = `host: ${(ctx ? ctx.headers.get("host") : facts.hostHeader) ?? fwd.host}\r\n`;
+    // an HTTP/1.0 client may send no Host: the upstream's name stands in (nginx's $proxy_host)
+    let headerText = `host: ${(ctx ? ctx.headers.get("host") : facts.hostHeader) ?? (fwd.host || up?.name || "localhost")}\r\n`;
     const extra = rt.reqOps.empty ? undefined : new Headers();
     const named = connectionOptions(facts.headers.get("connection"));
     src.forEach((v, k) => {

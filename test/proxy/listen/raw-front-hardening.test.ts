@@ -119,6 +119,18 @@ routes:
     expect(out.match(/HTTP\/1\.1 /g)?.length).toBe(1);
   });
 
+  test("an HTTP/1.0 request without Host reaches the upstream with the upstream's name as Host, not an empty one", async () => {
+    const seen: string[] = [];
+    const o = rawOrigin((sock, data) => {
+      seen.push(data);
+      sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    });
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  app: { servers: ["${o.addr}"] }\nroutes:\n  - upstream: app\n`));
+    expect(await raw(p.port, "GET / HTTP/1.0\r\n\r\n")).toStartWith("HTTP/1.1 200 ");
+    expect(seen.join("")).toContain("\r\nhost: app\r\n");
+    await p.stop();
+  });
+
   test("endless empty lines before a request line end in 400 (more than a head's worth), not in growing memory", async () => {
     const crlf = Buffer.alloc(64 * 1024, "\r\n");
     expect(await feedUntilClosed(() => crlf, 20, 4000)).toStartWith("HTTP/1.1 400 ");
