@@ -168,6 +168,11 @@ export class ProxyHandler {
   }
   private perConnection = new Map<string, number>();
 
+  /** The raw front passes a connection through after `served` requests: they count towards the limit. */
+  carryOver(address: string, port: number, served: number): void {
+    if (this.cfg.keepalive_request_limit > 0 && served > 0) this.perConnection.set(`${address}|${port}`, served);
+  }
+
   async close(): Promise<void> {
     await this.accessLog?.close();
   }

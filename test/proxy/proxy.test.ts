@@ -246,6 +246,15 @@ describe("client connections", () => {
     expect(out.toLowerCase()).toContain("connection: close");
     await p.stop();
   });
+
+  test("keepalive_request_limit counts a raw front connection's requests before it was passed through", async () => {
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nkeepalive_request_limit: 2\nroutes:\n  - respond: { status: 200, body: x }\n`));
+    // the second request (Expect) is passed through to the internal server: it is the 2nd, so the last
+    const out = await raw(p.port, "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nPOST /2 HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nxGET /3 HTTP/1.1\r\nHost: a\r\n\r\n");
+    expect(out.match(/HTTP\/1\.1 200/g)?.length).toBe(2);
+    expect(out.toLowerCase()).toContain("connection: close");
+    await p.stop();
+  });
 });
 
 describe("listeners and peers", () => {

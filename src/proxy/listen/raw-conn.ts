@@ -595,6 +595,8 @@ export class RawConn {
         t.setNoDelay?.(true);
         this.tunnelPort = t.localPort;
         this.front.o.clients.set(this.tunnelPort, { address: this.sock.remoteAddress, port: this.sock.remotePort });
+        // keepalive_request_limit counts the requests this connection had before it was passed through
+        this.front.o.rt.handler?.carryOver(this.sock.remoteAddress, this.sock.remotePort, this.served);
         for (const q of this.tunnelQueue.splice(0)) this.toTunnel(q);
       },
       () => this.kill(),
