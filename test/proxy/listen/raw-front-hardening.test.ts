@@ -178,14 +178,19 @@ routes:
     expect([...out.matchAll(/"path":"(\/\w)"/g)].map((m) => m[1])).toEqual(["/a", "/b", "/c"]);
   });
 
-  test("an answer sent before a large upload ended still reaches a client that reads only after sending", async () => {
+  /** A client socket that records what came back, its error and its close. */
+  async function watched() {
     const s = connect({ host: "127.0.0.1", port: proxy.port });
     await new Promise((r) => s.once("connect", r));
-    let got = "";
-    let err = "";
-    s.on("data", (d) => (got += d));
-    s.on("error", (e) => (err = e.message));
-    const closed = new Promise((r) => s.once("close", r));
+    const w = { s, got: "", err: "", closed: new Promise((r) => s.once("close", r)) };
+    s.on("data", (d) => (w.got += d));
+    s.on("error", (e) => (w.err = e.message));
+    return w;
+  }
+
+  test("an answer sent before a large upload ended still reaches a client that reads only after sending", async () => {
+    const w = await watched();
+    const s = w.s;
     const size = 8 << 20;
     s.write(`POST /small HTTP/1.1\r\nHost: a\r\nContent-Length: ${size}\r\n\r\n`);
     s.pause();
@@ -194,9 +199,9 @@ routes:
       if (!s.write(chunk)) await Promise.race([new Promise((r) => s.once("drain", r)), Bun.sleep(500)]);
     }
     s.resume();
-    await Promise.race([closed, Bun.sleep(5000)]);
-    expect(err).toBe("");
-    expect(got).toStartWith("HTTP/1.1 413 ");
+    await Promise.race([w.closed, Bun.sleep(5000)]);
+    expect(w.err).toBe("");
+    expect(w.got).toStartWith("HTTP/1.1 413 ");
   });
 
   test("a client that half-closes after a passed-through request (Expect: 100-continue) still gets the answer", async () => {
@@ -218,19 +223,13 @@ routes:
   });
 
   test("a half-close while the rest of an answered upload is being dropped closes cleanly (no reset)", async () => {
-    const s = connect({ host: "127.0.0.1", port: proxy.port });
-    await new Promise((r) => s.once("connect", r));
-    let got = "";
-    let err = "";
-    s.on("data", (d) => (got += d));
-    s.on("error", (e) => (err = e.message));
-    const closed = new Promise((r) => s.once("close", r));
-    s.write(`POST /small HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n${"x".repeat(100)}`);
-    await eventually(() => got.includes("413"));
-    s.end();
-    await Promise.race([closed, Bun.sleep(4000)]);
-    expect(got).toStartWith("HTTP/1.1 413 ");
-    expect(err).toBe("");
+    const w = await watched();
+    w.s.write(`POST /small HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n${"x".repeat(100)}`);
+    await eventually(() => w.got.includes("413"));
+    w.s.end();
+    await Promise.race([w.closed, Bun.sleep(4000)]);
+    expect(w.got).toStartWith("HTTP/1.1 413 ");
+    expect(w.err).toBe("");
   });
 
   test("a client that leaves before the upstream's 101 does not leave the upstream connection busy", async () => {
