@@ -9,6 +9,7 @@
 import type { Server } from "bun";
 import type { ConsolaInstance } from "consola";
 import { ProxyError, statusFor } from "./errors.ts";
+import { FIELD_VALUE, TOKEN } from "./http-syntax.ts";
 import { compressBody, negotiate, shouldCompress } from "./filters/compress.ts";
 import { clientAddress, forwardedFor } from "./filters/forwarded.ts";
 import { applyHeaderOps } from "./filters/headers.ts";
@@ -33,11 +34,7 @@ import { forwardHeaders, type ResponseHead } from "./upstream/h1-parser.ts";
 import { proxyWebSocket, type WsBridge } from "./websocket.ts";
 
 /** In a request target: controls, space, DEL and anything beyond ASCII. */
-const UNSAFE_TARGET = /[^\x21-\x7e]/;
-const UNSAFE_TARGET_G = /[^\x21-\x7e]/gu;
-/** In header text (line ends removed): controls other than HTAB, and characters beyond latin1. */
-const BAD_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const UNSAFE_TARGET = /[^\x21-\x7e]/gu;
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and framing headers the proxy sets itself. */
 const HOP_REQ = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect", "host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "proxy-authorization"]);
@@ -405,7 +402,7 @@ export class ProxyHandler {
     let target = query ? `${path}?${query}` : path;
     // a hook or a rewrite can produce what a client cannot send: controls, spaces, non-ASCII (the
     // head goes out as latin1, where U+010D would become a CR): percent-encode them
-    if ((ctx || rt.rewrite) && UNSAFE_TARGET.test(target)) target = target.replace(UNSAFE_TARGET_G, (c) => encodeURIComponent(c));
+    if (ctx || rt.rewrite) target = target.replace(UNSAFE_TARGET, (c) => encodeURIComponent(c));
 
     // request head for the upstream
     const src = ctx ? ctx.headers : facts.headers;
@@ -431,7 +428,7 @@ export class ProxyHandler {
     if (cr.upgrade) headerText += `connection: upgrade\r\nupgrade: ${cr.upgrade}\r\n`;
     // clients' header values were parsed already; hooks and header edits add values that were not:
     // CR, LF, other controls or characters beyond latin1 (one byte each on the wire) are refused
-    if ((ctx || !rt.reqOps.empty) && BAD_HEADER_TEXT.test(headerText.replace(/\r\n/g, ""))) return plain(400, "invalid header value\n");
+    if ((ctx || !rt.reqOps.empty) && !FIELD_VALUE.test(headerText.replace(/\r\n/g, ""))) return plain(400, "invalid header value\n");
     if (ctx && !TOKEN.test(ctx.method)) return plain(400, "invalid method set by a hook\n");
 
     const cl = facts.length;

@@ -5,6 +5,7 @@
  * `*` targets, dot segments, other HTTP versions, an Upgrade with a body or without
  * `Connection: upgrade`). The result holds plain strings only.
  */
+import { BAD_HEAD_CHARS, TOKEN } from "../http-syntax.ts";
 import type { HeaderSource } from "../routing/table.ts";
 
 /** The parsed header fields: lower-case names in order; `get` joins repeats as Bun's Headers does. */
@@ -51,10 +52,6 @@ export interface RequestHead {
   passThrough: boolean;
 }
 
-/** tchar (RFC 9110 §5.6.2). */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Control characters other than HTAB, and CR or LF that are not a CRLF pair. */
-const BAD_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 /** Targets that Bun.serve rewrites (dot segments, backslashes) or that need percent-encoding. */
 const UNUSUAL_TARGET = /\/\.|\\|[^\x21-\x7e]/;
 
@@ -63,7 +60,7 @@ const UNUSUAL_TARGET = /\/\.|\\|[^\x21-\x7e]/;
  * Returns the head, or a string saying what is malformed.
  */
 export function parseRequestHead(text: string): RequestHead | string {
-  if (BAD_CHARS.test(text)) return "control character or bare CR/LF in the request head";
+  if (BAD_HEAD_CHARS.test(text)) return "control character or bare CR/LF in the request head";
   let eol = text.indexOf("\r\n");
   if (eol < 0) eol = text.length;
   const sp1 = text.indexOf(" ");

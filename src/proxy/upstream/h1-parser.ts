@@ -3,6 +3,7 @@
  * Content-Length, chunked coding, or connection close. No I/O; the connection feeds bytes in.
  */
 
+import { BAD_HEAD_CHARS, FIELD_VALUE, TOKEN } from "../http-syntax.ts";
 import { connectionOptions } from "../request-helpers.ts";
 
 export interface ResponseHead {
@@ -25,10 +26,6 @@ export interface ResponseHead {
 }
 
 const CRLFCRLF = Buffer.from("\r\n\r\n");
-/** Controls other than HTAB, and CR or LF outside a CRLF pair. */
-const BAD_HEAD_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
-/** tchar (RFC 9110 §5.6.2). */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Hop-by-hop (RFC 9110 §7.6.1) and framing headers: never forwarded to the client. */
 const HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length", "trailer"]);
 export const MAX_RESPONSE_HEAD = 64 * 1024;
@@ -65,7 +62,7 @@ export function parseHead(text: string, method: string): ResponseHead {
     const c = text.indexOf(":", pos);
     if (c <= pos || c > end) throw new Error(`malformed header line ${JSON.stringify(text.slice(pos, Math.min(end, pos + 80)))}`);
     const name = text.slice(pos, c);
-    if (!HEADER_NAME.test(name)) throw new Error(`malformed header name ${JSON.stringify(name.slice(0, 80))}`);
+    if (!TOKEN.test(name)) throw new Error(`malformed header name ${JSON.stringify(name.slice(0, 80))}`);
     const value = text.slice(c + 1, end).trim();
     pos = end + 2;
     const pair: [string, string] = [name, value];
@@ -207,9 +204,6 @@ export class ChunkedDecoder {
   }
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Visible characters, spaces and tabs: no CR, LF or other controls. */
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const MAX_TRAILERS = 8192;
 /** Fields a trailer must not carry (framing, routing, authentication, caching controls). */
 const NOT_TRAILERS = new Set(["content-length", "transfer-encoding", "host", "trailer", "te", "connection", "keep-alive", "upgrade", "content-encoding", "content-type", "content-range", "authorization", "set-cookie", "cache-control", "expect", "max-forwards", "pragma", "range"]);
