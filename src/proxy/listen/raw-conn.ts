@@ -200,19 +200,31 @@ export class RawConn {
     const n = Math.min(this.bodyLeft, d.length);
     this.bodyLeft -= n;
     const ctrl = this.bodyCtrl;
-    if (ctrl) {
-      ctrl.enqueue(n === d.length ? d : d.subarray(0, n));
-      if (this.bodyLeft === 0) {
-        this.bodyCtrl = undefined;
-        ctrl.close();
-      } else if ((ctrl.desiredSize ?? 1) <= 0) this.pause();
-    }
-    // the dropped rest of an answered request's body is in: the lingering close can finish
-    if (this.bodyLeft === 0 && this.lingerUntil !== undefined) {
+    ctrl?.enqueue(n === d.length ? d : d.subarray(0, n));
+    if (this.bodyLeft === 0) this.bodyOver();
+    else if (ctrl && (ctrl.desiredSize ?? 1) <= 0) this.pause();
+    return n < d.length ? d.subarray(n) : undefined;
+  }
+
+  /** The request body ended (or, with `err`, cannot go on): its stream settles, a lingering close finishes. */
+  private bodyOver(err?: Error): void {
+    this.chunkedIn = undefined;
+    this.bodyLeft = 0;
+    this.detachBody(err);
+    if (this.lingerUntil !== undefined) {
       this.lingerUntil = undefined;
       void this.endAfterFlush();
     }
-    return n < d.length ? d.subarray(n) : undefined;
+  }
+
+  /** Stop feeding the body stream: closed when complete, else errored with `err` (the pipeline sees why). */
+  private detachBody(err?: Error): void {
+    const ctrl = this.bodyCtrl;
+    this.bodyCtrl = undefined;
+    try {
+      if (err) ctrl?.error(err);
+      else ctrl?.close();
+    } catch {}
   }
 
   /** feedBody for a chunked body: decoded chunks to the stream; the end is the last chunk (trailers dropped). */
@@ -225,35 +237,14 @@ export class RawConn {
     } catch (e) {
       // malformed chunking: the body cannot be delimited, so neither can the next request. The
       // answer (400 from the pipeline, or the one already decided) still goes out, then we close
-      this.chunkedIn = undefined;
-      this.bodyLeft = 0;
       this.closing = true;
-      this.bodyCtrl = undefined;
       this.bodyDiscard = false;
-      if (ctrl) {
-        try {
-          ctrl.error(new Error(`malformed chunked body: ${(e as Error).message}`));
-        } catch {}
-      }
-      if (this.lingerUntil !== undefined) {
-        this.lingerUntil = undefined;
-        void this.endAfterFlush();
-      }
+      this.bodyOver(new Error(`malformed chunked body: ${(e as Error).message}`));
       return undefined;
     }
     if (ctrl) for (const c of out) ctrl.enqueue(c);
-    if (dec.done) {
-      this.chunkedIn = undefined;
-      this.bodyLeft = 0;
-      if (ctrl) {
-        this.bodyCtrl = undefined;
-        ctrl.close();
-      }
-      if (this.lingerUntil !== undefined) {
-        this.lingerUntil = undefined;
-        void this.endAfterFlush();
-      }
-    } else if (ctrl && (ctrl.desiredSize ?? 1) <= 0) this.pause();
+    if (dec.done) this.bodyOver();
+    else if (ctrl && (ctrl.desiredSize ?? 1) <= 0) this.pause();
     return rest ? Buffer.from(rest.buffer, rest.byteOffset, rest.byteLength) : undefined;
   }
 
@@ -283,14 +274,8 @@ export class RawConn {
     // on unread bytes makes the kernel send RST, and a client still uploading loses the answer
     if (this.bodyLeft > 0) {
       this.lingerUntil = this.front.tick + Math.max(2, Math.round(this.front.cfg.client_timeout));
-      const ctrl = this.bodyCtrl;
-      if (ctrl) {
-        // the pipeline stopped reading it: drop the rest instead of queueing it
-        this.bodyCtrl = undefined;
-        try {
-          ctrl.error(new Error("answered before the request body ended"));
-        } catch {}
-      }
+      // the pipeline stopped reading it: drop the rest instead of queueing it
+      this.detachBody(new Error("answered before the request body ended"));
       this.bodyDiscard = true;
       this.resume();
       return;
@@ -521,14 +506,8 @@ export class RawConn {
     if (this.tunnelMode) return;
     if (this.upgraded) return void this.upgraded.sock.end();
     if (this.lingerUntil !== undefined) return void this.endAfterFlush(); // nothing more will come to drop
-    const ctrl = this.bodyCtrl;
-    if (ctrl && this.bodyLeft > 0) {
-      // the upload stopped short of its Content-Length: the pipeline answers 400 at once
-      this.bodyCtrl = undefined;
-      try {
-        ctrl.error(new Error("client closed the connection mid-upload"));
-      } catch {}
-    }
+    // the upload stopped short of its end: the pipeline answers 400 at once
+    if (this.bodyLeft > 0) this.detachBody(new Error("client closed the connection mid-upload"));
     if (this.busy) return;
     this.next();
     if (!this.busy && !this.tunnelMode) void this.endAfterFlush();
@@ -570,11 +549,7 @@ export class RawConn {
     proxyMetrics.connections.dec();
     for (const w of this.drainWaiters.splice(0)) w();
     this.reader?.cancel().catch(() => {});
-    const ctrl = this.bodyCtrl;
-    this.bodyCtrl = undefined;
-    try {
-      ctrl?.error(new Error("client closed the connection mid-upload"));
-    } catch {}
+    this.detachBody(new Error("client closed the connection mid-upload"));
     this.tunnel?.end();
     const up = this.upgraded;
     this.upgraded = undefined;
