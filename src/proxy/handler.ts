@@ -440,7 +440,8 @@ export class ProxyHandler {
     // one (Bun.serve enforces that itself; the raw front decodes chunked bodies without it)
     const limit = lowerLimit(rt.maxBody, this.cfg.max_body_size);
     if (bodyStream && cl === null && limit > 0) bodyStream = limitStream(bodyStream, limit, () => (tooBig = true));
-    const body = bodyStream ? new BodySource(bodyStream, up?.cfg.retry_buffer_size ?? 65536) : null;
+    // Bun.serve tells of a client gone mid-upload through req.signal (see BodySource)
+    const body = bodyStream ? new BodySource(bodyStream, up?.cfg.retry_buffer_size ?? 65536, cr.req?.signal) : null;
     const out: OutgoingRequest = { method: ctx?.method ?? cr.method, target, headerText, body, bodyLength: cl ?? undefined, onEarlyHints: cr.earlyHints };
 
     // only consistent_hash reads the key and only cookie reads the cookie

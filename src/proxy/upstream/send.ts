@@ -88,6 +88,11 @@ function startBody(conn: H1Conn, req: OutgoingRequest): void {
  * before the upload ends). Write errors surface through the response side (the socket closes).
  */
 async function pumpBody(conn: H1Conn, body: BodySource, chunked: boolean): Promise<void> {
+  // the client leaving must end the attempt even while a write waits for an upstream that stopped
+  // reading (until write_timeout otherwise): the connection is mid-request, so it is destroyed,
+  // which wakes the write and fails the response; the handler then sees body.failed
+  if (body.failed) return conn.destroy();
+  body.onAbandon = () => conn.destroy();
   try {
     for await (const chunk of body.iterate()) {
       if (!conn.alive) return;
@@ -111,5 +116,7 @@ async function pumpBody(conn: H1Conn, body: BodySource, chunked: boolean): Promi
   } catch (e) {
     // the client aborted its upload or the upstream stopped reading: this connection is unusable
     if (!(e instanceof ProxyError)) conn.destroy();
+  } finally {
+    body.onAbandon = undefined;
   }
 }
