@@ -41,17 +41,34 @@ export class HttpDrain {
   /** Stop `server` as `opts` asks; resolves once every connection is closed. */
   async stop(server: Server<any> | undefined, opts: StopOptions, lingerMs = DRAIN_LINGER_MS): Promise<void> {
     if (!server) return;
+    await this.stopTarget({ close: () => server.stop(false), cut: () => server.stop(true) }, opts, lingerMs);
+  }
+
+  /**
+   * The graceful-stop sequence over any listener (a Bun.serve server, or a front of a service's
+   * own): hard stop → cut at once; graceful → linger while isDraining, close, wait for the
+   * in-flight requests up to the deadline, then cut what is left.
+   */
+  async stopTarget(target: DrainTarget, opts: StopOptions, lingerMs = DRAIN_LINGER_MS): Promise<void> {
     if (!opts.graceful) {
-      await server.stop(true);
+      await target.cut();
       return;
     }
     this.draining = true;
     const deadline = Date.now() + opts.timeoutMs;
     const linger = Math.min(lingerMs, opts.timeoutMs);
     if (linger > 0) await Bun.sleep(linger);
-    const closed = server.stop(false);
+    const closed = target.close();
     const left = deadline - Date.now();
     const timedOut = await Promise.race([closed.then(() => false), Bun.sleep(Math.max(0, left)).then(() => true)]);
-    if (timedOut) await server.stop(true);
+    if (timedOut) await target.cut();
   }
+}
+
+/** What HttpDrain.stopTarget drives. */
+export interface DrainTarget {
+  /** Stop accepting and close idle connections; busy ones close after their response. Resolves once none is left. */
+  close(): Promise<void>;
+  /** Close every connection now. */
+  cut(): void | Promise<void>;
 }

@@ -9,7 +9,7 @@ export { runUntilSignal, startAll, stopAll, orderByDependencies } from "./run-se
 export { splitHostPort, formatHostPort, metricsService } from "./metrics-service.ts";
 export { serveServices, type ServeOptions } from "./serve.ts";
 export { SERVE_ARGS, type ServeFlags } from "./flags.ts";
-export { HttpDrain, DRAIN_LINGER_MS } from "./http-drain.ts";
+export { HttpDrain, DRAIN_LINGER_MS, type DrainTarget } from "./http-drain.ts";
 export { sharedPort } from "./ports.ts";
 export { startThread } from "./threads.ts";
 export { runningServices } from "./running.ts";

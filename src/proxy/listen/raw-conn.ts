@@ -545,7 +545,7 @@ export class RawConn {
   onClose(): void {
     if (this.dead) return;
     this.dead = true;
-    this.front.conns.delete(this);
+    this.front.forget(this);
     proxyMetrics.connections.dec();
     for (const w of this.drainWaiters.splice(0)) w();
     this.reader?.cancel().catch(() => {});

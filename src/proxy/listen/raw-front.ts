@@ -14,7 +14,7 @@
  */
 import type { TCPSocketListener, TCPSocketListenOptions } from "bun";
 import type { StopOptions } from "../../core/server/service.ts";
-import { DRAIN_LINGER_MS, type HttpDrain } from "../../core/server/http-drain.ts";
+import type { DrainTarget, HttpDrain } from "../../core/server/http-drain.ts";
 import type { ListenerInfo, ProxyHandler } from "../handler.ts";
 import { proxyMetrics } from "../metrics.ts";
 import type { ProxyConfig } from "../types.ts";
@@ -32,7 +32,7 @@ export interface RawFrontOptions {
   clients: Map<number, { address: string; port: number }>;
 }
 
-export class RawFront {
+export class RawFront implements DrainTarget {
   readonly conns = new Set<RawConn>();
   readonly listener: TCPSocketListener<RawConn>;
   readonly info: ListenerInfo = { tls: false };
@@ -90,25 +90,39 @@ export class RawFront {
   }
 
   /**
-   * Graceful: as HttpDrain — keep serving with Connection: close for the linger, stop accepting,
-   * close idle connections, let in-flight responses finish until the deadline, then cut the rest.
-   * `internal` is the pass-through server's stop (run alongside, with the same drain).
+   * HttpDrain's sequence over this front (keep serving with Connection: close for the linger, stop
+   * accepting, close idle connections, let in-flight responses finish until the deadline, then cut
+   * the rest). `internal` is the pass-through server's stop (run alongside, with the same drain).
    */
   async stop(opts: StopOptions, internal: Promise<void>): Promise<void> {
     clearInterval(this.ticker);
-    if (!opts.graceful) {
-      this.listener.stop(true);
-      for (const c of this.conns) c.kill();
-      await internal;
-      return;
-    }
-    const deadline = Date.now() + opts.timeoutMs;
-    const linger = Math.min(DRAIN_LINGER_MS, opts.timeoutMs);
-    if (linger > 0) await Bun.sleep(linger);
+    await this.o.drain.stopTarget(this, opts);
+    await internal;
+  }
+
+  /** Stop accepting; idle connections close now, busy ones after their response. Resolves when none is left. */
+  close(): Promise<void> {
     this.listener.stop(false);
     for (const c of this.conns) c.closeIfIdle();
-    while (this.conns.size > 0 && Date.now() < deadline) await Bun.sleep(Math.min(20, Math.max(1, deadline - Date.now())));
+    if (this.conns.size === 0) return Promise.resolve();
+    return new Promise((r) => (this.emptied = r));
+  }
+
+  private emptied?: () => void;
+
+  /** Cut every connection now. */
+  cut(): void {
+    this.listener.stop(true);
     for (const c of this.conns) c.kill();
-    await internal;
+  }
+
+  /** A connection closed (RawConn.onClose). */
+  forget(c: RawConn): void {
+    this.conns.delete(c);
+    if (this.conns.size === 0 && this.emptied) {
+      const r = this.emptied;
+      this.emptied = undefined;
+      r();
+    }
   }
 }

@@ -425,4 +425,20 @@ describe("raw front: switch and lifecycle", () => {
     await stopping;
     await eventually(() => idle.closed && busy.closed);
   });
+
+  test("graceful stop: a response still running at the deadline is cut, and the stop resolves", async () => {
+    const stuck = origin(async () => {
+      await Bun.sleep(10_000);
+      return new Response("too late");
+    });
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  s: { servers: ["${stuck.addr}"], read_timeout: 60s }\nroutes:\n  - { upstream: s }\n`));
+    const busy = await Client.open(p.port);
+    busy.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+    await eventually(() => p.services[0]!.status!().active === 1, 3000);
+    await p.services[0]!.stop({ graceful: true, timeoutMs: 300 });
+    await eventually(() => busy.closed, 3000);
+    expect(busy.count()).toBe(0);
+    // a second stop (the harness's) finds nothing left and does not throw
+    await p.stop();
+  });
 });
