@@ -15,6 +15,7 @@ export type ErrorKind =
   | "closed" // upstream closed or reset the connection
   | "bad_response" // upstream response could not be parsed
   | "body_not_replayable" // retry needed but the request body exceeded the replay buffer
+  | "client_closed" // the client left while the upstream was answering: not the upstream's fault
   | "no_peer"; // every server is down
 
 export class ProxyError extends SecurelyError {

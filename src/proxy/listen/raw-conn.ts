@@ -5,7 +5,7 @@
  */
 import type { Socket } from "bun";
 import { STATUS_CODES } from "node:http";
-import { ProxyHandler, type ClientRequest, type Prepared } from "../handler.ts";
+import { clientGone, ProxyHandler, type ClientRequest, type Prepared } from "../handler.ts";
 import type { Proxied, Reply } from "../reply.ts";
 import { proxyMetrics } from "../metrics.ts";
 import type { H1Conn } from "../upstream/connection.ts";
@@ -18,6 +18,8 @@ const CRLF2 = Buffer.from("\r\n\r\n");
 const LFLF = Buffer.from("\n\n");
 const CRLF = Buffer.from("\r\n");
 const LAST_CHUNK = Buffer.from("0\r\n\r\n");
+/** The bytes that tell a closed client from a half-closed one (see onEnd). */
+const PROBE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
 /** The longest chunk-size line (with extensions) or trailer line a client may send. */
 const CHUNK_LINE_MAX = 1024;
 /** Input held while a request is answered (pipelined requests, an unread body) before reading pauses. */
@@ -53,6 +55,10 @@ export class RawConn {
   /** An answer went out before its body was read: the rest is read and dropped until this tick, then close. */
   private lingerUntil: number | undefined;
   private paused = false;
+  /** The request the pipeline is working on, until its answer is about to be written (clientGone when the client leaves). */
+  private cr: ClientRequest | undefined;
+  /** That request may get an interim 1xx (HTTP/1.1; RFC 9110 §15.2 forbids them for HTTP/1.0). */
+  private interimOk = false;
   // the request body in flight
   private bodyLeft = 0;
   private bodyCtrl?: ReadableStreamDefaultController<Uint8Array>;
@@ -147,6 +153,8 @@ export class RawConn {
       upgrade: head.upgrade,
       // set below once the route is known; declared here so every request object has one shape
       earlyHints: undefined,
+      gone: false,
+      waiting: undefined,
     };
     const p = handler.prepare(cr);
     // 103s go out as the upstream sent them: not to HTTP/1.0 clients (no 1xx, RFC 9110 §15.2) and
@@ -162,6 +170,8 @@ export class RawConn {
     this.busy = true;
     this.served++;
     if (head.close) this.closing = true;
+    this.cr = cr;
+    this.interimOk = !head.http10;
     void this.answer(handler, cr, p, head);
   }
 
@@ -255,6 +265,7 @@ export class RawConn {
     } catch {
       reply = undefined;
     }
+    this.cr = undefined;
     if (this.dead) {
       if (reply && !(reply instanceof Response)) {
         if (reply.body instanceof ReadableStream) reply.body.cancel().catch(() => {});
@@ -508,7 +519,17 @@ export class RawConn {
     if (this.lingerUntil !== undefined) return void this.endAfterFlush(); // nothing more will come to drop
     // the upload stopped short of its end: the pipeline answers 400 at once
     if (this.bodyLeft > 0) this.detachBody(new Error("client closed the connection mid-upload"));
-    if (this.busy) return;
+    if (this.busy) {
+      // waiting for the upstream's answer: a FIN alone cannot tell a client that closed its socket
+      // (gone: nginx ends the upstream attempt, 499) from one that shut down only its write side and
+      // still reads (measured: Node's destroy() and end() arrive as the same FIN). Bytes tell: a
+      // closed socket answers them with a reset (the close event follows within a millisecond,
+      // onClose → clientGone), a half-closed client reads them. An HTTP/1.1 client must accept an
+      // unexpected interim response (RFC 9110 §15.2), so a 100 Continue is the probe; to an
+      // HTTP/1.0 client no 1xx may go, so its FIN stays a half-close and the upstream is awaited
+      if (this.cr && this.interimOk && this.bodyLeft === 0) this.write(PROBE);
+      return;
+    }
     this.next();
     if (!this.busy && !this.tunnelMode) void this.endAfterFlush();
   }
@@ -550,6 +571,10 @@ export class RawConn {
     for (const w of this.drainWaiters.splice(0)) w();
     this.reader?.cancel().catch(() => {});
     this.detachBody(new Error("client closed the connection mid-upload"));
+    // before the answer was written: an attempt waiting for the upstream's head ends now (499)
+    const cr = this.cr;
+    this.cr = undefined;
+    if (cr) clientGone(cr);
     this.tunnel?.end();
     const up = this.upgraded;
     this.upgraded = undefined;

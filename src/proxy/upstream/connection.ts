@@ -403,6 +403,17 @@ export class H1Conn {
     else this.destroy(); // idle in the pool past idle_timeout
   }
 
+  /**
+   * The client left while this request waited for the response head (nginx's
+   * proxy_ignore_client_abort off): the connection is closed — mid-request, it cannot be pooled —
+   * which uncounts the request from peer.active, and the wait fails with client_closed (never
+   * retried). Later phases are not touched: a body being streamed ends through its stream's cancel.
+   */
+  abandon(): void {
+    if (this.phase !== "head") return;
+    this.failHead(new ProxyError(`client closed the connection while waiting for ${this.peer.addr}`, "client_closed", "downstream", false, this.uses > 1, true));
+  }
+
   onClose(err?: Error): void {
     if (this.phase === "closed") return;
     const was = this.phase;
