@@ -83,7 +83,7 @@ routes:
       expect(proxyMetrics.active.get()).toBe(gauge);
       expect(requests499("slow", "silent")).toBe(before + 1);
       const line = await eventually(() => readFileSync(log, "utf8").split("\n").find((l) => l.includes(`/wait-${how}`)), 3000);
-      expect(JSON.parse(line)).toMatchObject({ status: 499, route: "slow", upstream: "silent", attempts: 1 });
+      expect(JSON.parse(line!)).toMatchObject({ status: 499, route: "slow", upstream: "silent", attempts: 1 });
       // no retry: one server saw one request, the other none
       await Bun.sleep(200);
       expect(a.seen.requests + b.seen.requests).toBe(1);

@@ -155,6 +155,7 @@ export class RawConn {
       earlyHints: undefined,
       gone: false,
       waiting: undefined,
+      onSlowHead: undefined,
     };
     const p = handler.prepare(cr);
     // 103s go out as the upstream sent them: not to HTTP/1.0 clients (no 1xx, RFC 9110 §15.2) and
