@@ -49,7 +49,13 @@ const upstreamErrors = (upstream: string, server: string) =>
 
 for (const raw of [true, false]) {
   describe(`client leaves while the upstream has not answered (raw: ${raw})`, () => {
-    test.each(["close", "reset"] as const)("%s: the upstream connection closes at once, no retry, nothing in flight, logged and counted as 499", async (how) => {
+    // at once, and after the connection ticker's first tick (Bun.serve reads req.signal from then on)
+    test.each([
+      ["close", 0],
+      ["reset", 0],
+      ["close", 250],
+      ["reset", 250],
+    ] as const)("%s after %p ms: the upstream connection closes at once, no retry, nothing in flight, logged and counted as 499", async (how, after) => {
       const a = silentUpstream();
       const b = silentUpstream();
       const log = join(tempDir(), "access.log");
@@ -66,9 +72,10 @@ routes:
       const before = requests499("slow", "silent");
       const status = () => p.services[0]!.status!() as unknown as { active: number; pooled: number; upstreams: { servers: { addr: string; active: number; healthy: boolean }[] }[] };
       const s = await open(p.port);
-      s.write(`GET /wait-${how} HTTP/1.1\r\nHost: a\r\n\r\n`);
+      s.write(`GET /wait-${how}-${after} HTTP/1.1\r\nHost: a\r\n\r\n`);
       await eventually(() => a.seen.requests + b.seen.requests === 1, 3000);
       expect(status().active).toBe(1);
+      if (after) await Bun.sleep(after);
       if (how === "close") s.destroy(); // a FIN, as a browser closing its tab
       else s.resetAndDestroy();
       // read_timeout is 60 s: only the client leaving can close it this soon
@@ -82,7 +89,7 @@ routes:
       expect(status().pooled).toBe(0);
       expect(proxyMetrics.active.get()).toBe(gauge);
       expect(requests499("slow", "silent")).toBe(before + 1);
-      const line = await eventually(() => readFileSync(log, "utf8").split("\n").find((l) => l.includes(`/wait-${how}`)), 3000);
+      const line = await eventually(() => readFileSync(log, "utf8").split("\n").find((l) => l.includes(`/wait-${how}-${after}`)), 3000);
       expect(JSON.parse(line!)).toMatchObject({ status: 499, route: "slow", upstream: "silent", attempts: 1 });
       // no retry: one server saw one request, the other none
       await Bun.sleep(200);
@@ -121,6 +128,17 @@ routes:
     expect(got).toEndWith("\r\n\r\nlate answer");
     expect((p.services[0]!.status!() as unknown as { active: number }).active).toBe(0);
     s.destroy();
+    // HTTP/1.0: no 1xx may be sent, so no probe — the FIN is taken as a half-close
+    const s10 = await open(p.port);
+    let got10 = "";
+    s10.on("data", (d) => (got10 += d));
+    const closed10 = new Promise((r) => s10.once("close", r));
+    s10.write("GET /half10 HTTP/1.0\r\nHost: a\r\n\r\n");
+    s10.end();
+    await Promise.race([closed10, Bun.sleep(5000)]);
+    expect(got10).toStartWith("HTTP/1.1 200 OK\r\n");
+    expect(got10).toEndWith("\r\n\r\nlate answer");
+    s10.destroy();
     await p.stop();
   }, 15_000);
 });
