@@ -453,6 +453,8 @@ export class ProxyHandler {
     const maxRetries = up?.maxRetries ?? 0;
     info.upstream = up?.name;
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
+      // the client left during a backoff or a hook: no connection is taken for a body that is gone
+      if (attempt > 0 && (tooBig || body?.failed)) return this.uploadFailed(rt, body!, tooBig, limit);
       let peer: Peer | undefined;
       if (hooks?.upstreamPeer) {
         const addr = await hooks.upstreamPeer(ctx!);
@@ -496,12 +498,8 @@ export class ProxyHandler {
       } catch (e) {
         const err = e as Error;
         lastErr = err;
-        if (tooBig || body?.failed) {
-          // the client's upload failed: not the upstream's fault, so no passive-health failure
-          body?.cancel();
-          if (tooBig) return this.errorPage(rt, 413, `request body too large (limit ${limit} bytes)\n`);
-          return plain(400, `request body could not be read: ${body!.failed!.message}\n`);
-        }
+        // the client's upload failed: not the upstream's fault, so no passive-health failure
+        if (tooBig || body?.failed) return this.uploadFailed(rt, body!, tooBig, limit);
         const pe = err instanceof ProxyError ? err : undefined;
         proxyMetrics.upstreamErrors.inc({ upstream: up?.name ?? "-", server: peer.addr, kind: pe?.kind ?? "internal" });
         const stale = pe?.reused && pe.retryable;
@@ -531,6 +529,13 @@ export class ProxyHandler {
     }
     const status = statusFor(lastErr);
     return this.errorPage(rt, status, `${status === 504 ? "upstream timed out" : "bad gateway"}: ${lastErr?.message ?? "no upstream"}\n`);
+  }
+
+  /** The client's upload failed (over the limit, or the client left): 413 or 400. */
+  private uploadFailed(rt: RouteRuntime, body: BodySource, tooBig: boolean, limit: number): Response {
+    body.cancel();
+    if (tooBig) return this.errorPage(rt, 413, `request body too large (limit ${limit} bytes)\n`);
+    return plain(400, `request body could not be read: ${body.failed!.message}\n`);
   }
 
   private readonly bodyCutShort = (c: H1Conn, e: Error) => this.log.warn(`proxy: ${c.method} ${c.target} → ${c.peer.addr}: response cut short: ${e.message}`);

@@ -441,4 +441,25 @@ describe("raw front: switch and lifecycle", () => {
     // a second stop (the harness's) finds nothing left and does not throw
     await p.stop();
   });
+
+  test("graceful stop: two at once both resolve when the busy response ends (not at the deadline)", async () => {
+    const slow = origin(async () => {
+      await Bun.sleep(1500);
+      return new Response("done");
+    });
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  s: { servers: ["${slow.addr}"] }\nroutes:\n  - { upstream: s }\n`));
+    const busy = await Client.open(p.port);
+    busy.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+    await eventually(() => p.services[0]!.status!().active === 1, 3000);
+    const t0 = Date.now();
+    const first = p.services[0]!.stop({ graceful: true, timeoutMs: 8000 }).then(() => Date.now() - t0);
+    await Bun.sleep(150);
+    const second = p.services[0]!.stop({ graceful: true, timeoutMs: 8000 }).then(() => Date.now() - t0);
+    const [a, b] = await Promise.all([first, second]);
+    // the response ends at ~1.5 s; the deadline is 8 s (waiting for it was the defect)
+    expect(a).toBeLessThan(6000);
+    expect(b).toBeLessThan(6000);
+    expect(await busy.until((x) => x.includes("done"))).toContain("connection: close");
+    await p.stop();
+  }, 15_000);
 });
