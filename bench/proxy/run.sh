@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side proxy benchmark on loopback: direct-to-origin, securely, nginx, haproxy (and the naive
-# Bun.serve+fetch proxy as the upstream-client baseline). Same origin (nginx, 1 worker), one worker
-# each, wrk small GET at c=64 and c=1, 1 MiB download and 1 MiB upload. Bounded: DURATION per run.
+# Bun.serve+fetch proxy as the upstream-client baseline, and Bun's floor: a byte pipe with no HTTP).
+# Same origin (nginx, 1 worker), one worker each, wrk small GET at c=64 and c=1, 1 MiB download and 1 MiB upload. Bounded: DURATION per run.
 # Usage: bench/proxy/run.sh [DURATION_SECONDS]   (needs nginx, haproxy, wrk: apt-get install nginx haproxy wrk)
 # SECURELY_RAW=false runs securely on Bun.serve instead of its raw HTTP/1.1 front (A/B).
 set -euo pipefail
@@ -9,12 +9,12 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUN="$ROOT/node_modules/.bin/bun"
 DUR="${1:-5}"
 TMP="$(mktemp -d /tmp/securely-bench-proxy.XXXXXX)"; chmod 755 "$TMP"
-# a block of 5 free ports (two runs at once must not collide: the PID alone did not guarantee it)
+# a block of 6 free ports (two runs at once must not collide: the PID alone did not guarantee it)
 while :; do
   BASE=$(( 20000 + (RANDOM % 2000) * 10 ))
-  ss -ltnH | awk '{print $4}' | grep -qE ":($BASE|$((BASE+1))|$((BASE+2))|$((BASE+3))|$((BASE+4)))\$" || break
+  ss -ltnH | awk '{print $4}' | grep -qE ":($BASE|$((BASE+1))|$((BASE+2))|$((BASE+3))|$((BASE+4))|$((BASE+5)))\$" || break
 done
-ORIGIN=$BASE; SECURELY=$((BASE+1)); NGINX=$((BASE+2)); HAPROXY=$((BASE+3)); NAIVE=$((BASE+4))
+ORIGIN=$BASE; SECURELY=$((BASE+1)); NGINX=$((BASE+2)); HAPROXY=$((BASE+3)); NAIVE=$((BASE+4)); FLOOR=$((BASE+5))
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$TMP"; }
 trap cleanup EXIT
@@ -71,7 +71,8 @@ nginx -c "$TMP/nginx.conf" -p "$TMP" & PIDS+=($!)
 haproxy -f "$TMP/haproxy.cfg" -q & PIDS+=($!)
 SECURELY_LOG_LEVEL=warn "$BUN" "$ROOT/src/main.ts" proxy:serve -c "$TMP/securely.config.yaml" > "$TMP/securely.out" 2>&1 & PIDS+=($!)
 "$BUN" "$ROOT/bench/proxy/naive-fetch-proxy.ts" "127.0.0.1:$ORIGIN" "$NAIVE" > "$TMP/naive.out" 2>&1 & PIDS+=($!)
-for port in $ORIGIN $SECURELY $NGINX $HAPROXY $NAIVE; do
+"$BUN" "$ROOT/bench/proxy/byte-floor.ts" "127.0.0.1:$ORIGIN" "$FLOOR" > "$TMP/floor.out" 2>&1 & PIDS+=($!)
+for port in $ORIGIN $SECURELY $NGINX $HAPROXY $NAIVE $FLOOR; do
   for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 
@@ -79,7 +80,7 @@ done
 # a shared machine, where req/s swings with other load): nginx/haproxy workers, bun processes
 child_of() { pgrep -P "$1" | head -1; }
 declare -A CPUPID
-cputicks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+cputicks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
 # wrk prints "Requests/sec: N", "N requests in", and with --latency the 99% line
 run() { # name port conns path [script]
@@ -89,19 +90,20 @@ run() { # name port conns path [script]
   if [ -n "${5:-}" ]; then out=$(wrk -t1 -c"$3" -d"${DUR}s" --latency -s "$5" "http://127.0.0.1:$2$4" 2>&1)
   else out=$(wrk -t1 -c"$3" -d"${DUR}s" --latency "http://127.0.0.1:$2$4" 2>&1); fi
   t1=$(cputicks "$pid")
-  local rps p99 errs reqs cpu
+  local rps p99 errs reqs cpu split
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
-  cpu=$(awk -v a="$t0" -v b="$t1" -v r="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b-a)/hz*1e6/r }')
-  printf "%-10s %8.0f req/s  p99 %-9s %6s us CPU/req %s\n" "$1" "$rps" "$p99" "$cpu" "$errs"
+  # user and system CPU apart: the kernel's share (the same syscalls for every proxy) against the process's own
+  read -r cpu split < <(echo "$t0 $t1" | awk -v r="$reqs" -v hz="$(getconf CLK_TCK)" '{ u = ($3-$1)/hz*1e6/r; s = ($4-$2)/hz*1e6/r; printf "%.1f (user %.1f sys %.1f)\n", u+s, u, s }')
+  printf "%-10s %8.0f req/s  p99 %-9s %6s us CPU/req %s %s\n" "$1" "$rps" "$p99" "$cpu" "$split" "$errs"
   echo "$rps" > "$TMP/$1.$3.$(echo "$4${5:-}" | tr -c 'a-z0-9' '_').rps"
 }
 
 scenario() { # title conns path [script]
   echo "== $1"
-  for t in direct:$ORIGIN securely:$SECURELY nginx:$NGINX haproxy:$HAPROXY naive:$NAIVE; do
+  for t in direct:$ORIGIN securely:$SECURELY nginx:$NGINX haproxy:$HAPROXY naive:$NAIVE floor:$FLOOR; do
     run "${t%%:*}" "${t##*:}" "$2" "$3" "${4:-}"
   done
   local key; key="$(echo "$3${4:-}" | tr -c 'a-z0-9' '_')"
@@ -111,11 +113,11 @@ scenario() { # title conns path [script]
 }
 
 CPUPID[direct]=$(child_of "${PIDS[0]}"); CPUPID[nginx]=$(child_of "${PIDS[1]}"); CPUPID[haproxy]=${PIDS[2]}
-CPUPID[securely]=${PIDS[3]}; CPUPID[naive]=${PIDS[4]}
+CPUPID[securely]=${PIDS[3]}; CPUPID[naive]=${PIDS[4]}; CPUPID[floor]=${PIDS[5]}
 echo "proxy benchmark: ${DUR}s per run, 1 worker each, loopback, $(nproc) cores, bun $("$BUN" --version), $(nginx -v 2>&1 | sed 's/.*\///'), haproxy $(haproxy -v | awk 'NR==1{print $3}')"
 # warm-up: let the JIT compile the Bun processes' hot paths before anything is measured
 # (CPU per request falls by about a third over the first seconds of load)
-for port in $SECURELY $NGINX $HAPROXY $NAIVE; do wrk -t1 -c64 -d3s "http://127.0.0.1:$port/" > /dev/null 2>&1; done
+for port in $SECURELY $NGINX $HAPROXY $NAIVE $FLOOR; do wrk -t1 -c64 -d3s "http://127.0.0.1:$port/" > /dev/null 2>&1; done
 scenario "small GET, 64 connections" 64 /
 scenario "small GET, 1 connection" 1 /
 scenario "1 MiB download, 16 connections" 16 /1m.bin

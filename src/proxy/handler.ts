@@ -496,6 +496,9 @@ export class ProxyHandler {
     const maxRetries = up?.maxRetries ?? 0;
     info.upstream = up?.name;
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
+      // the client left during a backoff or a hook: no connection is taken for a body that is gone
+      if (attempt > 0 && (tooBig || body?.failed)) return this.uploadFailed(rt, body!, tooBig, limit);
+      // nor for a client that is gone
       if (cr.gone) {
         body?.cancel();
         return clientClosed();
@@ -549,12 +552,8 @@ export class ProxyHandler {
         const err = e as Error;
         lastErr = err;
         cr.waiting = undefined;
-        if (tooBig || body?.failed) {
-          // the client's upload failed: not the upstream's fault, so no passive-health failure
-          body?.cancel();
-          if (tooBig) return this.errorPage(rt, 413, `request body too large (limit ${limit} bytes)\n`);
-          return plain(400, `request body could not be read: ${body!.failed!.message}\n`);
-        }
+        // the client's upload failed: not the upstream's fault, so no passive-health failure
+        if (tooBig || body?.failed) return this.uploadFailed(rt, body!, tooBig, limit);
         if (cr.gone) {
           // neither an upstream failure (health, error metrics) nor a reason to retry
           this.log.debug(`proxy: ${out.method} ${target} → ${peer.addr}: client closed the request (499)`);
@@ -590,6 +589,13 @@ export class ProxyHandler {
     }
     const status = statusFor(lastErr);
     return this.errorPage(rt, status, `${status === 504 ? "upstream timed out" : "bad gateway"}: ${lastErr?.message ?? "no upstream"}\n`);
+  }
+
+  /** The client's upload failed (over the limit, or the client left): 413 or 400. */
+  private uploadFailed(rt: RouteRuntime, body: BodySource, tooBig: boolean, limit: number): Response {
+    body.cancel();
+    if (tooBig) return this.errorPage(rt, 413, `request body too large (limit ${limit} bytes)\n`);
+    return plain(400, `request body could not be read: ${body.failed!.message}\n`);
   }
 
   private readonly bodyCutShort = (c: H1Conn, e: Error) => this.log.warn(`proxy: ${c.method} ${c.target} → ${c.peer.addr}: response cut short: ${e.message}`);

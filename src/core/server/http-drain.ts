@@ -1,5 +1,6 @@
 /**
- * Graceful stop for services built on `Bun.serve` (proxy, metrics, test fixtures).
+ * Graceful stop for HTTP listeners: services built on `Bun.serve` (proxy, metrics, test fixtures)
+ * and any listener of a service's own that implements DrainTarget (the proxy's raw front).
  *
  * Bun's `server.stop(false)` closes the listener and lets in-flight requests finish, but it also
  * closes idle keep-alive connections at once: a client that writes its next request on such a

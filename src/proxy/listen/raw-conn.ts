@@ -24,6 +24,8 @@ const PROBE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
 const CHUNK_LINE_MAX = 1024;
 /** Input held while a request is answered (pipelined requests, an unread body) before reading pauses. */
 const MAX_HELD = 256 * 1024;
+/** Request heads up to this size are remembered for reuse (see parseHead); most heads are well under it. */
+const MAX_REUSED_HEAD = 4096;
 /** Connection-level response headers the front writes itself. */
 const OWN = new Set(["content-length", "transfer-encoding", "connection", "keep-alive"]);
 
@@ -139,7 +141,7 @@ export class RawConn {
     }
     this.headSince = undefined;
     this.blank = 0;
-    const head = parseRequestHead(buf.toString("latin1", start, end));
+    const head = this.parseHead(buf, start, end);
     if (typeof head === "string") return this.refuse(400, `bad request: ${head}\n`);
     const cfg = this.front.cfg;
     if (head.passThrough || (cfg.max_body_size > 0 && head.length > cfg.max_body_size)) return this.startTunnel();
@@ -175,6 +177,22 @@ export class RawConn {
     this.interimOk = !head.http10;
     void this.answer(handler, cr, p, head);
   }
+
+  /**
+   * The head in buf[start, end), reusing the last one's parse when the client sent the same bytes
+   * again (keep-alive clients repeat their heads: API polling, health checks, load generators).
+   * Comparing bytes creates no string; the head as a string and its fields were the front's largest
+   * allocations per request (measured). A parsed head is never modified, so sharing it is safe.
+   */
+  private parseHead(buf: Buffer, start: number, end: number): RequestHead | string {
+    const n = end - start;
+    const last = this.lastHead;
+    if (last && last.bytes.length === n && buf.compare(last.bytes, 0, n, start, end) === 0) return last.head;
+    const head = parseRequestHead(buf.toString("latin1", start, end));
+    if (typeof head !== "string" && n <= MAX_REUSED_HEAD) this.lastHead = { bytes: Buffer.from(buf.subarray(start, end)), head };
+    return head;
+  }
+  private lastHead?: { bytes: Buffer; head: RequestHead };
 
   /** `body` of every ClientRequest on this connection (bound once, not a closure per request). */
   private readonly bodyFn = () => this.body();

@@ -105,10 +105,12 @@ export class RawFront implements DrainTarget {
     this.listener.stop(false);
     for (const c of this.conns) c.closeIfIdle();
     if (this.conns.size === 0) return Promise.resolve();
-    return new Promise((r) => (this.emptied = r));
+    // one promise for every waiter: a second graceful stop must not replace the first one's
+    this.emptied ??= Promise.withResolvers<void>();
+    return this.emptied.promise;
   }
 
-  private emptied?: () => void;
+  private emptied?: PromiseWithResolvers<void>;
 
   /** Cut every connection now. */
   cut(): void {
@@ -120,9 +122,8 @@ export class RawFront implements DrainTarget {
   forget(c: RawConn): void {
     this.conns.delete(c);
     if (this.conns.size === 0 && this.emptied) {
-      const r = this.emptied;
+      this.emptied.resolve();
       this.emptied = undefined;
-      r();
     }
   }
 }

@@ -45,7 +45,11 @@ export class BodySource {
   async *iterate(): AsyncGenerator<Uint8Array> {
     let i = 0;
     if (this.overflow) throw new Error("request body is larger than the replay buffer");
+    // a retry starts a new pass while the failed attempt's pass may still wait on the same read:
+    // the old pass must end without taking anything (a chunk it took would be lost to the retry)
+    const pass = ++this.passes;
     for (;;) {
+      if (pass !== this.passes) return;
       if (i < this.chunks.length) {
         yield this.chunks[i++]!;
         continue;
@@ -61,6 +65,7 @@ export class BodySource {
       this.pending ??= this.readMore();
       await this.pending;
       this.pending = undefined;
+      if (pass !== this.passes) return;
       if (this.overflow && this.lastUnstored) {
         const c = this.lastUnstored;
         this.lastUnstored = undefined;
@@ -70,6 +75,8 @@ export class BodySource {
   }
 
   private lastUnstored?: Uint8Array;
+  /** iterate() calls so far: the latest pass is the only one that reads. */
+  private passes = 0;
 
   /** The client's body stream failed (aborted upload, body over Bun's limit): not the upstream's fault. */
   failed?: Error;

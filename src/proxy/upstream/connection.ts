@@ -9,7 +9,7 @@ import { checkServerIdentity } from "node:tls";
 import { ProxyError } from "../errors.ts";
 import type { Peer } from "./peer.ts";
 import type { ConnectionPool } from "./pool.ts";
-import { ChunkedDecoder, headEnd, MAX_RESPONSE_HEAD, parseHeadCached, type ResponseHead } from "./h1-parser.ts";
+import { ChunkedDecoder, headEnd, isCacheable, MAX_RESPONSE_HEAD, parseHeadCached, type ResponseHead } from "./h1-parser.ts";
 
 export interface UpstreamResponse {
   head: ResponseHead;
@@ -112,6 +112,12 @@ export class H1Conn {
   private rawPending?: Uint8Array[];
   private closeAfter = false;
   private paused = false;
+  /**
+   * The last final head this connection parsed, with its bytes: an upstream repeats its head, and
+   * comparing bytes creates no string (the parse cache's key is one, and a string per response was
+   * the upstream leg's largest allocation, measured); a new Date once a second is a miss.
+   */
+  private lastHead?: { bytes: Buffer; isHead: boolean; head: ResponseHead };
   /** performance.now() past which the upstream counts as stalled (read_timeout). */
   deadline = Infinity;
   /** The current request's HeadWatcher (set by the pipeline; cleared once told or when the response ends). */
@@ -276,10 +282,15 @@ export class H1Conn {
     }
     this.inbuf = undefined;
     let head: ResponseHead;
-    try {
-      head = parseHeadCached(buf.toString("latin1", 0, end - 4), this.method);
-    } catch (e) {
-      return this.failHead(new ProxyError(`upstream ${this.peer.addr} sent a bad response: ${(e as Error).message}`, "bad_response", "upstream", false, this.uses > 1, true));
+    const last = this.lastHead;
+    if (last && last.bytes.length === end && last.isHead === (this.method === "HEAD") && buf.compare(last.bytes, 0, end, 0, end) === 0) head = last.head;
+    else {
+      try {
+        head = parseHeadCached(buf.toString("latin1", 0, end - 4), this.method);
+      } catch (e) {
+        return this.failHead(new ProxyError(`upstream ${this.peer.addr} sent a bad response: ${(e as Error).message}`, "bad_response", "upstream", false, this.uses > 1, true));
+      }
+      if (isCacheable(head, end)) this.lastHead = { bytes: Buffer.from(buf.subarray(0, end)), isHead: this.method === "HEAD", head };
     }
     const rest = end < buf.length ? buf.subarray(end) : undefined;
     if (head.status === 101) {

@@ -118,11 +118,16 @@ export function parseHeadCached(text: string, method: string): ResponseHead {
   let head = m.get(text);
   if (head) return head;
   head = parseHead(text, method);
-  if (head.status >= 200 && text.length <= CACHE_MAX_TEXT) {
+  if (isCacheable(head, text.length)) {
     if (m.size >= CACHE_MAX) m.clear();
     m.set(text, head);
   }
   return head;
+}
+
+/** A parsed head may be shared: a final response's, up to 4 KiB (1xx heads are rare). */
+export function isCacheable(head: ResponseHead, length: number): boolean {
+  return head.status >= 200 && length <= CACHE_MAX_TEXT;
 }
 
 /** The end-to-end headers as a Headers object (built once per cached head; `new Response` copies it). */

@@ -92,7 +92,9 @@ async function pumpBody(conn: H1Conn, body: BodySource, chunked: boolean): Promi
   // reading (until write_timeout otherwise): the connection is mid-request, so it is destroyed,
   // which wakes the write and fails the response; the handler then sees body.failed
   if (body.failed) return conn.destroy();
-  body.onAbandon = () => conn.destroy();
+  // a retry's pump shares the body with the attempt before it: each clears only its own hook
+  const mine = () => conn.destroy();
+  body.onAbandon = mine;
   try {
     for await (const chunk of body.iterate()) {
       if (!conn.alive) return;
@@ -117,6 +119,6 @@ async function pumpBody(conn: H1Conn, body: BodySource, chunked: boolean): Promi
     // the client aborted its upload or the upstream stopped reading: this connection is unusable
     if (!(e instanceof ProxyError)) conn.destroy();
   } finally {
-    body.onAbandon = undefined;
+    if (body.onAbandon === mine) body.onAbandon = undefined;
   }
 }

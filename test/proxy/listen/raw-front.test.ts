@@ -143,6 +143,32 @@ describe("raw front: requests it serves itself", () => {
     c.close();
   });
 
+  test("a head is reused only when its bytes repeat exactly (request and response heads, HEAD apart)", async () => {
+    // the upstream answers each request on its connection with a head of the same length
+    const up = rawOrigin((sock, d) => {
+      const [method, path] = d.split(" ");
+      const head = (status: string, n: string) => `HTTP/1.1 ${status} OK\r\nx-n: ${n}\r\ncontent-length: 5\r\n\r\n`;
+      if (method === "HEAD") sock.write(head("200", "1"));
+      else if (path === "/s201") sock.write(head("201", "1") + "hello");
+      else sock.write(head("200", path!.slice(-1)) + "hello");
+    });
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  u: { servers: ["${up.addr}"] }\nroutes:\n  - { upstream: u }\n`));
+    const c = await Client.open(p.port);
+    const order = ["/n/1", "/n/1", "/n/2", "/s201", "HEAD /n/1", "/n/1"];
+    for (const [i, r] of order.entries()) {
+      c.send(r.startsWith("HEAD") ? `${r} HTTP/1.1\r\nHost: a\r\n\r\n` : `GET ${r} HTTP/1.1\r\nHost: a\r\n\r\n`);
+      await c.until(() => c.count() === i + 1 && (r.startsWith("HEAD") || c["text"].endsWith("hello")));
+    }
+    const heads = c["text"].split("HTTP/1.1 ").slice(1);
+    expect(heads.map((h: string) => `${h.slice(0, 3)} ${/x-n: (\d)/.exec(h)![1]}`)).toEqual(["200 1", "200 1", "200 2", "201 1", "200 1", "200 1"]);
+    // the HEAD answer has no body even though its head's bytes equal a GET's: the next answer is intact
+    expect(heads[4]).not.toContain("hello");
+    expect(heads[5]!.endsWith("\r\n\r\nhello")).toBe(true);
+    expect(up.connections()).toBe(1);
+    c.close();
+    await p.stop();
+  });
+
   test("pipelined requests are answered in order", async () => {
     const out = await raw(proxy.port, "GET /p1 HTTP/1.1\r\nHost: a\r\n\r\nGET /p2 HTTP/1.1\r\nHost: a\r\n\r\nGET /p3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
     const paths = [...out.matchAll(/"path":"(\/p\d)"/g)].map((m) => m[1]);
@@ -441,4 +467,25 @@ describe("raw front: switch and lifecycle", () => {
     // a second stop (the harness's) finds nothing left and does not throw
     await p.stop();
   });
+
+  test("graceful stop: two at once both resolve when the busy response ends (not at the deadline)", async () => {
+    const slow = origin(async () => {
+      await Bun.sleep(1500);
+      return new Response("done");
+    });
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  s: { servers: ["${slow.addr}"] }\nroutes:\n  - { upstream: s }\n`));
+    const busy = await Client.open(p.port);
+    busy.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+    await eventually(() => p.services[0]!.status!().active === 1, 3000);
+    const t0 = Date.now();
+    const first = p.services[0]!.stop({ graceful: true, timeoutMs: 8000 }).then(() => Date.now() - t0);
+    await Bun.sleep(150);
+    const second = p.services[0]!.stop({ graceful: true, timeoutMs: 8000 }).then(() => Date.now() - t0);
+    const [a, b] = await Promise.all([first, second]);
+    // the response ends at ~1.5 s; the deadline is 8 s (waiting for it was the defect)
+    expect(a).toBeLessThan(6000);
+    expect(b).toBeLessThan(6000);
+    expect(await busy.until((x) => x.includes("done"))).toContain("connection: close");
+    await p.stop();
+  }, 15_000);
 });
