@@ -10,6 +10,7 @@ import type { Server } from "bun";
 import type { ConsolaInstance } from "consola";
 import { ProxyError, statusFor } from "./errors.ts";
 import { FIELD_VALUE, TOKEN } from "./http-syntax.ts";
+import { HeadParts } from "./head-parts.ts";
 import { compressBody, negotiate, shouldCompress } from "./filters/compress.ts";
 import { clientAddress, forwardedFor } from "./filters/forwarded.ts";
 import { applyHeaderOps } from "./filters/headers.ts";
@@ -451,27 +452,32 @@ export class ProxyHandler {
     const src = ctx ? ctx.headers : facts.headers;
     const fwd = forwardedFor(peerIp, facts.headers, listener.tls, this.trusted, facts.hostHeader);
     // an HTTP/1.0 client may send no Host: the upstream's name stands in (nginx's $proxy_host)
-    let headerText = `host: ${(ctx ? ctx.headers.get("host") : facts.hostHeader) ?? (fwd.host || up?.name || "localhost")}\r\n`;
-    const extra = rt.reqOps.empty ? undefined : new Headers();
+    let host = (ctx ? ctx.headers.get("host") : facts.hostHeader) ?? (fwd.host || up?.name || "localhost");
+    const headers = new HeadParts();
     const named = connectionOptions(facts.headers.get("connection"));
-    src.forEach((v, k) => {
-      if (HOP_REQ.has(k) || named?.has(k)) return;
-      if (extra) extra.append(k, v);
-      else headerText += `${k}: ${v}\r\n`;
-    });
-    if (extra) {
-      applyHeaderOps(extra, rt.reqOps);
-      extra.forEach((v, k) => {
-        if (k === "host") headerText = headerText.replace(/^host: [^\r]*\r\n/, `host: ${v}\r\n`);
-        else headerText += `${k}: ${v}\r\n`;
+    if (rt.reqOps.empty) {
+      headers.line("host", host);
+      src.forEach((v, k) => {
+        if (!HOP_REQ.has(k) && !named?.has(k)) headers.line(k, v);
+      });
+    } else {
+      const edited = new Headers();
+      src.forEach((v, k) => {
+        if (!HOP_REQ.has(k) && !named?.has(k)) edited.append(k, v);
+      });
+      applyHeaderOps(edited, rt.reqOps);
+      host = edited.get("host") ?? host;
+      headers.line("host", host);
+      edited.forEach((v, k) => {
+        if (k !== "host") headers.line(k, v);
       });
     }
-    headerText += `x-forwarded-for: ${fwd.for}\r\nx-forwarded-proto: ${fwd.proto}\r\nx-forwarded-host: ${fwd.host}\r\n`;
+    headers.line("x-forwarded-for", fwd.for).line("x-forwarded-proto", fwd.proto).line("x-forwarded-host", fwd.host);
     // an HTTP Upgrade the front tunnels itself: the hop-by-hop pair is passed on for this one hop
-    if (cr.upgrade) headerText += `connection: upgrade\r\nupgrade: ${cr.upgrade}\r\n`;
+    if (cr.upgrade) headers.line("connection", "upgrade").line("upgrade", cr.upgrade);
     // clients' header values were parsed already; hooks and header edits add values that were not:
     // CR, LF, other controls or characters beyond latin1 (one byte each on the wire) are refused
-    if ((ctx || !rt.reqOps.empty) && !FIELD_VALUE.test(headerText.replace(/\r\n/g, ""))) return plain(400, "invalid header value\n");
+    if ((ctx || !rt.reqOps.empty) && !FIELD_VALUE.test(headers.text().replace(/\r\n/g, ""))) return plain(400, "invalid header value\n");
     if (ctx && !TOKEN.test(ctx.method)) return plain(400, "invalid method set by a hook\n");
 
     const cl = facts.length;
@@ -485,7 +491,7 @@ export class ProxyHandler {
     if (bodyStream && cl === null && limit > 0) bodyStream = limitStream(bodyStream, limit, () => (tooBig = true));
     // Bun.serve tells of a client gone mid-upload through req.signal (see BodySource)
     const body = bodyStream ? new BodySource(bodyStream, up?.cfg.retry_buffer_size ?? 65536, cr.req?.signal) : null;
-    const out: OutgoingRequest = { method: ctx?.method ?? cr.method, target, headerText, body, bodyLength: cl ?? undefined, onEarlyHints: cr.earlyHints };
+    const out: OutgoingRequest = { method: ctx?.method ?? cr.method, target, headers, body, bodyLength: cl ?? undefined, onEarlyHints: cr.earlyHints };
 
     // only consistent_hash reads the key and only cookie reads the cookie
     const selectCtx = up

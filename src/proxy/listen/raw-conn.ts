@@ -12,7 +12,8 @@ import type { H1Conn } from "../upstream/connection.ts";
 import { ChunkedDecoder, type ResponseHead } from "../upstream/h1-parser.ts";
 import type { RawFront } from "./raw-front.ts";
 import { parseRequestHead, type RequestHead } from "./request-head.ts";
-import { forwardText, httpDate, latin1 } from "./response-head.ts";
+import { HeadParts } from "../head-parts.ts";
+import { forwardText, httpDate, latin1, statusLine, upstreamPrefix } from "./response-head.ts";
 
 const CRLF2 = Buffer.from("\r\n\r\n");
 const LFLF = Buffer.from("\n\n");
@@ -327,17 +328,17 @@ export class RawConn {
   private async writeLocal(res: Response, req: RequestHead): Promise<boolean> {
     const server = this.front.cfg.server_header;
     const status = res.status;
-    let s = `HTTP/1.1 ${status} ${res.statusText || STATUS_CODES[status] || ""}\r\n`;
+    const h = new HeadParts().add(`HTTP/1.1 ${status} ${res.statusText || STATUS_CODES[status] || ""}\r\n`);
     let date = false;
     res.headers.forEach((v, k) => {
       if (OWN.has(k) || (server && k === "server")) return;
       if (k === "date") date = true;
-      s += `${k}: ${v}\r\n`;
+      h.line(k, v);
     });
-    if (!date) s += `date: ${httpDate()}\r\n`;
+    if (!date) h.line("date", httpDate());
     const body = res.body ? new Uint8Array(await res.arrayBuffer()) : null;
     if (this.dead) return false;
-    return this.finishHead(s, status, body, -1, req) as boolean;
+    return this.finishHead(h, status, body, -1, req) as boolean;
   }
 
   /** An upstream's 103 Early Hints, passed on before the final response (the hints only: no server header). */
@@ -348,16 +349,18 @@ export class RawConn {
   /** An upstream's response: its cached header text, then the body as it came. */
   private writeReply(pr: Proxied, req: RequestHead): boolean | "upgraded" | Promise<boolean> {
     if (pr.upgraded) return this.switchProtocols(pr, pr.upgraded);
-    const server = this.front.cfg.server_header;
+    const server = !!this.front.cfg.server_header;
     const status = pr.status;
-    let s = `HTTP/1.1 ${status} ${pr.statusText || STATUS_CODES[status] || ""}\r\n`;
-    if (pr.headers) pr.headers.forEach((v, k) => {
-      if (!(server && k === "server")) s += `${k}: ${v}\r\n`;
-    });
-    else s += forwardText(pr.head, !!server);
-    if (pr.extra) for (const k in pr.extra) s += `${k}: ${pr.extra[k]}\r\n`;
+    const h = new HeadParts();
+    if (pr.headers) {
+      h.add(statusLine(pr.head));
+      pr.headers.forEach((v, k) => {
+        if (!(server && k === "server")) h.line(k, v);
+      });
+    } else h.add(upstreamPrefix(pr.head, server));
+    if (pr.extra) for (const k in pr.extra) h.line(k, pr.extra[k]!);
     // RFC 9110 §6.6.1: a response without Date gets one from the proxy (as Bun.serve adds it)
-    if (!pr.head.hasDate && !pr.headers?.has("date")) s += `date: ${httpDate()}\r\n`;
+    if (!pr.head.hasDate && !pr.headers?.has("date")) h.line("date", httpDate());
     let known = -1;
     if (pr.head.framing.kind === "length") known = pr.head.framing.length;
     else if (req.method === "HEAD") {
@@ -365,16 +368,16 @@ export class RawConn {
       const cl = pr.head.headers.find(([k]) => k.length === 14 && k.toLowerCase() === "content-length");
       if (cl) known = Number(cl[1]);
     }
-    return this.finishHead(s, status, pr.body, known, req, pr.trailers);
+    return this.finishHead(h, status, pr.body, known, req, pr.trailers);
   }
 
   /**
    * Connection and framing headers, then the head and body on the socket. `known`: the body's
    * length when the upstream declared it (-1: unknown). false: the connection must be cut.
    */
-  private finishHead(s: string, status: number, body: Uint8Array | ReadableStream<Uint8Array> | null, known: number, req: RequestHead, trailers?: { text: string }): boolean | Promise<boolean> {
+  private finishHead(h: HeadParts, status: number, body: Uint8Array | ReadableStream<Uint8Array> | null, known: number, req: RequestHead, trailers?: { text: string }): boolean | Promise<boolean> {
     const cfg = this.front.cfg;
-    if (cfg.server_header) s += `server: ${cfg.server_header}\r\n`;
+    if (cfg.server_header) h.line("server", cfg.server_header);
     if (this.bodyLeft > 0 && !this.bodyCtrl && !this.bodyDiscard) {
       // answered without reading the body (404, 403, a redirect): drop it, so the connection can stay open
       this.bodyDiscard = true;
@@ -387,29 +390,29 @@ export class RawConn {
     if (noBody) {
       // HEAD: the length a GET would have, when known (a chunked upstream's is not: then none)
       const n = known >= 0 ? known : body instanceof Uint8Array ? body.byteLength : -1;
-      if (req.method === "HEAD" && status !== 204 && status !== 304 && n >= 0) s += `content-length: ${n}\r\n`;
-    } else if (body === null) s += "content-length: 0\r\n";
-    else if (body instanceof Uint8Array) s += `content-length: ${body.byteLength}\r\n`;
-    else if (known >= 0) s += `content-length: ${known}\r\n`;
+      if (req.method === "HEAD" && status !== 204 && status !== 304 && n >= 0) h.line("content-length", String(n));
+    } else if (body === null) h.add("content-length: 0\r\n");
+    else if (body instanceof Uint8Array) h.line("content-length", String(body.byteLength));
+    else if (known >= 0) h.line("content-length", String(known));
     else if (req.http10) this.closing = true; // HTTP/1.0: the body ends with the connection
     else {
       chunked = true;
-      s += "transfer-encoding: chunked\r\n";
+      h.add("transfer-encoding: chunked\r\n");
     }
-    if (this.closing) s += "connection: close\r\n";
-    else if (req.http10) s += "connection: keep-alive\r\n";
-    s += "\r\n";
+    if (this.closing) h.add("connection: close\r\n");
+    else if (req.http10) h.add("connection: keep-alive\r\n");
+    h.add("\r\n");
 
     if (noBody || body === null) {
       if (body instanceof ReadableStream) body.cancel().catch(() => {});
-      this.write(latin1(s));
+      this.write(h.bytes());
       return true;
     }
     if (body instanceof Uint8Array) {
-      this.write(latin1(s, body));
+      this.write(h.bytes(body));
       return true;
     }
-    this.write(latin1(s));
+    this.write(h.bytes());
     return this.pump(body, chunked, trailers);
   }
 

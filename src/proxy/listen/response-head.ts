@@ -3,6 +3,7 @@
  * (cached on the parsed head, which the parser's cache shares), and one-copy latin1 buffers
  * (header text holds one char per byte).
  */
+import { STATUS_CODES } from "node:http";
 import type { ResponseHead } from "../upstream/h1-parser.ts";
 
 let dateText = "";
@@ -32,4 +33,15 @@ export function latin1(s: string, extra?: Uint8Array): Buffer {
   b.write(s, 0, n, "latin1");
   if (extra) b.set(extra, n);
   return b;
+}
+
+/** The status line for an upstream's head (cached on the shared head: one string, made once). */
+export function statusLine(head: ResponseHead): string {
+  return (head.statusLine ??= `HTTP/1.1 ${head.status} ${head.statusText || STATUS_CODES[head.status] || ""}\r\n`);
+}
+
+/** Status line and forwarded header lines: what the client's head starts with when nothing is edited (cached). */
+export function upstreamPrefix(head: ResponseHead, dropServer: boolean): string {
+  if (dropServer) return (head.prefixNoServer ??= statusLine(head) + forwardText(head, true));
+  return (head.prefix ??= statusLine(head) + forwardText(head, false));
 }

@@ -6,6 +6,15 @@ export type HostMatcher = (host: string) => boolean;
 
 export function normalizeHost(h: string | null): string {
   if (!h) return "";
+  // clients repeat their Host: the last answer saves a new string per request (a malloc, measured)
+  if (h === lastIn) return lastOut;
+  lastIn = h;
+  return (lastOut = normalize(h));
+}
+let lastIn = "";
+let lastOut = "";
+
+function normalize(h: string): string {
   let host = h.toLowerCase();
   if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
   const c = host.lastIndexOf(":");

@@ -4,6 +4,7 @@
  * the attempt may be retried (see retry.ts for Pingora's rules).
  */
 import { ProxyError } from "../errors.ts";
+import { HeadParts } from "../head-parts.ts";
 import type { BodySource } from "./body-source.ts";
 import { H1Conn, type UpstreamResponse } from "./connection.ts";
 import type { ResponseHead } from "./h1-parser.ts";
@@ -14,8 +15,8 @@ export interface OutgoingRequest {
   method: string;
   /** Request target: path and query. */
   target: string;
-  /** Header block lines, already filtered ("Name: value\r\n" each), without framing headers. */
-  headerText: string;
+  /** Header block lines, already filtered, without framing headers. */
+  headers: HeadParts;
   /** null: no body. */
   body: BodySource | null;
   /** Known body length (Content-Length) or undefined for chunked. */
@@ -56,14 +57,17 @@ async function openAndStart(peer: Peer, pool: ConnectionPool, req: OutgoingReque
 
 function start(conn: H1Conn, peer: Peer, req: OutgoingRequest, reused: boolean, connectMs: number): Attempt | Promise<Attempt> {
   conn.writing = req.body !== null;
-  let head = `${req.method} ${req.target} HTTP/1.1\r\n${req.headerText}`;
-  if (req.body) head += req.bodyLength !== undefined ? `content-length: ${req.bodyLength}\r\n\r\n` : "transfer-encoding: chunked\r\n\r\n";
-  else head += req.bodyLength === 0 ? "content-length: 0\r\n\r\n" : "\r\n";
+  const head = new HeadParts().add(req.method).add(" ").add(req.target).add(" HTTP/1.1\r\n").append(req.headers);
+  if (req.body) {
+    if (req.bodyLength !== undefined) head.line("content-length", String(req.bodyLength));
+    else head.add("transfer-encoding: chunked\r\n");
+  } else if (req.bodyLength === 0) head.add("content-length: 0\r\n");
+  head.add("\r\n");
   const response = conn.expectResponse(req.method, req.target, peer, req.onEarlyHints);
   const attempt: Attempt = { response, conn, reused, connectMs };
   // latin1: header values hold the bytes as the client sent them (one char per byte); UTF-8 would
   // encode non-ASCII bytes twice
-  const w = conn.write(Buffer.from(head, "latin1"));
+  const w = conn.write(head.bytes());
   // an early response error must not surface as an unhandled rejection while the head or body is
   // written (the caller awaits `response` only after that)
   if (w || req.body) response.catch(() => {});

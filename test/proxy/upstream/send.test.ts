@@ -7,6 +7,7 @@ import { afterAll, expect, test } from "bun:test";
 import { Peer, type PeerOptions } from "../../../src/proxy/upstream/peer.ts";
 import { ConnectionPool } from "../../../src/proxy/upstream/pool.ts";
 import { sendOnce, type OutgoingRequest } from "../../../src/proxy/upstream/send.ts";
+import { HeadParts } from "../../../src/proxy/head-parts.ts";
 
 let release!: () => void;
 const origin = Bun.serve({
@@ -20,7 +21,7 @@ const origin = Bun.serve({
 afterAll(() => origin.stop(true));
 
 const options: PeerOptions = { connectionTimeoutMs: 2000, totalConnectionTimeoutMs: 2000, readTimeoutMs: 5000, writeTimeoutMs: 5000, idleTimeoutMs: 30_000 };
-const get = (target: string): OutgoingRequest => ({ method: "GET", target, headerText: `host: 127.0.0.1\r\n`, body: null });
+const get = (target: string): OutgoingRequest => ({ method: "GET", target, headers: new HeadParts().line("host", "127.0.0.1"), body: null });
 
 test("the in-flight count goes to the selected peer, not to the Peer that opened the pooled connection", async () => {
   const addr = `127.0.0.1:${origin.port}`;
