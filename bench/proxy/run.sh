@@ -4,10 +4,13 @@
 # Same origin (nginx, 1 worker), one worker each, wrk small GET at c=64 and c=1, 1 MiB download and 1 MiB upload. Bounded: DURATION per run.
 # Usage: bench/proxy/run.sh [DURATION_SECONDS]   (needs nginx, haproxy, wrk: apt-get install nginx haproxy wrk)
 # SECURELY_RAW=false runs securely on Bun.serve instead of its raw HTTP/1.1 front (A/B).
+# ROUNDS=N runs each scenario N times, the contestants interleaved round by round, and compares the
+# medians: on a VM whose neighbours come and go, one pass can swing a ratio by ±25% (measured).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUN="$ROOT/node_modules/.bin/bun"
 DUR="${1:-5}"
+ROUNDS="${ROUNDS:-1}"
 TMP="$(mktemp -d /tmp/securely-bench-proxy.XXXXXX)"; chmod 755 "$TMP"
 # a block of 6 free ports (two runs at once must not collide: the PID alone did not guarantee it)
 while :; do
@@ -98,18 +101,22 @@ run() { # name port conns path [script]
   # user and system CPU apart: the kernel's share (the same syscalls for every proxy) against the process's own
   read -r cpu split < <(echo "$t0 $t1" | awk -v r="$reqs" -v hz="$(getconf CLK_TCK)" '{ u = ($3-$1)/hz*1e6/r; s = ($4-$2)/hz*1e6/r; printf "%.1f (user %.1f sys %.1f)\n", u+s, u, s }')
   printf "%-10s %8.0f req/s  p99 %-9s %6s us CPU/req %s %s\n" "$1" "$rps" "$p99" "$cpu" "$split" "$errs"
-  echo "$rps" > "$TMP/$1.$3.$(echo "$4${5:-}" | tr -c 'a-z0-9' '_').rps"
+  echo "$rps" >> "$TMP/$1.$3.$(echo "$4${5:-}" | tr -c 'a-z0-9' '_').rps"
 }
+
+median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 scenario() { # title conns path [script]
   echo "== $1"
-  for t in direct:$ORIGIN securely:$SECURELY nginx:$NGINX haproxy:$HAPROXY naive:$NAIVE floor:$FLOOR; do
-    run "${t%%:*}" "${t##*:}" "$2" "$3" "${4:-}"
+  for _ in $(seq 1 "$ROUNDS"); do
+    for t in direct:$ORIGIN securely:$SECURELY nginx:$NGINX haproxy:$HAPROXY naive:$NAIVE floor:$FLOOR; do
+      run "${t%%:*}" "${t##*:}" "$2" "$3" "${4:-}"
+    done
   done
   local key; key="$(echo "$3${4:-}" | tr -c 'a-z0-9' '_')"
   local s n d
-  s=$(cat "$TMP/securely.$2.$key.rps"); n=$(cat "$TMP/nginx.$2.$key.rps"); d=$(cat "$TMP/direct.$2.$key.rps")
-  awk -v s="$s" -v n="$n" -v d="$d" 'BEGIN { printf "   securely/nginx %.2f   securely/direct %.2f\n", s/n, s/d }'
+  s=$(median "$TMP/securely.$2.$key.rps"); n=$(median "$TMP/nginx.$2.$key.rps"); d=$(median "$TMP/direct.$2.$key.rps")
+  awk -v s="$s" -v n="$n" -v d="$d" -v r="$ROUNDS" 'BEGIN { printf "   securely/nginx %.2f   securely/direct %.2f%s\n", s/n, s/d, (r > 1 ? "   (medians of " r " rounds)" : "") }'
 }
 
 CPUPID[direct]=$(child_of "${PIDS[0]}"); CPUPID[nginx]=$(child_of "${PIDS[1]}"); CPUPID[haproxy]=${PIDS[2]}
