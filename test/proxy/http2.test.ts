@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import http2 from "node:http2";
 import { readFileSync } from "node:fs";
+import { eventually } from "../harness.ts";
 import { indent, origin, rawOrigin, startProxy } from "./helpers.ts";
 import { makePki } from "./tls-fixtures.ts";
 
@@ -73,5 +74,24 @@ describe("HTTP/2 downstream", () => {
     const r = await h2request(`http://127.0.0.1:${p.port}`, "/clear");
     expect(JSON.parse(r.body).path).toBe("/clear");
     await p.stop();
+  });
+});
+
+describe("HTTP/2 downstream: the client leaves", () => {
+  test("a stream reset while the upstream has not answered ends the upstream attempt (499), as on the other fronts", async () => {
+    let closed = 0;
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {}, close: () => void closed++, error() {} } });
+    const p = await startProxy(indent(`listen:\n  - { addr: 127.0.0.1:0, http2: true }\nupstreams:\n  s: { servers: ["127.0.0.1:${silent.port}"], read_timeout: 60s }\nroutes:\n  - upstream: s\n`));
+    const client = http2.connect(`http://127.0.0.1:${p.port}`);
+    client.on("error", () => {});
+    const req = client.request({ ":method": "GET", ":path": "/slow" });
+    req.on("error", () => {});
+    await eventually(() => p.services[0]!.status!().active === 1, 3000);
+    req.close(http2.constants.NGHTTP2_CANCEL);
+    // read_timeout is 60 s: only the client's leaving can close the upstream connection this soon
+    await eventually(() => closed === 1 && p.services[0]!.status!().active === 0, 3000);
+    client.close();
+    await p.stop();
+    silent.stop(true);
   });
 });

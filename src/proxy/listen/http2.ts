@@ -81,7 +81,13 @@ async function serve(req: http2.Http2ServerRequest, res: http2.Http2ServerRespon
   // HEADERS with END_STREAM (h2), or no Content-Length/Transfer-Encoding (h1): no body
   const noBody = method === "GET" || method === "HEAD" || (h2 ? (req.stream as any).endAfterHeaders === true : !headers.has("content-length") && !headers.has("transfer-encoding"));
   const body = noBody ? null : (Readable.toWeb(req as unknown as Readable) as unknown as ReadableStream<Uint8Array>);
-  const request = new Request(`${info.tls ? "https" : "http"}://${authority}${req.url}`, { method, headers, body, duplex: "half" } as RequestInit);
+  // the client leaving (a stream reset, the connection closed) before its answer ended: told to the
+  // pipeline the way Bun.serve tells it, through the Request's signal (499, the upstream attempt ends)
+  const gone = new AbortController();
+  res.once("close", () => {
+    if (!res.writableEnded) gone.abort();
+  });
+  const request = new Request(`${info.tls ? "https" : "http"}://${authority}${req.url}`, { method, headers, body, duplex: "half", signal: gone.signal } as RequestInit);
   const sock = req.socket;
   const shim = {
     requestIP: () => ({ address: sock.remoteAddress ?? "", port: sock.remotePort ?? 0, family: sock.remoteFamily ?? "IPv4" }),
