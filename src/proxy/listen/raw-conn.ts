@@ -12,6 +12,7 @@ import type { H1Conn } from "../upstream/connection.ts";
 import { ChunkedDecoder, type ResponseHead } from "../upstream/h1-parser.ts";
 import type { RawFront } from "./raw-front.ts";
 import { parseRequestHead, type RequestHead } from "./request-head.ts";
+import { copyOut } from "../bytes.ts";
 import { HeadParts } from "../head-parts.ts";
 import { forwardText, httpDate, latin1, statusLine, upstreamPrefix } from "./response-head.ts";
 
@@ -190,7 +191,7 @@ export class RawConn {
     const last = this.lastHead;
     if (last && last.bytes.length === n && buf.compare(last.bytes, 0, n, start, end) === 0) return last.head;
     const head = parseRequestHead(buf.toString("latin1", start, end));
-    if (typeof head !== "string" && n <= MAX_REUSED_HEAD) this.lastHead = { bytes: Buffer.from(buf.subarray(start, end)), head };
+    if (typeof head !== "string" && n <= MAX_REUSED_HEAD) this.lastHead = { bytes: copyOut(buf, start, n), head };
     return head;
   }
   private lastHead?: { bytes: Buffer; head: RequestHead };

@@ -6,6 +6,7 @@
  */
 import type { Socket, SocketHandler } from "bun";
 import { checkServerIdentity } from "node:tls";
+import { copyOut } from "../bytes.ts";
 import { ProxyError } from "../errors.ts";
 import type { Peer } from "./peer.ts";
 import type { ConnectionPool } from "./pool.ts";
@@ -39,11 +40,6 @@ export interface HeadWatcher {
  */
 /** Bodies up to this size that came whole with their head are copied out of the read buffer (see onHeadBytes). */
 const COPY_MAX = 4096;
-function copyOut(buf: Buffer, start: number, n: number): Buffer {
-  const out = Buffer.allocUnsafe(n);
-  buf.copy(out, 0, start, start + n);
-  return out;
-}
 
 const watched = new Set<H1Conn>();
 let ticker: Timer | undefined;
@@ -303,8 +299,7 @@ export class H1Conn {
     const restLength = buf.length - end;
     if (head.status >= 200 && head.framing.kind === "length" && restLength >= head.framing.length) {
       // the whole body arrived with the head (small responses): handed over as bytes, which keeps
-      // Content-Length downstream; copied out, since a view of Bun's read buffer costs 3-4 mallocs
-      // (and, below 1000 bytes, a copy of the whole read) to give it an ArrayBuffer (measured)
+      // Content-Length downstream; copied out rather than viewed (see copyOut)
       const n = head.framing.length;
       const body = n <= COPY_MAX ? copyOut(buf, end, n) : buf.subarray(end, end + n);
       this.closeAfter = head.close;
