@@ -465,7 +465,12 @@ export class ProxyHandler {
       src.forEach((v, k) => {
         if (!HOP_REQ.has(k) && !named?.has(k)) edited.append(k, v);
       });
-      applyHeaderOps(edited, rt.reqOps);
+      try {
+        applyHeaderOps(edited, rt.reqOps);
+      } catch {
+        // Headers refuses values beyond latin1 (one byte each on the wire): the same answer as below
+        return plain(400, "invalid header value\n");
+      }
       host = edited.get("host") ?? host;
       headers.line("host", host);
       edited.forEach((v, k) => {
@@ -491,7 +496,7 @@ export class ProxyHandler {
     if (bodyStream && cl === null && limit > 0) bodyStream = limitStream(bodyStream, limit, () => (tooBig = true));
     // Bun.serve tells of a client gone mid-upload through req.signal (see BodySource)
     const body = bodyStream ? new BodySource(bodyStream, up?.cfg.retry_buffer_size ?? 65536, cr.req?.signal) : null;
-    const out: OutgoingRequest = { method: ctx?.method ?? cr.method, target, headers, body, bodyLength: cl ?? undefined, onEarlyHints: cr.earlyHints };
+    const out: OutgoingRequest = { method: ctx?.method ?? cr.method, target, headers, body, bodyLength: cl ?? undefined, onEarlyHints: cr.earlyHints, client: cr };
 
     // only consistent_hash reads the key and only cookie reads the cookie
     const selectCtx = up

@@ -285,3 +285,14 @@ describe("listeners and peers", () => {
     await p.stop();
   });
 });
+
+describe("header edits", () => {
+  test("a request_headers value beyond latin1 answers 400 (it cannot go out one byte per character), not 500", async () => {
+    const o = origin(() => new Response("reached"));
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  o: { servers: ["${o.addr}"] }\nroutes:\n  - { upstream: o, request_headers: { set: { x-bad: "\u010d" } } }\n`));
+    const r = await fetch(`${p.base}/`);
+    expect(r.status).toBe(400);
+    expect(await r.text()).toBe("invalid header value\n");
+    await p.stop();
+  });
+});

@@ -1,6 +1,9 @@
 /** TLS listeners with SNI, downstream mTLS, upstream TLS verification matrix, pool isolation by TLS identity. */
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { metrics } from "../../src/core/metrics/index.ts";
+import { eventually } from "../harness.ts";
 import { indent, startProxy } from "./helpers.ts";
 import { makePki } from "./tls-fixtures.ts";
 
@@ -181,5 +184,53 @@ routes:
     // one connection per TLS identity, each reused twice
     expect(conns - before).toBe(3);
     await p.stop();
+  });
+
+  test("a client that leaves while the TLS handshake is under way: its request is never sent (as nginx), 499", async () => {
+    // a TLS origin that counts requests, behind a relay that holds the handshake for 800 ms
+    let requests = 0;
+    const counted = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: { cert: readFileSync(file("origin.test").cert, "utf8"), key: readFileSync(file("origin.test").key, "utf8") },
+      fetch: () => new Response(`request ${++requests}`),
+    });
+    const slow = Bun.listen<{ held: Uint8Array[]; up?: any }>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(s) {
+          s.data = { held: [] };
+          setTimeout(async () => {
+            const up = await Bun.connect({ hostname: "127.0.0.1", port: counted.port, socket: { data: (_u, d) => void s.write(d), close: () => s.end(), error: () => s.end() } });
+            s.data.up = up;
+            for (const d of s.data.held) up.write(d);
+          }, 800);
+        },
+        data(s, d) {
+          if (s.data.up) s.data.up.write(d);
+          else s.data.held.push(Buffer.from(d));
+        },
+        close: (s) => s.data.up?.end(),
+        error: () => {},
+      },
+    });
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  t: { servers: ["127.0.0.1:${slow.port}"], tls: { enabled: true, sni: origin.test, ca_file: ${pki.ca} } }\nroutes:\n  - upstream: t\n`));
+    const c = connect({ host: "127.0.0.1", port: p.port });
+    c.on("error", () => {});
+    await new Promise((r) => c.once("connect", r));
+    c.write("POST /side-effect HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+    await Bun.sleep(200);
+    c.resetAndDestroy();
+    // the handshake completes at ~800 ms; nothing is sent after it, and nothing stays in flight
+    await eventually(() => p.services[0]!.status!().active === 0, 3000);
+    await Bun.sleep(300);
+    expect(requests).toBe(0);
+    expect(metrics.counter("securely_proxy_requests_total", "").get({ route: "route-0", upstream: "t", status: "499" })).toBe(1);
+    // the connection opened meanwhile serves the next request
+    expect(await (await fetch(`${p.base}/next`)).text()).toBe("request 1");
+    await p.stop();
+    slow.stop(true);
+    counted.stop(true);
   });
 });

@@ -296,6 +296,8 @@ export class H1Conn {
       }
       if (isCacheable(head, end)) this.lastHead = { bytes: copyOut(buf, 0, end), isHead: this.method === "HEAD", head };
     }
+    // the final head is here: whoever watched for a slow one lets go (a long body must not keep it alive)
+    if (head.status >= 200 || head.status === 101) this.headWatcher = undefined;
     const restLength = buf.length - end;
     if (head.status >= 200 && head.framing.kind === "length" && restLength >= head.framing.length) {
       // the whole body arrived with the head (small responses): handed over as bytes, which keeps

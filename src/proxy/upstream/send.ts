@@ -23,6 +23,8 @@ export interface OutgoingRequest {
   bodyLength?: number;
   /** Called with each 103 Early Hints head that comes before the final response. */
   onEarlyHints?: (head: ResponseHead) => void;
+  /** The client this request is for (`gone` once it left): a request is not sent for a client gone during the connect. */
+  client?: { readonly gone: boolean };
 }
 
 export interface Attempt {
@@ -52,6 +54,12 @@ async function openAndStart(peer: Peer, pool: ConnectionPool, req: OutgoingReque
   const t0 = performance.now();
   const conn = await H1Conn.open(peer);
   conn.pool = pool;
+  if (req.client?.gone) {
+    // as nginx: a request whose client left is not sent (a POST would still take effect upstream);
+    // the fresh connection is idle and reusable
+    pool.put(conn);
+    throw new ProxyError(`client closed the connection while connecting to ${peer.addr}`, "client_closed", "downstream", false);
+  }
   return start(conn, peer, req, false, performance.now() - t0);
 }
 
