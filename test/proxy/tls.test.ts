@@ -202,7 +202,7 @@ routes:
         open(s) {
           s.data = { held: [] };
           setTimeout(async () => {
-            const up = await Bun.connect({ hostname: "127.0.0.1", port: counted.port, socket: { data: (_u, d) => void s.write(d), close: () => s.end(), error: () => s.end() } });
+            const up = await Bun.connect({ hostname: "127.0.0.1", port: counted.port!, socket: { data: (_u, d) => void s.write(d), close: () => void s.end(), error: () => void s.end() } });
             s.data.up = up;
             for (const d of s.data.held) up.write(d);
           }, 800);
