@@ -11,6 +11,7 @@ import type { ConsolaInstance } from "consola";
 import { ProxyError, statusFor } from "./errors.ts";
 import { FIELD_VALUE, TOKEN } from "./http-syntax.ts";
 import { HeadParts } from "./head-parts.ts";
+import { RawHeaders } from "./listen/request-head.ts";
 import { compressBody, negotiate, shouldCompress } from "./filters/compress.ts";
 import { clientAddress, forwardedFor } from "./filters/forwarded.ts";
 import { applyHeaderOps } from "./filters/headers.ts";
@@ -457,9 +458,12 @@ export class ProxyHandler {
     const named = connectionOptions(facts.headers.get("connection"));
     if (rt.reqOps.empty) {
       headers.line("host", host);
-      src.forEach((v, k) => {
-        if (!HOP_REQ.has(k) && !named?.has(k)) headers.line(k, v);
-      });
+      // the raw front's fields go out as the client's lines (no string per field)
+      if (src instanceof RawHeaders) src.forwardLines(headers, HOP_REQ, named);
+      else
+        src.forEach((v, k) => {
+          if (!HOP_REQ.has(k) && !named?.has(k)) headers.line(k, v);
+        });
     } else {
       const edited = new Headers();
       src.forEach((v, k) => {

@@ -7,11 +7,24 @@
  */
 export class HeadParts {
   private parts: string[] = [];
+  /** The range of each part that belongs to the head (a whole string, or a line cut from a request head). */
+  private from: number[] = [];
+  private to: number[] = [];
   private size = 0;
 
   add(s: string): this {
+    return this.addRange(s, 0, s.length);
+  }
+
+  /**
+   * `s[start, end)`, without cutting it out: a substring of a parsed head is made (a malloc) the
+   * first time its characters are read, and header lines passed on unchanged are never read otherwise.
+   */
+  addRange(s: string, start: number, end: number): this {
     this.parts.push(s);
-    this.size += s.length;
+    this.from.push(start);
+    this.to.push(end);
+    this.size += end - start;
     return this;
   }
 
@@ -21,13 +34,13 @@ export class HeadParts {
   }
 
   append(other: HeadParts): this {
-    for (const p of other.parts) this.add(p);
+    for (let k = 0; k < other.parts.length; k++) this.addRange(other.parts[k]!, other.from[k]!, other.to[k]!);
     return this;
   }
 
   /** The head as one string (validation; not the hot path). */
   text(): string {
-    return this.parts.join("");
+    return this.parts.map((p, k) => p.slice(this.from[k], this.to[k])).join("");
   }
 
   /**
@@ -38,9 +51,10 @@ export class HeadParts {
   bytes(body?: Uint8Array): Buffer {
     const b = Buffer.allocUnsafe(this.size + (body?.byteLength ?? 0));
     let off = 0;
-    for (const p of this.parts) {
-      for (let i = 0; i < p.length; i++) b[off + i] = p.charCodeAt(i);
-      off += p.length;
+    for (let k = 0; k < this.parts.length; k++) {
+      const p = this.parts[k]!;
+      const end = this.to[k]!;
+      for (let i = this.from[k]!; i < end; i++) b[off++] = p.charCodeAt(i);
     }
     if (body) b.set(body, off);
     return b;

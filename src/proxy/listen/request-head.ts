@@ -6,6 +6,7 @@
  * `Connection: upgrade`). The result holds plain strings only.
  */
 import { BAD_HEAD_CHARS, TOKEN } from "../http-syntax.ts";
+import type { HeadParts } from "../head-parts.ts";
 import type { HeaderSource } from "../routing/table.ts";
 
 /** The parsed header fields: lower-case names in order; `get` joins repeats as Bun's Headers does. */
@@ -13,7 +14,23 @@ export class RawHeaders implements HeaderSource {
   constructor(
     readonly names: string[],
     readonly values: string[],
+    /** The head's text and where each field's line starts and ends in it (for forwardLines). */
+    private readonly text = "",
+    private readonly lines: number[] = [],
   ) {}
+
+  /**
+   * The fields' lines as the client sent them, but those named in `drop` or `also` (lower case),
+   * onto `out`: passed on unchanged, they are never cut out of the head (see HeadParts.addRange).
+   */
+  forwardLines(out: HeadParts, drop: ReadonlySet<string>, also?: ReadonlySet<string>): void {
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i]!;
+      if (drop.has(n) || also?.has(n)) continue;
+      out.addRange(this.text, this.lines[2 * i]!, this.lines[2 * i + 1]!).add("\r\n");
+    }
+  }
 
   /** `name` in any case, as with Headers (config names routes' headers as the user wrote them). */
   get(name: string): string | null {
@@ -59,6 +76,28 @@ export interface RequestHead {
  * the request head it was cut from alive.
  */
 const LOWER = new Map<string, string>();
+
+/**
+ * The names clients send most, matched in the head's text without cutting the name out (a
+ * substring is made — a malloc — as soon as it is looked up or tested): by length, case-insensitively.
+ */
+const COMMON: string[][] = [];
+for (const n of ["host", "user-agent", "accept", "accept-encoding", "accept-language", "connection", "content-length", "content-type", "cookie", "referer", "origin", "authorization", "cache-control", "pragma", "upgrade-insecure-requests", "if-none-match", "if-modified-since", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "x-request-id", "x-requested-with", "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest", "sec-fetch-user", "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "dnt", "priority", "te", "transfer-encoding", "upgrade", "expect", "range", "keep-alive"]) {
+  (COMMON[n.length] ??= []).push(n);
+}
+function commonName(text: string, start: number, end: number): string | undefined {
+  const list = COMMON[end - start];
+  if (!list) return undefined;
+  next: for (const n of list) {
+    for (let i = 0; i < n.length; i++) {
+      let c = text.charCodeAt(start + i);
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== n.charCodeAt(i)) continue next;
+    }
+    return n;
+  }
+  return undefined;
+}
 function lowerName(raw: string): string {
   let lower = LOWER.get(raw);
   if (lower === undefined) {
@@ -98,6 +137,7 @@ export function parseRequestHead(text: string): RequestHead | string {
 
   const names: string[] = [];
   const values: string[] = [];
+  const lines: number[] = [];
   let length = -1;
   let hosts = 0;
   let close = http10;
@@ -113,9 +153,13 @@ export function parseRequestHead(text: string): RequestHead | string {
     const c = text.indexOf(":", pos);
     // no colon, an empty name, or whitespace before the colon / obs-fold (RFC 9112 §5.1-5.2)
     if (c <= pos || c > end) return "malformed header line";
-    const rawName = text.slice(pos, c);
-    if (!TOKEN.test(rawName)) return "malformed header name";
-    const name = lowerName(rawName);
+    let name = commonName(text, pos, c);
+    if (name === undefined) {
+      const rawName = text.slice(pos, c);
+      if (!TOKEN.test(rawName)) return "malformed header name";
+      name = lowerName(rawName);
+    }
+    const lineStart = pos;
     let vs = c + 1;
     let ve = end;
     while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
@@ -132,6 +176,7 @@ export function parseRequestHead(text: string): RequestHead | string {
     }
     names.push(name);
     values.push(value);
+    lines.push(lineStart, ve);
     switch (name) {
       case "transfer-encoding":
         // one header saying exactly "chunked" is ours to decode; other codings or lists go to Bun.serve
@@ -166,5 +211,5 @@ export function parseRequestHead(text: string): RequestHead | string {
   if (upgrade !== undefined || connUpgrade) {
     if (!connUpgrade || upgrade === undefined || upgrade === "" || http10 || length > 0 || te) passThrough = true;
   }
-  return { method, target, http10, headers: new RawHeaders(names, values), length, chunked, close, passThrough, upgrade: connUpgrade ? upgrade : undefined };
+  return { method, target, http10, headers: new RawHeaders(names, values, text, lines), length, chunked, close, passThrough, upgrade: connUpgrade ? upgrade : undefined };
 }
