@@ -169,6 +169,22 @@ describe("raw front: requests it serves itself", () => {
     await p.stop();
   });
 
+  test("header fields go upstream as the client's lines: case and order kept, hop-by-hop and Connection-named ones dropped", async () => {
+    let seen = "";
+    const up = rawOrigin((sock, d) => {
+      seen += d;
+      if (seen.includes("\r\n\r\n")) sock.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    });
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  u: { servers: ["${up.addr}"] }\nroutes:\n  - { upstream: u }\n`));
+    const out = await raw(p.port, "GET /h HTTP/1.1\r\nHost: a.test\r\nX-Custom:  v1 \r\nConnection: X-Drop\r\nX-Drop: gone\r\nKeep-Alive: 5\r\nUser-Agent: t/1\r\nx-custom: v2\r\nTE: trailers\r\n\r\n", 300);
+    expect(out).toContain("\r\n\r\nok");
+    const lines = seen.split("\r\n\r\n")[0]!.split("\r\n");
+    expect(lines[0]).toBe("GET /h HTTP/1.1");
+    expect(lines.filter((l) => /^(x-custom|user-agent|host):/i.test(l))).toEqual(["host: a.test", "X-Custom:  v1", "User-Agent: t/1", "x-custom: v2"]);
+    expect(seen).not.toMatch(/x-drop|keep-alive|^te:|connection: x-drop/im);
+    await p.stop();
+  });
+
   test("pipelined requests are answered in order", async () => {
     const out = await raw(proxy.port, "GET /p1 HTTP/1.1\r\nHost: a\r\n\r\nGET /p2 HTTP/1.1\r\nHost: a\r\n\r\nGET /p3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
     const paths = [...out.matchAll(/"path":"(\/p\d)"/g)].map((m) => m[1]);
