@@ -133,7 +133,10 @@ function onClientAbort(this: ClientRequest): void {
 }
 
 /** nginx's 499 "client closed request": never written (nobody reads it), only logged and counted. */
-const clientClosed = (): Response => new Response(null, { status: 499 });
+function clientLeft(body: BodySource | null): Response {
+  body?.cancel();
+  return new Response(null, { status: 499 });
+}
 
 /** What `prepare` found: the facts and the matched route. */
 export interface Prepared {
@@ -514,10 +517,7 @@ export class ProxyHandler {
       // the client left during a backoff or a hook: no connection is taken for a body that is gone
       if (attempt > 0 && (tooBig || body?.failed)) return this.uploadFailed(rt, body!, tooBig, limit);
       // nor for a client that is gone
-      if (cr.gone) {
-        body?.cancel();
-        return clientClosed();
-      }
+      if (cr.gone) return clientLeft(body);
       let peer: Peer | undefined;
       if (hooks?.upstreamPeer) {
         const addr = await hooks.upstreamPeer(ctx!);
@@ -572,8 +572,7 @@ export class ProxyHandler {
         if (cr.gone) {
           // neither an upstream failure (health, error metrics) nor a reason to retry
           this.log.debug(`proxy: ${out.method} ${target} → ${peer.addr}: client closed the request (499)`);
-          body?.cancel();
-          return clientClosed();
+          return clientLeft(body);
         }
         const pe = err instanceof ProxyError ? err : undefined;
         proxyMetrics.upstreamErrors.inc({ upstream: up?.name ?? "-", server: peer.addr, kind: pe?.kind ?? "internal" });
