@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side proxy benchmark on loopback: direct-to-origin, securely, nginx, haproxy (and the naive
 # Bun.serve+fetch proxy as the upstream-client baseline, and Bun's floor: a byte pipe with no HTTP).
-# Same origin (nginx, 1 worker), one worker each, wrk small GET at c=64 and c=1, 1 MiB download and 1 MiB upload. Bounded: DURATION per run.
+# Same origin (nginx, 1 worker), one worker each, wrk small GET at c=64 (the same head, and a new path
+# per request) and c=1, 1 MiB download and 1 MiB upload. Bounded: DURATION per run.
 # Usage: bench/proxy/run.sh [DURATION_SECONDS]   (needs nginx, haproxy, wrk: apt-get install nginx haproxy wrk)
 # SECURELY_RAW=false runs securely on Bun.serve instead of its raw HTTP/1.1 front (A/B).
 # ROUNDS=N runs each scenario N times, the contestants interleaved round by round, and compares the
@@ -28,7 +29,7 @@ worker_processes 1; daemon off; pid $TMP/origin.pid; error_log $TMP/origin.err;
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000;
   server { listen 127.0.0.1:$ORIGIN reuseport; client_max_body_size 4m; root $TMP;
-    location = / { return 200 "hello world\n"; }
+    location / { return 200 "hello world\n"; }
     location = /1m.bin { }
     location = /upload { client_body_buffer_size 2m; proxy_pass http://127.0.0.1:$ORIGIN/; } } }
 CONF
@@ -126,6 +127,8 @@ echo "proxy benchmark: ${DUR}s per run, 1 worker each, loopback, $(nproc) cores,
 # (CPU per request falls by about a third over the first seconds of load)
 for port in $SECURELY $NGINX $HAPROXY $NAIVE $FLOOR; do wrk -t1 -c64 -d3s "http://127.0.0.1:$port/" > /dev/null 2>&1; done
 scenario "small GET, 64 connections" 64 /
+# securely recognises a request head that repeats (wrk's do): this one never repeats
+scenario "small GET, 64 connections, a new path and 3 headers per request" 64 / "$ROOT/bench/proxy/vary.lua"
 scenario "small GET, 1 connection" 1 /
 scenario "1 MiB download, 16 connections" 16 /1m.bin
 scenario "1 MiB upload, 16 connections" 16 /upload "$ROOT/bench/proxy/post.lua"
