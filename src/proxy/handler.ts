@@ -460,7 +460,7 @@ export class ProxyHandler {
     const headers = new HeadParts();
     const named = connectionOptions(facts.headers.get("connection"));
     if (rt.reqOps.empty) {
-      headers.line("host", host);
+      headers.add("host: ").add(host).add("\r\n");
       // the raw front's fields go out as the client's lines (no string per field)
       if (src instanceof RawHeaders) src.forwardLines(headers, HOP_REQ, named);
       else
@@ -479,12 +479,12 @@ export class ProxyHandler {
         return plain(400, "invalid header value\n");
       }
       host = edited.get("host") ?? host;
-      headers.line("host", host);
+      headers.add("host: ").add(host).add("\r\n");
       edited.forEach((v, k) => {
         if (k !== "host") headers.line(k, v);
       });
     }
-    headers.line("x-forwarded-for", fwd.for).line("x-forwarded-proto", fwd.proto).line("x-forwarded-host", fwd.host);
+    headers.add("x-forwarded-for: ").add(fwd.for).add("\r\nx-forwarded-proto: ").add(fwd.proto).add("\r\nx-forwarded-host: ").add(fwd.host).add("\r\n");
     // an HTTP Upgrade the front tunnels itself: the hop-by-hop pair is passed on for this one hop
     if (cr.upgrade) headers.line("connection", "upgrade").line("upgrade", cr.upgrade);
     // clients' header values were parsed already; hooks and header edits add values that were not:

@@ -33,11 +33,6 @@ export class HeadParts {
     return this.add(name).add(": ").add(value).add("\r\n");
   }
 
-  append(other: HeadParts): this {
-    for (let k = 0; k < other.parts.length; k++) this.addRange(other.parts[k]!, other.from[k]!, other.to[k]!);
-    return this;
-  }
-
   /** The head as one string (validation; not the hot path). */
   text(): string {
     return this.parts.map((p, k) => p.slice(this.from[k], this.to[k])).join("");
@@ -50,13 +45,31 @@ export class HeadParts {
    */
   bytes(body?: Uint8Array): Buffer {
     const b = Buffer.allocUnsafe(this.size + (body?.byteLength ?? 0));
-    let off = 0;
-    for (let k = 0; k < this.parts.length; k++) {
-      const p = this.parts[k]!;
-      const end = this.to[k]!;
-      for (let i = this.from[k]!; i < end; i++) b[off++] = p.charCodeAt(i);
-    }
+    const off = this.writeInto(b, 0);
     if (body) b.set(body, off);
     return b;
   }
+
+  /** `before`, this head, then `after`, in one Buffer: a request line and framing around header lines without copying the parts. */
+  bytesAround(before: readonly string[], after: readonly string[]): Buffer {
+    let n = this.size;
+    for (const s of before) n += s.length;
+    for (const s of after) n += s.length;
+    const b = Buffer.allocUnsafe(n);
+    let off = 0;
+    for (const s of before) off = copyChars(b, off, s, 0, s.length);
+    off = this.writeInto(b, off);
+    for (const s of after) off = copyChars(b, off, s, 0, s.length);
+    return b;
+  }
+
+  private writeInto(b: Buffer, off: number): number {
+    for (let k = 0; k < this.parts.length; k++) off = copyChars(b, off, this.parts[k]!, this.from[k]!, this.to[k]!);
+    return off;
+  }
+}
+
+function copyChars(b: Buffer, off: number, s: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) b[off++] = s.charCodeAt(i);
+  return off;
 }

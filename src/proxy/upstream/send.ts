@@ -4,7 +4,7 @@
  * the attempt may be retried (see retry.ts for Pingora's rules).
  */
 import { ProxyError } from "../errors.ts";
-import { HeadParts } from "../head-parts.ts";
+import type { HeadParts } from "../head-parts.ts";
 import type { BodySource } from "./body-source.ts";
 import { H1Conn, type UpstreamResponse } from "./connection.ts";
 import type { ResponseHead } from "./h1-parser.ts";
@@ -34,6 +34,11 @@ export interface Attempt {
   reused: boolean;
   connectMs: number;
 }
+
+/** The end of a request head by its framing: chunked, an empty body, no body. */
+const CHUNKED = ["transfer-encoding: chunked\r\n\r\n"];
+const EMPTY = ["content-length: 0\r\n\r\n"];
+const NONE = ["\r\n"];
 
 const enc = new TextEncoder();
 const CRLF = enc.encode("\r\n");
@@ -65,17 +70,12 @@ async function openAndStart(peer: Peer, pool: ConnectionPool, req: OutgoingReque
 
 function start(conn: H1Conn, peer: Peer, req: OutgoingRequest, reused: boolean, connectMs: number): Attempt | Promise<Attempt> {
   conn.writing = req.body !== null;
-  const head = new HeadParts().add(req.method).add(" ").add(req.target).add(" HTTP/1.1\r\n").append(req.headers);
-  if (req.body) {
-    if (req.bodyLength !== undefined) head.line("content-length", String(req.bodyLength));
-    else head.add("transfer-encoding: chunked\r\n");
-  } else if (req.bodyLength === 0) head.add("content-length: 0\r\n");
-  head.add("\r\n");
+  const framing = req.body ? (req.bodyLength !== undefined ? ["content-length: ", String(req.bodyLength), "\r\n\r\n"] : CHUNKED) : req.bodyLength === 0 ? EMPTY : NONE;
   const response = conn.expectResponse(req.method, req.target, peer, req.onEarlyHints);
   const attempt: Attempt = { response, conn, reused, connectMs };
   // latin1: header values hold the bytes as the client sent them (one char per byte); UTF-8 would
   // encode non-ASCII bytes twice
-  const w = conn.write(head.bytes());
+  const w = conn.write(req.headers.bytesAround([req.method, " ", req.target, " HTTP/1.1\r\n"], framing));
   // an early response error must not surface as an unhandled rejection while the head or body is
   // written (the caller awaits `response` only after that)
   if (w || req.body) response.catch(() => {});
