@@ -393,8 +393,8 @@ export class RawConn {
       const n = known >= 0 ? known : body instanceof Uint8Array ? body.byteLength : -1;
       if (req.method === "HEAD" && status !== 204 && status !== 304 && n >= 0) h.line("content-length", String(n));
     } else if (body === null) h.add("content-length: 0\r\n");
-    else if (body instanceof Uint8Array) h.line("content-length", String(body.byteLength));
-    else if (known >= 0) h.line("content-length", String(known));
+    else if (body instanceof Uint8Array) h.add("content-length: ").add(String(body.byteLength)).add("\r\n");
+    else if (known >= 0) h.add("content-length: ").add(String(known)).add("\r\n");
     else if (req.http10) this.closing = true; // HTTP/1.0: the body ends with the connection
     else {
       chunked = true;
