@@ -298,19 +298,8 @@ export class H1Conn {
     }
     // the final head is here: whoever watched for a slow one lets go (a long body must not keep it alive)
     if (head.status >= 200 || head.status === 101) this.headWatcher = undefined;
+    // what follows the head is viewed only when needed: a view of Bun's read buffer costs mallocs (see copyOut)
     const restLength = buf.length - end;
-    if (head.status >= 200 && head.framing.kind === "length" && restLength >= head.framing.length) {
-      // the whole body arrived with the head (small responses): handed over as bytes, which keeps
-      // Content-Length downstream; copied out rather than viewed (see copyOut)
-      const n = head.framing.length;
-      const body = n <= COPY_MAX ? copyOut(buf, end, n) : buf.subarray(end, end + n);
-      this.closeAfter = head.close;
-      const resolve = this.resolveHead!;
-      this.resolveHead = this.rejectHead = undefined;
-      this.finish(restLength === n);
-      return resolve({ head, body });
-    }
-    const rest = restLength > 0 ? buf.subarray(end) : undefined;
     if (head.status === 101) {
       this.phase = "done";
       this.deadline = Infinity;
@@ -318,14 +307,14 @@ export class H1Conn {
       const resolve = this.resolveHead!;
       this.resolveHead = this.rejectHead = undefined;
       // the new owner takes over a few microtasks later: hold what arrives until then
-      this.rawPending = rest ? [rest] : [];
+      this.rawPending = restLength > 0 ? [buf.subarray(end)] : [];
       resolve({ head, body: null, upgraded: this });
       return;
     }
     if (head.status < 200) {
       // 100 Continue / 103 Early Hints: skip to the final response (hints go to whoever asked)
       if (head.status === 103) this.onEarlyHints?.(head);
-      if (rest) this.onHeadBytes(rest);
+      if (restLength > 0) this.onHeadBytes(buf.subarray(end));
       return;
     }
     this.closeAfter = head.close;
@@ -333,8 +322,15 @@ export class H1Conn {
     this.resolveHead = this.rejectHead = undefined;
     const f = head.framing;
     if (f.kind === "none") {
-      this.finish(!rest);
+      this.finish(restLength === 0);
       return resolve({ head, body: null });
+    }
+    if (f.kind === "length" && restLength >= f.length) {
+      // the whole body arrived with the head (small responses): handed over as bytes, which keeps
+      // Content-Length downstream; copied out rather than viewed (see copyOut)
+      const body = f.length <= COPY_MAX ? copyOut(buf, end, f.length) : buf.subarray(end, end + f.length);
+      this.finish(restLength === f.length);
+      return resolve({ head, body });
     }
     this.phase = "body";
     this.remaining = f.kind === "length" ? f.length : 0;
@@ -361,7 +357,7 @@ export class H1Conn {
       { highWaterMark: 256 * 1024, size: (c?: Uint8Array) => c?.byteLength ?? 0 },
     );
     resolve({ head, body: stream, trailers });
-    if (rest) this.onBodyBytes(rest);
+    if (restLength > 0) this.onBodyBytes(buf.subarray(end));
   }
 
   private onBodyBytes(d: Uint8Array): void {
