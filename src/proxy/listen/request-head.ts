@@ -70,14 +70,6 @@ export interface RequestHead {
 }
 
 /**
- * Header names as clients spell them → lower case. Clients repeat a handful of names, and a new
- * lower-case string per header per request cost a malloc (counted with a uprobe on Bun's malloc).
- * Bounded, so a client inventing names cannot grow it; keys are copies, so an entry does not keep
- * the request head it was cut from alive.
- */
-const LOWER = new Map<string, string>();
-
-/**
  * The names clients send most, matched in the head's text without cutting the name out (a
  * substring is made — a malloc — as soon as it is looked up or tested): by length, case-insensitively.
  */
@@ -98,6 +90,14 @@ function commonName(text: string, start: number, end: number): string | undefine
   }
   return undefined;
 }
+
+/**
+ * Header names as clients spell them → lower case. Clients repeat a handful of names, and a new
+ * lower-case string per header per request cost a malloc (counted with a uprobe on Bun's malloc).
+ * Bounded, so a client inventing names cannot grow it; keys are copies, so an entry does not keep
+ * the request head it was cut from alive.
+ */
+const LOWER = new Map<string, string>();
 function lowerName(raw: string): string {
   let lower = LOWER.get(raw);
   if (lower === undefined) {
