@@ -14,7 +14,7 @@ import type { RawFront } from "./raw-front.ts";
 import { parseRequestHead, type RequestHead } from "./request-head.ts";
 import { copyOut } from "../bytes.ts";
 import { HeadParts } from "../head-parts.ts";
-import { forwardText, httpDate, latin1, statusLine, upstreamPrefix } from "./response-head.ts";
+import { formatStatusLine, forwardText, httpDate, latin1, statusLine, upstreamPrefix } from "./response-head.ts";
 
 const CRLF2 = Buffer.from("\r\n\r\n");
 const LFLF = Buffer.from("\n\n");
@@ -329,7 +329,7 @@ export class RawConn {
   private async writeLocal(res: Response, req: RequestHead): Promise<boolean> {
     const server = this.front.cfg.server_header;
     const status = res.status;
-    const h = new HeadParts().add(`HTTP/1.1 ${status} ${res.statusText || STATUS_CODES[status] || ""}\r\n`);
+    const h = new HeadParts().add(formatStatusLine(status, res.statusText));
     let date = false;
     res.headers.forEach((v, k) => {
       if (OWN.has(k) || (server && k === "server")) return;

@@ -35,9 +35,14 @@ export function latin1(s: string, extra?: Uint8Array): Buffer {
   return b;
 }
 
+/** An HTTP/1.1 status line; the standard reason phrase when none is given. */
+export function formatStatusLine(status: number, reason: string): string {
+  return `HTTP/1.1 ${status} ${reason || STATUS_CODES[status] || ""}\r\n`;
+}
+
 /** The status line for an upstream's head (cached on the shared head: one string, made once). */
 export function statusLine(head: ResponseHead): string {
-  return (head.statusLine ??= `HTTP/1.1 ${head.status} ${head.statusText || STATUS_CODES[head.status] || ""}\r\n`);
+  return (head.statusLine ??= formatStatusLine(head.status, head.statusText));
 }
 
 /** Status line and forwarded header lines: what the client's head starts with when nothing is edited (cached). */
