@@ -13,7 +13,7 @@ import { ChunkedDecoder, type ResponseHead } from "../upstream/h1-parser.ts";
 import type { RawFront } from "./raw-front.ts";
 import { parseRequestHead, type RequestHead } from "./request-head.ts";
 import { copyOut } from "../bytes.ts";
-import { HeadParts } from "../head-parts.ts";
+import { HeadParts, staged } from "../head-parts.ts";
 import { formatStatusLine, forwardText, httpDate, latin1, statusLine, upstreamPrefix } from "./response-head.ts";
 
 const CRLF2 = Buffer.from("\r\n\r\n");
@@ -406,14 +406,14 @@ export class RawConn {
 
     if (noBody || body === null) {
       if (body instanceof ReadableStream) body.cancel().catch(() => {});
-      this.write(h.bytes());
+      this.writeStaged(h.stage());
       return true;
     }
     if (body instanceof Uint8Array) {
-      this.write(h.bytes(body));
+      this.writeStaged(h.stage(body));
       return true;
     }
-    this.write(h.bytes());
+    this.writeStaged(h.stage());
     return this.pump(body, chunked, trailers);
   }
 
@@ -495,6 +495,18 @@ export class RawConn {
     }
     const n = this.sock.write(b);
     if (n < b.byteLength) this.out = Buffer.from(b.subarray(Math.max(n, 0)));
+  }
+
+  /** The n bytes HeadParts staged: what the socket does not take is copied (the staging buffer is reused). */
+  private writeStaged(n: number): void {
+    const b = staged();
+    if (this.dead) return;
+    if (this.out) {
+      this.out = Buffer.concat([this.out, copyOut(b, 0, n)]);
+      return;
+    }
+    const w = Math.max(this.sock.write(b, 0, n), 0);
+    if (w < n) this.out = copyOut(b, w, n - w);
   }
 
   private drained(): Promise<void> {

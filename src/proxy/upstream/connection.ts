@@ -8,6 +8,7 @@ import type { Socket, SocketHandler } from "bun";
 import { checkServerIdentity } from "node:tls";
 import { copyOut } from "../bytes.ts";
 import { ProxyError } from "../errors.ts";
+import { staged } from "../head-parts.ts";
 import type { Peer } from "./peer.ts";
 import type { ConnectionPool } from "./pool.ts";
 import { ChunkedDecoder, headEnd, isCacheable, MAX_RESPONSE_HEAD, parseHeadCached, type ResponseHead } from "./h1-parser.ts";
@@ -205,6 +206,20 @@ export class H1Conn {
     if (n >= len) return undefined;
     const b = typeof data === "string" ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     this.outPending = b.subarray(Math.max(n, 0));
+    return this.waitDrain();
+  }
+
+  /** The n bytes HeadParts staged, as `write`: what the socket does not take is copied (the staging buffer is reused). */
+  writeStaged(n: number): Promise<void> | undefined {
+    const b = staged();
+    if (this.phase === "closed") return Promise.reject(this.closedError("write"));
+    if (this.outPending) {
+      this.outPending = Buffer.concat([this.outPending, copyOut(b, 0, n)]);
+      return this.waitDrain();
+    }
+    const w = Math.max(this.sock.write(b, 0, n), 0);
+    if (w >= n) return undefined;
+    this.outPending = copyOut(b, w, n - w);
     return this.waitDrain();
   }
 

@@ -75,7 +75,7 @@ function start(conn: H1Conn, peer: Peer, req: OutgoingRequest, reused: boolean, 
   const attempt: Attempt = { response, conn, reused, connectMs };
   // latin1: header values hold the bytes as the client sent them (one char per byte); UTF-8 would
   // encode non-ASCII bytes twice
-  const w = conn.write(req.headers.bytesAround([req.method, " ", req.target, " HTTP/1.1\r\n"], framing));
+  const w = conn.writeStaged(req.headers.stageAround([req.method, " ", req.target, " HTTP/1.1\r\n"], framing));
   // an early response error must not surface as an unhandled rejection while the head or body is
   // written (the caller awaits `response` only after that)
   if (w || req.body) response.catch(() => {});
