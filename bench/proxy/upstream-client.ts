@@ -8,6 +8,8 @@
 import { Peer } from "../../src/proxy/upstream/peer.ts";
 import { ConnectionPool } from "../../src/proxy/upstream/pool.ts";
 import { sendOnce } from "../../src/proxy/upstream/send.ts";
+import { ResponsePromise } from "../../src/proxy/upstream/connection.ts";
+import { HeadParts } from "../../src/proxy/head-parts.ts";
 
 const target = process.argv[2] ?? "127.0.0.1:8080";
 const total = Number(process.argv[3] ?? 50_000);
@@ -44,10 +46,10 @@ await pool.close();
 
 const peer = new Peer("bench", target, { weight: 1, backup: false }, undefined, { connectionTimeoutMs: 5000, totalConnectionTimeoutMs: 5000, readTimeoutMs: 60000, writeTimeoutMs: 60000, idleTimeoutMs: 60000 });
 const own = new ConnectionPool(128);
-const head = `host: ${target}\r\n`;
 await drive("securely Bun.connect", async () => {
-  const a = await sendOnce(peer, own, { method: "GET", target: "/", headerText: head, body: null }, () => {});
-  const b = a.response.body;
+  const w = new ResponsePromise();
+  sendOnce(peer, own, { method: "GET", target: "/", headers: new HeadParts().line("host", target), body: null }, w);
+  const b = (await w.promise).body;
   if (b instanceof ReadableStream) await new Response(b).arrayBuffer();
 });
 own.closeAll();

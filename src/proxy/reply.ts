@@ -24,6 +24,13 @@ export interface Proxied {
 
 export type Reply = Response | Proxied;
 
+/** Headers set over a reply's own (rate-limit headers). */
+export function withHeaders<R extends Reply>(r: R, h: Record<string, string>): R {
+  if (r instanceof Response) for (const k in h) r.headers.set(k, h[k]!);
+  else r.extra = h;
+  return r;
+}
+
 export function toResponse(p: Proxied): Response {
   const r = new Response(p.body, { status: p.status, statusText: p.statusText, headers: p.headers ?? forwardHeaders(p.head) });
   if (p.extra) for (const k in p.extra) r.headers.set(k, p.extra[k]!);

@@ -5,6 +5,7 @@
 import type { ConsolaInstance } from "consola";
 import { readFileSync } from "node:fs";
 import { SecurelyError } from "../core/errors.ts";
+import { plain } from "./request-helpers.ts";
 import { BasicAuth } from "./filters/basic-auth.ts";
 import { compileHeaderOps, type CompiledHeaderOps } from "./filters/headers.ts";
 import { CidrSet } from "./filters/ip-filter.ts";
@@ -30,6 +31,13 @@ export interface RouteRuntime {
   hooks?: ProxyHooks;
   errorPages: Map<number, string>;
   rewrite?: { re: RegExp; replace: string };
+}
+
+/** The route's error page for this status (error_pages), else a plain-text answer. */
+export function errorPage(rt: RouteRuntime, status: number, fallback: string): Response {
+  const page = rt.errorPages.get(status);
+  if (page !== undefined) return new Response(page, { status, headers: { "content-type": "text/html; charset=utf-8" } });
+  return plain(status, fallback);
 }
 
 const adHoc = new Map<string, Peer>();

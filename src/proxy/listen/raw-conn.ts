@@ -6,6 +6,7 @@
 import type { Socket } from "bun";
 import { STATUS_CODES } from "node:http";
 import { clientGone, ProxyHandler, type ClientRequest, type Prepared } from "../handler.ts";
+import type { ReplySink } from "../exchange.ts";
 import type { Proxied, Reply } from "../reply.ts";
 import { proxyMetrics } from "../metrics.ts";
 import type { H1Conn } from "../upstream/connection.ts";
@@ -40,7 +41,7 @@ const tunnelHandlers = {
 };
 
 /** One client connection: a request at a time (pipelined ones wait in `buf`), or a tunnel. */
-export class RawConn {
+export class RawConn implements ReplySink {
   private buf: Buffer | undefined;
   /** A request is being answered. */
   private busy = false;
@@ -59,6 +60,8 @@ export class RawConn {
   /** An answer went out before its body was read: the rest is read and dropped until this tick, then close. */
   private lingerUntil: number | undefined;
   private paused = false;
+  /** The request head being answered (its method and version shape the answer). */
+  private reqHead?: RequestHead;
   /** The request the pipeline is working on, until its answer is about to be written (clientGone when the client leaves). */
   private cr: ClientRequest | undefined;
   /** That request may get an interim 1xx (HTTP/1.1; RFC 9110 §15.2 forbids them for HTTP/1.0). */
@@ -176,8 +179,9 @@ export class RawConn {
     this.served++;
     if (head.close) this.closing = true;
     this.cr = cr;
+    this.reqHead = head;
     this.interimOk = !head.http10;
-    void this.answer(handler, cr, p, head);
+    handler.process(cr, p, this.front.info, this);
   }
 
   /**
@@ -279,14 +283,23 @@ export class RawConn {
     return rest ? Buffer.from(rest.buffer, rest.byteOffset, rest.byteLength) : undefined;
   }
 
-  private async answer(handler: ProxyHandler, cr: ClientRequest, p: Prepared, head: RequestHead): Promise<void> {
-    let reply: Reply | undefined;
+  /**
+   * The pipeline's answer (ReplySink), written; then the next request. Called from the upstream
+   * connection's callback for a proxied request (no promise in between): it must not throw.
+   */
+  onReply(reply: Reply | undefined): void {
     try {
-      reply = await handler.process(cr, p, this.front.info);
-    } catch {
-      reply = undefined;
+      this.reply(reply);
+    } catch (e) {
+      this.front.o.rt.handler?.log.error(`proxy raw front: writing an answer failed: ${(e as Error).message}`);
+      this.kill();
     }
+  }
+
+  private reply(reply: Reply | undefined): void {
+    const head = this.reqHead!;
     this.cr = undefined;
+    this.reqHead = undefined;
     if (this.dead) {
       if (reply && !(reply instanceof Response)) {
         if (reply.body instanceof ReadableStream) reply.body.cancel().catch(() => {});
@@ -295,9 +308,14 @@ export class RawConn {
       }
       return;
     }
-    // a promise only when a body is streamed or a local answer is read: each await is a microtask hop
     const w = reply ? (reply instanceof Response ? this.writeLocal(reply, head) : this.writeReply(reply, head)) : false;
-    const ok = w instanceof Promise ? await w : w;
+    // a promise only when a body is streamed or a local answer is read
+    if (w instanceof Promise) w.then((ok) => this.written(ok), () => this.written(false));
+    else this.written(w);
+  }
+
+  /** The answer is out (false: the connection must be cut): the next request, a linger, or the close. */
+  private written(ok: boolean | "upgraded"): void {
     if (ok === "upgraded") return;
     this.busy = false;
     this.seen = this.front.tick;
@@ -312,13 +330,19 @@ export class RawConn {
       this.resume();
       return;
     }
-    if (this.closing) return this.endAfterFlush();
+    if (this.closing) return void this.endAfterFlush();
     // a client that pipelines without reading must not grow `out` without bound
     if (this.out) {
       this.pause();
-      await this.drained();
-      if (this.dead) return;
+      void this.drained().then(() => {
+        if (!this.dead) this.proceed();
+      });
+      return;
     }
+    this.proceed();
+  }
+
+  private proceed(): void {
     this.resume();
     this.next();
     // half-closed: the requests it sent before are answered; with none left, close

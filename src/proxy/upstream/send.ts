@@ -6,7 +6,7 @@
 import { ProxyError } from "../errors.ts";
 import type { HeadParts } from "../head-parts.ts";
 import type { BodySource } from "./body-source.ts";
-import { H1Conn, type UpstreamResponse } from "./connection.ts";
+import { H1Conn, type ResponseWaiter } from "./connection.ts";
 import type { ResponseHead } from "./h1-parser.ts";
 import type { Peer } from "./peer.ts";
 import type { ConnectionPool } from "./pool.ts";
@@ -27,14 +27,6 @@ export interface OutgoingRequest {
   client?: { readonly gone: boolean };
 }
 
-export interface Attempt {
-  /** Settles with the response head (and small bodies), or a ProxyError. */
-  response: Promise<UpstreamResponse>;
-  conn: H1Conn;
-  reused: boolean;
-  connectMs: number;
-}
-
 /** The end of a request head by its framing: chunked, an empty body, no body. */
 const CHUNKED = ["transfer-encoding: chunked\r\n\r\n"];
 const EMPTY = ["content-length: 0\r\n\r\n"];
@@ -45,48 +37,48 @@ const CRLF = enc.encode("\r\n");
 const LAST_CHUNK = enc.encode("0\r\n\r\n");
 
 /**
- * Start the request on a pooled connection (synchronously, the common case: no await, so no
- * microtask hop) or on a new one. The connection goes back to the pool by itself when the response
- * completes (if reusable), and counts the request in `peer.active` (the selected peer) while it is in flight.
+ * Start the request on a pooled connection (synchronously, the common case) or on a new one; the
+ * waiter hears how it goes (see ResponseWaiter), connect failures included. The connection goes back
+ * to the pool by itself when the response completes (if reusable), and counts the request in
+ * `peer.active` (the selected peer) while it is in flight.
  */
-export function sendOnce(peer: Peer, pool: ConnectionPool, req: OutgoingRequest): Attempt | Promise<Attempt> {
+export function sendOnce(peer: Peer, pool: ConnectionPool, req: OutgoingRequest, waiter: ResponseWaiter): void {
   const conn = pool.take(peer.key);
-  if (conn) return start(conn, peer, req, true, 0);
-  return openAndStart(peer, pool, req);
+  if (conn) start(conn, peer, req, true, 0, waiter);
+  else void openAndStart(peer, pool, req, waiter);
 }
 
-async function openAndStart(peer: Peer, pool: ConnectionPool, req: OutgoingRequest): Promise<Attempt> {
+async function openAndStart(peer: Peer, pool: ConnectionPool, req: OutgoingRequest, waiter: ResponseWaiter): Promise<void> {
   const t0 = performance.now();
-  const conn = await H1Conn.open(peer);
+  let conn: H1Conn;
+  try {
+    conn = await H1Conn.open(peer);
+  } catch (e) {
+    return waiter.onFailure(e instanceof ProxyError ? e : new ProxyError(`connect to ${peer.addr} failed: ${(e as Error).message}`, "connect", "upstream", true));
+  }
   conn.pool = pool;
   if (req.client?.gone) {
     // as nginx: a request whose client left is not sent (a POST would still take effect upstream);
     // the fresh connection is idle and reusable
     pool.put(conn);
-    throw new ProxyError(`client closed the connection while connecting to ${peer.addr}`, "client_closed", "downstream", false);
+    return waiter.onFailure(new ProxyError(`client closed the connection while connecting to ${peer.addr}`, "client_closed", "downstream", false));
   }
-  return start(conn, peer, req, false, performance.now() - t0);
+  start(conn, peer, req, false, performance.now() - t0, waiter);
 }
 
-function start(conn: H1Conn, peer: Peer, req: OutgoingRequest, reused: boolean, connectMs: number): Attempt | Promise<Attempt> {
+function start(conn: H1Conn, peer: Peer, req: OutgoingRequest, reused: boolean, connectMs: number, waiter: ResponseWaiter): void {
   conn.writing = req.body !== null;
   const framing = req.body ? (req.bodyLength !== undefined ? ["content-length: ", String(req.bodyLength), "\r\n\r\n"] : CHUNKED) : req.bodyLength === 0 ? EMPTY : NONE;
-  const response = conn.expectResponse(req.method, req.target, peer, req.onEarlyHints);
-  const attempt: Attempt = { response, conn, reused, connectMs };
+  conn.expectResponse(req.method, req.target, peer, req.onEarlyHints, waiter);
+  waiter.onStart(conn, reused, connectMs);
   // latin1: header values hold the bytes as the client sent them (one char per byte); UTF-8 would
   // encode non-ASCII bytes twice
   const w = conn.writeStaged(req.headers.stageAround([req.method, " ", req.target, " HTTP/1.1\r\n"], framing));
-  // an early response error must not surface as an unhandled rejection while the head or body is
-  // written (the caller awaits `response` only after that)
-  if (w || req.body) response.catch(() => {});
-  if (!w) {
-    if (req.body) startBody(conn, req);
-    return attempt;
-  }
-  return w.then(() => {
-    if (req.body) startBody(conn, req);
-    return attempt;
-  });
+  if (!req.body) return;
+  // a head the socket could not take at once: the body follows it; a failed write reaches the
+  // waiter through the connection (write_timeout, or its close)
+  if (!w) startBody(conn, req);
+  else w.then(() => startBody(conn, req), () => {});
 }
 
 function startBody(conn: H1Conn, req: OutgoingRequest): void {

@@ -192,6 +192,22 @@ describe("raw front: requests it serves itself", () => {
     expect(out).toContain("connection: close");
   });
 
+  test("2000 pipelined requests in one write, proxied and answered locally, all come back in order", async () => {
+    // an answer is written from the upstream connection's callback and the next request starts
+    // from there: the requests must not pile up on the stack (nor be dropped) however many wait
+    const n = 2000;
+    let req = "";
+    for (let i = 0; i < n; i++) req += i % 2 ? `GET /respond HTTP/1.1\r\nHost: a\r\n\r\n` : `GET /q${i} HTTP/1.1\r\nHost: a\r\n\r\n`;
+    const c = await Client.open(proxy.port);
+    c.send(req);
+    const out = await c.until((t) => t.split("HTTP/1.1 ").length - 1 >= n);
+    c.close();
+    expect(out.split("HTTP/1.1 ").length - 1).toBe(n);
+    const paths = [...out.matchAll(/"path":"\/q(\d+)"/g)].map((m) => Number(m[1]));
+    expect(paths).toEqual(Array.from({ length: n / 2 }, (_, k) => 2 * k));
+    expect(out.split("HTTP/1.1 204").length - 1).toBe(n / 2);
+  });
+
   test("HEAD, 204 and 304 carry no body, and the connection stays in sync", async () => {
     const c = await Client.open(proxy.port);
     c.send("HEAD /h HTTP/1.1\r\nHost: a\r\n\r\nGET /204 HTTP/1.1\r\nHost: a\r\n\r\nGET /304 HTTP/1.1\r\nHost: a\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\n\r\n");

@@ -7,6 +7,7 @@ import { afterAll, expect, test } from "bun:test";
 import { Peer, type PeerOptions } from "../../../src/proxy/upstream/peer.ts";
 import { ConnectionPool } from "../../../src/proxy/upstream/pool.ts";
 import { sendOnce, type OutgoingRequest } from "../../../src/proxy/upstream/send.ts";
+import { ResponsePromise } from "../../../src/proxy/upstream/connection.ts";
 import { HeadParts } from "../../../src/proxy/head-parts.ts";
 
 let release!: () => void;
@@ -30,18 +31,20 @@ test("the in-flight count goes to the selected peer, not to the Peer that opened
   expect(after.key).toBe(before.key);
   const pool = new ConnectionPool(8);
 
-  const first = await sendOnce(before, pool, get("/"));
-  expect((await first.response).head.status).toBe(200);
+  const first = new ResponsePromise();
+  sendOnce(before, pool, get("/"), first);
+  expect((await first.promise).head.status).toBe(200);
   expect(before.active).toBe(0);
 
-  const second = sendOnce(after, pool, get("/hold"));
-  expect(second instanceof Promise).toBe(false); // the pooled connection, started synchronously
-  const attempt = second as Awaited<typeof second>;
+  const attempt = new ResponsePromise();
+  sendOnce(after, pool, get("/hold"), attempt);
+  // the pooled connection: started synchronously
+  expect(attempt.conn).toBeDefined();
   expect(attempt.reused).toBe(true);
   expect([before.active, after.active]).toEqual([0, 1]);
   const deadline = Date.now() + 3000;
   while (!release && Date.now() < deadline) await Bun.sleep(5);
   release();
-  expect((await attempt.response).head.status).toBe(200);
+  expect((await attempt.promise).head.status).toBe(200);
   expect([before.active, after.active]).toEqual([0, 0]);
 });
