@@ -76,8 +76,14 @@ function lowerLimit(a: number, b: number): number {
   return a > 0 && b > 0 ? Math.min(a, b) : Math.max(a, b);
 }
 
-export class Exchange implements ResponseWaiter {
-  readonly info: Info = { upstream: undefined, server: undefined, attempts: 0 };
+/** Balancing context for policies that read none (every policy but consistent_hash and cookie). */
+const NO_KEY = Object.freeze({ key: "" });
+
+export class Exchange implements ResponseWaiter, Info {
+  // Info: what the metrics and the access log report (the exchange is its own Info: one object less per request)
+  upstream: string | undefined = undefined;
+  server: string | undefined = undefined;
+  attempts = 0;
   /** Route hooks' context (routes with hooks only). */
   ctx: HookContext | undefined = undefined;
   /** Runs when the exchange ends, before the bookkeeping (a route's logging hook). */
@@ -88,7 +94,7 @@ export class Exchange implements ResponseWaiter {
   // the upstream trip
   private out: OutgoingRequest | undefined = undefined;
   private body: BodySource | null = null;
-  private selectCtx: { key: string; cookie?: string } = { key: "" };
+  private selectCtx: { readonly key: string; readonly cookie?: string } = NO_KEY;
   private tried: Set<Peer> | undefined = undefined;
   private lastErr: Error | undefined = undefined;
   private attempt = 0;
@@ -119,13 +125,19 @@ export class Exchange implements ResponseWaiter {
         this.env.log.warn(`proxy hooks logging: ${(e as Error).message}`);
       }
     }
-    this.env.ended(this, reply);
+    try {
+      this.env.ended(this, reply);
+    } catch (e) {
+      // the bookkeeping (an access log that cannot write) must not keep the answer from the client
+      this.env.log.error(`proxy: after ${this.cr.method} ${this.cr.target}: ${(e as Error).message}`);
+    }
     this.sink.onReply(reply);
   }
 
-  /** A fault in the pipeline itself (or a hook that threw): logged, answered 500. */
+  /** A fault in the pipeline itself (or a hook that threw): logged, answered 500 (without the rate-limit headers). */
   fail(e: unknown): void {
     this.env.log.error(`proxy: ${this.cr.method} ${this.cr.target} route=${this.prepared.route?.name ?? "-"}: ${(e as Error)?.message ?? e}`);
+    this.rateHeaders = undefined;
     this.finish(plain(500, "internal proxy error\n"));
   }
 
@@ -219,10 +231,10 @@ export class Exchange implements ResponseWaiter {
     this.body = bodyStream ? new BodySource(bodyStream, up?.cfg.retry_buffer_size ?? 65536, cr.req?.signal) : null;
     this.out = { method: ctx?.method ?? cr.method, target, headers, body: this.body, bodyLength: cl ?? undefined, onEarlyHints: cr.earlyHints, client: cr };
     // only consistent_hash reads the key and only cookie reads the cookie
-    if (up && up.cfg.balance === "consistent_hash") this.selectCtx.key = hashKey(up.cfg.hash_key, facts);
-    if (up && up.cfg.balance === "cookie") this.selectCtx.cookie = cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name);
+    if (up && up.cfg.balance === "consistent_hash") this.selectCtx = { key: hashKey(up.cfg.hash_key, facts) };
+    else if (up && up.cfg.balance === "cookie") this.selectCtx = { key: "", cookie: cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) };
     this.maxRetries = up?.maxRetries ?? 0;
-    this.info.upstream = up?.name;
+    this.upstream = up?.name;
     this.next();
   }
 
@@ -251,9 +263,11 @@ export class Exchange implements ResponseWaiter {
       this.body?.cancel();
       return this.finish(errorPage(rt, 503, `no healthy server in upstream '${up?.name ?? "(none)"}'\n`));
     }
+    // the client left while an upstreamPeer hook ran: no request is sent for it
+    if (this.cr.gone) return this.finish(clientLeft(this.body));
     this.peer = peer;
-    this.info.server = peer.addr;
-    this.info.attempts = this.attempt + 1;
+    this.server = peer.addr;
+    this.attempts = this.attempt + 1;
     if (this.ctx) this.ctx.peer = peer.addr;
     // a pooled connection starts the request synchronously; the outcome comes to onResponse / onFailure
     sendOnce(peer, this.env.pool, this.out!, this);
@@ -273,7 +287,21 @@ export class Exchange implements ResponseWaiter {
     try {
       this.answered(response);
     } catch (e) {
-      this.fail(e);
+      this.attemptThrew(e as Error, response);
+    }
+  }
+
+  /**
+   * Handling the upstream's answer threw (response_headers with a value Headers refuses, a
+   * responseFilter hook): a failed attempt, as for a bad response — 502 or a retry, the health
+   * failure recorded. Its body, unread, is cancelled (a large one would hold the connection).
+   */
+  private attemptThrew(e: Error, response: UpstreamResponse): void {
+    discard(response);
+    try {
+      this.failed(e);
+    } catch (err) {
+      this.fail(err);
     }
   }
 
@@ -300,7 +328,9 @@ export class Exchange implements ResponseWaiter {
       if (response.body instanceof ReadableStream) response.body.cancel().catch(() => {});
       return this.finish(plain(502, `bad gateway: upstream ${peer.addr} refused the websocket upgrade (status ${head.status})\n`));
     }
-    this.settle(this.respond(response.body, head, peer, ctx, response.trailers));
+    const r = this.respond(response.body, head, peer, ctx, response.trailers);
+    if (r instanceof Promise) r.then((v) => this.finish(v), (e) => this.attemptThrew(e, response));
+    else this.finish(r);
   }
 
   onFailure(e: ProxyError): void {
@@ -361,7 +391,7 @@ export class Exchange implements ResponseWaiter {
     const page = () => errorPage(rt, status, `${status === 504 ? "upstream timed out" : "bad gateway"}: ${lastErr?.message ?? "no upstream"}\n`);
     const hook = rt.hooks?.errorWhileProxy;
     if (!hook || !lastErr) return this.finish(page());
-    Promise.resolve(hook(this.ctx!, lastErr)).then((r) => this.finish(r ?? page()), (e) => this.fail(e));
+    Promise.resolve(hook(this.ctx!, lastErr)).then((r) => this.finish(r || page()), (e) => this.fail(e));
   }
 
   /** The client's upload failed (over the limit, or the client left): 413 or 400. */

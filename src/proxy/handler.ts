@@ -280,7 +280,8 @@ export class ProxyHandler implements PipelineEnv {
 
   /** An exchange ended (PipelineEnv): metrics, the access log, the in-flight count. */
   ended(ex: Exchange, res: Reply | undefined): void {
-    const { cr, info } = ex;
+    const { cr } = ex;
+    const info: Info = ex;
     const { started, facts, route } = ex.prepared;
     const status = res?.status ?? 101;
     const routeName = route?.name ?? "-";
@@ -334,9 +335,6 @@ export class ProxyHandler implements PipelineEnv {
     const ctx: HookContext | undefined = rt.hooks
       ? { route: route.name, clientIp: facts.clientIp, method: facts.method, path: facts.path, query: facts.query, headers: copyHeaders(facts.headers), state: {} }
       : undefined;
-    // the logging hook runs however the request ends
-    const logging = rt.hooks?.logging;
-    if (logging) ex.afterEnd = () => logging(ctx!);
     const denied = this.accessCheck(rt, facts);
     if (denied) return ex.finish(denied);
     if (rt.auth && !(await rt.auth.check(facts.headers.get("authorization")))) return ex.finish(rt.auth.challenge());
@@ -350,6 +348,9 @@ export class ProxyHandler implements PipelineEnv {
     }
     const tooBig = this.bodyCheck(rt, facts);
     if (tooBig) return ex.finish(tooBig);
+    // from the hooks on, the logging hook runs however the request ends (the filters' refusals above are not logged to it)
+    const logging = rt.hooks?.logging;
+    if (logging) ex.afterEnd = () => logging(ctx!);
     if (rt.hooks?.requestFilter) {
       const early = await rt.hooks.requestFilter(ctx!, cr.req ?? new Request(`http://${facts.hostHeader ?? "localhost"}${cr.target}`, { method: cr.method, headers: ctx!.headers }));
       if (early) return ex.finish(early);
@@ -397,7 +398,7 @@ export class ProxyHandler implements PipelineEnv {
     }
     // a WebSocket handshake is always a GET (RFC 6455 §4.1): other methods skip the header lookup
     if (facts.method === "GET" && cr.server && cr.req && rt.upstream && facts.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      return ex.settle(this.upgrade(cr.req, route, facts, cr.peerIp, ex.listener, cr.server, ex.info));
+      return ex.settle(this.upgrade(cr.req, route, facts, cr.peerIp, ex.listener, cr.server, ex));
     }
     ex.toUpstream(ctx, rateHeaders);
   }

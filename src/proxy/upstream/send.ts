@@ -1,7 +1,7 @@
 /**
  * One attempt to send a request to a peer: take a pooled connection (or open one), write the head
- * and stream the body, and resolve with the response head. Errors are ProxyErrors that say whether
- * the attempt may be retried (see retry.ts for Pingora's rules).
+ * and stream the body; the waiter (ResponseWaiter) hears the response head or the failure. Errors
+ * are ProxyErrors that say whether the attempt may be retried (see retry.ts for Pingora's rules).
  */
 import { ProxyError } from "../errors.ts";
 import type { HeadParts } from "../head-parts.ts";
@@ -45,7 +45,8 @@ const LAST_CHUNK = enc.encode("0\r\n\r\n");
 export function sendOnce(peer: Peer, pool: ConnectionPool, req: OutgoingRequest, waiter: ResponseWaiter): void {
   const conn = pool.take(peer.key);
   if (conn) start(conn, peer, req, true, 0, waiter);
-  else void openAndStart(peer, pool, req, waiter);
+  // openAndStart reports its own failures to the waiter; this only keeps a fault in it from being an unhandled rejection (which ends Bun)
+  else openAndStart(peer, pool, req, waiter).catch((e) => waiter.onFailure(new ProxyError(`sending to ${peer.addr} failed: ${(e as Error).message}`, "connect", "internal", false)));
 }
 
 async function openAndStart(peer: Peer, pool: ConnectionPool, req: OutgoingRequest, waiter: ResponseWaiter): Promise<void> {
@@ -74,11 +75,10 @@ function start(conn: H1Conn, peer: Peer, req: OutgoingRequest, reused: boolean, 
   // latin1: header values hold the bytes as the client sent them (one char per byte); UTF-8 would
   // encode non-ASCII bytes twice
   const w = conn.writeStaged(req.headers.stageAround([req.method, " ", req.target, " HTTP/1.1\r\n"], framing));
-  if (!req.body) return;
   // a head the socket could not take at once: the body follows it; a failed write reaches the
-  // waiter through the connection (write_timeout, or its close)
-  if (!w) startBody(conn, req);
-  else w.then(() => startBody(conn, req), () => {});
+  // waiter through the connection (write_timeout, or its close), so the rejection is only absorbed
+  if (w) w.then(req.body ? () => startBody(conn, req) : undefined, () => {});
+  else if (req.body) startBody(conn, req);
 }
 
 function startBody(conn: H1Conn, req: OutgoingRequest): void {

@@ -12,6 +12,9 @@ import { Peer, type PeerTls } from "./peer.ts";
 import { proxyMetrics } from "../metrics.ts";
 import type { BoundCounter, BoundHistogram } from "../../core/metrics/index.ts";
 
+const PRIMARY = (p: Peer) => !p.backup && p.healthy;
+const BACKUP = (p: Peer) => p.backup && p.healthy;
+
 export class Upstream {
   readonly peers: Peer[];
   readonly selector: Selector;
@@ -65,8 +68,9 @@ export class Upstream {
   /** Choose a peer not in `tried`; primaries first, then backups. */
   select(ctx: SelectContext, tried: Set<Peer> | undefined, now: number): Peer | undefined {
     this.reviveExpired(now);
-    const primary = this.selector.select(ctx, (p) => !p.backup && p.healthy && !tried?.has(p));
-    return primary ?? this.selector.select(ctx, (p) => p.backup && p.healthy && !tried?.has(p));
+    // a first attempt (nothing tried) uses shared predicates: no closure per request
+    const primary = this.selector.select(ctx, tried ? (p) => !p.backup && p.healthy && !tried.has(p) : PRIMARY);
+    return primary ?? this.selector.select(ctx, tried ? (p) => p.backup && p.healthy && !tried.has(p) : BACKUP);
   }
 
   /** Passive health: a live request failed on this peer. */
