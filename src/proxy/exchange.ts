@@ -19,11 +19,11 @@ import { forwardedFor } from "./filters/forwarded.ts";
 import { applyHeaderOps } from "./filters/headers.ts";
 import type { CidrSet } from "./filters/ip-filter.ts";
 import { proxyMetrics } from "./metrics.ts";
-import type { HookContext } from "./phases/hooks.ts";
+import type { HookContext, ProxyHooks } from "./phases/hooks.ts";
 import { connectionOptions, cookieValue, hashKey, limitStream, plain } from "./request-helpers.ts";
 import { withHeaders, type Reply } from "./reply.ts";
 import { adHocPeer, errorPage, type RouteRuntime } from "./route-runtime.ts";
-import type { CompiledRoute } from "./routing/table.ts";
+import type { CompiledRoute, HeaderSource } from "./routing/table.ts";
 import type { ProxyConfig } from "./types.ts";
 import { BodySource } from "./upstream/body-source.ts";
 import type { H1Conn, HeadWatcher, ResponseWaiter, UpstreamResponse } from "./upstream/connection.ts";
@@ -152,8 +152,18 @@ export class Exchange implements ResponseWaiter, Info {
     this.ctx = ctx;
     this.rateHeaders = rateHeaders;
     const hook = this.route.extra.hooks?.upstreamRequestFilter;
-    if (hook) Promise.resolve(hook(ctx!)).then(() => this.guard(this.build), (e) => this.fail(e));
+    if (hook) this.filterFirst(hook);
     else this.build();
+  }
+
+  /*
+   * Callbacks live in small methods of their own: a function that creates a closure gives every
+   * call a scope object for what the closure captures (`this` included), even on paths that never
+   * create it — garbage on each request's hot path.
+   */
+
+  private filterFirst(hook: NonNullable<ProxyHooks["upstreamRequestFilter"]>): void {
+    Promise.resolve(hook(this.ctx!)).then(() => this.guard(this.build), (e) => this.fail(e));
   }
 
   private get route(): Route {
@@ -177,7 +187,7 @@ export class Exchange implements ResponseWaiter, Info {
     let target = query ? `${path}?${query}` : path;
     // a hook or a rewrite can produce what a client cannot send: controls, spaces, non-ASCII (the
     // head goes out as latin1, where U+010D would become a CR): percent-encode them
-    if (ctx || rt.rewrite) target = target.replace(UNSAFE_TARGET, (c) => encodeURIComponent(c));
+    if (ctx || rt.rewrite) target = target.replace(UNSAFE_TARGET, encodeURIComponent);
 
     // request head for the upstream
     const src = ctx ? ctx.headers : facts.headers;
@@ -190,26 +200,14 @@ export class Exchange implements ResponseWaiter, Info {
       headers.add("host: ").add(host).add("\r\n");
       // the raw front's fields go out as the client's lines (no string per field)
       if (src instanceof RawHeaders) src.forwardLines(headers, HOP_REQ, named);
-      else
-        src.forEach((v, k) => {
-          if (!HOP_REQ.has(k) && !named?.has(k)) headers.line(k, v);
-        });
+      else copyFields(src, headers, named);
     } else {
-      const edited = new Headers();
-      src.forEach((v, k) => {
-        if (!HOP_REQ.has(k) && !named?.has(k)) edited.append(k, v);
-      });
-      try {
-        applyHeaderOps(edited, rt.reqOps);
-      } catch {
-        // Headers refuses values beyond latin1 (one byte each on the wire): the same answer as below
-        return this.finish(plain(400, "invalid header value\n"));
-      }
+      const edited = editedFields(src, named, rt);
+      // Headers refuses values beyond latin1 (one byte each on the wire): the same answer as below
+      if (!edited) return this.finish(plain(400, "invalid header value\n"));
       host = edited.get("host") ?? host;
       headers.add("host: ").add(host).add("\r\n");
-      edited.forEach((v, k) => {
-        if (k !== "host") headers.line(k, v);
-      });
+      copyEdited(edited, headers);
     }
     headers.add("x-forwarded-for: ").add(fwd.for).add("\r\nx-forwarded-proto: ").add(fwd.proto).add("\r\nx-forwarded-host: ").add(fwd.host).add("\r\n");
     // an HTTP Upgrade the front tunnels itself: the hop-by-hop pair is passed on for this one hop
@@ -226,7 +224,7 @@ export class Exchange implements ResponseWaiter, Info {
     // a body of unknown length is capped as it streams: by the route's limit and the listener-wide
     // one (Bun.serve enforces that itself; the raw front decodes chunked bodies without it)
     this.limit = lowerLimit(rt.maxBody, this.env.cfg.max_body_size);
-    if (bodyStream && cl === null && this.limit > 0) bodyStream = limitStream(bodyStream, this.limit, () => (this.tooBig = true));
+    if (bodyStream && cl === null && this.limit > 0) bodyStream = this.capped(bodyStream);
     // Bun.serve tells of a client gone mid-upload through req.signal (see BodySource)
     this.body = bodyStream ? new BodySource(bodyStream, up?.cfg.retry_buffer_size ?? 65536, cr.req?.signal) : null;
     this.out = { method: ctx?.method ?? cr.method, target, headers, body: this.body, bodyLength: cl ?? undefined, onEarlyHints: cr.earlyHints, client: cr };
@@ -238,6 +236,11 @@ export class Exchange implements ResponseWaiter, Info {
     this.next();
   }
 
+  /** A body of unknown length, cut at the limit (then 413). Apart from build: a closure in build would give every call a scope object. */
+  private capped(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+    return limitStream(body, this.limit, () => (this.tooBig = true));
+  }
+
   /** The next attempt, or the answer when there is none left. */
   private next(): void {
     if (this.attempt > this.maxRetries) return this.giveUp();
@@ -246,7 +249,12 @@ export class Exchange implements ResponseWaiter, Info {
     // nor for a client that is gone
     if (this.cr.gone) return this.finish(clientLeft(this.body));
     const hook = this.route.extra.hooks?.upstreamPeer;
-    if (!hook) return this.send(undefined);
+    if (hook) this.askPeer(hook);
+    else this.send(undefined);
+  }
+
+  /** The upstreamPeer hook names the server (or leaves it to the balancer). */
+  private askPeer(hook: NonNullable<ProxyHooks["upstreamPeer"]>): void {
     const up = this.route.extra.upstream;
     Promise.resolve(hook(this.ctx!)).then(
       (addr) => this.guard(() => this.send(addr ? (up?.peers.find((p) => p.addr === addr) ?? adHocPeer(addr, up)) : undefined)),
@@ -325,12 +333,16 @@ export class Exchange implements ResponseWaiter, Info {
     if (up && up.cfg.health.passive.unhealthy_status.includes(head.status)) up.recordFailure(peer, Date.now(), `status ${head.status}`);
     if (cr.upgrade && cr.upgrade.toLowerCase() === "websocket") {
       // as on Bun.serve's WebSocket bridge: a refused handshake is the upstream's failure
-      if (response.body instanceof ReadableStream) response.body.cancel().catch(() => {});
+      discard(response);
       return this.finish(plain(502, `bad gateway: upstream ${peer.addr} refused the websocket upgrade (status ${head.status})\n`));
     }
     const r = this.respond(response.body, head, peer, ctx, response.trailers);
-    if (r instanceof Promise) r.then((v) => this.finish(v), (e) => this.attemptThrew(e, response));
+    if (r instanceof Promise) this.finishFiltered(r, response);
     else this.finish(r);
+  }
+
+  private finishFiltered(r: Promise<Reply>, response: UpstreamResponse): void {
+    r.then((v) => this.finish(v), (e) => this.attemptThrew(e, response));
   }
 
   onFailure(e: ProxyError): void {
@@ -420,10 +432,14 @@ export class Exchange implements ResponseWaiter, Info {
       const c = up!.cfg.cookie;
       headers.append("set-cookie", `${c.name}=${peer.id}; Path=/; HttpOnly; SameSite=Lax${c.max_age > 0 ? `; Max-Age=${Math.round(c.max_age)}` : ""}`);
     }
-    if (rt.hooks?.responseFilter) return Promise.resolve(rt.hooks.responseFilter(ctx!, headers)).then(() => this.compressed(body, status, statusText, headers));
+    if (rt.hooks?.responseFilter) return this.filtered(rt.hooks.responseFilter, ctx!, body, status, statusText, headers);
     // trailer fields are not run through response_headers: with edits, they are not passed on
     if (route.cfg.compress.length === 0) return { status, statusText, head, headers, body, trailers: rt.resOps.empty ? trailers : undefined };
     return this.compressed(body, status, statusText, headers);
+  }
+
+  private filtered(hook: NonNullable<ProxyHooks["responseFilter"]>, ctx: HookContext, body: Uint8Array | ReadableStream<Uint8Array> | null, status: number, statusText: string, headers: Headers): Promise<Reply> {
+    return Promise.resolve(hook(ctx, headers)).then(() => this.compressed(body, status, statusText, headers));
   }
 
   /** Compression (when the route offers it and the client accepts it), then the Response. */
@@ -451,6 +467,34 @@ export class Exchange implements ResponseWaiter, Info {
       this.fail(e);
     }
   }
+}
+
+/** Header fields onto a head, but hop-by-hop ones and those the Connection header names. */
+function copyFields(src: HeaderSource, out: HeadParts, named: ReadonlySet<string> | undefined): void {
+  src.forEach((v, k) => {
+    if (!HOP_REQ.has(k) && !named?.has(k)) out.line(k, v);
+  });
+}
+
+/** Edited fields onto a head as the edits left them (Host went first). */
+function copyEdited(edited: Headers, out: HeadParts): void {
+  edited.forEach((v, k) => {
+    if (k !== "host") out.line(k, v);
+  });
+}
+
+/** The end-to-end fields with the route's request_headers edits applied; undefined when an edit's value is beyond latin1. */
+function editedFields(src: HeaderSource, named: ReadonlySet<string> | undefined, rt: RouteRuntime): Headers | undefined {
+  const edited = new Headers();
+  src.forEach((v, k) => {
+    if (!HOP_REQ.has(k) && !named?.has(k)) edited.append(k, v);
+  });
+  try {
+    applyHeaderOps(edited, rt.reqOps);
+  } catch {
+    return undefined;
+  }
+  return edited;
 }
 
 /** An outcome nobody will write (the exchange already ended): its body stream cancelled, its tunnel closed. */

@@ -312,7 +312,7 @@ export class ProxyHandler implements PipelineEnv {
    */
   private serveRoute(ex: Exchange, route: Route): void {
     const rt = route.extra;
-    if (rt.auth || rt.sharedLimiter || rt.hooks) return void this.serveRouteAsync(ex, route).catch((e) => ex.fail(e));
+    if (rt.auth || rt.sharedLimiter || rt.hooks) return this.serveAwaiting(ex, route);
     const facts = ex.prepared.facts;
     const denied = this.accessCheck(rt, facts);
     if (denied) return ex.finish(denied);
@@ -327,6 +327,12 @@ export class ProxyHandler implements PipelineEnv {
     this.dispatch(ex, route, undefined, rateHeaders);
   }
 
+  /** Apart from serveRoute: its closure would give every request a scope object (see Exchange). */
+  private serveAwaiting(ex: Exchange, route: Route): void {
+    this.serveRouteAsync(ex, route).catch((e) => ex.fail(e));
+  }
+
+  /** The filters that await (auth, a shared limiter, hooks); a throw ends the exchange with 500. */
   private async serveRouteAsync(ex: Exchange, route: Route): Promise<void> {
     const rt = route.extra;
     const cfg = route.cfg;

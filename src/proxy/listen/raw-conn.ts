@@ -41,6 +41,13 @@ const tunnelHandlers = {
 };
 
 /** One client connection: a request at a time (pipelined ones wait in `buf`), or a tunnel. */
+/** A response's edited header fields onto its head (the upstream's Server dropped when the proxy sets its own). */
+function addEdited(h: HeadParts, headers: Headers, ownServer: boolean): void {
+  headers.forEach((v, k) => {
+    if (!(ownServer && k === "server")) h.line(k, v);
+  });
+}
+
 export class RawConn implements ReplySink {
   private buf: Buffer | undefined;
   /** A request is being answered. */
@@ -310,8 +317,20 @@ export class RawConn implements ReplySink {
     }
     const w = reply ? (reply instanceof Response ? this.writeLocal(reply, head) : this.writeReply(reply, head)) : false;
     // a promise only when a body is streamed or a local answer is read
-    if (w instanceof Promise) w.then((ok) => this.written(ok), () => this.written(false));
+    if (w instanceof Promise) this.whenWritten(w);
     else this.written(w);
+  }
+
+  // callbacks sit in methods of their own: a closure in reply() or written() would give every
+  // request a scope object (see Exchange)
+  private whenWritten(w: Promise<boolean>): void {
+    w.then((ok) => this.written(ok), () => this.written(false));
+  }
+
+  private proceedWhenDrained(): void {
+    void this.drained().then(() => {
+      if (!this.dead) this.proceed();
+    });
   }
 
   /** The answer is out (false: the connection must be cut): the next request, a linger, or the close. */
@@ -334,10 +353,7 @@ export class RawConn implements ReplySink {
     // a client that pipelines without reading must not grow `out` without bound
     if (this.out) {
       this.pause();
-      void this.drained().then(() => {
-        if (!this.dead) this.proceed();
-      });
-      return;
+      return this.proceedWhenDrained();
     }
     this.proceed();
   }
@@ -377,12 +393,8 @@ export class RawConn implements ReplySink {
     const server = !!this.front.cfg.server_header;
     const status = pr.status;
     const h = new HeadParts();
-    if (pr.headers) {
-      h.add(statusLine(pr.head));
-      pr.headers.forEach((v, k) => {
-        if (!(server && k === "server")) h.line(k, v);
-      });
-    } else h.add(upstreamPrefix(pr.head, server));
+    if (pr.headers) addEdited(h.add(statusLine(pr.head)), pr.headers, server);
+    else h.add(upstreamPrefix(pr.head, server));
     if (pr.extra) for (const k in pr.extra) h.line(k, pr.extra[k]!);
     // RFC 9110 §6.6.1: a response without Date gets one from the proxy (as Bun.serve adds it)
     if (!pr.head.hasDate && !pr.headers?.has("date")) h.line("date", httpDate());

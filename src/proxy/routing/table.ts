@@ -38,6 +38,12 @@ export interface CompiledRoute<Extra = unknown> {
 
 type ValueTest = (v: string | null) => boolean;
 
+/** Every test passes (a loop, not every(): no closure per request). */
+function allPass(tests: Array<(f: RequestFacts) => boolean>, f: RequestFacts): boolean {
+  for (const t of tests) if (!t(f)) return false;
+  return true;
+}
+
 function valueTest(spec: string): ValueTest {
   if (spec === "*") return (v) => v !== null;
   const m = /^\/(.*)\/([a-z]*)$/.exec(spec);
@@ -83,7 +89,7 @@ export function compileRoute<E>(cfg: RouteConfig, index: number, extra: E): Comp
     name: cfg.name ?? `route-${index}`,
     cfg,
     host: compileHosts(m.host),
-    test: tests.length === 0 ? () => true : (f) => tests.every((t) => t(f)),
+    test: tests.length === 0 ? () => true : (f) => allPass(tests, f),
     extra,
   };
 }
@@ -94,15 +100,18 @@ export class RouteTable<E> {
 
   /** First route whose conditions all hold, or undefined (→ 404). */
   find(f: RequestFacts): CompiledRoute<E> | undefined {
-    let candidates = this.byHost.get(f.host);
-    if (!candidates) {
-      candidates = this.routes.filter((r) => !r.host || r.host(f.host));
-      // hostile clients can send endless Host values: keep the cache bounded
-      if (this.byHost.size >= 4096) this.byHost.clear();
-      this.byHost.set(f.host, candidates);
-    }
+    const candidates = this.byHost.get(f.host) ?? this.candidatesFor(f.host);
     for (const r of candidates) if (r.test(f)) return r;
     return undefined;
+  }
+
+  /** The routes a host may match, remembered (apart from find: its closure would give every lookup a scope object). */
+  private candidatesFor(host: string): CompiledRoute<E>[] {
+    const candidates = this.routes.filter((r) => !r.host || r.host(host));
+    // hostile clients can send endless Host values: keep the cache bounded
+    if (this.byHost.size >= 4096) this.byHost.clear();
+    this.byHost.set(host, candidates);
+    return candidates;
   }
 }
 

@@ -380,7 +380,16 @@ export class H1Conn {
     this.remaining = f.kind === "length" ? f.length : 0;
     this.chunked = f.kind === "chunked" ? new ChunkedDecoder() : undefined;
     const trailers = this.chunked ? (this.trailers = { text: "" }) : undefined;
-    const stream = new ReadableStream<Uint8Array>(
+    const stream = this.bodyStream();
+    // the bytes that came with the head go into the stream first: the waiter runs synchronously and
+    // may end this connection (a client gone cancels the stream)
+    if (restLength > 0) this.onBodyBytes(buf.subarray(end));
+    waiter.onResponse({ head, body: stream, trailers });
+  }
+
+  /** The stream a response body is passed on through, with backpressure. A method of its own: its closures in onHeadBytes would give every response a scope object. */
+  private bodyStream(): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>(
       {
         start: (c) => {
           this.ctrl = c;
@@ -400,10 +409,6 @@ export class H1Conn {
       },
       { highWaterMark: 256 * 1024, size: (c?: Uint8Array) => c?.byteLength ?? 0 },
     );
-    // the bytes that came with the head go into the stream first: the waiter runs synchronously and
-    // may end this connection (a client gone cancels the stream)
-    if (restLength > 0) this.onBodyBytes(buf.subarray(end));
-    waiter.onResponse({ head, body: stream, trailers });
   }
 
   private onBodyBytes(d: Uint8Array): void {

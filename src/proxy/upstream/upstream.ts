@@ -14,6 +14,10 @@ import type { BoundCounter, BoundHistogram } from "../../core/metrics/index.ts";
 
 const PRIMARY = (p: Peer) => !p.backup && p.healthy;
 const BACKUP = (p: Peer) => p.backup && p.healthy;
+/** Healthy peers of one tier not tried yet (a retry's predicate). */
+function untried(tried: Set<Peer>, backup: boolean): (p: Peer) => boolean {
+  return (p) => p.backup === backup && p.healthy && !tried.has(p);
+}
 
 export class Upstream {
   readonly peers: Peer[];
@@ -68,9 +72,9 @@ export class Upstream {
   /** Choose a peer not in `tried`; primaries first, then backups. */
   select(ctx: SelectContext, tried: Set<Peer> | undefined, now: number): Peer | undefined {
     this.reviveExpired(now);
-    // a first attempt (nothing tried) uses shared predicates: no closure per request
-    const primary = this.selector.select(ctx, tried ? (p) => !p.backup && p.healthy && !tried.has(p) : PRIMARY);
-    return primary ?? this.selector.select(ctx, tried ? (p) => p.backup && p.healthy && !tried.has(p) : BACKUP);
+    // a first attempt (nothing tried) uses shared predicates: no closure (nor its scope) per request
+    const primary = this.selector.select(ctx, tried ? untried(tried, false) : PRIMARY);
+    return primary ?? this.selector.select(ctx, tried ? untried(tried, true) : BACKUP);
   }
 
   /** Passive health: a live request failed on this peer. */
