@@ -69,8 +69,13 @@ export interface HeadWatcher {
 /*
  * read_timeout needs sub-second precision, but Bun's socket timeouts tick in 4 s steps (measured)
  * and a setTimeout per request costs on the hot path. So in-flight connections carry a deadline and
- * one shared 100 ms ticker checks them; it runs only while requests are in flight.
+ * one shared 100 ms ticker checks them; it runs only while requests are in flight. Deadlines are set
+ * from the ticker's own time (`tickNow`, read once per tick, as nginx caches its time per loop turn)
+ * plus one tick, rather than reading the clock on every request and read: a timeout fires between
+ * read_timeout and read_timeout + 200 ms (later when the loop itself was busy), never early.
  */
+const TICK_MS = 100;
+let tickNow = 0;
 /** Bodies up to this size that came whole with their head are copied out of the read buffer (see onHeadBytes). */
 const COPY_MAX = 4096;
 
@@ -79,12 +84,21 @@ let ticker: Timer | undefined;
 function watch(c: H1Conn): void {
   watched.add(c);
   if (!ticker) {
-    ticker = setInterval(tick, 100);
+    tickNow = performance.now();
+    ticker = setInterval(tick, TICK_MS);
     ticker.unref?.();
   }
 }
+/** A read_timeout deadline from now, by the ticker's time (see above). */
+function deadlineIn(ms: number): number {
+  return tickNow + ms + TICK_MS;
+}
 function tick(): void {
   const now = performance.now();
+  // a loop that was busy past a tick set deadlines from a stale tickNow: they move by the delay, so none fires early
+  const late = now - tickNow - TICK_MS;
+  tickNow = now;
+  if (late > 0) for (const c of watched) c.deadline += late;
   for (const c of watched) {
     if (c.deadline <= now) {
       watched.delete(c);
@@ -155,7 +169,7 @@ export class H1Conn {
    * the upstream leg's largest allocation, measured); a new Date once a second is a miss.
    */
   private lastHead?: { bytes: Buffer; isHead: boolean; head: ResponseHead };
-  /** performance.now() past which the upstream counts as stalled (read_timeout). */
+  /** performance.now() past which the upstream counts as stalled (read_timeout; see deadlineIn). */
   deadline = Infinity;
   /** The current request's HeadWatcher (set by the pipeline; cleared once told or when the response ends). */
   headWatcher: HeadWatcher | undefined = undefined;
@@ -303,14 +317,14 @@ export class H1Conn {
     this.closeAfter = false;
     this.uses++;
     this.sock.timeout(0);
-    this.deadline = performance.now() + this.peer.options.readTimeoutMs;
     watch(this);
+    this.deadline = deadlineIn(this.peer.options.readTimeoutMs);
     this.waiter = waiter;
   }
 
   onData(d: Uint8Array): void {
     this.gotBytes = true;
-    if (this.deadline !== Infinity) this.deadline = performance.now() + this.peer.options.readTimeoutMs;
+    if (this.deadline !== Infinity) this.deadline = deadlineIn(this.peer.options.readTimeoutMs);
     if (this.rawPending) return void this.rawPending.push(d);
     if (this.onRaw) return this.onRaw(d);
     if (this.phase === "head") return this.onHeadBytes(d);
@@ -397,7 +411,7 @@ export class H1Conn {
         pull: () => {
           if (this.paused) {
             this.paused = false;
-            this.deadline = performance.now() + this.peer.options.readTimeoutMs;
+            this.deadline = deadlineIn(this.peer.options.readTimeoutMs);
             this.sock.resume();
           }
         },
