@@ -76,10 +76,13 @@ function lowerLimit(a: number, b: number): number {
   return a > 0 && b > 0 ? Math.min(a, b) : Math.max(a, b);
 }
 
+/** Before build: no upstream request yet. */
+const EMPTY_HEAD = new HeadParts();
+
 /** Balancing context for policies that read none (every policy but consistent_hash and cookie). */
 const NO_KEY = Object.freeze({ key: "" });
 
-export class Exchange implements ResponseWaiter, Info {
+export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
   // Info: what the metrics and the access log report (the exchange is its own Info: one object less per request)
   upstream: string | undefined = undefined;
   server: string | undefined = undefined;
@@ -91,9 +94,17 @@ export class Exchange implements ResponseWaiter, Info {
   private ended = false;
   /** A route's rate-limit headers, carried by whatever the upstream trip answers. */
   private rateHeaders: Record<string, string> | undefined = undefined;
+  // OutgoingRequest: the upstream request, set by build (its own object would be one more per request)
+  method = "";
+  target = "";
+  headers: HeadParts = EMPTY_HEAD;
+  body: BodySource | null = null;
+  bodyLength: number | undefined = undefined;
+  onEarlyHints: ((head: ResponseHead) => void) | undefined = undefined;
+  get client(): ClientRequest {
+    return this.cr;
+  }
   // the upstream trip
-  private out: OutgoingRequest | undefined = undefined;
-  private body: BodySource | null = null;
   private selectCtx: { readonly key: string; readonly cookie?: string } = NO_KEY;
   private tried: Set<Peer> | undefined = undefined;
   private lastErr: Error | undefined = undefined;
@@ -227,7 +238,11 @@ export class Exchange implements ResponseWaiter, Info {
     if (bodyStream && cl === null && this.limit > 0) bodyStream = this.capped(bodyStream);
     // Bun.serve tells of a client gone mid-upload through req.signal (see BodySource)
     this.body = bodyStream ? new BodySource(bodyStream, up?.cfg.retry_buffer_size ?? 65536, cr.req?.signal) : null;
-    this.out = { method: ctx?.method ?? cr.method, target, headers, body: this.body, bodyLength: cl ?? undefined, onEarlyHints: cr.earlyHints, client: cr };
+    this.method = ctx?.method ?? cr.method;
+    this.target = target;
+    this.headers = headers;
+    this.bodyLength = cl ?? undefined;
+    this.onEarlyHints = cr.earlyHints;
     // only consistent_hash reads the key and only cookie reads the cookie
     if (up && up.cfg.balance === "consistent_hash") this.selectCtx = { key: hashKey(up.cfg.hash_key, facts) };
     else if (up && up.cfg.balance === "cookie") this.selectCtx = { key: "", cookie: cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) };
@@ -278,7 +293,7 @@ export class Exchange implements ResponseWaiter, Info {
     this.attempts = this.attempt + 1;
     if (this.ctx) this.ctx.peer = peer.addr;
     // a pooled connection starts the request synchronously; the outcome comes to onResponse / onFailure
-    sendOnce(peer, this.env.pool, this.out!, this);
+    sendOnce(peer, this.env.pool, this, this);
   }
 
   onStart(conn: H1Conn, reused: boolean, connectMs: number): void {
@@ -360,7 +375,7 @@ export class Exchange implements ResponseWaiter, Info {
     this.lastErr = err;
     const rt = this.route.extra;
     const up = rt.upstream;
-    const out = this.out!;
+    const out: OutgoingRequest = this;
     const peer = this.peer!;
     // the client's upload failed: not the upstream's fault, so no passive-health failure
     if (this.tooBig || this.body?.failed) return this.finish(this.uploadFailed());

@@ -10,6 +10,13 @@ export class HeadParts {
   private parts: (string | number)[] = [];
   private size = 0;
 
+  /** Empty again, keeping the parts array's room (a head built and staged at once can reuse one HeadParts). */
+  reset(): this {
+    this.parts.length = 0;
+    this.size = 0;
+    return this;
+  }
+
   add(s: string): this {
     return this.addRange(s, 0, s.length);
   }
@@ -58,6 +65,20 @@ export class HeadParts {
     const b = room(n);
     let off = 0;
     for (const s of before) off = copyChars(b, off, s, 0, s.length);
+    off = this.writeInto(b, off);
+    for (const s of after) off = copyChars(b, off, s, 0, s.length);
+    return n;
+  }
+
+  /** A request line (`method target HTTP/1.1`), this head, then `after`, staged (see `stage`). */
+  stageRequest(method: string, target: string, after: readonly string[]): number {
+    let n = method.length + target.length + 12 + this.size;
+    for (const s of after) n += s.length;
+    const b = room(n);
+    let off = copyChars(b, 0, method, 0, method.length);
+    b[off++] = 32;
+    off = copyChars(b, off, target, 0, target.length);
+    off = copyChars(b, off, " HTTP/1.1\r\n", 0, 11);
     off = this.writeInto(b, off);
     for (const s of after) off = copyChars(b, off, s, 0, s.length);
     return n;

@@ -41,6 +41,8 @@ const tunnelHandlers = {
 };
 
 /** One client connection: a request at a time (pipelined ones wait in `buf`), or a tunnel. */
+const REPLY_HEAD = new HeadParts();
+
 /** A response's edited header fields onto its head (the upstream's Server dropped when the proxy sets its own). */
 function addEdited(h: HeadParts, headers: Headers, ownServer: boolean): void {
   headers.forEach((v, k) => {
@@ -392,7 +394,8 @@ export class RawConn implements ReplySink {
     if (pr.upgraded) return this.switchProtocols(pr, pr.upgraded);
     const server = !!this.front.cfg.server_header;
     const status = pr.status;
-    const h = new HeadParts();
+    // built and staged without a pause (finishHead stages before any await): one HeadParts serves every answer
+    const h = REPLY_HEAD.reset();
     if (pr.headers) addEdited(h.add(statusLine(pr.head)), pr.headers, server);
     else h.add(upstreamPrefix(pr.head, server));
     if (pr.extra) for (const k in pr.extra) h.line(k, pr.extra[k]!);
@@ -441,8 +444,8 @@ export class RawConn implements ReplySink {
     h.add("\r\n");
 
     if (noBody || body === null) {
-      if (body instanceof ReadableStream) body.cancel().catch(() => {});
       this.writeStaged(h.stage());
+      if (body instanceof ReadableStream) body.cancel().catch(() => {});
       return true;
     }
     if (body instanceof Uint8Array) {

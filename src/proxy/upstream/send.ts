@@ -74,7 +74,7 @@ function start(conn: H1Conn, peer: Peer, req: OutgoingRequest, reused: boolean, 
   waiter.onStart(conn, reused, connectMs);
   // latin1: header values hold the bytes as the client sent them (one char per byte); UTF-8 would
   // encode non-ASCII bytes twice
-  const w = conn.writeStaged(req.headers.stageAround([req.method, " ", req.target, " HTTP/1.1\r\n"], framing));
+  const w = conn.writeStaged(req.headers.stageRequest(req.method, req.target, framing));
   // a head the socket could not take at once: the body follows it; a failed write reaches the
   // waiter through the connection (write_timeout, or its close), so the rejection is only absorbed
   if (w) w.then(req.body ? () => startBody(conn, req) : undefined, () => {});
