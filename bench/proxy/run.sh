@@ -3,7 +3,7 @@
 # Bun.serve+fetch proxy as the upstream-client baseline, and Bun's floor: a byte pipe with no HTTP).
 # Same origin (nginx, 1 worker), one worker each, wrk small GET at c=64 (the same head, and a new path
 # per request) and c=1, 1 MiB download and 1 MiB upload. Bounded: DURATION per run.
-# Usage: bench/proxy/run.sh [DURATION_SECONDS]   (needs nginx, haproxy, wrk: apt-get install nginx haproxy wrk)
+# Usage: bench/proxy/run.sh [DURATION_SECONDS]   (needs nginx, haproxy, wrk, and gcc for lockstep.c: apt-get install nginx haproxy wrk gcc)
 # SECURELY_RAW=false runs securely on Bun.serve instead of its raw HTTP/1.1 front (A/B).
 # ROUNDS=N runs each scenario N times, the contestants interleaved round by round, and compares the
 # medians: on a VM whose neighbours come and go, one pass can swing a ratio by ±25% (measured).
@@ -130,5 +130,18 @@ scenario "small GET, 64 connections" 64 /
 # securely recognises a request head that repeats (wrk's do): this one never repeats
 scenario "small GET, 64 connections, a new path and 3 headers per request" 64 / "$ROOT/bench/proxy/vary.lua"
 scenario "small GET, 1 connection" 1 /
+# wrk's c=1 p99 counts pauses, not requests (it corrects for coordinated omission: see lockstep.c);
+# the same load from a client that reports each request's own latency
+if command -v cc > /dev/null; then
+  cc -O2 -o "$TMP/lockstep" "$ROOT/bench/proxy/lockstep.c"
+  echo "== small GET, 1 connection, lockstep client (each request's latency, uncorrected)"
+  for _ in $(seq 1 "$ROUNDS"); do
+    for t in direct:$ORIGIN securely:$SECURELY nginx:$NGINX haproxy:$HAPROXY floor:$FLOOR; do
+      printf "%-10s %s\n" "${t%%:*}" "$("$TMP/lockstep" "${t##*:}" "$DUR")"
+    done
+  done
+else
+  echo "== (no C compiler: the lockstep latency scenario is skipped; apt-get install gcc)"
+fi
 scenario "1 MiB download, 16 connections" 16 /1m.bin
 scenario "1 MiB upload, 16 connections" 16 /upload "$ROOT/bench/proxy/post.lua"

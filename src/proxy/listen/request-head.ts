@@ -35,7 +35,7 @@ export class RawHeaders implements HeaderSource {
   /** `name` in any case, as with Headers (config names routes' headers as the user wrote them). */
   get(name: string): string | null {
     let out: string | null = null;
-    name = name.toLowerCase();
+    name = asLower(name);
     const names = this.names;
     for (let i = 0; i < names.length; i++) {
       if (names[i] !== name) continue;
@@ -50,6 +50,15 @@ export class RawHeaders implements HeaderSource {
     const names = this.names;
     for (let i = 0; i < names.length; i++) cb(this.values[i]!, names[i]!);
   }
+}
+
+/** `name` in lower case; the pipeline asks with lower-case constants, which a scan returns as they are (no native call). */
+function asLower(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 65 && c <= 90) return name.toLowerCase();
+  }
+  return name;
 }
 
 export interface RequestHead {
