@@ -3,8 +3,9 @@
  * rate limit, body size) → requestFilter hook → static actions (redirect, respond) → upstreamPeer
  * (load balancing) → upstreamRequestFilter → send with retries → responseFilter → compression →
  * logging. One implementation for both fronts: `prepare` + `process` take a ClientRequest (strings,
- * a HeaderSource, the body on demand) and answer a Reply; `handle(Request)` wraps them for Bun.serve
- * (and in-process tests), the raw front (listen/raw-front.ts) calls them directly.
+ * a HeaderSource, the body on demand) and tell a ReplySink the Reply; from the route on, the request
+ * is an Exchange (exchange.ts), which makes the upstream trip. `handle(Request)` wraps them for
+ * Bun.serve (and in-process tests), the raw front (listen/raw-front.ts) calls them directly.
  */
 import type { Server } from "bun";
 import type { ConsolaInstance } from "consola";
