@@ -280,7 +280,7 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
   private send(chosen: Peer | undefined): void {
     const rt = this.route.extra;
     const up = rt.upstream;
-    const peer = chosen ?? up?.select(this.selectCtx, this.tried, Date.now());
+    const peer = chosen ?? up?.select(this.selectCtx, this.tried);
     if (!peer) {
       if (this.lastErr) return this.giveUp();
       this.body?.cancel();

@@ -79,15 +79,15 @@ let tickNow = 0;
 /** Bodies up to this size that came whole with their head are copied out of the read buffer (see onHeadBytes). */
 const COPY_MAX = 4096;
 
+/** Every open connection (idle ones have no deadline): kept from open to close, not per request, so a request costs no set insert and delete. */
 const watched = new Set<H1Conn>();
+/** Requests in flight over all connections: the ticker runs while there are any. */
+let inFlight = 0;
 let ticker: Timer | undefined;
-function watch(c: H1Conn): void {
-  watched.add(c);
-  if (!ticker) {
-    tickNow = performance.now();
-    ticker = setInterval(tick, TICK_MS);
-    ticker.unref?.();
-  }
+function startTicker(): void {
+  tickNow = performance.now();
+  ticker = setInterval(tick, TICK_MS);
+  ticker.unref?.();
 }
 /** A read_timeout deadline from now, by the ticker's time (see above). */
 function deadlineIn(ms: number): number {
@@ -110,7 +110,7 @@ function tick(): void {
       w.onSlowHead();
     }
   }
-  if (watched.size === 0 && ticker) {
+  if (inFlight === 0 && ticker) {
     clearInterval(ticker);
     ticker = undefined;
   }
@@ -202,6 +202,8 @@ export class H1Conn {
       throw new ProxyError(`connect to ${peer.addr} failed: ${(e as Error).message}`, "connect", "upstream", true);
     }
     clearTimeout(timer);
+    // watched from now until its close (it may have closed already while the connect settled)
+    if (conn.phase !== "closed") watched.add(conn);
     conn.sock.setNoDelay?.(true);
     if (handshake) {
       let t2: Timer | undefined;
@@ -317,7 +319,8 @@ export class H1Conn {
     this.closeAfter = false;
     this.uses++;
     this.sock.timeout(0);
-    watch(this);
+    inFlight++;
+    if (!ticker) startTicker();
     this.deadline = deadlineIn(this.peer.options.readTimeoutMs);
     this.waiter = waiter;
   }
@@ -471,7 +474,6 @@ export class H1Conn {
     this.onEarlyHints = undefined;
     this.headWatcher = undefined;
     this.deadline = Infinity;
-    watched.delete(this);
     const reusable = clean && !this.closeAfter && !this.writing && this.peer.options.idleTimeoutMs > 0;
     if (!reusable) this.destroy();
     else this.phase = "idle";
@@ -482,6 +484,7 @@ export class H1Conn {
   private release(reusable: boolean): void {
     if (!this.busy) return;
     this.busy = false;
+    inFlight--;
     this.peer.active--;
     if (reusable) this.pool?.put(this);
   }

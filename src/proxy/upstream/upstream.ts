@@ -27,6 +27,8 @@ export class Upstream {
   readonly labels: { upstream: string };
   /** Per-request series of this upstream, labels bound once (core metrics `labels()`). */
   readonly series: { reused: BoundCounter; connect: BoundHistogram };
+  /** Peers marked down (by setHealth): while there are none, selecting needs no clock. */
+  private down = 0;
   /** Health changes are reported here (logged and counted by the service). */
   onHealthChange?: (peer: Peer, healthy: boolean, reason: string) => void;
 
@@ -70,8 +72,9 @@ export class Upstream {
   }
 
   /** Choose a peer not in `tried`; primaries first, then backups. */
-  select(ctx: SelectContext, tried: Set<Peer> | undefined, now: number): Peer | undefined {
-    this.reviveExpired(now);
+  select(ctx: SelectContext, tried: Set<Peer> | undefined, now?: number): Peer | undefined {
+    // only a peer marked down needs the time (no clock read per request otherwise)
+    if (this.down > 0) this.reviveExpired(now ?? Date.now());
     // a first attempt (nothing tried) uses shared predicates: no closure (nor its scope) per request
     const primary = this.selector.select(ctx, tried ? untried(tried, false) : PRIMARY);
     return primary ?? this.selector.select(ctx, tried ? untried(tried, true) : BACKUP);
@@ -103,6 +106,7 @@ export class Upstream {
   setHealth(peer: Peer, healthy: boolean, reason: string): void {
     if (peer.healthy === healthy) return;
     peer.healthy = healthy;
+    this.down += healthy ? -1 : 1;
     proxyMetrics.health.set(healthy ? 1 : 0, { upstream: this.name, server: peer.addr });
     proxyMetrics.healthChanges.inc({ upstream: this.name, server: peer.addr, state: healthy ? "up" : "down" });
     this.onHealthChange?.(peer, healthy, reason);
