@@ -114,6 +114,8 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
   private limit = 0;
   private peer: Peer | undefined = undefined;
   private reused = false;
+  /** An attempt was handed to sendOnce and has not started (a connect pending): its head must stay as it is. */
+  private connecting = false;
   private connectMs = 0;
 
   constructor(
@@ -128,6 +130,11 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
   finish(reply: Reply | undefined): void {
     if (this.ended) return discard(reply);
     this.ended = true;
+    // the request head goes back to the spare list, unless a connect still pending would send it
+    if (this.headers !== EMPTY_HEAD && !this.connecting) {
+      HeadParts.give(this.headers);
+      this.headers = EMPTY_HEAD;
+    }
     if (reply && this.rateHeaders) withHeaders(reply, this.rateHeaders);
     if (this.afterEnd) {
       try {
@@ -205,7 +212,7 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
     const fwd = forwardedFor(cr.peerIp, facts.headers, this.listener.tls, this.env.trusted, facts.hostHeader);
     // an HTTP/1.0 client may send no Host: the upstream's name stands in (nginx's $proxy_host)
     let host = (ctx ? ctx.headers.get("host") : facts.hostHeader) ?? (fwd.host || up?.name || "localhost");
-    const headers = new HeadParts();
+    const headers = HeadParts.take();
     const named = connectionOptions(facts.headers.get("connection"));
     if (rt.reqOps.empty) {
       headers.add("host: ").add(host).add("\r\n");
@@ -293,10 +300,12 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
     this.attempts = this.attempt + 1;
     if (this.ctx) this.ctx.peer = peer.addr;
     // a pooled connection starts the request synchronously; the outcome comes to onResponse / onFailure
+    this.connecting = true;
     sendOnce(peer, this.env.pool, this, this);
   }
 
   onStart(conn: H1Conn, reused: boolean, connectMs: number): void {
+    this.connecting = false;
     this.reused = reused;
     this.connectMs = connectMs;
     conn.onBodyError = this.env.bodyCutShort;
@@ -361,6 +370,7 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
   }
 
   onFailure(e: ProxyError): void {
+    this.connecting = false;
     this.cr.waiting = undefined;
     if (this.ended) return;
     try {

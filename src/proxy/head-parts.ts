@@ -10,6 +10,19 @@ export class HeadParts {
   private parts: (string | number)[] = [];
   private size = 0;
 
+  /**
+   * A HeadParts from the spare list (reset), or a new one: a head's parts array grows several times
+   * as a request's parts are added (each growth a copy and garbage); spare ones keep their room.
+   */
+  static take(): HeadParts {
+    return SPARE.pop()?.reset() ?? new HeadParts();
+  }
+
+  /** Back to the spare list: the caller holds no reference to it any more, nor does anything it started. */
+  static give(h: HeadParts): void {
+    if (SPARE.length < 64 && h.parts.length <= 1024) SPARE.push(h);
+  }
+
   /** Empty again, keeping the parts array's room (a head built and staged at once can reuse one HeadParts). */
   reset(): this {
     this.parts.length = 0;
@@ -90,6 +103,8 @@ export class HeadParts {
     return off;
   }
 }
+
+const SPARE: HeadParts[] = [];
 
 function copyChars(b: Buffer, off: number, s: string, from: number, to: number): number {
   for (let i = from; i < to; i++) b[off++] = s.charCodeAt(i);
