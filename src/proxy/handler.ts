@@ -256,7 +256,7 @@ export class ProxyHandler implements PipelineEnv {
   process(cr: ClientRequest, p: Prepared, listener: ListenerInfo, sink: ReplySink): void {
     const { facts, route } = p;
     this.inflight++;
-    proxyMetrics.active.inc();
+    proxyMetrics.inFlight.inc();
     const ex = new Exchange(this, cr, p, listener, sink);
     try {
       if (cr.method === "CONNECT") {
@@ -303,7 +303,7 @@ export class ProxyHandler implements PipelineEnv {
       attempts: info.attempts,
     });
     this.inflight--;
-    proxyMetrics.active.dec();
+    proxyMetrics.inFlight.dec();
     if (this.inflight === 0 && this.idleWaiters.length) for (const w of this.idleWaiters.splice(0)) w();
   }
 

@@ -24,6 +24,8 @@ class RequestSeries {
   }
 }
 
+const active = metrics.gauge("securely_proxy_active_requests", "Requests in flight.");
+
 export const proxyMetrics = {
   /** securely_proxy_requests_total and securely_proxy_request_duration_seconds, per request. */
   requests: new RequestSeries(
@@ -32,7 +34,9 @@ export const proxyMetrics = {
   ),
   connect: metrics.histogram("securely_proxy_upstream_connect_seconds", "Time to open a new upstream connection (TCP, and TLS when on)."),
   reused: metrics.counter("securely_proxy_upstream_reused_total", "Requests sent on a pooled keepalive connection, by upstream."),
-  active: metrics.gauge("securely_proxy_active_requests", "Requests in flight."),
+  active,
+  /** The same series bound once: inc/dec per request without building its (empty) label key each time. */
+  inFlight: active.labels({}),
   connections: metrics.gauge("securely_proxy_client_connections", "Open client connections on raw-front listeners (passed-through ones included)."),
   retries: metrics.counter("securely_proxy_retries_total", "Retried upstream attempts, by upstream and reason."),
   upstreamErrors: metrics.counter("securely_proxy_upstream_errors_total", "Failed upstream attempts, by upstream, server and kind."),
