@@ -41,64 +41,84 @@ abstract class Metric {
   abstract render(): string[];
 }
 
+/** A series' value in a box: a bound series adds to it directly (no map lookup and store per event). */
+interface Cell {
+  v: number;
+}
+
+/** Counter and gauge values: one cell per label key, created on the first write. */
+class Cells {
+  readonly byKey = new Map<string, Cell>();
+  cell(k: string): Cell {
+    let c = this.byKey.get(k);
+    if (!c) this.byKey.set(k, (c = { v: 0 }));
+    return c;
+  }
+  get(k: string): number {
+    return this.byKey.get(k)?.v ?? 0;
+  }
+  render(name: string): string[] {
+    return [...this.byKey].map(([k, c]) => `${name}${k ? `{${k}}` : ""} ${c.v}`);
+  }
+}
+
 export class Counter extends Metric {
-  private values = new Map<string, number>();
+  private values = new Cells();
   constructor(name: string, help: string) {
     super(name, help, "counter");
   }
   inc(labels?: Labels, by = 1): void {
-    const k = key(labels);
-    this.values.set(k, (this.values.get(k) ?? 0) + by);
+    this.values.cell(key(labels)).v += by;
   }
   get(labels?: Labels): number {
-    return this.values.get(key(labels)) ?? 0;
+    return this.values.get(key(labels));
   }
   /** The series for `labels`, its key computed once (the series appears on the first inc). */
   labels(labels: Labels): BoundCounter {
     const k = key(labels);
     const values = this.values;
+    let c: Cell | undefined;
     return {
-      inc: (by = 1) => void values.set(k, (values.get(k) ?? 0) + by),
-      get: () => values.get(k) ?? 0,
+      inc: (by = 1) => void ((c ??= values.cell(k)).v += by),
+      get: () => values.get(k),
     };
   }
   render(): string[] {
-    return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ""} ${v}`);
+    return this.values.render(this.name);
   }
 }
 
 export class Gauge extends Metric {
-  private values = new Map<string, number>();
+  private values = new Cells();
   constructor(name: string, help: string) {
     super(name, help, "gauge");
   }
   set(value: number, labels?: Labels): void {
-    this.values.set(key(labels), value);
+    this.values.cell(key(labels)).v = value;
   }
   inc(labels?: Labels, by = 1): void {
-    const k = key(labels);
-    this.values.set(k, (this.values.get(k) ?? 0) + by);
+    this.values.cell(key(labels)).v += by;
   }
   dec(labels?: Labels, by = 1): void {
     this.inc(labels, -by);
   }
   get(labels?: Labels): number {
-    return this.values.get(key(labels)) ?? 0;
+    return this.values.get(key(labels));
   }
   /** The series for `labels`, its key computed once (the series appears on the first write). */
   labels(labels: Labels): BoundGauge {
     const k = key(labels);
     const values = this.values;
-    const add = (by: number) => void values.set(k, (values.get(k) ?? 0) + by);
+    let c: Cell | undefined;
     return {
-      set: (value) => void values.set(k, value),
-      inc: (by = 1) => add(by),
-      dec: (by = 1) => add(-by),
-      get: () => values.get(k) ?? 0,
+      set: (value) => void ((c ??= values.cell(k)).v = value),
+      inc: (by = 1) => void ((c ??= values.cell(k)).v += by),
+      dec: (by = 1) => void ((c ??= values.cell(k)).v -= by),
+      get: () => values.get(k),
     };
   }
   render(): string[] {
-    return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ""} ${v}`);
+    return this.values.render(this.name);
   }
 }
 
