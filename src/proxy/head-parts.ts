@@ -6,8 +6,8 @@
  * parsed fields, cached strings, `String(n)`.
  */
 export class HeadParts {
-  /** Each part as three entries: a string and the range of it that belongs to the head. One array, not three: less garbage per head. */
-  private parts: (string | number)[] = [];
+  /** Each part as three entries: a string (or bytes) and the range of it that belongs to the head. One array, not three: less garbage per head. */
+  private parts: (string | number | Uint8Array)[] = [];
   private size = 0;
 
   /**
@@ -44,6 +44,13 @@ export class HeadParts {
     return this;
   }
 
+  /** Bytes already encoded (a cached head prefix): copied with one memcpy when staged. */
+  addBytes(b: Uint8Array): this {
+    this.parts.push(b, 0, b.byteLength);
+    this.size += b.byteLength;
+    return this;
+  }
+
   /** One header line. */
   line(name: string, value: string): this {
     return this.add(name).add(": ").add(value).add("\r\n");
@@ -52,7 +59,13 @@ export class HeadParts {
   /** The head as one string (validation; not the hot path). */
   text(): string {
     let out = "";
-    for (let k = 0; k < this.parts.length; k += 3) out += (this.parts[k] as string).slice(this.parts[k + 1] as number, this.parts[k + 2] as number);
+    for (let k = 0; k < this.parts.length; k += 3) {
+      const p = this.parts[k]!;
+      const from = this.parts[k + 1] as number;
+      const to = this.parts[k + 2] as number;
+      const bytes = p as Uint8Array;
+      out += typeof p === "string" ? p.slice(from, to) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1", from, to);
+    }
     return out;
   }
 
@@ -99,7 +112,14 @@ export class HeadParts {
 
   private writeInto(b: Buffer, off: number): number {
     const p = this.parts;
-    for (let k = 0; k < p.length; k += 3) off = copyChars(b, off, p[k] as string, p[k + 1] as number, p[k + 2] as number);
+    for (let k = 0; k < p.length; k += 3) {
+      const part = p[k]!;
+      if (typeof part === "string") off = copyChars(b, off, part, p[k + 1] as number, p[k + 2] as number);
+      else {
+        b.set(part as Uint8Array, off);
+        off += (part as Uint8Array).byteLength;
+      }
+    }
     return off;
   }
 }

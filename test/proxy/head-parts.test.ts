@@ -29,3 +29,10 @@ test("heads larger than the shared staging buffer are staged whole (grown, or a 
     expect(b.toString("latin1", n - 3, n - 1)).toBe("\r\n");
   }
 });
+
+test("bytes parts (a cached prefix) are staged with the strings around them", () => {
+  const h = new HeadParts().add("A").addBytes(Buffer.from("b\u00e9c", "latin1")).add("D");
+  expect(h.text()).toBe("Ab\u00e9cD");
+  const n = h.stage();
+  expect(staged().toString("latin1", 0, n)).toBe("Ab\u00e9cD");
+});

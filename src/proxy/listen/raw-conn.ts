@@ -397,7 +397,7 @@ export class RawConn implements ReplySink {
     // built and staged without a pause (finishHead stages before any await): one HeadParts serves every answer
     const h = REPLY_HEAD.reset();
     if (pr.headers) addEdited(h.add(statusLine(pr.head)), pr.headers, server);
-    else h.add(upstreamPrefix(pr.head, server));
+    else h.addBytes(upstreamPrefix(pr.head, server));
     if (pr.extra) for (const k in pr.extra) h.line(k, pr.extra[k]!);
     // RFC 9110 §6.6.1: a response without Date gets one from the proxy (as Bun.serve adds it)
     if (!pr.head.hasDate && !pr.headers?.has("date")) h.line("date", httpDate());

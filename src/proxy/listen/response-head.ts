@@ -46,7 +46,8 @@ export function statusLine(head: ResponseHead): string {
 }
 
 /** Status line and forwarded header lines: what the client's head starts with when nothing is edited (cached). */
-export function upstreamPrefix(head: ResponseHead, dropServer: boolean): string {
-  if (dropServer) return (head.prefixNoServer ??= statusLine(head) + forwardText(head, true));
-  return (head.prefix ??= statusLine(head) + forwardText(head, false));
+/** Status line and forwarded header lines as bytes: copied into each answer with one memcpy rather than a char loop (heads are shared through the parser's cache). */
+export function upstreamPrefix(head: ResponseHead, dropServer: boolean): Buffer {
+  if (dropServer) return (head.prefixNoServer ??= Buffer.from(statusLine(head) + forwardText(head, true), "latin1"));
+  return (head.prefix ??= Buffer.from(statusLine(head) + forwardText(head, false), "latin1"));
 }

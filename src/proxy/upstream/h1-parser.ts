@@ -17,10 +17,10 @@ export interface ResponseHead {
   /** `forward` as header lines for the raw front, built on first use (and without Server, for `server_header`). */
   forwardText?: string;
   forwardTextNoServer?: string;
-  /** The raw front's status line, and status line + forwardText(NoServer), built on first use. */
+  /** The raw front's status line, and status line + forwardText(NoServer) as latin1 bytes, built on first use. */
   statusLine?: string;
-  prefix?: string;
-  prefixNoServer?: string;
+  prefix?: Buffer;
+  prefixNoServer?: Buffer;
   /** Framing of the body that follows. */
   framing: { kind: "none" } | { kind: "length"; length: number } | { kind: "chunked" } | { kind: "close" };
   /** The upstream asked to close the connection after this response. */
