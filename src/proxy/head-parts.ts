@@ -83,19 +83,6 @@ export class HeadParts {
     return n;
   }
 
-  /** `before`, this head, then `after`, staged (see `stage`): a request line and framing around header lines without copying the parts. */
-  stageAround(before: readonly string[], after: readonly string[]): number {
-    let n = this.size;
-    for (const s of before) n += s.length;
-    for (const s of after) n += s.length;
-    const b = room(n);
-    let off = 0;
-    for (const s of before) off = copyChars(b, off, s, 0, s.length);
-    off = this.writeInto(b, off);
-    for (const s of after) off = copyChars(b, off, s, 0, s.length);
-    return n;
-  }
-
   /** A request line (`method target HTTP/1.1`), this head, then `after`, staged (see `stage`). */
   stageRequest(method: string, target: string, after: readonly string[]): number {
     let n = method.length + target.length + 12 + this.size;
@@ -149,7 +136,7 @@ function room(n: number): Buffer {
   return (current = Buffer.allocUnsafe(n));
 }
 
-/** The bytes the last `stage`/`stageAround` produced start here; valid until the next one. */
+/** The bytes the last `stage`/`stageRequest` produced start here; valid until the next one. */
 export function staged(): Buffer {
   return current;
 }

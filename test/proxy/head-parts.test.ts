@@ -12,9 +12,9 @@ test("a head's parts become one latin1 buffer, the body after them", () => {
   expect(new HeadParts().stage()).toBe(0);
 });
 
-test("stageAround puts a request line before the header lines and the framing after them", () => {
+test("stageRequest puts a request line before the header lines and the framing after them", () => {
   const lines = new HeadParts().line("host", "a.test");
-  const n = lines.stageAround(["GET", " ", "/p?q=1", " HTTP/1.1\r\n"], ["content-length: ", "5", "\r\n\r\n"]);
+  const n = lines.stageRequest("GET", "/p?q=1", ["content-length: ", "5", "\r\n\r\n"]);
   expect(staged().toString("latin1", 0, n)).toBe("GET /p?q=1 HTTP/1.1\r\nhost: a.test\r\ncontent-length: 5\r\n\r\n");
 });
 
