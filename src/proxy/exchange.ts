@@ -191,7 +191,7 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
   /** The upstream request: target (strip_prefix, rewrite), header lines, body, balancing key. */
   private build(): void {
     const { cr, ctx } = this;
-    const facts = this.prepared.facts;
+    const facts = this.prepared;
     const route = this.route;
     const rt = route.extra;
     const up = rt.upstream;
@@ -442,7 +442,7 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
   /** The client's response from the upstream's; a promise only when a responseFilter hook runs. */
   private respond(body: Uint8Array | ReadableStream<Uint8Array> | null, head: ResponseHead, peer: Peer, ctx: HookContext | undefined, trailers?: { text: string }): Reply | Promise<Reply> {
     const route = this.route;
-    const facts = this.prepared.facts;
+    const facts = this.prepared;
     const rt = route.extra;
     const { status, statusText } = head;
     const up = rt.upstream;
@@ -473,7 +473,7 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
     const offered = route.cfg.compress;
     if (offered.length > 0 && body !== null) {
       headers.append("vary", "Accept-Encoding");
-      const enc = negotiate(this.prepared.facts.headers.get("accept-encoding"), offered);
+      const enc = negotiate(this.prepared.headers.get("accept-encoding"), offered);
       const sizeOk = !(body instanceof Uint8Array) || body.byteLength >= route.cfg.compress_min_size;
       if (enc && sizeOk && shouldCompress(status, headers, route.cfg.compress_min_size)) {
         headers.set("content-encoding", enc);

@@ -107,9 +107,8 @@ function onClientAbort(this: ClientRequest): void {
 }
 
 /** What `prepare` found: the facts and the matched route. */
-export interface Prepared {
+export interface Prepared extends Facts {
   started: number;
-  facts: Facts;
   route: Route | undefined;
 }
 
@@ -228,7 +227,10 @@ export class ProxyHandler implements PipelineEnv {
     const qi = target.indexOf("?");
     const h = cr.headers;
     const hostHeader = h.get("host");
-    const facts: Facts = {
+    // the facts, the start time and the route in one object (one allocation per request, not two)
+    const p: Prepared = {
+      started,
+      route: undefined,
       method: cr.method,
       host: normalizeHost(hostHeader),
       path: qi < 0 ? target : target.slice(0, qi),
@@ -238,7 +240,8 @@ export class ProxyHandler implements PipelineEnv {
       hostHeader,
       length: declaredLength(h),
     };
-    return { started, facts, route: cr.method === "CONNECT" ? undefined : this.table.find(facts) };
+    if (cr.method !== "CONNECT") p.route = this.table.find(p);
+    return p;
   }
 
   /** True when a route needs nothing but what the raw front offers (no hooks, auth, shared limiter or compression). */
@@ -254,7 +257,8 @@ export class ProxyHandler implements PipelineEnv {
    * upstream connection's callback for a proxied request, with no promise in between (see Exchange).
    */
   process(cr: ClientRequest, p: Prepared, listener: ListenerInfo, sink: ReplySink): void {
-    const { facts, route } = p;
+    const facts = p;
+    const route = p.route;
     this.inflight++;
     proxyMetrics.inFlight.inc();
     const ex = new Exchange(this, cr, p, listener, sink);
@@ -283,7 +287,8 @@ export class ProxyHandler implements PipelineEnv {
   ended(ex: Exchange, res: Reply | undefined): void {
     const { cr } = ex;
     const info: Info = ex;
-    const { started, facts, route } = ex.prepared;
+    const facts = ex.prepared;
+    const { started, route } = facts;
     const status = res?.status ?? 101;
     const routeName = route?.name ?? "-";
     proxyMetrics.requests.record(routeName, info.upstream ?? "-", status, (performance.now() - started) / 1000);
@@ -314,7 +319,7 @@ export class ProxyHandler implements PipelineEnv {
   private serveRoute(ex: Exchange, route: Route): void {
     const rt = route.extra;
     if (rt.auth || rt.sharedLimiter || rt.hooks) return this.serveAwaiting(ex, route);
-    const facts = ex.prepared.facts;
+    const facts = ex.prepared;
     const denied = this.accessCheck(rt, facts);
     if (denied) return ex.finish(denied);
     let rateHeaders: Record<string, string> | undefined;
@@ -338,7 +343,7 @@ export class ProxyHandler implements PipelineEnv {
     const rt = route.extra;
     const cfg = route.cfg;
     const { cr } = ex;
-    const facts = ex.prepared.facts;
+    const facts = ex.prepared;
     const ctx: HookContext | undefined = rt.hooks
       ? { route: route.name, clientIp: facts.clientIp, method: facts.method, path: facts.path, query: facts.query, headers: copyHeaders(facts.headers), state: {} }
       : undefined;
@@ -393,7 +398,7 @@ export class ProxyHandler implements PipelineEnv {
     const rt = route.extra;
     const cfg = route.cfg;
     const { cr } = ex;
-    const facts = ex.prepared.facts;
+    const facts = ex.prepared;
     if (cfg.redirect.to !== undefined) {
       const to = cfg.redirect.to.replace("{path}", facts.path).replace("{query}", facts.query ? `?${facts.query}` : "");
       return ex.finish(new Response(null, { status: cfg.redirect.status, headers: { location: to } }));
