@@ -344,7 +344,7 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
     const up = route.extra.upstream;
     if (response.upgraded) {
       // the raw front tunnels the bytes from here on
-      if (cr.upgrade) return this.finish({ status: 101, statusText: response.head.statusText, head: response.head, body: null, upgraded: response.upgraded });
+      if (cr.upgrade) return this.finish(response);
       // a 101 here answers a request that never asked to switch (WebSocket on Bun.serve goes through websocket.ts)
       response.upgraded.destroy();
       return this.failed(new ProxyError(`upstream ${peer.addr} sent a bad response: 101 Switching Protocols to a request without Upgrade`, "bad_response", "upstream", false, this.reused, true));
@@ -360,7 +360,7 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
       discard(response);
       return this.finish(plain(502, `bad gateway: upstream ${peer.addr} refused the websocket upgrade (status ${head.status})\n`));
     }
-    const r = this.respond(response.body, head, peer, ctx, response.trailers);
+    const r = this.respond(response, peer, ctx);
     if (r instanceof Promise) this.finishFiltered(r, response);
     else this.finish(r);
   }
@@ -440,7 +440,8 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
   }
 
   /** The client's response from the upstream's; a promise only when a responseFilter hook runs. */
-  private respond(body: Uint8Array | ReadableStream<Uint8Array> | null, head: ResponseHead, peer: Peer, ctx: HookContext | undefined, trailers?: { text: string }): Reply | Promise<Reply> {
+  private respond(response: UpstreamResponse, peer: Peer, ctx: HookContext | undefined): Reply | Promise<Reply> {
+    const { head, body, trailers } = response;
     const route = this.route;
     const facts = this.prepared;
     const rt = route.extra;
@@ -448,8 +449,8 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
     const up = rt.upstream;
     const stick = up?.cfg.balance === "cookie" && cookieValue(facts.headers.get("cookie"), up.cfg.cookie.name) !== peer.id;
     if (ctx) ctx.status = status;
-    // nothing to change: the upstream's head goes on as it is
-    if (rt.resOps.empty && !stick && !rt.hooks?.responseFilter && route.cfg.compress.length === 0) return { status, statusText, head, body, trailers };
+    // nothing to change: the upstream's response goes on as it is (the same object)
+    if (rt.resOps.empty && !stick && !rt.hooks?.responseFilter && route.cfg.compress.length === 0) return response;
     // `forward` holds the end-to-end headers only (the parser dropped hop-by-hop and framing ones)
     const headers = new Headers(forwardHeaders(head));
     applyHeaderOps(headers, rt.resOps);

@@ -14,6 +14,8 @@ import type { ConnectionPool } from "./pool.ts";
 import { ChunkedDecoder, headEnd, isCacheable, MAX_RESPONSE_HEAD, parseHeadCached, type ResponseHead } from "./h1-parser.ts";
 
 export interface UpstreamResponse {
+  status: number;
+  statusText: string;
   head: ResponseHead;
   /** Whole body already in hand (small responses), a stream, or null (no body). */
   body: Uint8Array | ReadableStream<Uint8Array> | null;
@@ -21,6 +23,14 @@ export interface UpstreamResponse {
   upgraded?: H1Conn;
   /** A chunked body's trailer fields, filled in when the body ends (before the stream closes). */
   trailers?: { text: string };
+  /** Unset here: an UpstreamResponse is passed on as the pipeline's reply (a Proxied) when nothing changes it. */
+  headers?: Headers;
+  extra?: Record<string, string>;
+}
+
+/** Every response in one shape (the pipeline may pass the object itself on as its reply: one object per request, not two). */
+function upstreamResponse(head: ResponseHead, body: UpstreamResponse["body"], upgraded?: H1Conn, trailers?: { text: string }): UpstreamResponse {
+  return { status: head.status, statusText: head.statusText, head, body, upgraded, trailers, headers: undefined, extra: undefined };
 }
 
 type Phase = "idle" | "head" | "body" | "done" | "closed";
@@ -369,7 +379,7 @@ export class H1Conn {
       this.waiter = undefined;
       // the new owner takes over later (startRaw): hold what arrives until then
       this.rawPending = restLength > 0 ? [buf.subarray(end)] : [];
-      waiter.onResponse({ head, body: null, upgraded: this });
+      waiter.onResponse(upstreamResponse(head, null, this));
       return;
     }
     if (head.status < 200) {
@@ -384,14 +394,14 @@ export class H1Conn {
     const f = head.framing;
     if (f.kind === "none") {
       this.finish(restLength === 0);
-      return waiter.onResponse({ head, body: null });
+      return waiter.onResponse(upstreamResponse(head, null));
     }
     if (f.kind === "length" && restLength >= f.length) {
       // the whole body arrived with the head (small responses): handed over as bytes, which keeps
       // Content-Length downstream; copied out rather than viewed (see copyOut)
       const body = f.length <= COPY_MAX ? copyOut(buf, end, f.length) : buf.subarray(end, end + f.length);
       this.finish(restLength === f.length);
-      return waiter.onResponse({ head, body });
+      return waiter.onResponse(upstreamResponse(head, body));
     }
     this.phase = "body";
     this.remaining = f.kind === "length" ? f.length : 0;
@@ -401,7 +411,7 @@ export class H1Conn {
     // the bytes that came with the head go into the stream first: the waiter runs synchronously and
     // may end this connection (a client gone cancels the stream)
     if (restLength > 0) this.onBodyBytes(buf.subarray(end));
-    waiter.onResponse({ head, body: stream, trailers });
+    waiter.onResponse(upstreamResponse(head, stream, undefined, trailers));
   }
 
   /** The stream a response body is passed on through, with backpressure. A method of its own: its closures in onHeadBytes would give every response a scope object. */
