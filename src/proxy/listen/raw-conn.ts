@@ -536,16 +536,13 @@ export class RawConn implements ReplySink {
     if (n < b.byteLength) this.out = Buffer.from(b.subarray(Math.max(n, 0)));
   }
 
-  /** The n bytes HeadParts staged: what the socket does not take is copied (the staging buffer is reused). */
+  /** The n bytes HeadParts staged, straight to the socket; what it does not take goes through `write` as a copy (the staging buffer is reused). */
   private writeStaged(n: number): void {
-    const b = staged();
     if (this.dead) return;
-    if (this.out) {
-      this.out = Buffer.concat([this.out, copyOut(b, 0, n)]);
-      return;
-    }
+    const b = staged();
+    if (this.out) return this.write(copyOut(b, 0, n));
     const w = Math.max(this.sock.write(b, 0, n), 0);
-    if (w < n) this.out = copyOut(b, w, n - w);
+    if (w < n) this.write(copyOut(b, w, n - w));
   }
 
   private drained(): Promise<void> {

@@ -267,18 +267,12 @@ export class H1Conn {
     return this.waitDrain();
   }
 
-  /** The n bytes HeadParts staged, as `write`: what the socket does not take is copied (the staging buffer is reused). */
+  /** The n bytes HeadParts staged, as `write`; what the socket does not take goes through `write` as a copy (the staging buffer is reused). */
   writeStaged(n: number): Promise<void> | undefined {
     const b = staged();
-    if (this.phase === "closed") return Promise.reject(this.closedError("write"));
-    if (this.outPending) {
-      this.outPending = Buffer.concat([this.outPending, copyOut(b, 0, n)]);
-      return this.waitDrain();
-    }
+    if (this.phase === "closed" || this.outPending) return this.write(copyOut(b, 0, n));
     const w = Math.max(this.sock.write(b, 0, n), 0);
-    if (w >= n) return undefined;
-    this.outPending = copyOut(b, w, n - w);
-    return this.waitDrain();
+    return w >= n ? undefined : this.write(copyOut(b, w, n - w));
   }
 
   private waitDrain(): Promise<void> {
