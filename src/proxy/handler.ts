@@ -257,7 +257,6 @@ export class ProxyHandler implements PipelineEnv {
    * upstream connection's callback for a proxied request, with no promise in between (see Exchange).
    */
   process(cr: ClientRequest, p: Prepared, listener: ListenerInfo, sink: ReplySink): void {
-    const facts = p;
     const route = p.route;
     this.inflight++;
     proxyMetrics.inFlight.inc();
@@ -266,12 +265,12 @@ export class ProxyHandler implements PipelineEnv {
       if (cr.method === "CONNECT") {
         // no tunnelling (Pingora's default: allow_connect_method_proxying off → 405)
         ex.finish(plain(405, "CONNECT is not supported by this proxy\n"));
-      } else if (Number.isNaN(facts.length)) {
+      } else if (Number.isNaN(p.length)) {
         // "5, 6" (Headers joins repeats): which length frames the body is ambiguous — a smuggling shape
         ex.finish(plain(400, "invalid or conflicting Content-Length\n"));
       } else if (this.cfg.max_header_size < 16384 && headSize(cr.method, cr.target, cr.headers) > this.cfg.max_header_size) {
         ex.finish(plain(431, `request header fields too large (limit ${this.cfg.max_header_size} bytes)\n`));
-      } else if (!route) ex.finish(plain(404, `no route for ${facts.host || "(no host)"}${facts.path}\n`));
+      } else if (!route) ex.finish(plain(404, `no route for ${p.host || "(no host)"}${p.path}\n`));
       else this.serveRoute(ex, route);
     } catch (e) {
       ex.fail(e);

@@ -5,7 +5,7 @@
  */
 import type { Socket } from "bun";
 import { STATUS_CODES } from "node:http";
-import { clientGone, ProxyHandler, type ClientRequest, type Prepared } from "../handler.ts";
+import { clientGone, ProxyHandler, type ClientRequest } from "../handler.ts";
 import type { ReplySink } from "../exchange.ts";
 import type { Proxied, Reply } from "../reply.ts";
 import { proxyMetrics } from "../metrics.ts";
