@@ -209,25 +209,14 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
 
     // request head for the upstream
     const src = ctx ? ctx.headers : facts.headers;
-    const fwd = forwardedFor(cr.peerIp, facts.headers, this.listener.tls, this.env.trusted, facts.hostHeader);
-    // an HTTP/1.0 client may send no Host: the upstream's name stands in (nginx's $proxy_host)
-    let host = (ctx ? ctx.headers.get("host") : facts.hostHeader) ?? (fwd.host || up?.name || "localhost");
     const headers = HeadParts.take();
-    const named = connectionOptions(facts.headers.get("connection"));
-    if (rt.reqOps.empty) {
-      headers.add("host: ").add(host).add("\r\n");
-      // the raw front's fields go out as the client's lines (no string per field)
-      if (src instanceof RawHeaders) src.forwardLines(headers, HOP_REQ, named);
-      else copyFields(src, headers, named);
-    } else {
-      const edited = editedFields(src, named, rt);
-      // Headers refuses values beyond latin1 (one byte each on the wire): the same answer as below
-      if (!edited) return this.finish(plain(400, "invalid header value\n"));
-      host = edited.get("host") ?? host;
-      headers.add("host: ").add(host).add("\r\n");
-      copyEdited(edited, headers);
-    }
-    headers.add("x-forwarded-for: ").add(fwd.for).add("\r\nx-forwarded-proto: ").add(fwd.proto).add("\r\nx-forwarded-host: ").add(fwd.host).add("\r\n");
+    // the raw front's client repeating its head (keep-alive polling, health checks): the same
+    // block as last time, copied as bytes (it depends on the fields, the peer, TLS and the trusted set)
+    const raw = !ctx && rt.reqOps.empty && src instanceof RawHeaders ? src : undefined;
+    const cached = raw?.upstreamBlock(this.env.trusted, cr.peerIp, this.listener.tls, up?.name);
+    if (cached) headers.addBytes(cached);
+    else if (!this.headerBlock(headers, src, up?.name)) return;
+    else raw?.builtBlock(this.env.trusted, cr.peerIp, this.listener.tls, up?.name, headers);
     // an HTTP Upgrade the front tunnels itself: the hop-by-hop pair is passed on for this one hop
     if (cr.upgrade) headers.line("connection", "upgrade").line("upgrade", cr.upgrade);
     // clients' header values were parsed already; hooks and header edits add values that were not:
@@ -256,6 +245,35 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
     this.maxRetries = up?.maxRetries ?? 0;
     this.upstream = up?.name;
     this.next();
+  }
+
+  /** Host, the client's end-to-end fields (edited by the route) and X-Forwarded-*, onto `headers`; false when answered (400). */
+  private headerBlock(headers: HeadParts, src: HeaderSource, fallbackHost: string | undefined): boolean {
+    const { cr, ctx } = this;
+    const facts = this.prepared;
+    const rt = this.route.extra;
+    const fwd = forwardedFor(cr.peerIp, facts.headers, this.listener.tls, this.env.trusted, facts.hostHeader);
+    // an HTTP/1.0 client may send no Host: the upstream's name stands in (nginx's $proxy_host)
+    let host = (ctx ? ctx.headers.get("host") : facts.hostHeader) ?? (fwd.host || fallbackHost || "localhost");
+    const named = connectionOptions(facts.headers.get("connection"));
+    if (rt.reqOps.empty) {
+      headers.add("host: ").add(host).add("\r\n");
+      // the raw front's fields go out as the client's lines (no string per field)
+      if (src instanceof RawHeaders) src.forwardLines(headers, HOP_REQ, named);
+      else copyFields(src, headers, named);
+    } else {
+      const edited = editedFields(src, named, rt);
+      // Headers refuses values beyond latin1 (one byte each on the wire): the same answer as below
+      if (!edited) {
+        this.finish(plain(400, "invalid header value\n"));
+        return false;
+      }
+      host = edited.get("host") ?? host;
+      headers.add("host: ").add(host).add("\r\n");
+      copyEdited(edited, headers);
+    }
+    headers.add("x-forwarded-for: ").add(fwd.for).add("\r\nx-forwarded-proto: ").add(fwd.proto).add("\r\nx-forwarded-host: ").add(fwd.host).add("\r\n");
+    return true;
   }
 
   /** A body of unknown length, cut at the limit (then 413). Apart from build: a closure in build would give every call a scope object. */

@@ -202,12 +202,19 @@ export class RawConn implements ReplySink {
   private parseHead(buf: Buffer, start: number, end: number): RequestHead | string {
     const n = end - start;
     const last = this.lastHead;
-    if (last && last.bytes.length === n && buf.compare(last.bytes, 0, n, start, end) === 0) return last.head;
+    if (last && last.bytes.length === n && buf.compare(last.bytes, 0, n, start, end) === 0) {
+      last.reused = true;
+      return last.head;
+    }
     const head = parseRequestHead(buf.toString("latin1", start, end));
-    if (typeof head !== "string" && n <= MAX_REUSED_HEAD) this.lastHead = { bytes: copyOut(buf, start, n), head };
+    if (typeof head === "string" || n > MAX_REUSED_HEAD) return head;
+    // a client whose heads never repeat (a new path each time) would pay a copy per request for
+    // nothing: after a head that was not reused, only every 8th new head is remembered
+    if (!last || last.reused || (++this.unreused & 7) === 0) this.lastHead = { bytes: copyOut(buf, start, n), head, reused: false };
     return head;
   }
-  private lastHead?: { bytes: Buffer; head: RequestHead };
+  private lastHead?: { bytes: Buffer; head: RequestHead; reused: boolean };
+  private unreused = 0;
 
   /** `body` of every ClientRequest on this connection (bound once, not a closure per request). */
   private readonly bodyFn = () => this.body();

@@ -20,6 +20,23 @@ export class RawHeaders implements HeaderSource {
   ) {}
 
   /**
+   * The upstream head's header block made from these fields, as bytes, for a head the client sends
+   * again on its connection (see Exchange.build): undefined until the head was used twice.
+   */
+  upstreamBlock(key: object, peerIp: string, tls: boolean, fallbackHost: string | undefined): Uint8Array | undefined {
+    const b = this.block;
+    return b && b.key === key && b.peerIp === peerIp && b.tls === tls && b.fallbackHost === fallbackHost ? b.bytes : undefined;
+  }
+
+  /** Called with each block built for these fields; the second time, it is kept as bytes. */
+  builtBlock(key: object, peerIp: string, tls: boolean, fallbackHost: string | undefined, block: HeadParts): void {
+    if (++this.builds === 2) this.block = { key, peerIp, tls, fallbackHost, bytes: Buffer.from(block.text(), "latin1") };
+  }
+
+  private builds = 0;
+  private block?: { key: object; peerIp: string; tls: boolean; fallbackHost: string | undefined; bytes: Uint8Array };
+
+  /**
    * The fields' lines as the client sent them, but those named in `drop` or `also` (lower case),
    * onto `out`: passed on unchanged, they are never cut out of the head (see HeadParts.addRange).
    */

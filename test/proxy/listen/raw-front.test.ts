@@ -185,6 +185,37 @@ describe("raw front: requests it serves itself", () => {
     await p.stop();
   });
 
+  test("a repeated head goes upstream the same every time (its block kept as bytes), and heads that never repeat each go as sent", async () => {
+    const heads: string[] = [];
+    let pending = "";
+    const up = rawOrigin((sock, d) => {
+      pending += d;
+      let end: number;
+      while ((end = pending.indexOf("\r\n\r\n")) >= 0) {
+        heads.push(pending.slice(0, end));
+        pending = pending.slice(end + 4);
+        sock.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+      }
+    });
+    // the peer is trusted: its X-Forwarded-For is extended, not replaced (part of the kept block)
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\ntrusted_proxies: [127.0.0.1/32]\nupstreams:\n  u: { servers: ["${up.addr}"] }\nroutes:\n  - { upstream: u }\n`));
+    const c = await Client.open(p.port);
+    const same = "GET /same HTTP/1.1\r\nHost: a.test\r\nX-Forwarded-For: 10.0.0.9\r\nX-Custom: v\r\n\r\n";
+    const order: string[] = [same, same, same];
+    for (let i = 0; i < 12; i++) order.push(`GET /new/${i} HTTP/1.1\r\nHost: b.test\r\nX-Custom: n${i}\r\n\r\n`);
+    order.push(same, same, same);
+    for (const [i, r] of order.entries()) {
+      c.send(r);
+      await c.until(() => c.count() === i + 1 && c["text"].endsWith("ok"));
+    }
+    expect(heads.length).toBe(order.length);
+    const sameHead = "GET /same HTTP/1.1\r\nhost: a.test\r\nX-Custom: v\r\nx-forwarded-for: 10.0.0.9, 127.0.0.1\r\nx-forwarded-proto: http\r\nx-forwarded-host: a.test";
+    for (const i of [0, 1, 2, 15, 16, 17]) expect(heads[i]).toBe(sameHead);
+    for (let i = 0; i < 12; i++) expect(heads[3 + i]).toBe(`GET /new/${i} HTTP/1.1\r\nhost: b.test\r\nX-Custom: n${i}\r\nx-forwarded-for: 127.0.0.1\r\nx-forwarded-proto: http\r\nx-forwarded-host: b.test`);
+    c.close();
+    await p.stop();
+  });
+
   test("pipelined requests are answered in order", async () => {
     const out = await raw(proxy.port, "GET /p1 HTTP/1.1\r\nHost: a\r\n\r\nGET /p2 HTTP/1.1\r\nHost: a\r\n\r\nGET /p3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
     const paths = [...out.matchAll(/"path":"(\/p\d)"/g)].map((m) => m[1]);
