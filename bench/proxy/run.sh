@@ -7,12 +7,19 @@
 # SECURELY_RAW=false runs securely on Bun.serve instead of its raw HTTP/1.1 front (A/B).
 # ROUNDS=N runs each scenario N times, the contestants interleaved round by round, and compares the
 # medians: on a VM whose neighbours come and go, one pass can swing a ratio by ±25% (measured).
+# PIN=1 runs the origin and every proxy on CPU 0 and the clients on CPU 1 (the issue's method: origin
+# and proxy share one core, so req/s follows the proxy's CPU per request; rounds then agree within
+# ~1-2% instead of ~5%). Direct-to-origin then gets the origin a core to itself.
+# Every proxy sends the upstream the same request: nginx and haproxy are configured to add
+# X-Forwarded-For/Proto/Host as securely does by default (a production reverse-proxy config).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUN="$ROOT/node_modules/.bin/bun"
 DUR="${1:-5}"
 ROUNDS="${ROUNDS:-1}"
 TMP="$(mktemp -d /tmp/securely-bench-proxy.XXXXXX)"; chmod 755 "$TMP"
+# PIN=1: servers on CPU 0, load generators on CPU 1 (no-ops otherwise)
+if [ "${PIN:-0}" = 1 ]; then SRV=(taskset -c 0); CLI=(taskset -c 1); else SRV=(); CLI=(); fi
 # a block of 6 free ports (two runs at once must not collide: the PID alone did not guarantee it)
 while :; do
   BASE=$(( 20000 + (RANDOM % 2000) * 10 ))
@@ -39,7 +46,9 @@ events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000;
   upstream o { server 127.0.0.1:$ORIGIN; keepalive 128; }
   server { listen 127.0.0.1:$NGINX reuseport; client_max_body_size 4m;
-    location / { proxy_pass http://o; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+    location / { proxy_pass http://o; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header Host \$http_host; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme; proxy_set_header X-Forwarded-Host \$host; } } }
 CONF
 cat > "$TMP/haproxy.cfg" <<CONF
 global
@@ -55,6 +64,9 @@ frontend f
   bind 127.0.0.1:$HAPROXY
   default_backend b
 backend b
+  option forwardfor
+  http-request set-header X-Forwarded-Proto http
+  http-request set-header X-Forwarded-Host %[req.hdr(host)]
   server o 127.0.0.1:$ORIGIN
 CONF
 cat > "$TMP/securely.config.yaml" <<CONF
@@ -70,12 +82,12 @@ proxy:
     - upstream: o
 CONF
 
-nginx -c "$TMP/origin.conf" -p "$TMP" & PIDS+=($!)
-nginx -c "$TMP/nginx.conf" -p "$TMP" & PIDS+=($!)
-haproxy -f "$TMP/haproxy.cfg" -q & PIDS+=($!)
-SECURELY_LOG_LEVEL=warn "$BUN" "$ROOT/src/main.ts" proxy:serve -c "$TMP/securely.config.yaml" > "$TMP/securely.out" 2>&1 & PIDS+=($!)
-"$BUN" "$ROOT/bench/proxy/naive-fetch-proxy.ts" "127.0.0.1:$ORIGIN" "$NAIVE" > "$TMP/naive.out" 2>&1 & PIDS+=($!)
-"$BUN" "$ROOT/bench/proxy/byte-floor.ts" "127.0.0.1:$ORIGIN" "$FLOOR" > "$TMP/floor.out" 2>&1 & PIDS+=($!)
+${SRV[@]+"${SRV[@]}"} nginx -c "$TMP/origin.conf" -p "$TMP" & PIDS+=($!)
+${SRV[@]+"${SRV[@]}"} nginx -c "$TMP/nginx.conf" -p "$TMP" & PIDS+=($!)
+${SRV[@]+"${SRV[@]}"} haproxy -f "$TMP/haproxy.cfg" -q & PIDS+=($!)
+SECURELY_LOG_LEVEL=warn ${SRV[@]+"${SRV[@]}"} "$BUN" "$ROOT/src/main.ts" proxy:serve -c "$TMP/securely.config.yaml" > "$TMP/securely.out" 2>&1 & PIDS+=($!)
+${SRV[@]+"${SRV[@]}"} "$BUN" "$ROOT/bench/proxy/naive-fetch-proxy.ts" "127.0.0.1:$ORIGIN" "$NAIVE" > "$TMP/naive.out" 2>&1 & PIDS+=($!)
+${SRV[@]+"${SRV[@]}"} "$BUN" "$ROOT/bench/proxy/byte-floor.ts" "127.0.0.1:$ORIGIN" "$FLOOR" > "$TMP/floor.out" 2>&1 & PIDS+=($!)
 for port in $ORIGIN $SECURELY $NGINX $HAPROXY $NAIVE $FLOOR; do
   for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
@@ -91,8 +103,8 @@ run() { # name port conns path [script]
   local out pid t0 t1
   pid=${CPUPID[$1]}
   t0=$(cputicks "$pid")
-  if [ -n "${5:-}" ]; then out=$(wrk -t1 -c"$3" -d"${DUR}s" --latency -s "$5" "http://127.0.0.1:$2$4" 2>&1)
-  else out=$(wrk -t1 -c"$3" -d"${DUR}s" --latency "http://127.0.0.1:$2$4" 2>&1); fi
+  if [ -n "${5:-}" ]; then out=$(${CLI[@]+"${CLI[@]}"} wrk -t1 -c"$3" -d"${DUR}s" --latency -s "$5" "http://127.0.0.1:$2$4" 2>&1)
+  else out=$(${CLI[@]+"${CLI[@]}"} wrk -t1 -c"$3" -d"${DUR}s" --latency "http://127.0.0.1:$2$4" 2>&1); fi
   t1=$(cputicks "$pid")
   local rps p99 errs reqs cpu split
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
@@ -122,13 +134,15 @@ scenario() { # title conns path [script]
 
 CPUPID[direct]=$(child_of "${PIDS[0]}"); CPUPID[nginx]=$(child_of "${PIDS[1]}"); CPUPID[haproxy]=${PIDS[2]}
 CPUPID[securely]=${PIDS[3]}; CPUPID[naive]=${PIDS[4]}; CPUPID[floor]=${PIDS[5]}
-echo "proxy benchmark: ${DUR}s per run, 1 worker each, loopback, $(nproc) cores, bun $("$BUN" --version), $(nginx -v 2>&1 | sed 's/.*\///'), haproxy $(haproxy -v | awk 'NR==1{print $3}')"
+echo "proxy benchmark: ${DUR}s per run, 1 worker each, loopback, $(nproc) cores$([ "${PIN:-0}" = 1 ] && echo ", servers pinned to CPU 0 and clients to CPU 1"), bun $("$BUN" --version), $(nginx -v 2>&1 | sed 's/.*\///'), haproxy $(haproxy -v | awk 'NR==1{print $3}')"
 # warm-up: let the JIT compile the Bun processes' hot paths before anything is measured
 # (CPU per request falls by about a third over the first seconds of load)
 for port in $SECURELY $NGINX $HAPROXY $NAIVE $FLOOR; do wrk -t1 -c64 -d3s "http://127.0.0.1:$port/" > /dev/null 2>&1; done
 scenario "small GET, 64 connections" 64 /
-# securely recognises a request head that repeats (wrk's do): this one never repeats
+# securely recognises a request head that repeats (wrk's do), and a head whose fields repeat
+# under a new request line: here the path changes every time, then the fields too
 scenario "small GET, 64 connections, a new path and 3 headers per request" 64 / "$ROOT/bench/proxy/vary.lua"
+scenario "small GET, 64 connections, a new path and a new request id per request" 64 / "$ROOT/bench/proxy/vary-fields.lua"
 scenario "small GET, 1 connection" 1 /
 # wrk's c=1 p99 counts pauses, not requests (it corrects for coordinated omission: see lockstep.c);
 # the same load from a client that reports each request's own latency
@@ -137,7 +151,7 @@ if command -v cc > /dev/null; then
   echo "== small GET, 1 connection, lockstep client (each request's latency, uncorrected)"
   for _ in $(seq 1 "$ROUNDS"); do
     for t in direct:$ORIGIN securely:$SECURELY nginx:$NGINX haproxy:$HAPROXY floor:$FLOOR; do
-      printf "%-10s %s\n" "${t%%:*}" "$("$TMP/lockstep" "${t##*:}" "$DUR")"
+      printf "%-10s %s\n" "${t%%:*}" "$(${CLI[@]+"${CLI[@]}"} "$TMP/lockstep" "${t##*:}" "$DUR")"
     done
   done
 else

@@ -12,7 +12,7 @@ import { proxyMetrics } from "../metrics.ts";
 import type { H1Conn } from "../upstream/connection.ts";
 import { ChunkedDecoder, type ResponseHead } from "../upstream/h1-parser.ts";
 import type { RawFront } from "./raw-front.ts";
-import { parseRequestHead, type RequestHead } from "./request-head.ts";
+import { parseRequest, withFields, type HeadFields, type RequestHead } from "./request-head.ts";
 import { copyOut } from "../bytes.ts";
 import { HeadParts, staged } from "../head-parts.ts";
 import { formatStatusLine, forwardText, httpDate, latin1, statusLine, upstreamPrefix } from "./response-head.ts";
@@ -195,9 +195,11 @@ export class RawConn implements ReplySink {
 
   /**
    * The head in buf[start, end), reusing the last one's parse when the client sent the same bytes
-   * again (keep-alive clients repeat their heads: API polling, health checks, load generators).
-   * Comparing bytes creates no string; the head as a string and its fields were the front's largest
-   * allocations per request (measured). A parsed head is never modified, so sharing it is safe.
+   * again (keep-alive clients repeat their heads: API polling, health checks, load generators), or
+   * the last one's fields when only the request line is new (a client walking paths with the same
+   * headers). Comparing bytes creates no string; the head as a string and its fields were the
+   * front's largest allocations per request (measured). A parsed head or fields are never
+   * modified, so sharing them is safe.
    */
   private parseHead(buf: Buffer, start: number, end: number): RequestHead | string {
     const n = end - start;
@@ -206,14 +208,22 @@ export class RawConn implements ReplySink {
       last.reused = true;
       return last.head;
     }
-    const head = parseRequestHead(buf.toString("latin1", start, end));
-    if (typeof head === "string" || n > MAX_REUSED_HEAD) return head;
-    // a client whose heads never repeat (a new path each time) would pay a copy per request for
-    // nothing: after a head that was not reused, only every 8th new head is remembered
-    if (!last || last.reused || (++this.unreused & 7) === 0) this.lastHead = { bytes: copyOut(buf, start, n), head, reused: false };
+    let eol = buf.indexOf(CRLF, start);
+    if (eol < 0 || eol > end) eol = end;
+    const fieldsAt = Math.min(eol + 2, end);
+    if (last && end - fieldsAt === last.bytes.length - last.fieldsAt && buf.compare(last.bytes, last.fieldsAt, last.bytes.length, fieldsAt, end) === 0) {
+      last.reused = true;
+      return withFields(buf.toString("latin1", start, eol), last.fields);
+    }
+    const parsed = parseRequest(buf.toString("latin1", start, end));
+    if (typeof parsed === "string" || n > MAX_REUSED_HEAD) return typeof parsed === "string" ? parsed : parsed.head;
+    const { head, fields } = parsed;
+    // a client whose heads never repeat would pay a copy per request for nothing: after a head
+    // that was not reused, only every 8th new head is remembered
+    if (!last || last.reused || (++this.unreused & 7) === 0) this.lastHead = { bytes: copyOut(buf, start, n), fieldsAt: fieldsAt - start, head, fields, reused: false };
     return head;
   }
-  private lastHead?: { bytes: Buffer; head: RequestHead; reused: boolean };
+  private lastHead?: { bytes: Buffer; fieldsAt: number; head: RequestHead; fields: HeadFields; reused: boolean };
   private unreused = 0;
 
   /** `body` of every ClientRequest on this connection (bound once, not a closure per request). */

@@ -137,42 +137,105 @@ function lowerName(raw: string): string {
 /** Targets that Bun.serve rewrites (dot segments, backslashes) or that need percent-encoding. */
 const UNUSUAL_TARGET = /\/\.|\\|[^\x21-\x7e]/;
 
+/** The header fields of a head, parsed apart from its request line (a keep-alive client's next request often repeats them). */
+export interface HeadFields {
+  headers: RawHeaders;
+  /** Content-Length, or -1. */
+  length: number;
+  hosts: number;
+  te: boolean;
+  /** Transfer-Encoding is exactly one `chunked`. */
+  chunkedOnly: boolean;
+  connUpgrade: boolean;
+  /** A Connection value listed "close". */
+  connClose: boolean;
+  /** What the last Connection value that listed close or keep-alive said (HTTP/1.0 keeps the connection only on keep-alive). */
+  connLast: "close" | "keep-alive" | undefined;
+  upgrade: string | undefined;
+  upgrades: number;
+  expect: boolean;
+}
+
 /**
  * Parse a request head (the text before CRLFCRLF, leading empty lines already skipped).
  * Returns the head, or a string saying what is malformed.
  */
 export function parseRequestHead(text: string): RequestHead | string {
+  const r = parseRequest(text);
+  return typeof r === "string" ? r : r.head;
+}
+
+/** parseRequestHead, with the fields parsed apart for reuse (see withFields). */
+export function parseRequest(text: string): { head: RequestHead; fields: HeadFields } | string {
   if (BAD_HEAD_CHARS.test(text)) return "control character or bare CR/LF in the request head";
   let eol = text.indexOf("\r\n");
   if (eol < 0) eol = text.length;
-  const sp1 = text.indexOf(" ");
-  const sp2 = sp1 < 0 ? -1 : text.indexOf(" ", sp1 + 1);
-  if (sp1 <= 0 || sp2 < 0 || sp2 >= eol || sp2 === sp1 + 1) return "malformed request line";
-  const method = text.slice(0, sp1);
-  const target = text.slice(sp1 + 1, sp2);
-  const version = text.slice(sp2 + 1, eol);
+  const line = text.slice(0, eol);
+  const fields = parseFields(text, eol + 2);
+  // the request line's errors are reported before the fields'
+  if (typeof fields === "string") return requestLineError(line) ?? fields;
+  const head = withFields(line, fields);
+  return typeof head === "string" ? head : { head, fields };
+}
+
+/**
+ * A head whose fields were parsed before (the same bytes after its request line, checked by the
+ * caller): only the request line is new.
+ */
+export function withFields(requestLine: string, fields: HeadFields): RequestHead | string {
+  if (BAD_HEAD_CHARS.test(requestLine)) return "control character or bare CR/LF in the request head";
+  const sp1 = requestLine.indexOf(" ");
+  const sp2 = sp1 < 0 ? -1 : requestLine.indexOf(" ", sp1 + 1);
+  if (sp1 <= 0 || sp2 < 0 || sp2 === sp1 + 1) return "malformed request line";
+  const method = requestLine.slice(0, sp1);
+  const target = requestLine.slice(sp1 + 1, sp2);
   if (!TOKEN.test(method)) return "malformed request method";
   let passThrough = false;
   let http10 = false;
-  if (version === "HTTP/1.0") http10 = true;
-  else if (version !== "HTTP/1.1") {
-    if (!/^HTTP\/\d\.\d$/.test(version)) return "malformed HTTP version";
+  const vlen = requestLine.length - sp2 - 1;
+  if (vlen === 8 && requestLine.startsWith("HTTP/1.1", sp2 + 1)) http10 = false;
+  else if (vlen === 8 && requestLine.startsWith("HTTP/1.0", sp2 + 1)) http10 = true;
+  else {
+    if (!/^HTTP\/\d\.\d$/.test(requestLine.slice(sp2 + 1))) return "malformed HTTP version";
     passThrough = true;
   }
   if (target[0] !== "/" || UNUSUAL_TARGET.test(target) || method === "CONNECT") passThrough = true;
+  const f = fields;
+  // RFC 9112 §6.1: a request with both is a smuggling shape; the proxy refuses it
+  if (f.te && f.length >= 0) return "both Transfer-Encoding and Content-Length";
+  if (f.hosts > 1) return "more than one Host header";
+  const chunked = f.te && f.chunkedOnly && !http10;
+  if ((f.te && !chunked) || f.expect || (f.hosts === 0 && !http10) || f.upgrades > 1) passThrough = true;
+  // an Upgrade the front can tunnel itself: HTTP/1.1, no body; anything else goes to Bun.serve
+  if (f.upgrade !== undefined || f.connUpgrade) {
+    if (!f.connUpgrade || f.upgrade === undefined || f.upgrade === "" || http10 || f.length > 0 || f.te) passThrough = true;
+  }
+  // HTTP/1.0 closes unless its last say was keep-alive; HTTP/1.1 only when asked to
+  const close = http10 ? f.connLast !== "keep-alive" : f.connClose;
+  return { method, target, http10, headers: f.headers, length: f.length, chunked, close, passThrough, upgrade: f.connUpgrade ? f.upgrade : undefined };
+}
 
+/** What is wrong with a request line, if anything. */
+function requestLineError(line: string): string | undefined {
+  const r = withFields(line, NO_FIELDS);
+  return typeof r === "string" && r !== "more than one Host header" ? r : undefined;
+}
+
+/** The header lines from `pos` to the end of `text`: the fields, or a string saying what is malformed. */
+function parseFields(text: string, pos: number): HeadFields | string {
   const names: string[] = [];
   const values: string[] = [];
   const lines: number[] = [];
   let length = -1;
   let hosts = 0;
-  let close = http10;
   let te = false;
   let chunkedOnly = false;
   let connUpgrade = false;
+  let connClose = false;
+  let connLast: "close" | "keep-alive" | undefined;
   let upgrade: string | undefined;
+  let upgrades = 0;
   let expect = false;
-  let pos = eol + 2;
   while (pos < text.length) {
     let end = text.indexOf("\r\n", pos);
     if (end < 0) end = text.length;
@@ -214,13 +277,14 @@ export function parseRequestHead(text: string): RequestHead | string {
         break;
       case "connection": {
         const v = value.toLowerCase();
-        if (v.includes("close")) close = true;
-        else if (http10 && v.includes("keep-alive")) close = false;
+        if (v.includes("close")) connClose = true;
+        if (v.includes("close")) connLast = "close";
+        else if (v.includes("keep-alive")) connLast = "keep-alive";
         if (v.includes("upgrade")) connUpgrade = true;
         break;
       }
       case "upgrade":
-        if (upgrade !== undefined) passThrough = true;
+        upgrades++;
         upgrade = value;
         break;
       case "expect":
@@ -228,14 +292,7 @@ export function parseRequestHead(text: string): RequestHead | string {
         break;
     }
   }
-  // RFC 9112 §6.1: a request with both is a smuggling shape; the proxy refuses it
-  if (te && length >= 0) return "both Transfer-Encoding and Content-Length";
-  if (hosts > 1) return "more than one Host header";
-  const chunked = te && chunkedOnly && !http10;
-  if ((te && !chunked) || expect || (hosts === 0 && !http10)) passThrough = true;
-  // an Upgrade the front can tunnel itself: HTTP/1.1, no body; anything else goes to Bun.serve
-  if (upgrade !== undefined || connUpgrade) {
-    if (!connUpgrade || upgrade === undefined || upgrade === "" || http10 || length > 0 || te) passThrough = true;
-  }
-  return { method, target, http10, headers: new RawHeaders(names, values, text, lines), length, chunked, close, passThrough, upgrade: connUpgrade ? upgrade : undefined };
+  return { headers: new RawHeaders(names, values, text, lines), length, hosts, te, chunkedOnly, connUpgrade, connClose, connLast, upgrade, upgrades, expect };
 }
+
+const NO_FIELDS: HeadFields = { headers: new RawHeaders([], []), length: -1, hosts: 1, te: false, chunkedOnly: false, connUpgrade: false, connClose: false, connLast: undefined, upgrade: undefined, upgrades: 0, expect: false };

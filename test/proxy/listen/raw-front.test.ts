@@ -216,6 +216,42 @@ describe("raw front: requests it serves itself", () => {
     await p.stop();
   });
 
+  test("the same fields under new request lines (a client walking paths) go upstream right, each with its own line; HTTP/1.0 among them closes", async () => {
+    const heads: string[] = [];
+    let pending = "";
+    const up = rawOrigin((sock, d) => {
+      pending += d;
+      let end: number;
+      while ((end = pending.indexOf("\r\n\r\n")) >= 0) {
+        heads.push(pending.slice(0, end));
+        pending = pending.slice(end + 4);
+        sock.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+      }
+    });
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  u: { servers: ["${up.addr}"] }\nroutes:\n  - { upstream: u }\n`));
+    const c = await Client.open(p.port);
+    const fields = "Host: a.test\r\nUser-Agent: walker/1\r\nAccept: application/json\r\n\r\n";
+    const lines = ["GET /one HTTP/1.1", "GET /two?x=1 HTTP/1.1", "HEAD /three HTTP/1.1", "GET /\x01bad HTTP/1.1", "GET /four HTTP/1.0"];
+    for (const [i, line] of lines.entries()) {
+      c.send(`${line}\r\n${fields}`);
+      await c.until(() => c.count() === i + 1 && (c["text"].endsWith("ok") || c.closed || i === 2 || i === 3));
+      if (i === 3) break; // a bad request line: 400 and the connection closes
+    }
+    const t = await c.until(() => c.closed);
+    expect(t.split("HTTP/1.1 ").slice(1).map((r: string) => r.slice(0, 3))).toEqual(["200", "200", "200", "400"]);
+    const fwd = "host: a.test\r\nUser-Agent: walker/1\r\nAccept: application/json\r\nx-forwarded-for: 127.0.0.1\r\nx-forwarded-proto: http\r\nx-forwarded-host: a.test";
+    expect(heads).toEqual([`GET /one HTTP/1.1\r\n${fwd}`, `GET /two?x=1 HTTP/1.1\r\n${fwd}`, `HEAD /three HTTP/1.1\r\n${fwd}`]);
+    // HTTP/1.0 with the same (keep-alive-less) fields: answered, then closed
+    const c2 = await Client.open(p.port);
+    c2.send(`GET /one HTTP/1.1\r\n${fields}`);
+    await c2.until(() => c2.count() === 1 && c2["text"].endsWith("ok"));
+    c2.send(`GET /four HTTP/1.0\r\n${fields}`);
+    const t2 = await c2.until(() => c2.closed);
+    expect(t2.split("HTTP/1.1 200").length - 1).toBe(2);
+    expect(heads.at(-1)).toBe(`GET /four HTTP/1.1\r\n${fwd}`);
+    await p.stop();
+  });
+
   test("pipelined requests are answered in order", async () => {
     const out = await raw(proxy.port, "GET /p1 HTTP/1.1\r\nHost: a\r\n\r\nGET /p2 HTTP/1.1\r\nHost: a\r\n\r\nGET /p3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
     const paths = [...out.matchAll(/"path":"(\/p\d)"/g)].map((m) => m[1]);

@@ -1,6 +1,6 @@
 /** The raw front's request-head parser: what it accepts, rejects and passes through. */
 import { describe, expect, test } from "bun:test";
-import { parseRequestHead, type RequestHead } from "../../../src/proxy/listen/request-head.ts";
+import { parseRequest, parseRequestHead, withFields, type RequestHead } from "../../../src/proxy/listen/request-head.ts";
 
 const ok = (text: string): RequestHead => {
   const h = parseRequestHead(text);
@@ -74,5 +74,36 @@ describe("request head", () => {
       "POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked",
       "GET / HTTP/1.1\r\nHost: a\r\nHost: b",
     ]) expect([t, typeof parseRequestHead(t)]).toEqual([t, "string"]);
+  });
+
+  test("fields parsed once and reused under a new request line give the same head as a whole parse", () => {
+    // what the raw front does when a keep-alive client sends the same fields with a new request line
+    const lines = ["GET /a HTTP/1.1", "POST /b?x=1 HTTP/1.1", "GET / HTTP/1.0", "HEAD /c HTTP/1.1", "CONNECT x:443 HTTP/1.1", "GET http://x/ HTTP/1.1", "GET / HTTP/2.0", "GET  / HTTP/1.1", "G(T / HTTP/1.1", "GET / HTTP/x", "GET /\x01 HTTP/1.1", "GET / HTTP/1.1\nX: y"];
+    const blocks = [
+      "Host: x\r\nUser-Agent: t",
+      "Host: x\r\nConnection: keep-alive",
+      "Host: x\r\nConnection: close",
+      "Host: x\r\nConnection: keep-alive\r\nConnection: close",
+      "Host: x\r\nContent-Length: 5",
+      "Host: x\r\nTransfer-Encoding: chunked",
+      "Host: x\r\nConnection: Upgrade\r\nUpgrade: websocket",
+      "Host: x\r\nUpgrade: a\r\nUpgrade: b\r\nConnection: upgrade",
+      "Host: x\r\nExpect: 100-continue",
+      "User-Agent: no host",
+      "Host: a\r\nHost: b",
+      "Host: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked",
+    ];
+    let compared = 0;
+    for (const block of blocks) {
+      const first = parseRequest(`GET /first HTTP/1.1\r\n${block}`);
+      if (typeof first === "string") continue; // fields a whole parse refuses are never reused
+      for (const line of lines) {
+        const whole = parseRequestHead(`${line}\r\n${block}`);
+        const reused = withFields(line, first.fields);
+        expect([line, block, typeof reused === "string" ? reused : { ...reused, headers: reused.headers.get("host") }]).toEqual([line, block, typeof whole === "string" ? whole : { ...whole, headers: whole.headers.get("host") }]);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(100);
   });
 });
