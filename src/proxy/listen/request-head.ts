@@ -134,9 +134,6 @@ function lowerName(raw: string): string {
   return lower;
 }
 
-/** Targets that Bun.serve rewrites (dot segments, backslashes) or that need percent-encoding. */
-const UNUSUAL_TARGET = /\/\.|\\|[^\x21-\x7e]/;
-
 /** The header fields of a head, parsed apart from its request line (a keep-alive client's next request often repeats them). */
 export interface HeadFields {
   headers: RawHeaders;
@@ -183,13 +180,26 @@ export function parseRequest(text: string): { head: RequestHead; fields: HeadFie
  * caller): only the request line is new.
  */
 export function withFields(requestLine: string, fields: HeadFields): RequestHead | string {
-  if (BAD_HEAD_CHARS.test(requestLine)) return "control character or bare CR/LF in the request head";
-  const sp1 = requestLine.indexOf(" ");
-  const sp2 = sp1 < 0 ? -1 : requestLine.indexOf(" ", sp1 + 1);
+  // one pass over the line: controls (HTAB aside; a CR or LF in a line is a bare one), the two
+  // spaces, and whether the target is unusual (UNUSUAL_TARGET: "/.", a backslash, beyond 0x21-0x7e)
+  let sp1 = -1;
+  let sp2 = -1;
+  let unusual = false;
+  for (let i = 0, prev = 0; i < requestLine.length; i++) {
+    const c = requestLine.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) return "control character or bare CR/LF in the request head";
+    if (c === 32) {
+      if (sp1 < 0) sp1 = i;
+      else if (sp2 < 0) sp2 = i;
+    } else if (sp1 >= 0 && sp2 < 0 && (c < 33 || c > 126 || c === 92 || (c === 46 && prev === 47))) unusual = true;
+    prev = c;
+  }
   if (sp1 <= 0 || sp2 < 0 || sp2 === sp1 + 1) return "malformed request line";
-  const method = requestLine.slice(0, sp1);
+  // the methods clients send most, as constants: no substring and no token test
+  const known = sp1 === 3 && requestLine.startsWith("GET") ? "GET" : sp1 === 4 && requestLine.startsWith("POST") ? "POST" : sp1 === 4 && requestLine.startsWith("HEAD") ? "HEAD" : undefined;
+  const method = known ?? requestLine.slice(0, sp1);
+  if (!known && !TOKEN.test(method)) return "malformed request method";
   const target = requestLine.slice(sp1 + 1, sp2);
-  if (!TOKEN.test(method)) return "malformed request method";
   let passThrough = false;
   let http10 = false;
   const vlen = requestLine.length - sp2 - 1;
@@ -199,7 +209,7 @@ export function withFields(requestLine: string, fields: HeadFields): RequestHead
     if (!/^HTTP\/\d\.\d$/.test(requestLine.slice(sp2 + 1))) return "malformed HTTP version";
     passThrough = true;
   }
-  if (target[0] !== "/" || UNUSUAL_TARGET.test(target) || method === "CONNECT") passThrough = true;
+  if (target[0] !== "/" || unusual || method === "CONNECT") passThrough = true;
   const f = fields;
   // RFC 9112 §6.1: a request with both is a smuggling shape; the proxy refuses it
   if (f.te && f.length >= 0) return "both Transfer-Encoding and Content-Length";

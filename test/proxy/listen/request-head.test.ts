@@ -12,6 +12,9 @@ describe("request head", () => {
   test("a simple GET: strings, lower-case names, trimmed values, joined repeats", () => {
     const h = ok("GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-A:  1 \r\nx-a: 2\r\nCookie: a=1\r\nCookie: b=2");
     expect([h.method, h.target, h.http10, h.length, h.close, h.passThrough, h.upgrade]).toEqual(["GET", "/a?b=1", false, -1, false, false, undefined]);
+    // the common methods come back as constants; others as sent (case kept: methods are case-sensitive)
+    expect(["POST / HTTP/1.1\r\nHost: x", "HEAD / HTTP/1.1\r\nHost: x", "PATCH / HTTP/1.1\r\nHost: x", "get / HTTP/1.1\r\nHost: x"].map((t) => ok(t).method)).toEqual(["POST", "HEAD", "PATCH", "get"]);
+    expect(["GET /plain/path.txt HTTP/1.1\r\nHost: x", "GET /a.b/c HTTP/1.1\r\nHost: x"].map((t) => ok(t).passThrough)).toEqual([false, false]);
     expect(h.headers.get("x-a")).toBe("1, 2");
     expect(h.headers.get("cookie")).toBe("a=1; b=2");
     expect(h.headers.get("nope")).toBeNull();
@@ -50,6 +53,9 @@ describe("request head", () => {
       "OPTIONS * HTTP/1.1\r\nHost: x",
       "GET /a/../b HTTP/1.1\r\nHost: x",
       "GET /caf\xe9 HTTP/1.1\r\nHost: x",
+      "GET /a\\b HTTP/1.1\r\nHost: x",
+      "GET /a\tb HTTP/1.1\r\nHost: x",
+      "GET /a/.hidden HTTP/1.1\r\nHost: x",
       "GET / HTTP/1.1",
       "GET / HTTP/2.0\r\nHost: x",
     ]) expect([t, ok(t).passThrough]).toEqual([t, true]);
@@ -61,6 +67,10 @@ describe("request head", () => {
       "GET  / HTTP/1.1",
       "GET / HTTP/1.1 extra",
       "G(T / HTTP/1.1",
+      "GET /\x7f HTTP/1.1",
+      "GET\x00 / HTTP/1.1",
+      " GET / HTTP/1.1",
+      "GET / HTTP/1.1\r",
       "GET / HTTP/x",
       "GET / HTTP/1.1\r\nNo colon",
       "GET / HTTP/1.1\r\nBad Name: x",
