@@ -27,7 +27,7 @@ while :; do
 done
 ORIGIN=$BASE; SECURELY=$((BASE+1)); NGINX=$((BASE+2)); HAPROXY=$((BASE+3)); NAIVE=$((BASE+4)); FLOOR=$((BASE+5))
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$TMP"; }
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
 trap cleanup EXIT
 
 head -c 1048576 /dev/zero | tr '\0' 'x' > "$TMP/1m.bin"
