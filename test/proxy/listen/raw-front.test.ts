@@ -131,6 +131,22 @@ class Client {
 
 const bodyOf = (t: string) => t.slice(t.indexOf("\r\n\r\n") + 4);
 
+/** An upstream that records each request head it gets (bodies aside) and answers "ok". */
+function recordingOrigin(): { heads: string[]; up: ReturnType<typeof rawOrigin> } {
+  const heads: string[] = [];
+  let pending = "";
+  const up = rawOrigin((sock, d) => {
+    pending += d;
+    let end: number;
+    while ((end = pending.indexOf("\r\n\r\n")) >= 0) {
+      heads.push(pending.slice(0, end));
+      pending = pending.slice(end + 4);
+      sock.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    }
+  });
+  return { heads, up };
+}
+
 describe("raw front: requests it serves itself", () => {
   test("keep-alive: several requests on one connection, each answered with Content-Length", async () => {
     const c = await Client.open(proxy.port);
@@ -186,17 +202,7 @@ describe("raw front: requests it serves itself", () => {
   });
 
   test("a repeated head goes upstream the same every time (its block kept as bytes), and heads that never repeat each go as sent", async () => {
-    const heads: string[] = [];
-    let pending = "";
-    const up = rawOrigin((sock, d) => {
-      pending += d;
-      let end: number;
-      while ((end = pending.indexOf("\r\n\r\n")) >= 0) {
-        heads.push(pending.slice(0, end));
-        pending = pending.slice(end + 4);
-        sock.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
-      }
-    });
+    const { heads, up } = recordingOrigin();
     // the peer is trusted: its X-Forwarded-For is extended, not replaced (part of the kept block)
     const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\ntrusted_proxies: [127.0.0.1/32]\nupstreams:\n  u: { servers: ["${up.addr}"] }\nroutes:\n  - { upstream: u }\n`));
     const c = await Client.open(p.port);
@@ -217,17 +223,7 @@ describe("raw front: requests it serves itself", () => {
   });
 
   test("the same fields under new request lines (a client walking paths) go upstream right, each with its own line; HTTP/1.0 among them closes", async () => {
-    const heads: string[] = [];
-    let pending = "";
-    const up = rawOrigin((sock, d) => {
-      pending += d;
-      let end: number;
-      while ((end = pending.indexOf("\r\n\r\n")) >= 0) {
-        heads.push(pending.slice(0, end));
-        pending = pending.slice(end + 4);
-        sock.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
-      }
-    });
+    const { heads, up } = recordingOrigin();
     const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  u: { servers: ["${up.addr}"] }\nroutes:\n  - { upstream: u }\n`));
     const c = await Client.open(p.port);
     const fields = "Host: a.test\r\nUser-Agent: walker/1\r\nAccept: application/json\r\n\r\n";
