@@ -210,8 +210,9 @@ export class Exchange implements ResponseWaiter, Info, OutgoingRequest {
     // request head for the upstream
     const src = ctx ? ctx.headers : facts.headers;
     const headers = HeadParts.take();
-    // the raw front's client repeating its head (keep-alive polling, health checks): the same
-    // block as last time, copied as bytes (it depends on the fields, the peer, TLS and the trusted set)
+    // fields the raw front's client sends again (the same head, or the same fields under a new
+    // request line): the same block as last time, copied as bytes (it depends on the fields, the
+    // peer, TLS, the trusted set and, without a Host, the upstream's name)
     const raw = !ctx && rt.reqOps.empty && src instanceof RawHeaders ? src : undefined;
     const cached = raw?.upstreamBlock(this.env.trusted, cr.peerIp, this.listener.tls, up?.name);
     if (cached) headers.addBytes(cached);

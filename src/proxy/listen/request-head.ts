@@ -20,17 +20,17 @@ export class RawHeaders implements HeaderSource {
   ) {}
 
   /**
-   * The upstream head's header block made from these fields, as bytes, for a head the client sends
-   * again on its connection (see Exchange.build): undefined until the head was used twice.
+   * The upstream head's header block made from these fields, as bytes, for fields the client sends
+   * again on its connection (see Exchange.build): undefined until they were used twice.
    */
   upstreamBlock(key: object, peerIp: string, tls: boolean, fallbackHost: string | undefined): Uint8Array | undefined {
     const b = this.block;
     return b && b.key === key && b.peerIp === peerIp && b.tls === tls && b.fallbackHost === fallbackHost ? b.bytes : undefined;
   }
 
-  /** Called with each block built for these fields; the second time, it is kept as bytes. */
+  /** Called with each block built for these fields; from the second on, it is kept as bytes. */
   builtBlock(key: object, peerIp: string, tls: boolean, fallbackHost: string | undefined, block: HeadParts): void {
-    if (++this.builds === 2) this.block = { key, peerIp, tls, fallbackHost, bytes: Buffer.from(block.text(), "latin1") };
+    if (++this.builds >= 2) this.block = { key, peerIp, tls, fallbackHost, bytes: Buffer.from(block.text(), "latin1") };
   }
 
   private builds = 0;
@@ -181,7 +181,8 @@ export function parseRequest(text: string): { head: RequestHead; fields: HeadFie
  */
 export function withFields(requestLine: string, fields: HeadFields): RequestHead | string {
   // one pass over the line: controls (HTAB aside; a CR or LF in a line is a bare one), the two
-  // spaces, and whether the target is unusual (UNUSUAL_TARGET: "/.", a backslash, beyond 0x21-0x7e)
+  // spaces, and whether the target is one Bun.serve rewrites or that needs percent-encoding ("/.",
+  // a backslash, bytes beyond 0x21-0x7e)
   let sp1 = -1;
   let sp2 = -1;
   let unusual = false;
@@ -202,10 +203,9 @@ export function withFields(requestLine: string, fields: HeadFields): RequestHead
   const target = requestLine.slice(sp1 + 1, sp2);
   let passThrough = false;
   let http10 = false;
-  const vlen = requestLine.length - sp2 - 1;
-  if (vlen === 8 && requestLine.startsWith("HTTP/1.1", sp2 + 1)) http10 = false;
-  else if (vlen === 8 && requestLine.startsWith("HTTP/1.0", sp2 + 1)) http10 = true;
-  else {
+  const version8 = requestLine.length - sp2 - 1 === 8;
+  if (version8 && requestLine.startsWith("HTTP/1.0", sp2 + 1)) http10 = true;
+  else if (!version8 || !requestLine.startsWith("HTTP/1.1", sp2 + 1)) {
     if (!/^HTTP\/\d\.\d$/.test(requestLine.slice(sp2 + 1))) return "malformed HTTP version";
     passThrough = true;
   }
@@ -225,10 +225,10 @@ export function withFields(requestLine: string, fields: HeadFields): RequestHead
   return { method, target, http10, headers: f.headers, length: f.length, chunked, close, passThrough, upgrade: f.connUpgrade ? f.upgrade : undefined };
 }
 
-/** What is wrong with a request line, if anything. */
+/** What is wrong with a request line, if anything (fields that cannot be wrong beside it). */
 function requestLineError(line: string): string | undefined {
   const r = withFields(line, NO_FIELDS);
-  return typeof r === "string" && r !== "more than one Host header" ? r : undefined;
+  return typeof r === "string" ? r : undefined;
 }
 
 /** The header lines from `pos` to the end of `text`: the fields, or a string saying what is malformed. */
@@ -287,9 +287,10 @@ function parseFields(text: string, pos: number): HeadFields | string {
         break;
       case "connection": {
         const v = value.toLowerCase();
-        if (v.includes("close")) connClose = true;
-        if (v.includes("close")) connLast = "close";
-        else if (v.includes("keep-alive")) connLast = "keep-alive";
+        if (v.includes("close")) {
+          connClose = true;
+          connLast = "close";
+        } else if (v.includes("keep-alive")) connLast = "keep-alive";
         if (v.includes("upgrade")) connUpgrade = true;
         break;
       }
