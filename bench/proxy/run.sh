@@ -20,7 +20,7 @@ ROUNDS="${ROUNDS:-1}"
 TMP="$(mktemp -d /tmp/securely-bench-proxy.XXXXXX)"; chmod 755 "$TMP"
 # PIN=1: servers on CPU 0, load generators on CPU 1 (no-ops otherwise)
 if [ "${PIN:-0}" = 1 ]; then
-  if [ "$(nproc)" -lt 2 ] || ! command -v taskset > /dev/null; then echo "PIN=1 needs 2 CPUs and taskset (util-linux)" >&2; exit 2; fi
+  if [ "$(nproc)" -lt 2 ] || ! command -v taskset > /dev/null; then echo "PIN=1 needs 2 CPUs and taskset (util-linux)" >&2; rm -rf "$TMP"; exit 2; fi
   SRV=(taskset -c 0); CLI=(taskset -c 1)
 else SRV=(); CLI=(); fi
 # a block of 6 free ports (two runs at once must not collide: the PID alone did not guarantee it)
