@@ -40,7 +40,7 @@ const tunnelHandlers = {
   error: (t: Socket<RawConn>) => t.data.onTunnelClose(),
 };
 
-/** One client connection: a request at a time (pipelined ones wait in `buf`), or a tunnel. */
+/** The head of every upstream answer: built and staged without a pause, so one serves them all. */
 const REPLY_HEAD = new HeadParts();
 
 /** A response's edited header fields onto its head (the upstream's Server dropped when the proxy sets its own). */
@@ -50,6 +50,7 @@ function addEdited(h: HeadParts, headers: Headers, ownServer: boolean): void {
   });
 }
 
+/** One client connection: a request at a time (pipelined ones wait in `buf`), or a tunnel. */
 export class RawConn implements ReplySink {
   private buf: Buffer | undefined;
   /** A request is being answered. */
