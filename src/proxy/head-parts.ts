@@ -44,10 +44,10 @@ export class HeadParts {
     return this;
   }
 
-  /** Bytes already encoded (a cached head prefix): copied with one memcpy when staged. */
-  addBytes(b: Uint8Array): this {
-    this.parts.push(b, 0, b.byteLength);
-    this.size += b.byteLength;
+  /** Bytes already encoded (a cached block, a client's header line): b[start, end), copied when staged. */
+  addBytes(b: Uint8Array, start = 0, end = b.byteLength): this {
+    this.parts.push(b, start, end);
+    this.size += end - start;
     return this;
   }
 
@@ -101,10 +101,15 @@ export class HeadParts {
     const p = this.parts;
     for (let k = 0; k < p.length; k += 3) {
       const part = p[k]!;
-      if (typeof part === "string") off = copyChars(b, off, part, p[k + 1] as number, p[k + 2] as number);
+      const from = p[k + 1] as number;
+      const to = p[k + 2] as number;
+      if (typeof part === "string") off = copyChars(b, off, part, from, to);
       else {
-        b.set(part as Uint8Array, off);
-        off += (part as Uint8Array).byteLength;
+        const bytes = part as Uint8Array;
+        // a header line is a few dozen bytes: a loop beats a native call (and a subarray)
+        if (to - from > 64) b.set(from === 0 && to === bytes.byteLength ? bytes : bytes.subarray(from, to), off);
+        else for (let i = from, o = off; i < to; i++) b[o++] = bytes[i]!;
+        off += to - from;
       }
     }
     return off;

@@ -214,15 +214,17 @@ export class RawConn implements ReplySink {
     const fieldsAt = Math.min(eol + 2, end);
     if (last && end - fieldsAt === last.bytes.length - last.fieldsAt && buf.compare(last.bytes, last.fieldsAt, last.bytes.length, fieldsAt, end) === 0) {
       last.reused = true;
-      return withFields(buf.toString("latin1", start, eol), last.fields);
+      return withFields(buf, start, eol, last.fields);
     }
-    const parsed = parseRequest(buf.toString("latin1", start, end));
-    if (typeof parsed === "string" || n > MAX_REUSED_HEAD) return typeof parsed === "string" ? parsed : parsed.head;
-    const { head, fields } = parsed;
     // a client whose heads never repeat would pay a copy per request for nothing: after a head
-    // that was not reused, only every 8th new head is remembered
-    if (!last || last.reused || (++this.unreused & 7) === 0) this.lastHead = { bytes: copyOut(buf, start, n), fieldsAt: fieldsAt - start, head, fields, reused: false };
-    return head;
+    // that was not reused, only every 8th new head is remembered. A remembered head is parsed from
+    // its copy, so what its fields reference does not pin the read buffer.
+    const keep = n <= MAX_REUSED_HEAD && (!last || last.reused || (++this.unreused & 7) === 0);
+    const bytes = keep ? copyOut(buf, start, n) : buf;
+    const parsed = keep ? parseRequest(bytes, 0, n) : parseRequest(buf, start, end);
+    if (typeof parsed === "string") return parsed;
+    if (keep) this.lastHead = { bytes, fieldsAt: fieldsAt - start, head: parsed.head, fields: parsed.fields, reused: false };
+    return parsed.head;
   }
   private lastHead?: { bytes: Buffer; fieldsAt: number; head: RequestHead; fields: HeadFields; reused: boolean };
   private unreused = 0;

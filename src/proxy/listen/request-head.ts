@@ -3,21 +3,35 @@
  * is an error (400), and anything legal but unusual is flagged `passThrough` so the full Bun.serve
  * server handles it (transfer codings other than plain `chunked`, Expect, CONNECT, absolute-form or
  * `*` targets, dot segments, other HTTP versions, an Upgrade with a body or without
- * `Connection: upgrade`). The result holds plain strings only.
+ * `Connection: upgrade`). It reads the bytes as they came from the socket: strings are cut out only
+ * for what is read (the target, uncommon names, values when asked for).
  */
-import { BAD_HEAD_CHARS, TOKEN } from "../http-syntax.ts";
 import type { HeadParts } from "../head-parts.ts";
 import type { HeaderSource } from "../routing/table.ts";
 
-/** The parsed header fields: lower-case names in order; `get` joins repeats as Bun's Headers does. */
+/**
+ * The parsed header fields: lower-case names in order; `get` joins repeats as Bun's Headers does.
+ * Values stay bytes of the head until read: most are only passed on (forwardLines), and a string
+ * per value was a malloc and a copy each.
+ */
 export class RawHeaders implements HeaderSource {
+  private readonly vals: (string | undefined)[];
+
   constructor(
-    readonly names: string[],
-    readonly values: string[],
-    /** The head's text and where each field's line starts and ends in it (for forwardLines). */
-    private readonly text = "",
-    private readonly lines: number[] = [],
-  ) {}
+    private readonly names: string[],
+    /** The head's bytes, and per field where its line starts and its value starts and ends in them (three numbers). */
+    private readonly src: Buffer,
+    private readonly at: number[],
+    /** Values already cut out while parsing, by field. */
+    vals: (string | undefined)[] = [],
+  ) {
+    this.vals = vals;
+  }
+
+  /** The value of field `i`, cut out of the head the first time it is read. */
+  private value(i: number): string {
+    return (this.vals[i] ??= this.src.toString("latin1", this.at[3 * i + 1], this.at[3 * i + 2]));
+  }
 
   /**
    * The upstream head's header block made from these fields, as bytes, for fields the client sends
@@ -37,15 +51,15 @@ export class RawHeaders implements HeaderSource {
   private block?: { key: object; peerIp: string; tls: boolean; fallbackHost: string | undefined; bytes: Uint8Array };
 
   /**
-   * The fields' lines as the client sent them, but those named in `drop` or `also` (lower case),
-   * onto `out`: passed on unchanged, they are never cut out of the head (see HeadParts.addRange).
+   * The fields' lines as the client sent them (bytes of the head), but those named in `drop` or
+   * `also` (lower case), onto `out`.
    */
   forwardLines(out: HeadParts, drop: ReadonlySet<string>, also?: ReadonlySet<string>): void {
     const names = this.names;
     for (let i = 0; i < names.length; i++) {
       const n = names[i]!;
       if (drop.has(n) || also?.has(n)) continue;
-      out.addRange(this.text, this.lines[2 * i]!, this.lines[2 * i + 1]!).add("\r\n");
+      out.addBytes(this.src, this.at[3 * i]!, this.at[3 * i + 2]!).add("\r\n");
     }
   }
 
@@ -56,7 +70,7 @@ export class RawHeaders implements HeaderSource {
     const names = this.names;
     for (let i = 0; i < names.length; i++) {
       if (names[i] !== name) continue;
-      const v = this.values[i]!;
+      const v = this.value(i);
       // RFC 9110 §5.3: repeats combine with ", " (Set-Cookie aside, which requests do not carry)
       out = out === null ? v : `${out}${name === "cookie" ? "; " : ", "}${v}`;
     }
@@ -65,7 +79,7 @@ export class RawHeaders implements HeaderSource {
 
   forEach(cb: (value: string, name: string) => void): void {
     const names = this.names;
-    for (let i = 0; i < names.length; i++) cb(this.values[i]!, names[i]!);
+    for (let i = 0; i < names.length; i++) cb(this.value(i), names[i]!);
   }
 }
 
@@ -95,33 +109,45 @@ export interface RequestHead {
   passThrough: boolean;
 }
 
-/**
- * The names clients send most, matched in the head's text without cutting the name out (a
- * substring is made — a malloc — as soon as it is looked up or tested): by length, case-insensitively.
- */
+/** The names clients send most, matched in the head's bytes (no string made): by length, case-insensitively. */
 const COMMON: string[][] = [];
 for (const n of ["host", "user-agent", "accept", "accept-encoding", "accept-language", "connection", "content-length", "content-type", "cookie", "referer", "origin", "authorization", "cache-control", "pragma", "upgrade-insecure-requests", "if-none-match", "if-modified-since", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "x-request-id", "x-requested-with", "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest", "sec-fetch-user", "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "dnt", "priority", "te", "transfer-encoding", "upgrade", "expect", "range", "keep-alive"]) {
   (COMMON[n.length] ??= []).push(n);
 }
-function commonName(text: string, start: number, end: number): string | undefined {
+function commonName(buf: Buffer, start: number, end: number): string | undefined {
   const list = COMMON[end - start];
   if (!list) return undefined;
   next: for (const n of list) {
     for (let i = 0; i < n.length; i++) {
-      let c = text.charCodeAt(start + i);
-      if (c >= 65 && c <= 90) c += 32;
-      if (c !== n.charCodeAt(i)) continue next;
+      // names hold letters and "-" only: OR 0x20 lowers a letter, and no other byte of a name
+      // (CR, which would also become "-", ends the line before the name is read)
+      if ((buf[start + i]! | 0x20) !== n.charCodeAt(i)) continue next;
     }
     return n;
   }
   return undefined;
 }
 
+/** tchar (RFC 9110 §5.6.2) by byte: methods and field names. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1;
+function isToken(buf: Buffer, start: number, end: number): boolean {
+  if (start >= end) return false;
+  for (let i = start; i < end; i++) if (TCHAR[buf[i]!] === 0) return false;
+  return true;
+}
+
+/** buf[at, at + s.length) is `s`, byte for byte. */
+function bytesAre(buf: Buffer, at: number, end: number, s: string): boolean {
+  if (end - at < s.length) return false;
+  for (let i = 0; i < s.length; i++) if (buf[at + i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
  * Header names as clients spell them → lower case. Clients repeat a handful of names, and a new
  * lower-case string per header per request cost a malloc (counted with a uprobe on Bun's malloc).
- * Bounded, so a client inventing names cannot grow it; keys are copies, so an entry does not keep
- * the request head it was cut from alive.
+ * Bounded, so a client inventing names cannot grow it.
  */
 const LOWER = new Map<string, string>();
 function lowerName(raw: string): string {
@@ -129,7 +155,7 @@ function lowerName(raw: string): string {
   if (lower === undefined) {
     lower = raw.toLowerCase();
     if (LOWER.size >= 512) LOWER.clear();
-    LOWER.set(` ${raw}`.slice(1), lower);
+    LOWER.set(raw, lower);
   }
   return lower;
 }
@@ -153,63 +179,80 @@ export interface HeadFields {
   expect: boolean;
 }
 
+const CONTROL = "control character or bare CR/LF in the request head";
+
+/** A control other than HTAB, or a CR or LF outside a CRLF pair, in buf[from, end) (`end` is where the head ends). */
+function hasControl(buf: Buffer, from: number, end: number): boolean {
+  for (let i = from; i < end; i++) {
+    const c = buf[i]!;
+    if (c === 13 && i + 1 < end && buf[i + 1] === 10) i++;
+    else if ((c < 32 && c !== 9) || c === 127) return true;
+  }
+  return false;
+}
+
 /**
- * Parse a request head (the text before CRLFCRLF, leading empty lines already skipped).
- * Returns the head, or a string saying what is malformed.
+ * Parse a request head given as text (leading empty lines already skipped), for tests and tools:
+ * the front parses bytes (parseRequest).
  */
 export function parseRequestHead(text: string): RequestHead | string {
-  const r = parseRequest(text);
+  const b = Buffer.from(text, "latin1");
+  const r = parseRequest(b, 0, b.length);
   return typeof r === "string" ? r : r.head;
 }
 
-/** parseRequestHead, with the fields parsed apart for reuse (see withFields). */
-export function parseRequest(text: string): { head: RequestHead; fields: HeadFields } | string {
-  if (BAD_HEAD_CHARS.test(text)) return "control character or bare CR/LF in the request head";
-  let eol = text.indexOf("\r\n");
-  if (eol < 0) eol = text.length;
-  const line = text.slice(0, eol);
-  const fields = parseFields(text, eol + 2);
-  // the request line's errors are reported before the fields'
-  if (typeof fields === "string") return requestLineError(line) ?? fields;
-  const head = withFields(line, fields);
+/**
+ * The request head in buf[start, end) (the bytes before CRLFCRLF, leading empty lines skipped),
+ * with its fields parsed apart for reuse (see withFields); or a string saying what is malformed.
+ * What the head references stays in `buf`, which must not change afterwards.
+ */
+export function parseRequest(buf: Buffer, start: number, end: number): { head: RequestHead; fields: HeadFields } | string {
+  let eol = start;
+  while (eol < end && buf[eol] !== 13) eol++;
+  if (eol < end && (eol + 1 >= end || buf[eol + 1] !== 10)) return CONTROL;
+  const fields = parseFields(buf, Math.min(eol + 2, end), end);
+  // what is wrong: a control anywhere first, then the request line, then the fields in order
+  if (typeof fields === "string") return fields === CONTROL ? fields : (requestLineError(buf, start, eol) ?? fields);
+  const head = withFields(buf, start, eol, fields);
   return typeof head === "string" ? head : { head, fields };
 }
 
 /**
- * A head whose fields were parsed before (the same bytes after its request line, checked by the
- * caller): only the request line is new.
+ * The request line in buf[start, eol) over fields parsed before (the same bytes after the line,
+ * checked by the caller): only the request line is new.
  */
-export function withFields(requestLine: string, fields: HeadFields): RequestHead | string {
+export function withFields(buf: Buffer, start: number, eol: number, fields: HeadFields): RequestHead | string {
   // one pass over the line: controls (HTAB aside; a CR or LF in a line is a bare one), the two
   // spaces, and whether the target is one Bun.serve rewrites or that needs percent-encoding ("/.",
   // a backslash, bytes beyond 0x21-0x7e)
   let sp1 = -1;
   let sp2 = -1;
   let unusual = false;
-  for (let i = 0, prev = 0; i < requestLine.length; i++) {
-    const c = requestLine.charCodeAt(i);
-    if ((c < 32 && c !== 9) || c === 127) return "control character or bare CR/LF in the request head";
+  for (let i = start, prev = 0; i < eol; i++) {
+    const c = buf[i]!;
+    if ((c < 32 && c !== 9) || c === 127) return CONTROL;
     if (c === 32) {
       if (sp1 < 0) sp1 = i;
       else if (sp2 < 0) sp2 = i;
     } else if (sp1 >= 0 && sp2 < 0 && (c < 33 || c > 126 || c === 92 || (c === 46 && prev === 47))) unusual = true;
     prev = c;
   }
-  if (sp1 <= 0 || sp2 < 0 || sp2 === sp1 + 1) return "malformed request line";
-  // the methods clients send most, as constants: no substring and no token test
-  const known = sp1 === 3 && requestLine.startsWith("GET") ? "GET" : sp1 === 4 && requestLine.startsWith("POST") ? "POST" : sp1 === 4 && requestLine.startsWith("HEAD") ? "HEAD" : undefined;
-  const method = known ?? requestLine.slice(0, sp1);
-  if (!known && !TOKEN.test(method)) return "malformed request method";
-  const target = requestLine.slice(sp1 + 1, sp2);
+  if (sp1 <= start || sp2 < 0 || sp2 === sp1 + 1) return "malformed request line";
+  // the methods clients send most, as constants: no string cut out
+  const m = sp1 - start;
+  const known = m === 3 && bytesAre(buf, start, sp1, "GET") ? "GET" : m === 4 && bytesAre(buf, start, sp1, "POST") ? "POST" : m === 4 && bytesAre(buf, start, sp1, "HEAD") ? "HEAD" : undefined;
+  if (!known && !isToken(buf, start, sp1)) return "malformed request method";
+  const method = known ?? buf.toString("latin1", start, sp1);
+  const target = buf.toString("latin1", sp1 + 1, sp2);
   let passThrough = false;
   let http10 = false;
-  const version8 = requestLine.length - sp2 - 1 === 8;
-  if (version8 && requestLine.startsWith("HTTP/1.0", sp2 + 1)) http10 = true;
-  else if (!version8 || !requestLine.startsWith("HTTP/1.1", sp2 + 1)) {
-    if (!/^HTTP\/\d\.\d$/.test(requestLine.slice(sp2 + 1))) return "malformed HTTP version";
+  const version8 = eol - sp2 - 1 === 8;
+  if (version8 && bytesAre(buf, sp2 + 1, eol, "HTTP/1.0")) http10 = true;
+  else if (!version8 || !bytesAre(buf, sp2 + 1, eol, "HTTP/1.1")) {
+    if (!version8 || !bytesAre(buf, sp2 + 1, eol, "HTTP/") || !isDigit(buf[sp2 + 6]!) || buf[sp2 + 7] !== 46 || !isDigit(buf[sp2 + 8]!)) return "malformed HTTP version";
     passThrough = true;
   }
-  if (target[0] !== "/" || unusual || method === "CONNECT") passThrough = true;
+  if (buf[sp1 + 1] !== 47 || unusual || method === "CONNECT") passThrough = true;
   const f = fields;
   // RFC 9112 §6.1: a request with both is a smuggling shape; the proxy refuses it
   if (f.te && f.length >= 0) return "both Transfer-Encoding and Content-Length";
@@ -225,17 +268,31 @@ export function withFields(requestLine: string, fields: HeadFields): RequestHead
   return { method, target, http10, headers: f.headers, length: f.length, chunked, close, passThrough, upgrade: f.connUpgrade ? f.upgrade : undefined };
 }
 
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
 /** What is wrong with a request line, if anything (fields that cannot be wrong beside it). */
-function requestLineError(line: string): string | undefined {
-  const r = withFields(line, NO_FIELDS);
+function requestLineError(buf: Buffer, start: number, eol: number): string | undefined {
+  const r = withFields(buf, start, eol, NO_FIELDS);
   return typeof r === "string" ? r : undefined;
 }
 
-/** The header lines from `pos` to the end of `text`: the fields, or a string saying what is malformed. */
-function parseFields(text: string, pos: number): HeadFields | string {
+/** What a byte is to parseFields' line scan: 0 (part of the line), COLON, CR (the line ends), or a control. */
+const COLON = 1;
+const CR = 2;
+const LINE_BYTE = new Uint8Array(256);
+for (let c = 0; c < 32; c++) LINE_BYTE[c] = 3;
+LINE_BYTE[9] = 0;
+LINE_BYTE[127] = 3;
+LINE_BYTE[58] = COLON;
+LINE_BYTE[13] = CR;
+
+/** The header lines in buf[pos, end): the fields, or a string saying what is malformed (CONTROL before anything else). */
+function parseFields(buf: Buffer, pos: number, end: number): HeadFields | string {
   const names: string[] = [];
-  const values: string[] = [];
-  const lines: number[] = [];
+  const at: number[] = [];
+  const vals: (string | undefined)[] = [];
   let length = -1;
   let hosts = 0;
   let te = false;
@@ -246,46 +303,58 @@ function parseFields(text: string, pos: number): HeadFields | string {
   let upgrade: string | undefined;
   let upgrades = 0;
   let expect = false;
-  while (pos < text.length) {
-    let end = text.indexOf("\r\n", pos);
-    if (end < 0) end = text.length;
-    const c = text.indexOf(":", pos);
+  while (pos < end) {
+    // the line: its first colon, its end (CR), and no controls in it
+    let colon = -1;
+    let eol = pos;
+    for (; eol < end; eol++) {
+      const k = LINE_BYTE[buf[eol]!]!;
+      if (k === 0) continue;
+      if (k === COLON) {
+        if (colon < 0) colon = eol;
+      } else if (k === CR) break;
+      else return CONTROL;
+    }
+    if (eol < end && (eol + 1 >= end || buf[eol + 1] !== 10)) return CONTROL;
     // no colon, an empty name, or whitespace before the colon / obs-fold (RFC 9112 §5.1-5.2)
-    if (c <= pos || c > end) return "malformed header line";
-    let name = commonName(text, pos, c);
+    if (colon <= pos) return malformed(buf, "malformed header line", eol, end);
+    let name = commonName(buf, pos, colon);
     if (name === undefined) {
-      const rawName = text.slice(pos, c);
-      if (!TOKEN.test(rawName)) return "malformed header name";
-      name = lowerName(rawName);
+      if (!isToken(buf, pos, colon)) return malformed(buf, "malformed header name", eol, end);
+      name = lowerName(buf.toString("latin1", pos, colon));
     }
     const lineStart = pos;
-    let vs = c + 1;
-    let ve = end;
-    while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
-    while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
-    const value = text.slice(vs, ve);
-    pos = end + 2;
-    if (name === "content-length") {
-      if (!/^\d{1,15}$/.test(value)) return "invalid Content-Length";
-      const n = Number(value);
-      if (length >= 0 && length !== n) return "conflicting Content-Length headers";
-      // RFC 9112 §6.3: identical repeats stand for one value (kept once, so nothing joins them)
-      if (length === n) continue;
-      length = n;
-    }
-    names.push(name);
-    values.push(value);
-    lines.push(lineStart, ve);
+    let vs = colon + 1;
+    let ve = eol;
+    while (vs < ve && (buf[vs] === 32 || buf[vs] === 9)) vs++;
+    while (ve > vs && (buf[ve - 1] === 32 || buf[ve - 1] === 9)) ve--;
+    pos = eol + 2;
+    let value: string | undefined;
     switch (name) {
+      case "content-length": {
+        let n = 0;
+        for (let i = vs; i < ve; i++) {
+          const c = buf[i]!;
+          if (!isDigit(c)) return malformed(buf, "invalid Content-Length", pos, end);
+          n = n * 10 + (c - 48);
+        }
+        if (ve === vs || ve - vs > 15) return malformed(buf, "invalid Content-Length", pos, end);
+        if (length >= 0 && length !== n) return malformed(buf, "conflicting Content-Length headers", pos, end);
+        // RFC 9112 §6.3: identical repeats stand for one value (kept once, so nothing joins them)
+        if (length === n) continue;
+        length = n;
+        break;
+      }
       case "transfer-encoding":
         // one header saying exactly "chunked" is ours to decode; other codings or lists go to Bun.serve
-        chunkedOnly = !te && value.toLowerCase() === "chunked";
+        chunkedOnly = !te && ve - vs === 7 && isChunked(buf, vs);
         te = true;
         break;
       case "host":
         hosts++;
         break;
       case "connection": {
+        value = buf.toString("latin1", vs, ve);
         const v = value.toLowerCase();
         if (v.includes("close")) {
           connClose = true;
@@ -296,14 +365,29 @@ function parseFields(text: string, pos: number): HeadFields | string {
       }
       case "upgrade":
         upgrades++;
-        upgrade = value;
+        upgrade = value = buf.toString("latin1", vs, ve);
         break;
       case "expect":
         expect = true;
         break;
     }
+    if (value !== undefined) vals[names.length] = value;
+    names.push(name);
+    at.push(lineStart, vs, ve);
   }
-  return { headers: new RawHeaders(names, values, text, lines), length, hosts, te, chunkedOnly, connUpgrade, connClose, connLast, upgrade, upgrades, expect };
+  return { headers: new RawHeaders(names, buf, at, vals), length, hosts, te, chunkedOnly, connUpgrade, connClose, connLast, upgrade, upgrades, expect };
 }
 
-const NO_FIELDS: HeadFields = { headers: new RawHeaders([], []), length: -1, hosts: 1, te: false, chunkedOnly: false, connUpgrade: false, connClose: false, connLast: undefined, upgrade: undefined, upgrades: 0, expect: false };
+/** `what` is wrong with a header line, unless a control follows in buf[from, end): that is reported first. */
+function malformed(buf: Buffer, what: string, from: number, end: number): string {
+  return hasControl(buf, from, end) ? CONTROL : what;
+}
+
+/** buf[at, at + 7) is "chunked" in any case. */
+function isChunked(buf: Buffer, at: number): boolean {
+  const s = "chunked";
+  for (let i = 0; i < 7; i++) if ((buf[at + i]! | 0x20) !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+const NO_FIELDS: HeadFields = { headers: new RawHeaders([], Buffer.alloc(0), []), length: -1, hosts: 1, te: false, chunkedOnly: false, connUpgrade: false, connClose: false, connLast: undefined, upgrade: undefined, upgrades: 0, expect: false };
