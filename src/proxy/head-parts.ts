@@ -2,8 +2,8 @@
  * An HTTP message head kept as the strings it is made of and written into one Buffer without
  * joining them. Joining (or writing a concatenated string) flattens the rope JavaScript builds for
  * `a + b`: one malloc per head on each leg of a proxied request, the proxy's largest remaining
- * allocations per request (counted with a uprobe on Bun's malloc). Parts should be flat: constants,
- * parsed fields, cached strings, `String(n)`.
+ * allocations per request (counted with a uprobe on Bun's malloc). Parts are flat strings (constants,
+ * cached strings, `String(n)`) or ranges of bytes (a client's header lines, a cached block).
  */
 export class HeadParts {
   /** Each part as three entries: a string (or bytes) and the range of it that belongs to the head. One array, not three: less garbage per head. */
@@ -15,12 +15,15 @@ export class HeadParts {
    * as a request's parts are added (each growth a copy and garbage); spare ones keep their room.
    */
   static take(): HeadParts {
-    return SPARE.pop()?.reset() ?? new HeadParts();
+    return SPARE.pop() ?? new HeadParts();
   }
 
-  /** Back to the spare list: the caller holds no reference to it any more, nor does anything it started. */
+  /**
+   * Back to the spare list: the caller holds no reference to it any more, nor does anything it
+   * started. Emptied now: its parts may be a client's read buffer, which a spare must not keep alive.
+   */
   static give(h: HeadParts): void {
-    if (SPARE.length < 64 && h.parts.length <= 1024) SPARE.push(h);
+    if (SPARE.length < 64 && h.parts.length <= 1024) SPARE.push(h.reset());
   }
 
   /** Empty again, keeping the parts array's room (a head built and staged at once can reuse one HeadParts). */
@@ -31,16 +34,8 @@ export class HeadParts {
   }
 
   add(s: string): this {
-    return this.addRange(s, 0, s.length);
-  }
-
-  /**
-   * `s[start, end)`, without cutting it out: a substring of a parsed head is made (a malloc) the
-   * first time its characters are read, and header lines passed on unchanged are never read otherwise.
-   */
-  addRange(s: string, start: number, end: number): this {
-    this.parts.push(s, start, end);
-    this.size += end - start;
+    this.parts.push(s, 0, s.length);
+    this.size += s.length;
     return this;
   }
 
@@ -106,9 +101,12 @@ export class HeadParts {
       if (typeof part === "string") off = copyChars(b, off, part, from, to);
       else {
         const bytes = part as Uint8Array;
-        // a header line is a few dozen bytes: a loop beats a native call (and a subarray)
-        if (to - from > 64) b.set(from === 0 && to === bytes.byteLength ? bytes : bytes.subarray(from, to), off);
-        else for (let i = from, o = off; i < to; i++) b[o++] = bytes[i]!;
+        // a header line is a few dozen bytes: a loop beats a native call; a long one (a cookie) is
+        // copied natively, without a subarray (a view of a read buffer costs mallocs, see copyOut)
+        if (from === 0 && to === bytes.byteLength) b.set(bytes, off);
+        else if (to - from <= 64) for (let i = from, o = off; i < to; i++) b[o++] = bytes[i]!;
+        else if (bytes instanceof Buffer) bytes.copy(b, off, from, to);
+        else b.set(bytes.subarray(from, to), off);
         off += to - from;
       }
     }

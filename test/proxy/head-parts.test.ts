@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { HeadParts, staged } from "../../src/proxy/head-parts.ts";
 
 test("a head's parts become one latin1 buffer, the body after them", () => {
-  const h = new HeadParts().line("host", "a.test").addRange("xx x-name: caf\u00e9 yy", 3, 15).add("\r\n").add("\r\n");
+  const h = new HeadParts().line("host", "a.test").addBytes(Buffer.from("xx x-name: caf\u00e9 yy", "latin1"), 3, 15).add("\r\n").add("\r\n");
   expect(h.text()).toBe("host: a.test\r\nx-name: caf\u00e9\r\n\r\n");
   const b = Buffer.from(staged().subarray(0, h.stage(new Uint8Array([1, 2, 3]))));
   // one byte per character (latin1), as header values were read
@@ -35,4 +35,26 @@ test("bytes parts (a cached prefix) are staged with the strings around them", ()
   expect(h.text()).toBe("Ab\u00e9cD");
   const n = h.stage();
   expect(staged().toString("latin1", 0, n)).toBe("Ab\u00e9cD");
+});
+
+test("byte ranges are staged as they are: short ones, long ones, whole parts, views of a larger buffer", () => {
+  const long = "x-long: " + "v".repeat(100);
+  const src = Buffer.from(`..a: 1\r\n${long}\r\n..`, "latin1");
+  const view = new Uint8Array(src.buffer, src.byteOffset + 2, src.length - 4); // a plain Uint8Array view
+  const h = new HeadParts()
+    .addBytes(src, 2, 6).add("\r\n") // short: "a: 1"
+    .addBytes(src, 8, 8 + long.length).add("\r\n") // long, from a Buffer
+    .addBytes(view, 6, 6 + long.length).add("\r\n") // long, from a Uint8Array at an offset
+    .addBytes(Buffer.from("z: 2\r\n")); // whole
+  const want = `a: 1\r\n${long}\r\n${long}\r\nz: 2\r\n`;
+  expect(h.text()).toBe(want);
+  expect(staged().toString("latin1", 0, h.stage())).toBe(want);
+});
+
+test("a spare HeadParts keeps nothing of the head it held", () => {
+  const h = HeadParts.take().addBytes(Buffer.alloc(1000), 0, 10);
+  HeadParts.give(h);
+  const again = HeadParts.take();
+  expect(again).toBe(h);
+  expect(again.text()).toBe("");
 });

@@ -198,9 +198,9 @@ export class RawConn implements ReplySink {
    * The head in buf[start, end), reusing the last one's parse when the client sent the same bytes
    * again (keep-alive clients repeat their heads: API polling, health checks, load generators), or
    * the last one's fields when only the request line is new (a client walking paths with the same
-   * headers). Comparing bytes creates no string; the head as a string and its fields were the
-   * front's largest allocations per request (measured). A parsed head or fields are never
-   * modified, so sharing them is safe.
+   * headers). Comparing bytes creates no string; parsing was the front's largest cost per
+   * request (measured). A parsed head or fields are only added to (values cut out of a head's bytes
+   * when first read), so sharing them is safe.
    */
   private parseHead(buf: Buffer, start: number, end: number): RequestHead | string {
     const n = end - start;

@@ -192,8 +192,8 @@ function hasControl(buf: Buffer, from: number, end: number): boolean {
 }
 
 /**
- * Parse a request head given as text (leading empty lines already skipped), for tests and tools:
- * the front parses bytes (parseRequest).
+ * Parse a request head given as latin1 text, one byte per character (leading empty lines already
+ * skipped), for tests and tools: the front parses bytes (parseRequest).
  */
 export function parseRequestHead(text: string): RequestHead | string {
   const b = Buffer.from(text, "latin1");

@@ -1,5 +1,6 @@
 /** The raw front's request-head parser: what it accepts, rejects and passes through. */
 import { describe, expect, test } from "bun:test";
+import { HeadParts } from "../../../src/proxy/head-parts.ts";
 import { parseRequest, parseRequestHead, withFields, type RequestHead } from "../../../src/proxy/listen/request-head.ts";
 
 const ok = (text: string): RequestHead => {
@@ -84,6 +85,41 @@ describe("request head", () => {
       "POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked",
       "GET / HTTP/1.1\r\nHost: a\r\nHost: b",
     ]) expect([t, typeof parseRequestHead(t)]).toEqual([t, "string"]);
+  });
+
+  test("what is reported: a control anywhere first, then the request line, then the first bad field", () => {
+    const CONTROL = "control character or bare CR/LF in the request head";
+    for (const [t, want] of <[string, string][]>[
+      ["G(T / HTTP/1.1\r\nNo colon\r\nX: \x01", CONTROL],
+      ["GET\x01 / HTTP/1.1\r\nNo colon", CONTROL],
+      ["GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\nX\x7f: y", CONTROL],
+      ["GET / HTTP/1.1\r", CONTROL],
+      ["GET / HTTP/1.1\r\nHost: x\nX: y", CONTROL],
+      ["G(T / HTTP/1.1\r\nNo colon", "malformed request method"],
+      ["GET / HTTP/1.1\r\nBad Name: x\r\nContent-Length: x", "malformed header name"],
+      ["GET / HTTP/1.1\r\n:\r\nHost: x", "malformed header line"],
+      ["GET / HTTP/1.1\r\n folded: x", "malformed header name"],
+      ["GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2", "conflicting Content-Length headers"],
+      ["GET / HTTP/1.1\r\nContent-Length: 1234567890123456", "invalid Content-Length"],
+      ["GET / HTTP/1.1\r\nContent-Length: +1", "invalid Content-Length"],
+      ["GET / HTTP/1.1\r\nContent-Length: ", "invalid Content-Length"],
+    ]) expect([t, parseRequestHead(t)]).toEqual([t, want]);
+    expect(ok("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 123456789012345").length).toBe(123456789012345);
+    expect(ok("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 007").length).toBe(7);
+  });
+
+  test("a head in the middle of a read buffer: the same head, values read from its bytes", () => {
+    const head = "GET /p?q=1 HTTP/1.1\r\nHost: a.test\r\nX-Long: " + "v".repeat(80) + "\r\nCookie: a=1";
+    const buf = Buffer.from(`junk${head}\r\n\r\nPOST /next HTTP/1.1`, "latin1");
+    const r = parseRequest(buf, 4, 4 + head.length);
+    if (typeof r === "string") throw new Error(r);
+    expect([r.head.method, r.head.target, r.head.headers.get("host"), r.head.headers.get("x-long"), r.head.headers.get("cookie")]).toEqual(["GET", "/p?q=1", "a.test", "v".repeat(80), "a=1"]);
+    // the client's lines are passed on from the head's bytes, as sent
+    const out = new HeadParts();
+    r.head.headers.forwardLines(out, new Set(["host"]));
+    expect(out.text()).toBe(`X-Long: ${"v".repeat(80)}\r\nCookie: a=1\r\n`);
+    const line = withFields(buf, 4, 4 + head.indexOf("\r\n"), r.fields);
+    expect(typeof line === "string" ? line : line.target).toBe("/p?q=1");
   });
 
   test("fields parsed once and reused under a new request line give the same head as a whole parse", () => {
