@@ -1,7 +1,8 @@
 /**
  * securely dns:serve vs Knot, Unbound and dnsmasq on loopback, side by side in one run: each server pinned
  * to CPU 0, dnsperf to CPU 1. For each server and scenario: achieved QPS, server CPU (user+sys
- * from /proc) per query, p50/p99 latency (dnsperf -v), and the ratios to securely.
+ * from /proc) per query, p50/p99 latency (dnsperf -v), and the ratios to securely. securely-nagle is
+ * securely with `dns.tcp_nodelay: false` (TCP scenarios only).
  *
  *   npx bun bench/dns/bench.ts [--seconds 8] [--rate 20000] [--repeat 3] [--only securely,knot,dnsmasq]
  *                              [--scenarios udp-rate,udp-max,tcp-rate] [--io native|eventloop] [--udp-socket dgram|bun]
@@ -23,7 +24,7 @@ const opt = (name: string, def: string) => {
 };
 const SECONDS = Number(opt("seconds", "8"));
 const RATE = Number(opt("rate", "20000"));
-const ONLY = opt("only", "securely,bun-udp-floor,knot,unbound,dnsmasq").split(",");
+const ONLY = opt("only", "securely,securely-nagle,bun-udp-floor,knot,unbound,dnsmasq").split(",");
 const UDP_SOCKET = opt("udp-socket", "dgram");
 /** securely's dns.io: native (the I/O thread) or eventloop (Bun's sockets). */
 const IO = opt("io", "native");
@@ -82,6 +83,15 @@ const servers: Server[] = [
     async start() {
       writeFileSync(join(dir, "securely.config.yaml"), `store:\n  path: ${dir}/store.db\nmetrics:\n  enabled: false\ndns:\n  listen: ["127.0.0.1:5401"]\n  io: ${IO}\n  udp_socket: ${UDP_SOCKET}\n  zones:\n    example.com:\n      file: example.com.zone\n`);
       return spawnPinned(["bun", join(ROOT, "src/main.ts"), "dns:serve", "-c", join(dir, "securely.config.yaml")], /securely ready/);
+    },
+  },
+  {
+    // the same with `tcp_nodelay: false`: Nagle on, as Knot and Unbound run (TCP scenarios only)
+    name: "securely-nagle",
+    port: 5406,
+    async start() {
+      writeFileSync(join(dir, "securely-nagle.config.yaml"), `store:\n  path: ${dir}/store-nagle.db\nmetrics:\n  enabled: false\ndns:\n  listen: ["127.0.0.1:5406"]\n  io: ${IO}\n  udp_socket: ${UDP_SOCKET}\n  tcp_nodelay: false\n  zones:\n    example.com:\n      file: example.com.zone\n`);
+      return spawnPinned(["bun", join(ROOT, "src/main.ts"), "dns:serve", "-c", join(dir, "securely-nagle.config.yaml")], /securely ready/);
     },
   },
   {
@@ -215,7 +225,7 @@ try {
       runDnsperfShort(s.port); // warm up (JIT, caches)
       for (const sc of SCENARIOS) {
         const [mode, kind] = sc.split("-") as ["udp" | "tcp", string];
-        if (s.name === "bun-udp-floor" && mode === "tcp") continue;
+        if ((s.name === "bun-udp-floor" && mode === "tcp") || (s.name === "securely-nagle" && mode === "udp")) continue;
         // lockstep: as many queries outstanding as connections, so each waits for its answer (a stub's pattern)
         const r = runDnsperf(s.port, mode, kind === "rate" ? RATE : undefined, p.pid, kind !== "max", kind === "lockstep" ? 10 : 200);
         (rounds[s.name]![sc] ??= []).push(r);

@@ -94,7 +94,7 @@ export class DnsService implements Service {
           handler: settings,
           forwarding: this.forwarder !== undefined,
           maxDelegated: o.forward.max_inflight * 10,
-          tcp: { idleTimeoutMs: o.tcp_idle_timeout * 1000, maxConnections: o.tcp_max_connections, maxMessage: o.max_tcp_message },
+          tcp: { idleTimeoutMs: o.tcp_idle_timeout * 1000, maxConnections: o.tcp_max_connections, maxMessage: o.max_tcp_message, nodelay: o.tcp_nodelay },
           batchWindowUs: o.batch_window_us,
         });
       } else for (const addr of o.listen) await this.bind(addr, onPacket);
@@ -143,7 +143,7 @@ export class DnsService implements Service {
     // port 0 with `threads` or after an upgrade: bind the port the first worker / old instance got
     const port = sharedPort(this.name, asked, this.listening.length);
     const o = this.opts;
-    const tcpOpts = { idleTimeoutSeconds: o.tcp_idle_timeout, maxConnections: o.tcp_max_connections, maxMessage: o.max_tcp_message };
+    const tcpOpts = { idleTimeoutSeconds: o.tcp_idle_timeout, maxConnections: o.tcp_max_connections, maxMessage: o.max_tcp_message, nodelay: o.tcp_nodelay };
     await this.onPort(addr, port, async () => {
       const udp = o.udp ? await listenUdp(o.udp_socket, host, port, onPacket) : undefined;
       try {
@@ -210,7 +210,7 @@ export class DnsService implements Service {
   async reload(next: App): Promise<ReloadResult> {
     const o = dnsOptions(next);
     const zones = loadConfigZones(this.zoneInputs(o)); // throws on a bad file: keep the old config
-    const needsRestart = ["listen", "udp", "tcp", "io", "batch_window_us", "udp_socket", "forward", "rrl", "allow_query", "axfr", "query_log", "max_udp_payload"].filter(
+    const needsRestart = ["listen", "udp", "tcp", "io", "batch_window_us", "tcp_nodelay", "udp_socket", "forward", "rrl", "allow_query", "axfr", "query_log", "max_udp_payload"].filter(
       (k) => JSON.stringify((o as any)[k]) !== JSON.stringify((this.opts as any)[k]),
     );
     this.app = next;

@@ -12,6 +12,8 @@ export interface TcpOptions {
   maxConnections: number;
   /** Largest query accepted, bytes. */
   maxMessage: number;
+  /** TCP_NODELAY (dns.tcp_nodelay); false: Nagle on, one write per answer (see ./native/tcp.ts). */
+  nodelay: boolean;
 }
 
 interface Conn {
@@ -60,8 +62,11 @@ export function listenTcp(host: string, port: number, opts: TcpOptions, onPacket
   };
   const deliver = (s: Socket<Conn>, a: Answer) => {
     if (a === undefined) return;
+    // a forwarded answer comes late: with Nagle on, it is pushed at once (see ./native/tcp.ts)
+    if (!opts.nodelay) s.setNoDelay(true);
     if (Array.isArray(a)) a.forEach((m) => send(s, m));
     else send(s, a);
+    if (!opts.nodelay && !s.data.closed) s.setNoDelay(false);
   };
   const listener: TCPSocketListener<Conn> = Bun.listen<Conn>({
     hostname: host,
@@ -76,6 +81,7 @@ export function listenTcp(host: string, port: number, opts: TcpOptions, onPacket
           return;
         }
         conns.add(s);
+        s.setNoDelay(opts.nodelay);
         s.timeout(opts.idleTimeoutSeconds);
       },
       data(s: Socket<Conn>, chunk: Buffer) {
@@ -108,7 +114,8 @@ export function listenTcp(host: string, port: number, opts: TcpOptions, onPacket
         }
         c.buf = off < buf.length ? Buffer.from(buf.subarray(off)) : EMPTY;
         if (ready.length) {
-          c.out.push(ready.length === 1 ? ready[0]! : Buffer.concat(ready));
+          if (opts.nodelay) c.out.push(ready.length === 1 ? ready[0]! : Buffer.concat(ready));
+          else c.out.push(...ready);
           flush(s);
         }
         s.timeout(opts.idleTimeoutSeconds);

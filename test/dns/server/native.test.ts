@@ -177,6 +177,39 @@ describe("bad listen addresses", () => {
   });
 });
 
+describe("dns.tcp_nodelay: false (Nagle on, as Knot and Unbound)", () => {
+  for (const io of ["native", "eventloop"]) {
+    test(`${io}: pipelined answers (a forwarded one among them) and a client waiting for each answer on one connection are all answered`, async () => {
+      const server = await startSecurely(["dns:serve"], { env: project(`  io: ${io}\n  tcp_nodelay: false\n`).env });
+      try {
+        const port = server.port("dns");
+        // one write of three queries: the answers go out one write each, the forwarded one pushed
+        const answers = await tcpExchange(port, Buffer.concat([frame(1, "www.local.example"), frame(2, "mail.upstream.example"), frame(3, "www.local.example")]), 3);
+        expect(answers.map((a) => [a.id, a.answers[0]?.data]).sort()).toEqual([
+          [1, "203.0.113.5"],
+          [2, "198.51.100.25"],
+          [3, "203.0.113.5"],
+        ]);
+        // a client that waits for each answer before it asks again, on one connection
+        let got: Buffer = Buffer.alloc(0);
+        const sock = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data: (_s, d) => void (got = Buffer.concat([got, d])) } });
+        try {
+          for (let id = 10; id < 15; id++) {
+            got = Buffer.alloc(0);
+            sock.write(frame(id, "www.local.example"));
+            await eventually(() => got.length >= 2 && got.length >= 2 + got.readUInt16BE(0), 3000, 5);
+            expect(packet.decode(got.subarray(2)).id).toBe(id);
+          }
+        } finally {
+          sock.end();
+        }
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+});
+
 describe("dns.io: eventloop", () => {
   test("Bun's sockets on the main thread still serve UDP, TCP and forwarding", async () => {
     const server = await startSecurely(["dns:serve"], { env: project("  io: eventloop\n").env });

@@ -33,6 +33,8 @@ export interface TcpLimits {
   idleTimeoutMs: number;
   maxConnections: number;
   maxMessage: number;
+  /** TCP_NODELAY on every connection (dns.tcp_nodelay); false: Nagle on, one write per answer. */
+  nodelay: boolean;
 }
 
 export class TcpConns {
@@ -45,6 +47,7 @@ export class TcpConns {
   private peer = new Uint8Array(32);
   private peerLen = new Uint32Array(1);
   private one = new Int32Array([1]);
+  private zero = new Int32Array([0]);
   private client = new NativeClient(new Uint8Array(0));
 
   /** `ctl(op, fd, events)`: the reactor's epoll_ctl; false when the kernel refused. */
@@ -80,7 +83,7 @@ export class TcpConns {
         continue;
       }
       // answers leave at once: Nagle would hold a second answer behind the client's delayed ACK
-      this.sys.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, addr(this.one), 4);
+      if (this.limits.nodelay) this.sys.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, addr(this.one), 4);
       const p = peerOf(this.peer, 0);
       const c: Conn = { fd, id: this.nextId++, address: p.address, port: p.port, pending: 0, lastActive: performance.now(), eof: false };
       this.conns.set(fd, c);
@@ -144,7 +147,12 @@ export class TcpConns {
       else ready.push(a);
     }
     if (off < buf.length) c.partial = buf.slice(off);
-    if (ready.length) this.send(c, ready);
+    // with Nagle on, one write per answer: the kernel holds what follows an unacknowledged answer
+    // and sends it when the client's next query acknowledges that one, inside the client's send
+    // (answers coalesced into one write would never be held, so they would never leave that way)
+    if (this.limits.nodelay) {
+      if (ready.length) this.send(c, ready);
+    } else for (const a of ready) if (this.conns.get(c.fd) === c) this.send(c, [a]);
     return answered;
   }
 
@@ -159,8 +167,15 @@ export class TcpConns {
     const c = this.byId.get(connId);
     if (!c) return;
     c.pending = Math.max(0, c.pending - 1);
-    if (msgs.length) this.send(c, msgs);
-    else if (c.eof && c.pending === 0 && !c.out) this.close(c);
+    if (!msgs.length) {
+      if (c.eof && c.pending === 0 && !c.out) this.close(c);
+      return;
+    }
+    // a forwarded answer comes late, when the client may be waiting for it alone: with Nagle on,
+    // TCP_NODELAY is set around the write, which sends it (and anything held) at once
+    if (!this.limits.nodelay) this.sys.setsockopt(c.fd, C.IPPROTO_TCP, C.TCP_NODELAY, addr(this.one), 4);
+    this.send(c, msgs);
+    if (!this.limits.nodelay && this.byId.get(connId) === c) this.sys.setsockopt(c.fd, C.IPPROTO_TCP, C.TCP_NODELAY, addr(this.zero), 4);
   }
 
   /** Frame and write answers; what the kernel does not take waits for EPOLLOUT. */
