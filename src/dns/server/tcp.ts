@@ -81,7 +81,7 @@ export function listenTcp(host: string, port: number, opts: TcpOptions, onPacket
           return;
         }
         conns.add(s);
-        s.setNoDelay(opts.nodelay);
+        if (!opts.nodelay) s.setNoDelay(false); // Bun's sockets start with TCP_NODELAY on
         s.timeout(opts.idleTimeoutSeconds);
       },
       data(s: Socket<Conn>, chunk: Buffer) {

@@ -122,7 +122,8 @@ export class TcpConns {
       buf = joined;
       c.partial = undefined;
     }
-    const ready: Uint8Array[] = [];
+    // the answers, one entry per query (an AXFR's messages stay together)
+    const ready: (Uint8Array | Uint8Array[])[] = [];
     let off = 0;
     let answered = 0;
     while (buf.length - off >= 2) {
@@ -143,17 +144,30 @@ export class TcpConns {
         continue;
       }
       if (a === undefined || a instanceof Promise) continue;
-      if (Array.isArray(a)) ready.push(...a);
-      else ready.push(a);
+      ready.push(a);
     }
     if (off < buf.length) c.partial = buf.slice(off);
-    // with Nagle on, one write per answer: the kernel holds what follows an unacknowledged answer
-    // and sends it when the client's next query acknowledges that one, inside the client's send
-    // (answers coalesced into one write would never be held, so they would never leave that way)
-    if (this.limits.nodelay) {
-      if (ready.length) this.send(c, ready);
-    } else for (const a of ready) if (this.conns.get(c.fd) === c) this.send(c, [a]);
+    if (ready.length) this.sendReady(c, ready);
     return answered;
+  }
+
+  /**
+   * The answers one read produced. TCP_NODELAY: one write. Nagle on: one write per query's answer —
+   * the kernel holds what follows an unacknowledged answer and sends it when the client's next query
+   * acknowledges that one, inside the client's send (answers coalesced into one write are never held,
+   * so they never leave that way) — until the kernel stops taking them: the rest go in one write.
+   */
+  private sendReady(c: Conn, ready: (Uint8Array | Uint8Array[])[]): void {
+    let i = 0;
+    if (!this.limits.nodelay) {
+      for (; i < ready.length && !c.out && this.conns.get(c.fd) === c; i++) {
+        const a = ready[i]!;
+        this.send(c, Array.isArray(a) ? a : [a]);
+      }
+      if (i === ready.length || this.conns.get(c.fd) !== c) return;
+    }
+    const rest = i === 0 ? ready : ready.slice(i);
+    this.send(c, rest.some(Array.isArray) ? rest.flat() : (rest as Uint8Array[]));
   }
 
   /** A query on connection `connId` was delegated: the main thread will answer it. */
