@@ -28,6 +28,8 @@ import type { Rr } from "./wire/types.ts";
 
 /** Attempts at finding a port free for both UDP and TCP when listening on port 0. */
 const SHARED_PORT_TRIES = 20;
+/** The dns keys a reload applies without a restart. */
+const LIVE_KEYS = new Set(["zones", "local_domains"]);
 
 export class DnsService implements Service {
   readonly name = "dns";
@@ -210,14 +212,13 @@ export class DnsService implements Service {
   async reload(next: App): Promise<ReloadResult> {
     const o = dnsOptions(next);
     const zones = loadConfigZones(this.zoneInputs(o)); // throws on a bad file: keep the old config
-    const needsRestart = ["listen", "udp", "tcp", "io", "batch_window_us", "tcp_nodelay", "udp_socket", "forward", "rrl", "allow_query", "axfr", "query_log", "max_udp_payload"].filter(
-      (k) => JSON.stringify((o as any)[k]) !== JSON.stringify((this.opts as any)[k]),
-    );
+    // zones and local domains are applied live; any other key that changed is read at start only
+    const needsRestart = Object.keys(o).filter((k) => !LIVE_KEYS.has(k) && JSON.stringify((o as any)[k]) !== JSON.stringify((this.opts as any)[k]));
     this.app = next;
     this.opts = { ...this.opts, zones: o.zones, local_domains: o.local_domains };
     this.configZones = zones;
     this.refresh(true);
-    return { applied: ["dns.zones", "dns.local_domains"], needsRestart: needsRestart.map((k) => `dns.${k}`) };
+    return { applied: [...LIVE_KEYS].map((k) => `dns.${k}`), needsRestart: needsRestart.map((k) => `dns.${k}`) };
   }
 
   async stop({ graceful, timeoutMs }: StopOptions): Promise<void> {

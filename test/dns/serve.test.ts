@@ -354,6 +354,10 @@ describe("reload and graceful stop", () => {
       s.signal("SIGHUP");
       await eventually(async () => (await dig(dnsPort, "+short", "www.hup.example")).raw.trim() === "192.0.2.2", 5000, 100);
       expect((await dig(dnsPort, "+short", "x.localdev")).raw.trim()).toBe("127.0.0.1");
+      // keys read at start only are named, not silently ignored
+      writeFileSync(p.config, readFileSync(p.config, "utf8").replace("dns:\n", "dns:\n  tcp_idle_timeout: 30\n  tcp_nodelay: false\n"));
+      s.signal("SIGHUP");
+      await s.waitFor(/needs a restart.*dns\.tcp_idle_timeout.*dns\.tcp_nodelay|needs a restart.*dns\.tcp_nodelay.*dns\.tcp_idle_timeout/);
     } finally {
       expect(await s.stop("SIGTERM")).toBe(0);
     }
