@@ -45,8 +45,10 @@ export function statusLine(head: ResponseHead): string {
   return (head.statusLine ??= formatStatusLine(head.status, head.statusText));
 }
 
-/** Status line and forwarded header lines: what the client's head starts with when nothing is edited (cached). */
-/** Status line and forwarded header lines as bytes: copied into each answer with one memcpy rather than a char loop (heads are shared through the parser's cache). */
+/**
+ * Status line and forwarded header lines, as bytes: what the client's head starts with when nothing is
+ * edited, copied into each answer with one memcpy (cached on the head, which the parser's cache shares).
+ */
 export function upstreamPrefix(head: ResponseHead, dropServer: boolean): Buffer {
   if (dropServer) return (head.prefixNoServer ??= Buffer.from(statusLine(head) + forwardText(head, true), "latin1"));
   return (head.prefix ??= Buffer.from(statusLine(head) + forwardText(head, false), "latin1"));

@@ -83,7 +83,7 @@ export class TcpConns {
         continue;
       }
       // answers leave at once: Nagle would hold a second answer behind the client's delayed ACK
-      if (this.limits.nodelay) this.sys.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, addr(this.one), 4);
+      if (this.limits.nodelay) this.noDelay(fd, true);
       const p = peerOf(this.peer, 0);
       const c: Conn = { fd, id: this.nextId++, address: p.address, port: p.port, pending: 0, lastActive: performance.now(), eof: false };
       this.conns.set(fd, c);
@@ -187,9 +187,14 @@ export class TcpConns {
     }
     // a forwarded answer comes late, when the client may be waiting for it alone: with Nagle on,
     // TCP_NODELAY is set around the write, which sends it (and anything held) at once
-    if (!this.limits.nodelay) this.sys.setsockopt(c.fd, C.IPPROTO_TCP, C.TCP_NODELAY, addr(this.one), 4);
+    if (!this.limits.nodelay) this.noDelay(c.fd, true);
     this.send(c, msgs);
-    if (!this.limits.nodelay && this.byId.get(connId) === c) this.sys.setsockopt(c.fd, C.IPPROTO_TCP, C.TCP_NODELAY, addr(this.zero), 4);
+    if (!this.limits.nodelay && this.byId.get(connId) === c) this.noDelay(c.fd, false);
+  }
+
+  /** TCP_NODELAY on or off (on also sends what Nagle holds). */
+  private noDelay(fd: number, on: boolean): void {
+    this.sys.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, addr(on ? this.one : this.zero), 4);
   }
 
   /** Frame and write answers; what the kernel does not take waits for EPOLLOUT. */
