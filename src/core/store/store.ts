@@ -45,10 +45,11 @@ export class Store {
       });
     }
     if (fresh && !memory) chmodSync(opts.path, 0o600);
-    this.db.exec(`PRAGMA busy_timeout = ${opts.busyTimeoutMs ?? 10_000}`);
+    const busyTimeoutMs = opts.busyTimeoutMs ?? 10_000;
+    this.db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
     try {
       if (!opts.readonly) {
-        this.db.exec("PRAGMA journal_mode = WAL");
+        enableWal(this.db, busyTimeoutMs);
         this.db.exec("PRAGMA synchronous = NORMAL");
       }
       // reading the schema is the first thing that fails on a file that is not a store
@@ -75,5 +76,24 @@ export class Store {
 
   close(): void {
     this.db.close();
+  }
+}
+
+/**
+ * `PRAGMA journal_mode = WAL`, tried again while it answers SQLITE_BUSY, up to `timeoutMs`. Switching
+ * the journal mode is one of the places SQLite reports a lock conflict at once instead of waiting
+ * for busy_timeout (it would risk a deadlock): several processes opening a fresh store together hit
+ * it now and then (seen in CI, 1 run in many).
+ */
+export function enableWal(db: Pick<Database, "exec">, timeoutMs: number): void {
+  const until = Date.now() + timeoutMs;
+  for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    try {
+      db.exec("PRAGMA journal_mode = WAL");
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== "SQLITE_BUSY" || Date.now() >= until) throw err;
+      Bun.sleepSync(pause);
+    }
   }
 }

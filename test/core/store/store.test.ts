@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { Store } from "../../../src/core/store/store.ts";
+import { enableWal, Store } from "../../../src/core/store/store.ts";
 import type { Migration } from "../../../src/core/store/migrations.ts";
 import { BUN, eventually, tempDir } from "../../harness.ts";
 
@@ -94,4 +94,18 @@ test("processes opening a fresh store at the same moment all migrate cleanly", a
   const s = new Store({ path });
   expect(s.db.query("SELECT COUNT(*) AS n FROM core_migrations WHERE namespace='race'").get()).toEqual({ n: 5 });
   s.close();
+});
+
+test("switching to WAL is tried again while SQLite answers SQLITE_BUSY at once, up to the busy timeout", () => {
+  const busy = Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+  let calls = 0;
+  enableWal({ exec: () => {
+    if (++calls < 3) throw busy;
+  } } as any, 1000);
+  expect(calls).toBe(3);
+  // another error, or a lock that outlasts the timeout, is not retried away
+  let other = 0;
+  expect(() => enableWal({ exec: () => { other++; throw Object.assign(new Error("disk I/O error"), { code: "SQLITE_IOERR" }); } } as any, 1000)).toThrow("disk I/O error");
+  expect(other).toBe(1);
+  expect(() => enableWal({ exec: () => { throw busy; } } as any, 20)).toThrow("database is locked");
 });
