@@ -5,6 +5,7 @@
 # per request) and c=1, 1 MiB download and 1 MiB upload. Bounded: DURATION per run.
 # Usage: bench/proxy/run.sh [DURATION_SECONDS]   (needs nginx, haproxy, wrk, and gcc for lockstep.c: apt-get install nginx haproxy wrk gcc)
 # SECURELY_RAW=false runs securely on Bun.serve instead of its raw HTTP/1.1 front (A/B).
+# SECURELY_IO=eventloop runs securely's sockets on Bun's instead of its own epoll loop (proxy.io, A/B).
 # ROUNDS=N runs each scenario N times, the contestants interleaved round by round, and compares the
 # medians: on a VM whose neighbours come and go, one pass can swing a ratio by ±25% (measured).
 # PIN=1 runs the origin and every proxy on CPU 0 and the clients on CPU 1 (the method: origin
@@ -77,6 +78,7 @@ store: { path: $TMP/store.db }
 metrics: { enabled: false }
 pid_file: $TMP/securely.pid
 proxy:
+  io: ${SECURELY_IO:-auto}
   listen: [{ addr: "127.0.0.1:$SECURELY", raw: ${SECURELY_RAW:-true} }]
   max_body_size: 4m
   upstreams:

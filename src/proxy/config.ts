@@ -258,6 +258,11 @@ export const proxySchema: Schema = obj(
     max_body_size: val("proxy_bytes", "100m", "Largest request body for every route (413 above it); 0 = no limit."),
     client_timeout: val("duration", 60, "Idle time allowed on a client connection (Bun caps it at 255 s)."),
     keepalive_request_limit: val("integer|min:0", 0, "Close a client connection after this many requests (0 = no limit)."),
+    io: val(
+      "in:auto,native,eventloop",
+      "auto",
+      "Socket I/O of the raw front's plain-TCP listeners and of plain (non-TLS) upstream connections. native: securely's own epoll loop through bun:ffi, nested in Bun's (Linux x86-64/arm64, main thread); eventloop: Bun's sockets; auto: native where it can run. TLS, HTTP/2, Unix listeners and host names (not IP literals) always use Bun's sockets. Changing it needs a restart.",
+    ),
     access_log: obj(
       {
         enabled: val("boolean", false, "Write one line per request."),

@@ -25,6 +25,7 @@ import { HttpDrain } from "../core/server/http-drain.ts";
 import { isDeepStrictEqual } from "node:util";
 import { certificateFor } from "../tls/index.ts";
 import { cacheLimiter } from "./filters/shared-rate-limit.ts";
+import { NestedLoop } from "../core/native/nested-loop.ts";
 
 /**
  * What the proxy's services share: the upstream groups (with health state), the keepalive pool and
@@ -39,9 +40,17 @@ export class ProxyRuntime {
 
   constructor(readonly app: App, cfg: ProxyConfig) {
     this.cfg = cfg;
-    this.pool = new ConnectionPool(serverSettings(app).upstream_keepalive_pool_size);
+    this.pool = new ConnectionPool(serverSettings(app).upstream_keepalive_pool_size, nativeLoop(cfg.io));
     this.upstreams = buildUpstreams(app, cfg);
   }
+}
+
+/** The loop for `proxy.io` (undefined: Bun's sockets); `native` where it cannot run is an error. */
+function nativeLoop(io: ProxyConfig["io"] = "auto"): NestedLoop | undefined {
+  if (io === "eventloop") return undefined;
+  const loop = NestedLoop.get();
+  if (!loop && io === "native") throw new SecurelyError(`proxy.io: native I/O cannot run here: ${NestedLoop.unavailable()}`, { hint: "use io: auto (falls back to Bun's sockets) or eventloop" });
+  return loop;
 }
 
 function buildUpstreams(app: App, cfg: ProxyConfig, previous?: Map<string, Upstream>): Map<string, Upstream> {
@@ -130,11 +139,12 @@ export function proxyService(rt: ProxyRuntime, ownHealthChecks = false): Service
       }
       const old = rt.handler;
       rt.handler = handler;
-      rt.cfg = { ...cfg, listen: prev.listen };
+      rt.cfg = { ...cfg, listen: prev.listen, io: prev.io };
       void old?.idle().then(() => old.close());
       if (checker) await checker.restart();
-      const applied = (Object.keys(cfg) as (keyof ProxyConfig)[]).filter((k) => k !== "listen" && !isDeepStrictEqual(cfg[k], prev[k])).map((k) => `proxy.${k}`);
-      const needsRestart = isDeepStrictEqual(cfg.listen, prev.listen) ? [] : ["proxy.listen"];
+      const restartKeys: (keyof ProxyConfig)[] = ["listen", "io"];
+      const applied = (Object.keys(cfg) as (keyof ProxyConfig)[]).filter((k) => !restartKeys.includes(k) && !isDeepStrictEqual(cfg[k], prev[k])).map((k) => `proxy.${k}`);
+      const needsRestart = restartKeys.filter((k) => !isDeepStrictEqual(cfg[k], prev[k])).map((k) => `proxy.${k}`);
       return { applied, needsRestart };
     },
     status: () => ({ ready: servers.length > 0, active: rt.handler?.active ?? 0, pooled: rt.pool.size, upstreams: [...rt.upstreams.values()].map((u) => u.describe()) }),
@@ -204,7 +214,7 @@ function listenRaw(host: string, port: number, common: Record<string, unknown>, 
   const internal = Bun.serve({ ...common, fetch: (req: Request, server: Server<any>) => rt.handler!.handle(req, server, info), hostname: "127.0.0.1", port: 0 } as any) as Server<any>;
   let front: RawFront;
   try {
-    front = new RawFront({ host, port, rt, drain, internalPort: internal.port!, clients });
+    front = new RawFront({ host, port, rt, drain, internalPort: internal.port!, clients, native: rt.pool.native });
   } catch (e) {
     internal.stop(true);
     throw e;

@@ -103,6 +103,7 @@ export interface ProxyConfig {
   max_body_size: number;
   client_timeout: number;
   keepalive_request_limit: number;
+  io: "auto" | "native" | "eventloop";
   access_log: { enabled: boolean; path: string; format: "combined" | "json" };
   server_header: string;
 }

@@ -1,7 +1,7 @@
 /**
- * The few Linux syscalls securely calls itself through bun:ffi: sockets, epoll, eventfd and the
- * batched recvmmsg/sendmmsg. Used where Bun's own socket layer costs more per packet than the
- * work (the DNS I/O thread, docs/architecture.md). Loaded lazily; `loadLibc()` returns undefined
+ * The few Linux syscalls securely calls itself through bun:ffi: sockets, epoll, eventfd, timerfd and
+ * the batched recvmmsg/sendmmsg. Used where Bun's own socket layer costs more per packet than the
+ * work (the DNS I/O thread, the proxy's native TCP: docs/architecture.md). Loaded lazily; `loadLibc()` returns undefined
  * off Linux or when libc cannot be opened, and callers fall back to Bun's sockets.
  */
 import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
@@ -15,6 +15,9 @@ const SYMBOLS = {
   listen: { args: [i32, i32], returns: i32 },
   getsockname: { args: [i32, P, P], returns: i32 },
   accept4: { args: [i32, P, P, i32], returns: i32 },
+  connect: { args: [i32, P, u32], returns: i32 },
+  shutdown: { args: [i32, i32], returns: i32 },
+  getsockopt: { args: [i32, i32, i32, P, P], returns: i32 },
   recvmmsg: { args: [i32, P, u32, i32, P], returns: i32 },
   sendmmsg: { args: [i32, P, u32, i32], returns: i32 },
   sendto: { args: [i32, P, u64, i32, P, u32], returns: i32 },
@@ -26,6 +29,8 @@ const SYMBOLS = {
   epoll_ctl: { args: [i32, i32, i32, P], returns: i32 },
   epoll_wait: { args: [i32, P, i32, i32], returns: i32 },
   eventfd: { args: [u32, i32], returns: i32 },
+  timerfd_create: { args: [i32, i32], returns: i32 },
+  timerfd_settime: { args: [i32, i32, P, P], returns: i32 },
   usleep: { args: [u32], returns: i32 },
   __errno_location: { args: [], returns: P },
 } as const;
@@ -51,6 +56,14 @@ export const C = {
   SO_REUSEPORT: 15,
   IPPROTO_TCP: 6,
   TCP_NODELAY: 1,
+  SO_ERROR: 4,
+  SHUT_WR: 1,
+  MSG_NOSIGNAL: 0x4000,
+  CLOCK_MONOTONIC: 1,
+  TFD_NONBLOCK: 0o4000,
+  TFD_CLOEXEC: 0o2000000,
+  EINTR: 4,
+  EINPROGRESS: 115,
   MSG_DONTWAIT: 0x40,
   MSG_TRUNC: 0x20,
   EPOLLIN: 0x1,
@@ -76,7 +89,8 @@ export const EPOLL_DATA_OFFSET = process.arch === "x64" ? 4 : 8;
 
 const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM", 4: "EINTR", 9: "EBADF", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 22: "EINVAL", 23: "ENFILE", 24: "EMFILE",
-  97: "EAFNOSUPPORT", 98: "EADDRINUSE", 99: "EADDRNOTAVAIL", 104: "ECONNRESET", 111: "ECONNREFUSED",
+  32: "EPIPE", 97: "EAFNOSUPPORT", 98: "EADDRINUSE", 99: "EADDRNOTAVAIL", 101: "ENETUNREACH", 104: "ECONNRESET",
+  110: "ETIMEDOUT", 111: "ECONNREFUSED", 113: "EHOSTUNREACH", 2: "ENOENT",
 };
 
 export function errnoName(n: number): string {

@@ -4,6 +4,7 @@
  * tunnel to the upstream, or the whole connection passed through to the internal Bun.serve.
  */
 import type { Socket } from "bun";
+import type { ByteSocket } from "../../core/native/tcp.ts";
 import { STATUS_CODES } from "node:http";
 import { clientGone, ProxyHandler, type ClientRequest } from "../handler.ts";
 import type { ReplySink } from "../exchange.ts";
@@ -97,7 +98,7 @@ export class RawConn implements ReplySink {
 
   constructor(
     private readonly front: RawFront,
-    private readonly sock: Socket<RawConn>,
+    private readonly sock: ByteSocket,
   ) {
     sock.setNoDelay?.(true);
     this.seen = front.tick;

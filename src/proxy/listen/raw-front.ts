@@ -1,5 +1,5 @@
 /**
- * The raw HTTP/1.1 front: a Bun.listen TCP listener that parses request heads itself
+ * The raw HTTP/1.1 front: a TCP listener (on the NestedLoop with proxy.io native, else Bun.listen) that parses request heads itself
  * (request-head.ts) and runs the same pipeline as Bun.serve (ProxyHandler.prepare/process), but
  * without Bun's Request, Headers and Response objects — those cost about 5 µs per proxied request
  * (docs/benchmarks-proxy.md). Responses are written as one head string plus the body.
@@ -12,7 +12,10 @@
  * connection both ways. A passed-through connection stays passed through. The internal server
  * learns the real client from the tunnel's local port (`clientOf`).
  */
-import type { TCPSocketListener, TCPSocketListenOptions } from "bun";
+import type { TCPSocketListenOptions } from "bun";
+import { isIP } from "node:net";
+import type { NestedLoop } from "../../core/native/nested-loop.ts";
+import { NativeTcpListener, type NativeHandlers } from "../../core/native/tcp.ts";
 import type { StopOptions } from "../../core/server/service.ts";
 import type { DrainTarget, HttpDrain } from "../../core/server/http-drain.ts";
 import type { ListenerInfo, ProxyHandler } from "../handler.ts";
@@ -30,11 +33,20 @@ export interface RawFrontOptions {
   internalPort: number;
   /** Address → client, shared with the internal server's ListenerInfo.clientOf. */
   clients: Map<number, { address: string; port: number }>;
+  /** Listen on this loop (proxy.io); host names still go to Bun.listen. */
+  native?: NestedLoop;
 }
+
+const nativeHandlers: NativeHandlers<RawConn> = {
+  data: (s, d) => s.data.onData(d),
+  drain: (s) => s.data.onDrain(),
+  end: (s) => s.data.onEnd(),
+  close: (s) => s.data.onClose(),
+};
 
 export class RawFront implements DrainTarget {
   readonly conns = new Set<RawConn>();
-  readonly listener: TCPSocketListener<RawConn>;
+  readonly listener: { readonly port: number; stop(closeActive?: boolean): void };
   readonly info: ListenerInfo = { tls: false };
   /**
    * client_timeout, checked by one ticker: Bun's socket timeout is not re-armed by traffic (measured:
@@ -51,6 +63,16 @@ export class RawFront implements DrainTarget {
       for (const c of this.conns) c.checkIdle(this.tick, limit);
     }, 1000);
     this.ticker.unref?.();
+    if (o.native && isIP(o.host)) {
+      this.listener = new NativeTcpListener<RawConn>(o.native, {
+        host: o.host,
+        port: o.port,
+        allowHalfOpen: true,
+        handlers: nativeHandlers,
+        open: (s) => this.opened((s.data = new RawConn(this, s))),
+      });
+      return;
+    }
     // reusePort works on Bun.listen (measured) though bun-types lists it for Bun.connect only
     const opts: TCPSocketListenOptions<RawConn> & { reusePort: boolean } = {
       hostname: o.host,
@@ -60,12 +82,7 @@ export class RawFront implements DrainTarget {
       allowHalfOpen: true,
       data: undefined as unknown as RawConn,
       socket: {
-        open: (s) => {
-          const c = new RawConn(this, s);
-          s.data = c;
-          this.conns.add(c);
-          proxyMetrics.connections.inc();
-        },
+        open: (s) => this.opened((s.data = new RawConn(this, s))),
         data: (s, d) => s.data.onData(d as Buffer),
         drain: (s) => s.data.onDrain(),
         end: (s) => s.data.onEnd(),
@@ -74,6 +91,11 @@ export class RawFront implements DrainTarget {
       },
     };
     this.listener = Bun.listen<RawConn>(opts);
+  }
+
+  private opened(c: RawConn): void {
+    this.conns.add(c);
+    proxyMetrics.connections.inc();
   }
 
   get port(): number {

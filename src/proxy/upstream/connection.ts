@@ -1,11 +1,14 @@
 /**
- * One HTTP/1.1 connection to an upstream over Bun.connect (TCP, TLS or Unix socket). It writes a
+ * One HTTP/1.1 connection to an upstream over Bun.connect (TCP, TLS or Unix socket), or for plain
+ * connections to an IP address or Unix path under proxy.io native, over core/native/tcp.ts. It writes a
  * request with backpressure, parses the response incrementally, streams the body out with
  * backpressure (pausing the socket while the client is slow), and reports whether it can go back
  * to the keepalive pool. Measured faster than fetch for the proxy's upstream leg (docs/benchmarks-proxy.md).
  */
 import type { Socket, SocketHandler } from "bun";
 import { checkServerIdentity } from "node:tls";
+import type { NestedLoop } from "../../core/native/nested-loop.ts";
+import { connectNative, nativeConnectable, type ByteSocket, type NativeHandlers } from "../../core/native/tcp.ts";
 import { copyOut } from "../bytes.ts";
 import { ProxyError } from "../errors.ts";
 import { staged } from "../head-parts.ts";
@@ -136,8 +139,16 @@ const handlers: SocketHandler<H1Conn> = {
   handshake: (s, ok, err) => s.data.onHandshake(ok, err),
 };
 
+const nativeHandlers: NativeHandlers<H1Conn> = {
+  data: (s, d) => s.data.onData(d),
+  drain: (s) => s.data.onDrain(),
+  close: (s, err) => s.data.onClose(err),
+  end: (s) => s.data.onClose(),
+  timeout: (s) => s.data.onTimeout(),
+};
+
 export class H1Conn {
-  sock!: Socket<H1Conn>;
+  sock!: ByteSocket;
   phase: Phase = "idle";
   /** Requests served so far; > 0 means the next one runs on a reused connection. */
   uses = 0;
@@ -187,10 +198,22 @@ export class H1Conn {
   /** The peer of the request in flight (or the last one): its load, timeouts and name apply. */
   constructor(public peer: Peer) {}
 
-  /** Open a connection to `peer`, honouring connection_timeout and TLS verification. */
-  static async open(peer: Peer): Promise<H1Conn> {
+  /** Open a connection to `peer`, honouring connection_timeout and TLS verification; plain ones on `native` where it can. */
+  static async open(peer: Peer, native?: NestedLoop): Promise<H1Conn> {
     const conn = new H1Conn(peer);
     const o = peer.options;
+    if (native && !peer.tls && nativeConnectable({ host: peer.host, unix: peer.unix, localAddress: o.bindTo })) {
+      try {
+        const at = { host: peer.host, port: peer.port, unix: peer.unix, localAddress: o.bindTo, timeoutMs: o.connectionTimeoutMs };
+        conn.sock = await connectNative(native, at, nativeHandlers, conn);
+      } catch (e) {
+        if ((e as { deadline?: boolean }).deadline) throw new ProxyError(`connect to ${peer.addr} timed out after ${o.connectionTimeoutMs} ms`, "connect_timeout", "upstream", true);
+        throw new ProxyError(`connect to ${peer.addr} failed: ${(e as Error).message}`, "connect", "upstream", true);
+      }
+      watched.add(conn);
+      conn.sock.setNoDelay(true);
+      return conn;
+    }
     const base: any = { socket: handlers, data: conn };
     if (peer.unix) base.unix = peer.unix;
     else {
@@ -239,7 +262,7 @@ export class H1Conn {
     if (!ok && !authErr) err = new Error("handshake failed");
     else if (tls.verifyCert && authErr && !nameErr) err = authErr;
     else if (tls.verifyHostname && tls.verifyCert) {
-      const cert = this.sock.getPeerCertificate() as any;
+      const cert = (this.sock as Socket<H1Conn>).getPeerCertificate() as any;
       const bad = checkServerIdentity(tls.sni, cert);
       if (bad && (!tls.alternativeCn || checkServerIdentity(tls.alternativeCn, cert))) err = bad;
     }

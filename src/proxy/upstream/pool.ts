@@ -3,13 +3,18 @@
  * total by `upstream_keepalive_pool_size`, as Pingora's ConnectionPool. Most recently used first,
  * so a burst leaves the extra connections to expire by idle_timeout.
  */
+import type { NestedLoop } from "../../core/native/nested-loop.ts";
 import { H1Conn } from "./connection.ts";
 
 export class ConnectionPool {
   private idle = new Map<string, H1Conn[]>();
   private total = 0;
 
-  constructor(private readonly max: number) {}
+  /** `native`: plain connections to IP literals and Unix paths open on this loop (proxy.io), else on Bun's sockets. */
+  constructor(
+    private readonly max: number,
+    readonly native?: NestedLoop,
+  ) {}
 
   get size(): number {
     return this.total;

@@ -53,7 +53,7 @@ async function openAndStart(peer: Peer, pool: ConnectionPool, req: OutgoingReque
   const t0 = performance.now();
   let conn: H1Conn;
   try {
-    conn = await H1Conn.open(peer);
+    conn = await H1Conn.open(peer, pool.native);
   } catch (e) {
     return waiter.onFailure(e instanceof ProxyError ? e : new ProxyError(`connect to ${peer.addr} failed: ${(e as Error).message}`, "connect", "upstream", true));
   }

@@ -1,0 +1,207 @@
+/**
+ * An epoll loop of our own on the main thread, nested inside Bun's. Bun's socket layer costs
+ * about 1 µs per wake-up and per callback on top of the syscalls (docs/benchmarks-proxy.md): the
+ * proxy's plain-TCP connections are watched here instead, and their callbacks are plain JS calls.
+ *
+ * While it has descriptors, the loop owns the thread: it blocks in its own epoll_wait, whose set
+ * also holds Bun's epoll descriptor (readable when Bun has I/O: its sockets, its cross-thread
+ * wake-ups, signals) and a timerfd ticking every YIELD_MS (Bun's timers, which it cannot see).
+ * Either one makes it yield: it returns to Bun through setImmediate, Bun runs one turn (its
+ * epoll_wait does not block with an immediate pending), then the loop resumes. Promise jobs
+ * queued by callbacks run after each batch (drainMicrotasks), not at the next yield.
+ *
+ * Main thread only (a Worker has its own Bun loop, and finding it is not worth it: nothing needs it).
+ */
+import type { TCPSocketListener } from "bun";
+import { drainMicrotasks } from "bun:jsc";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { isMainThread } from "node:worker_threads";
+import { addr, C, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, errnoName, loadLibc, type Libc } from "./libc.ts";
+
+/** Bun's timers run at most this late while the loop owns the thread. */
+const YIELD_MS = 5;
+const MAX_EVENTS = 256;
+
+export interface Watcher {
+  /** epoll event bits. Must not throw (a throw is reported and the loop goes on). */
+  onEvents(events: number): void;
+}
+
+export class NestedLoop {
+  readonly libc: Libc;
+  private readonly sys: Libc["sys"];
+  private readonly ep: number;
+  private readonly timerFd: number;
+  private readonly bunEp: number;
+  private readonly watchers: (Watcher | undefined)[] = [];
+  /** Per descriptor: bumped on every registration, so an event queued for a closed descriptor is not delivered to its successor. */
+  private readonly gens: number[] = [];
+  private count = 0;
+  private running = false;
+  private readonly events = new Uint8Array(MAX_EVENTS * EPOLL_EVENT_SIZE);
+  private readonly eventsView = new DataView(this.events.buffer);
+  private readonly eventsPtr;
+  private readonly ev = new Uint8Array(16);
+  private readonly evView = new DataView(this.ev.buffer);
+  private readonly evPtr;
+  private readonly tick = new Uint8Array(8);
+  private readonly tickPtr;
+
+  private constructor(libc: Libc, bunEp: number) {
+    this.libc = libc;
+    this.sys = libc.sys;
+    this.eventsPtr = addr(this.events);
+    this.evPtr = addr(this.ev);
+    this.tickPtr = addr(this.tick);
+    this.bunEp = bunEp;
+    this.ep = this.sys.epoll_create1(C.EPOLL_CLOEXEC);
+    if (this.ep < 0) throw new Error(`epoll_create1: ${errnoName(libc.errno())}`);
+    this.timerFd = this.sys.timerfd_create(C.CLOCK_MONOTONIC, C.TFD_NONBLOCK | C.TFD_CLOEXEC);
+    if (this.timerFd < 0) throw new Error(`timerfd_create: ${errnoName(libc.errno())}`);
+    const ns = BigInt(YIELD_MS) * 1_000_000n;
+    const spec = new BigInt64Array([0n, ns, 0n, ns]);
+    if (this.sys.timerfd_settime(this.timerFd, 0, addr(spec), null) !== 0) throw new Error(`timerfd_settime: ${errnoName(libc.errno())}`);
+    this.ctl(C.EPOLL_CTL_ADD, this.timerFd, C.EPOLLIN, 0);
+    this.ctl(C.EPOLL_CTL_ADD, bunEp, C.EPOLLIN, 0);
+  }
+
+  private static instance: NestedLoop | null | undefined;
+  private static why = "";
+
+  /** The loop, or undefined where it cannot run (not Linux, no libc, a Worker, Bun's epoll not found): see `unavailable()`. */
+  static get(): NestedLoop | undefined {
+    if (NestedLoop.instance !== undefined) return NestedLoop.instance ?? undefined;
+    NestedLoop.instance = null;
+    const libc = loadLibc();
+    if (!libc) NestedLoop.why = "bun:ffi cannot open libc here (Linux x86-64/arm64 only)";
+    else if (!isMainThread) NestedLoop.why = "not on the main thread";
+    else {
+      const bunEp = findBunEpoll();
+      if (bunEp === undefined) NestedLoop.why = "Bun's epoll descriptor was not found in /proc/self/fd";
+      else NestedLoop.instance = new NestedLoop(libc, bunEp);
+    }
+    return NestedLoop.instance ?? undefined;
+  }
+
+  /** Why `get()` returned undefined. */
+  static unavailable(): string {
+    return NestedLoop.why;
+  }
+
+  /** Watch `fd` for `events` (EPOLLIN/EPOLLOUT/EPOLLRDHUP bits); starts the loop if it was idle. */
+  add(fd: number, events: number, w: Watcher): void {
+    const gen = ((this.gens[fd] ?? 0) + 1) | 0;
+    this.gens[fd] = gen;
+    this.ctl(C.EPOLL_CTL_ADD, fd, events, gen);
+    this.watchers[fd] = w;
+    this.count++;
+    if (!this.running) {
+      this.running = true;
+      setImmediate(this.run);
+    }
+  }
+
+  modify(fd: number, events: number): void {
+    this.ctl(C.EPOLL_CTL_MOD, fd, events, this.gens[fd]!);
+  }
+
+  /** Stop watching (before closing `fd`: a closed descriptor leaves the set by itself only once every duplicate is closed). */
+  remove(fd: number): void {
+    if (!this.watchers[fd]) return;
+    this.sys.epoll_ctl(this.ep, C.EPOLL_CTL_DEL, fd, null);
+    this.watchers[fd] = undefined;
+    this.gens[fd] = ((this.gens[fd] ?? 0) + 1) | 0;
+    this.count--;
+  }
+
+  private ctl(op: number, fd: number, events: number, gen: number): void {
+    this.evView.setUint32(0, events, true);
+    this.evView.setInt32(EPOLL_DATA_OFFSET, fd, true);
+    this.evView.setInt32(EPOLL_DATA_OFFSET + 4, gen, true);
+    if (this.sys.epoll_ctl(this.ep, op, fd, this.evPtr) !== 0) throw new Error(`epoll_ctl(${op}, fd ${fd}): ${errnoName(this.libc.errno())}`);
+  }
+
+  private readonly run = (): void => {
+    const { sys, eventsView: v, watchers, gens } = this;
+    for (;;) {
+      const n = sys.epoll_wait(this.ep, this.eventsPtr, MAX_EVENTS, -1);
+      if (n < 0) {
+        const e = this.libc.errno();
+        if (e === C.EINTR) break; // a signal: Bun's handler runs at the yield
+        throw new Error(`epoll_wait: ${errnoName(e)}`);
+      }
+      let yieldNow = false;
+      for (let i = 0; i < n; i++) {
+        const at = i * EPOLL_EVENT_SIZE;
+        const fd = v.getInt32(at + EPOLL_DATA_OFFSET, true);
+        const w = watchers[fd];
+        if (w === undefined || v.getInt32(at + EPOLL_DATA_OFFSET + 4, true) !== gens[fd]) {
+          // the timer or Bun's epoll, or a descriptor closed earlier in this batch
+          if (fd === this.timerFd) {
+            sys.read(fd, this.tickPtr, 8);
+            yieldNow = true;
+          } else if (fd === this.bunEp) yieldNow = true;
+          continue;
+        }
+        try {
+          w.onEvents(v.getUint32(at, true));
+        } catch (e) {
+          console.error(`securely: a native socket callback threw: ${(e as Error)?.stack ?? e}`);
+        }
+      }
+      drainMicrotasks();
+      if (yieldNow || this.count === 0) break;
+    }
+    if (this.count > 0) setImmediate(this.run);
+    else this.running = false;
+  };
+}
+
+/**
+ * This thread's Bun loop: the epoll instance whose set holds a socket Bun just opened here. (Not
+ * simply the first epoll: Bun's HTTP client thread has its own, made whenever fetch first runs,
+ * and measured, it can come first.)
+ */
+function findBunEpoll(): number | undefined {
+  let probe: TCPSocketListener | undefined;
+  try {
+    probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const inode = listeningInode(probe.port);
+    if (inode === undefined) return undefined;
+    let sockFd: number | undefined;
+    const epolls: number[] = [];
+    for (const fd of readdirSync("/proc/self/fd").map(Number)) {
+      let link = "";
+      try {
+        link = readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (link === `socket:[${inode}]`) sockFd = fd;
+      else if (link === "anon_inode:[eventpoll]") epolls.push(fd);
+    }
+    if (sockFd === undefined) return undefined;
+    const entry = new RegExp(`^tfd:\\s+${sockFd}\\s`, "m");
+    return epolls.find((ep) => {
+      try {
+        return entry.test(readFileSync(`/proc/self/fdinfo/${ep}`, "utf8"));
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return undefined;
+  } finally {
+    probe?.stop(true);
+  }
+}
+
+/** The inode of the socket listening on 127.0.0.1:port (from /proc/net/tcp). */
+function listeningInode(port: number): string | undefined {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === local && f[3] === "0A") return f[9];
+  }
+  return undefined;
+}

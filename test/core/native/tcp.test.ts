@@ -1,0 +1,268 @@
+/**
+ * Native TCP sockets on the NestedLoop, against real clients and servers (node:net, Bun.listen)
+ * on loopback: Bun's Socket semantics (partial writes and drain, half-close, reset on terminate,
+ * pause/resume, idle timeout), connect errors, Unix and IPv6 — and Bun's own loop keeps running.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { connect, type Socket } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NestedLoop } from "../../../src/core/native/nested-loop.ts";
+import { connectNative, NativeTcpListener, type NativeHandlers, type NativeSocket } from "../../../src/core/native/tcp.ts";
+import { openListener } from "../../../src/core/native/sockets.ts";
+import { eventually } from "../../harness.ts";
+
+const loop = NestedLoop.get();
+const maybe = loop ? describe : describe.skip;
+
+interface Seen {
+  data: Buffer[];
+  ended: number;
+  closed: number;
+  err?: Error;
+  drains: number;
+  timeouts: number;
+}
+const seen = (): Seen => ({ data: [], ended: 0, closed: 0, drains: 0, timeouts: 0 });
+const text = (s: Seen) => Buffer.concat(s.data).toString();
+
+function handlers(onData?: (s: NativeSocket<Seen>, d: Buffer) => void): NativeHandlers<Seen> {
+  return {
+    data: (s, d) => {
+      s.data.data.push(d);
+      onData?.(s, d);
+    },
+    drain: (s) => void s.data.drains++,
+    end: (s) => void s.data.ended++,
+    close: (s, err) => {
+      s.data.closed++;
+      s.data.err = err;
+    },
+    timeout: (s) => {
+      s.data.timeouts++;
+      s.terminate();
+    },
+  };
+}
+
+/** A native listener whose accepted sockets land in `accepted`. */
+function listen(o: { host?: string; allowHalfOpen?: boolean; onData?: (s: NativeSocket<Seen>, d: Buffer) => void } = {}) {
+  const accepted: NativeSocket<Seen>[] = [];
+  const l = new NativeTcpListener<Seen>(loop!, {
+    host: o.host ?? "127.0.0.1",
+    port: 0,
+    allowHalfOpen: o.allowHalfOpen,
+    handlers: handlers(o.onData),
+    open: (s) => {
+      s.data = seen();
+      accepted.push(s);
+    },
+  });
+  cleanups.push(() => l.stop());
+  return { l, accepted };
+}
+
+async function client(port: number, host = "127.0.0.1"): Promise<{ sock: Socket; got: () => string; closed: Promise<boolean> }> {
+  const sock = connect({ host, port });
+  const chunks: Buffer[] = [];
+  sock.on("data", (d: Buffer) => chunks.push(d));
+  sock.on("error", () => {});
+  const closed = new Promise<boolean>((r) => sock.on("close", (hadError) => r(hadError)));
+  await new Promise<void>((r, j) => {
+    sock.once("connect", r);
+    sock.once("error", j);
+  });
+  return { sock, got: () => Buffer.concat(chunks).toString(), closed };
+}
+
+const cleanups: Array<() => void> = [];
+afterAll(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+maybe("native TCP listener", () => {
+  test("echoes bytes to a node:net client, with its address; Bun's timers and servers keep running", async () => {
+    const { l, accepted } = listen({ onData: (s, d) => s.write(d) });
+    let ticks = 0;
+    const t = setInterval(() => ticks++, 10);
+    const bunServer = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("bun ok") });
+    const c = await client(l.port);
+    c.sock.write("hello native");
+    await eventually(() => c.got() === "hello native", 2000);
+    expect(accepted[0]!.remoteAddress).toBe("127.0.0.1");
+    expect(accepted[0]!.remotePort).toBe(c.sock.localPort!);
+    expect(await (await fetch(`http://127.0.0.1:${bunServer.port}/`)).text()).toBe("bun ok");
+    await Bun.sleep(100);
+    clearInterval(t);
+    bunServer.stop(true);
+    expect(ticks).toBeGreaterThanOrEqual(5);
+    c.sock.end();
+    await eventually(() => accepted[0]!.data.closed === 1, 2000);
+  });
+
+  test("a write the kernel cannot take whole returns what it took; drain comes when the client reads again", async () => {
+    const { l, accepted } = listen();
+    const c = await client(l.port);
+    c.sock.pause();
+    await eventually(() => accepted.length === 1, 2000);
+    const s = accepted[0]!;
+    const big = Buffer.alloc(32 << 20, 97);
+    let off = s.write(big);
+    expect(off).toBeGreaterThan(0);
+    expect(off).toBeLessThan(big.length);
+    c.sock.resume();
+    // the rest goes out drain by drain, as the proxy's writers do it
+    while (off < big.length) {
+      const before = s.data.drains;
+      await eventually(() => s.data.drains > before, 5000);
+      off += s.write(big, off, big.length - off);
+    }
+    await eventually(() => c.got().length === big.length, 10_000);
+    s.end();
+    c.sock.end();
+  });
+
+  test("half-close: the client's FIN is `end`, the socket still writes, then our FIN closes it", async () => {
+    const { l, accepted } = listen({ allowHalfOpen: true });
+    const c = await client(l.port);
+    c.sock.end("request");
+    await eventually(() => accepted[0]?.data.ended === 1, 2000);
+    const s = accepted[0]!;
+    expect(text(s.data)).toBe("request");
+    expect(s.data.closed).toBe(0);
+    expect(s.write("answer")).toBe(6);
+    s.end();
+    expect(await c.closed).toBe(false);
+    expect(c.got()).toBe("answer");
+    await eventually(() => s.data.closed === 1, 2000);
+  });
+
+  test("without allowHalfOpen the peer's FIN closes it: end, then close, once", async () => {
+    const { l, accepted } = listen();
+    const c = await client(l.port);
+    c.sock.end();
+    await eventually(() => accepted[0]?.data.closed === 1, 2000);
+    expect(accepted[0]!.data.ended).toBe(1);
+    await Bun.sleep(50);
+    expect(accepted[0]!.data.closed).toBe(1);
+  });
+
+  test("terminate resets the connection (a client sees ECONNRESET), and close is told once", async () => {
+    const { l, accepted } = listen();
+    const c = await client(l.port);
+    let resetSeen = "";
+    c.sock.on("error", (e: NodeJS.ErrnoException) => (resetSeen = e.code ?? ""));
+    await eventually(() => accepted.length === 1, 2000);
+    accepted[0]!.terminate();
+    accepted[0]!.terminate();
+    expect(await c.closed).toBe(true);
+    expect(resetSeen).toBe("ECONNRESET");
+    expect(accepted[0]!.data.closed).toBe(1);
+    expect(accepted[0]!.write("late")).toBe(-1);
+  });
+
+  test("pause holds data back until resume; a reset while paused still closes it with the error", async () => {
+    const { l, accepted } = listen();
+    const c = await client(l.port);
+    await eventually(() => accepted.length === 1, 2000);
+    const s = accepted[0]!;
+    s.pause();
+    c.sock.write("held");
+    await Bun.sleep(100);
+    expect(s.data.data.length).toBe(0);
+    s.resume();
+    await eventually(() => text(s.data) === "held", 2000);
+    s.pause();
+    c.sock.resetAndDestroy();
+    await eventually(() => s.data.closed === 1, 2000);
+    expect((s.data.err as Error & { code?: string })?.code).toBe("ECONNRESET");
+  });
+
+  test("timeout(1): an idle socket hears `timeout` within about two seconds; reads push it back", async () => {
+    const { l, accepted } = listen();
+    const c = await client(l.port);
+    await eventually(() => accepted.length === 1, 2000);
+    const s = accepted[0]!;
+    s.timeout(1);
+    for (let i = 0; i < 3; i++) {
+      await Bun.sleep(500);
+      c.sock.write("x");
+    }
+    expect(s.data.timeouts).toBe(0);
+    await eventually(() => s.data.timeouts === 1, 3500);
+    expect(await c.closed).toBe(true);
+  });
+
+  test("IPv6: listens on ::1 and reports the client's address", async () => {
+    const { l, accepted } = listen({ host: "::1", onData: (s, d) => s.write(d) });
+    const c = await client(l.port, "::1");
+    c.sock.write("six");
+    await eventually(() => c.got() === "six", 2000);
+    expect(accepted[0]!.remoteAddress).toBe("::1");
+    c.sock.end();
+  });
+
+  test("a port in use is a clear error", () => {
+    const { l } = listen();
+    const other = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      expect(() => new NativeTcpListener(loop!, { host: "127.0.0.1", port: other.port, handlers: handlers(), open: () => {} })).toThrow(/EADDRINUSE/);
+    } finally {
+      other.stop(true);
+    }
+    expect(l.port).toBeGreaterThan(0);
+  });
+});
+
+maybe("connectNative", () => {
+  test("connects to a Bun.listen server over TCP and talks both ways", async () => {
+    const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (s, d) => void s.write(`echo:${d}`) } });
+    cleanups.push(() => server.stop(true));
+    const s = await connectNative(loop!, { host: "127.0.0.1", port: server.port, timeoutMs: 2000 }, handlers(), seen());
+    expect(s.write("hi")).toBe(2);
+    await eventually(() => text(s.data) === "echo:hi", 2000);
+    s.terminate();
+    expect(s.data.closed).toBe(1);
+  });
+
+  test("over a Unix socket", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "securely-native-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, "up.sock");
+    const server = Bun.listen({ unix: path, socket: { data: (s, d) => void s.write(`unix:${d}`) } });
+    cleanups.push(() => server.stop(true));
+    const s = await connectNative(loop!, { unix: path, timeoutMs: 2000 }, handlers(), seen());
+    s.write("x");
+    await eventually(() => text(s.data) === "unix:x", 2000);
+    s.end();
+  });
+
+  test("a closed port rejects with ECONNREFUSED and the address", async () => {
+    const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = l.port;
+    l.stop(true);
+    const err = (await connectNative(loop!, { host: "127.0.0.1", port, timeoutMs: 2000 }, handlers(), seen()).catch((e) => e)) as Error & { code?: string };
+    expect(err.code).toBe("ECONNREFUSED");
+    expect(err.message).toContain(`127.0.0.1:${port}`);
+  });
+
+  test("a server that never accepts (full backlog) times out at timeoutMs, with `deadline` set", async () => {
+    const full = openListener(loop!.libc, "tcp", "127.0.0.1", 0, 0);
+    cleanups.push(() => loop!.libc.sys.close(full.fd));
+    // fill the accept queue; a later SYN is dropped and its connect waits
+    const fillers: Socket[] = [];
+    for (let i = 0; i < 4; i++) {
+      const f = connect({ host: "127.0.0.1", port: full.port });
+      f.on("error", () => {});
+      fillers.push(f);
+    }
+    cleanups.push(() => fillers.forEach((f) => f.destroy()));
+    await Bun.sleep(100);
+    const t0 = performance.now();
+    const err = (await connectNative(loop!, { host: "127.0.0.1", port: full.port, timeoutMs: 300 }, handlers(), seen()).catch((e) => e)) as Error & { deadline?: boolean };
+    expect(err.deadline).toBe(true);
+    expect(err.message).toContain("timed out after 300 ms");
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
+  });
+});
