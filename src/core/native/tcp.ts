@@ -92,8 +92,10 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
     }
     if (ev & (C.EPOLLIN | C.EPOLLRDHUP | C.EPOLLHUP | C.EPOLLERR)) {
       if (this.paused) {
-        // a reset ends it now, as on Bun (the owner learns its peer left); a hang-up may still have bytes to read
-        if (ev & C.EPOLLERR) this.destroy(this.pendingError());
+        // A reset, or a hang-up before our FIN (the sending side died: nothing we write can
+        // arrive), ends it now, so the owner learns its peer left. After our FIN a hang-up is the
+        // peer's FIN, and bytes before it may still wait to be read: out of the set until resume.
+        if (ev & C.EPOLLERR || (ev & C.EPOLLHUP && !this.shut)) this.destroy(this.pendingError());
         else if (ev & C.EPOLLHUP) this.park();
         return;
       }
@@ -109,7 +111,6 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
     const n = this.loop.libc.sys.read(this.fd, readPtr, READ_SIZE);
     if (n > 0) {
       if (this.idleSeconds > 0) this.lastRead = performance.now();
-      if (this.shut) return; // after our FIN nothing more is wanted: wait for the peer's
       const d = Buffer.allocUnsafeSlow(n);
       d.set(readBuf.subarray(0, n));
       this.handlers.data(this, d);
@@ -139,8 +140,12 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
     if (n === len) return n;
     if (n < 0) {
       const e = this.loop.libc.errno();
-      // a broken connection: its read side reports it (EPOLLERR/EPOLLHUP) and closes it
-      if (e !== C.EAGAIN && e !== C.EINTR) return 0;
+      if (e !== C.EAGAIN && e !== C.EINTR) {
+        // broken (EPIPE, ECONNRESET): the owner hears `close` after this write returns, as from
+        // Bun; no event may follow (the write consumed the error, and a paused socket reads nothing)
+        queueMicrotask(() => this.destroy(errorOf("write", e)));
+        return 0;
+      }
     }
     if (!this.wantDrain) {
       this.wantDrain = true;
@@ -153,8 +158,8 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
     if (this.closed || this.shut) return;
     this.shut = true;
     if (this.eof) return this.destroy();
+    // a half-close: what the peer still sends is delivered until its FIN, which closes the socket
     this.loop.libc.sys.shutdown(this.fd, SHUT_WR);
-    if (this.paused) this.resume(); // keep reading (and dropping) until the peer's FIN
   }
 
   /** Close now with a reset (SO_LINGER 0), as Bun's terminate: a FIN would queue behind unsent bytes a stalled peer never reads. */
@@ -207,6 +212,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
     if (!this.parked) this.loop.modify(this.fd, i);
   }
 
+  /** The socket's pending error (SO_ERROR), ECONNRESET when none is left to read. */
   private pendingError(): Error {
     const v = new Int32Array(1);
     this.loop.libc.sys.getsockopt(this.fd, C.SOL_SOCKET, C.SO_ERROR, addr(v), addr(new Uint32Array([4])));

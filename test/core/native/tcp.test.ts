@@ -179,6 +179,34 @@ maybe("native TCP listener", () => {
     expect((s.data.err as Error & { code?: string })?.code).toBe("ECONNRESET");
   });
 
+  test("a peer gone while we are paused and writing: the socket closes without a resume (a graceful stop once waited on it)", async () => {
+    const { l, accepted } = listen();
+    const c = await client(l.port);
+    await eventually(() => accepted.length === 1, 2000);
+    const s = accepted[0]!;
+    s.pause();
+    c.sock.destroy();
+    await c.closed;
+    await Bun.sleep(50);
+    // the peer answers this with a reset, which the next write consumes (EPIPE): no EPOLLERR follows,
+    // only a hang-up, while paused
+    s.write("answer nobody reads");
+    s.write("and more");
+    await eventually(() => s.data.closed === 1, 2000);
+    expect(s.data.err).toBeInstanceOf(Error);
+  });
+
+  test("end() is a half-close: what the peer sends after our FIN still arrives, and its FIN closes the socket", async () => {
+    const { l, accepted } = listen();
+    const sock = connect({ host: "127.0.0.1", port: l.port, allowHalfOpen: true });
+    sock.on("error", () => {});
+    sock.on("end", () => sock.end("after your FIN"));
+    await eventually(() => accepted.length === 1, 2000);
+    accepted[0]!.end();
+    await eventually(() => accepted[0]!.data.closed === 1, 2000);
+    expect(text(accepted[0]!.data)).toBe("after your FIN");
+  });
+
   test("timeout(1): an idle socket hears `timeout` within about two seconds; reads push it back", async () => {
     const { l, accepted } = listen();
     const c = await client(l.port);
