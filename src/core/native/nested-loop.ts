@@ -122,6 +122,17 @@ export class NestedLoop {
   }
 
   private readonly run = (): void => {
+    try {
+      this.serve();
+    } finally {
+      // whatever a callback did, the loop must come back while it has sockets (or they all hang)
+      if (this.count > 0) setImmediate(this.run);
+      else this.running = false;
+    }
+  };
+
+  /** Serve events until Bun needs a turn. */
+  private serve(): void {
     const { sys, eventsView: v, watchers, gens } = this;
     for (;;) {
       const n = sys.epoll_wait(this.ep, this.eventsPtr, MAX_EVENTS, -1);
@@ -146,15 +157,19 @@ export class NestedLoop {
         try {
           w.onEvents(v.getUint32(at, true));
         } catch (e) {
-          console.error(`securely: a native socket callback threw: ${(e as Error)?.stack ?? e}`);
+          report("a native socket callback", e);
         }
       }
+      // a job that throws is an uncaught error, as anywhere in Bun (drainMicrotasks does not rethrow it)
       drainMicrotasks();
-      if (yieldNow || this.count === 0) break;
+      if (yieldNow || this.count === 0) return;
     }
-    if (this.count > 0) setImmediate(this.run);
-    else this.running = false;
-  };
+  }
+}
+
+/** A throw is reported and the loop goes on: left to propagate, it would stop the loop, and every socket on it with it. */
+function report(where: string, e: unknown): void {
+  console.error(`securely: ${where} threw: ${(e as Error)?.stack ?? e}`);
 }
 
 /**
