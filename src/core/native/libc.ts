@@ -18,6 +18,8 @@ const SYMBOLS = {
   connect: { args: [i32, P, u32], returns: i32 },
   shutdown: { args: [i32, i32], returns: i32 },
   getsockopt: { args: [i32, i32, i32, P, P], returns: i32 },
+  // variadic in C; the one use passes an int* (FIONREAD), which both ABIs pass like a fixed argument
+  ioctl: { args: [i32, u64, P], returns: i32 },
   recvmmsg: { args: [i32, P, u32, i32, P], returns: i32 },
   sendmmsg: { args: [i32, P, u32, i32], returns: i32 },
   sendto: { args: [i32, P, u64, i32, P, u32], returns: i32 },
@@ -64,6 +66,7 @@ export const C = {
   TFD_CLOEXEC: 0o2000000,
   EINTR: 4,
   EINPROGRESS: 115,
+  FIONREAD: 0x541b,
   MSG_DONTWAIT: 0x40,
   MSG_TRUNC: 0x20,
   EPOLLIN: 0x1,

@@ -18,8 +18,11 @@ import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { isMainThread } from "node:worker_threads";
 import { addr, C, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, errnoName, loadLibc, type Libc } from "./libc.ts";
 
-/** Bun's timers run at most this late while the loop owns the thread. */
+/** Bun's timers run at most this late while the loop owns the thread and there is traffic… */
 const YIELD_MS = 5;
+/** …and at most this late after IDLE_TURNS yields in a row with no I/O at all (idle, the timer is the only cost: ~200 wake-ups a second at YIELD_MS). */
+const IDLE_YIELD_MS = 50;
+const IDLE_TURNS = 20;
 const MAX_EVENTS = 256;
 
 export interface Watcher {
@@ -58,9 +61,7 @@ export class NestedLoop {
     if (this.ep < 0) throw new Error(`epoll_create1: ${errnoName(libc.errno())}`);
     this.timerFd = this.sys.timerfd_create(C.CLOCK_MONOTONIC, C.TFD_NONBLOCK | C.TFD_CLOEXEC);
     if (this.timerFd < 0) throw new Error(`timerfd_create: ${errnoName(libc.errno())}`);
-    const ns = BigInt(YIELD_MS) * 1_000_000n;
-    const spec = new BigInt64Array([0n, ns, 0n, ns]);
-    if (this.sys.timerfd_settime(this.timerFd, 0, addr(spec), null) !== 0) throw new Error(`timerfd_settime: ${errnoName(libc.errno())}`);
+    this.setPeriod(YIELD_MS);
     this.ctl(C.EPOLL_CTL_ADD, this.timerFd, C.EPOLLIN, 0);
     this.ctl(C.EPOLL_CTL_ADD, bunEp, C.EPOLLIN, 0);
   }
@@ -114,6 +115,17 @@ export class NestedLoop {
     this.count--;
   }
 
+  /** Yields in a row that the timer alone caused (see IDLE_TURNS). */
+  private quiet = 0;
+  private period = 0;
+
+  private setPeriod(ms: number): void {
+    this.period = ms;
+    const ns = BigInt(ms) * 1_000_000n;
+    const spec = new BigInt64Array([0n, ns, 0n, ns]);
+    if (this.sys.timerfd_settime(this.timerFd, 0, addr(spec), null) !== 0) throw new Error(`timerfd_settime: ${errnoName(this.libc.errno())}`);
+  }
+
   private ctl(op: number, fd: number, events: number, gen: number): void {
     this.evView.setUint32(0, events, true);
     this.evView.setInt32(EPOLL_DATA_OFFSET, fd, true);
@@ -142,6 +154,7 @@ export class NestedLoop {
         throw new Error(`epoll_wait: ${errnoName(e)}`);
       }
       let yieldNow = false;
+      let timer = false;
       for (let i = 0; i < n; i++) {
         const at = i * EPOLL_EVENT_SIZE;
         const fd = v.getInt32(at + EPOLL_DATA_OFFSET, true);
@@ -150,7 +163,7 @@ export class NestedLoop {
           // the timer or Bun's epoll, or a descriptor closed earlier in this batch
           if (fd === this.timerFd) {
             sys.read(fd, this.tickPtr, 8);
-            yieldNow = true;
+            yieldNow = timer = true;
           } else if (fd === this.bunEp) yieldNow = true;
           continue;
         }
@@ -162,6 +175,12 @@ export class NestedLoop {
       }
       // a job that throws is an uncaught error, as anywhere in Bun (drainMicrotasks does not rethrow it)
       drainMicrotasks();
+      if (timer && n === 1) {
+        if (++this.quiet === IDLE_TURNS) this.setPeriod(IDLE_YIELD_MS);
+      } else {
+        this.quiet = 0;
+        if (this.period !== YIELD_MS) this.setPeriod(YIELD_MS);
+      }
       if (yieldNow || this.count === 0) return;
     }
   }

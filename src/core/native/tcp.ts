@@ -1,9 +1,9 @@
 /**
  * TCP (and Unix stream) sockets on the NestedLoop: the subset of Bun's Socket that the proxy uses
  * (`ByteSocket`), with Bun's semantics — write returns how much the kernel took and the caller
- * keeps the rest until `drain`; data arrives as a fresh Buffer per read; `end` sends a FIN; the
- * peer's FIN is `end` (allowHalfOpen) or `end` then `close`; `close` comes once, also after
- * `terminate`. Listeners accept with accept4; connects are non-blocking with a deadline.
+ * keeps the rest until `drain`; data arrives as a fresh Buffer per read; `end` sends a FIN, and
+ * what the peer sends after it is dropped until its FIN closes the socket; the peer's FIN is `end`
+ * (allowHalfOpen) or `end` then `close`; `close` comes once, also after `terminate`. Listeners accept with accept4; connects are non-blocking with a deadline.
  */
 import { ptr } from "bun:ffi";
 import { isIPv4, isIPv6 } from "node:net";
@@ -66,7 +66,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
   private shut = false;
   /** The peer's FIN came. */
   private eof = false;
-  /** An error or hang-up arrived while paused: out of the epoll set until resume (it would fire forever). */
+  /** A hang-up arrived while paused with bytes still to read: out of the epoll set until resume (it would fire forever). */
   private parked = false;
   idleSeconds = 0;
   lastRead = 0;
@@ -92,11 +92,14 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
     }
     if (ev & (C.EPOLLIN | C.EPOLLRDHUP | C.EPOLLHUP | C.EPOLLERR)) {
       if (this.paused) {
-        // A reset, or a hang-up before our FIN (the sending side died: nothing we write can
-        // arrive), ends it now, so the owner learns its peer left. After our FIN a hang-up is the
-        // peer's FIN, and bytes before it may still wait to be read: out of the set until resume.
-        if (ev & C.EPOLLERR || (ev & C.EPOLLHUP && !this.shut)) this.destroy(this.pendingError());
-        else if (ev & C.EPOLLHUP) this.park();
+        // A reset ends it now, and so does a hang-up with nothing left to read (a write that failed
+        // consumed the reset: only EPOLLHUP follows), so the owner learns its peer left. A hang-up
+        // with bytes still unread (a Unix peer that wrote and closed) waits for resume.
+        if (ev & C.EPOLLERR) this.destroy(this.pendingError());
+        else if (ev & C.EPOLLHUP) {
+          if (this.unread() > 0) this.park();
+          else this.destroy(this.pendingError());
+        }
         return;
       }
       this.readOnce();
@@ -111,6 +114,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
     const n = this.loop.libc.sys.read(this.fd, readPtr, READ_SIZE);
     if (n > 0) {
       if (this.idleSeconds > 0) this.lastRead = performance.now();
+      if (this.shut) return; // after our FIN, as Bun: dropped, until the peer's FIN closes it
       const d = Buffer.allocUnsafeSlow(n);
       d.set(readBuf.subarray(0, n));
       this.handlers.data(this, d);
@@ -158,8 +162,9 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
     if (this.closed || this.shut) return;
     this.shut = true;
     if (this.eof) return this.destroy();
-    // a half-close: what the peer still sends is delivered until its FIN, which closes the socket
     this.loop.libc.sys.shutdown(this.fd, SHUT_WR);
+    // read on (dropping) until the peer's FIN: a paused socket would never learn of it
+    if (this.paused) this.resume();
   }
 
   /** Close now with a reset (SO_LINGER 0), as Bun's terminate: a FIN would queue behind unsent bytes a stalled peer never reads. */
@@ -170,7 +175,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
   }
 
   pause(): void {
-    if (this.paused || this.closed) return;
+    if (this.paused || this.closed || this.shut) return;
     this.paused = true;
     this.setInterest(this.interest & ~IN);
   }
@@ -217,6 +222,12 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
     const v = new Int32Array(1);
     this.loop.libc.sys.getsockopt(this.fd, C.SOL_SOCKET, C.SO_ERROR, addr(v), addr(new Uint32Array([4])));
     return errorOf("read", v[0] || 104);
+  }
+
+  /** Bytes waiting in the receive queue (FIONREAD). */
+  private unread(): number {
+    const n = new Int32Array(1);
+    return this.loop.libc.sys.ioctl(this.fd, C.FIONREAD, addr(n)) === 0 ? n[0]! : 0;
   }
 
   private park(): void {
@@ -299,8 +310,17 @@ export class NativeTcpListener<T> implements Watcher {
       s.remoteAddress = peer.address;
       s.remotePort = peer.port;
       s.localPort = this.port;
-      this.o.open(s);
-      s.watch();
+      try {
+        this.o.open(s);
+        s.watch();
+      } catch (e) {
+        console.error(`securely: accepting a connection on ${this.o.host}:${this.port} failed: ${(e as Error)?.message ?? e}`);
+        try {
+          s.destroy(e as Error);
+        } catch {
+          // the owner's close handler on a socket its open() did not finish: the descriptor is closed
+        }
+      }
     }
   }
 
@@ -332,10 +352,14 @@ export interface NativeConnectOptions {
   allowHalfOpen?: boolean;
 }
 
-/** Whether `connectNative` can take these options (IP literals or a Unix path; names need Bun's resolver). */
+/**
+ * Whether `connectNative` can take these options: IP literals (names need Bun's resolver; an IPv6
+ * zone, its interface index) or a Unix path (not an abstract one).
+ */
 export function nativeConnectable(o: { host?: string; unix?: string; localAddress?: string }): boolean {
-  if (o.unix !== undefined) return Buffer.byteLength(o.unix) < 108 && o.localAddress === undefined;
-  return o.host !== undefined && (isIPv4(o.host) || isIPv6(o.host));
+  if (o.unix !== undefined) return o.unix.length > 0 && !o.unix.startsWith("\0") && Buffer.byteLength(o.unix) < 108 && o.localAddress === undefined;
+  const ip = (a: string) => isIPv4(a) || (isIPv6(a) && !a.includes("%"));
+  return o.host !== undefined && ip(o.host) && (o.localAddress === undefined || ip(o.localAddress));
 }
 
 /**
@@ -347,19 +371,25 @@ export function connectNative<T>(loop: NestedLoop, o: NativeConnectOptions, hand
   const where = o.unix ?? `${o.host}:${o.port}`;
   let sa: Uint8Array;
   let family: number;
-  if (o.unix !== undefined) {
-    sa = new Uint8Array(110);
-    sa[0] = AF_UNIX;
-    Buffer.from(sa.buffer, 2).write(o.unix, "utf8");
-    family = AF_UNIX;
-  } else {
-    sa = sockaddr(o.host!, o.port!);
-    family = sa.length === 28 ? C.AF_INET6 : C.AF_INET;
+  let local: Uint8Array | undefined;
+  try {
+    if (o.unix !== undefined) {
+      // sun_family, the path, its NUL
+      sa = new Uint8Array(2 + Buffer.byteLength(o.unix) + 1);
+      sa[0] = AF_UNIX;
+      Buffer.from(sa.buffer, 2).write(o.unix, "utf8");
+      family = AF_UNIX;
+    } else {
+      sa = sockaddr(o.host!, o.port!);
+      family = sa.length === 28 ? C.AF_INET6 : C.AF_INET;
+    }
+    if (o.localAddress !== undefined) local = sockaddr(o.localAddress, 0);
+  } catch (e) {
+    return Promise.reject(e);
   }
   const fd = sys.socket(family, C.SOCK_STREAM | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC, 0);
   if (fd < 0) return Promise.reject(errorOf("socket", loop.libc.errno(), where));
-  if (o.localAddress !== undefined) {
-    const local = sockaddr(o.localAddress, 0);
+  if (local) {
     if (sys.bind(fd, addr(local), local.length) !== 0) {
       const e = errorOf("bind", loop.libc.errno(), o.localAddress);
       sys.close(fd);
@@ -372,15 +402,21 @@ export function connectNative<T>(loop: NestedLoop, o: NativeConnectOptions, hand
     s.remoteAddress = o.host!;
     s.remotePort = o.port!;
   }
-  const r = sys.connect(fd, addr(sa), o.unix !== undefined ? 110 : sa.length);
+  const r = sys.connect(fd, addr(sa), sa.length);
   if (r === 0) {
-    s.watch();
+    try {
+      s.watch();
+    } catch (e) {
+      sys.close(fd);
+      return Promise.reject(e);
+    }
     return Promise.resolve(s);
   }
   const errno = loop.libc.errno();
-  if (errno !== C.EINPROGRESS && errno !== C.EAGAIN) {
+  // only EINPROGRESS is pending (TCP); a Unix socket says EAGAIN when the listener's backlog is full: refused
+  if (errno !== C.EINPROGRESS) {
     sys.close(fd);
-    return Promise.reject(errorOf("connect", errno, where));
+    return Promise.reject(errorOf("connect", errno, `${where}${errno === C.EAGAIN ? " (backlog full)" : ""}`));
   }
   return new Promise((resolve, reject) => {
     const soErr = new Int32Array(1);
@@ -395,11 +431,21 @@ export function connectNative<T>(loop: NestedLoop, o: NativeConnectOptions, hand
           sys.close(fd);
           return reject(errorOf("connect", soErr[0]!, where));
         }
-        s.watch();
+        try {
+          s.watch();
+        } catch (e) {
+          sys.close(fd);
+          return reject(e);
+        }
         resolve(s);
       },
     };
-    loop.add(fd, C.EPOLLOUT, pending);
+    try {
+      loop.add(fd, C.EPOLLOUT, pending);
+    } catch (e) {
+      sys.close(fd);
+      return reject(e);
+    }
     timer = setTimeout(() => {
       loop.remove(fd);
       sys.close(fd);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { NestedLoop } from "../../../src/core/native/nested-loop.ts";
 import { connectNative, NativeTcpListener, type NativeHandlers, type NativeSocket } from "../../../src/core/native/tcp.ts";
 import { openListener } from "../../../src/core/native/sockets.ts";
+import { addr } from "../../../src/core/native/libc.ts";
 import { eventually } from "../../harness.ts";
 
 const loop = NestedLoop.get();
@@ -196,15 +197,18 @@ maybe("native TCP listener", () => {
     expect(s.data.err).toBeInstanceOf(Error);
   });
 
-  test("end() is a half-close: what the peer sends after our FIN still arrives, and its FIN closes the socket", async () => {
-    const { l, accepted } = listen();
-    const sock = connect({ host: "127.0.0.1", port: l.port, allowHalfOpen: true });
-    sock.on("error", () => {});
-    sock.on("end", () => sock.end("after your FIN"));
-    await eventually(() => accepted.length === 1, 2000);
-    accepted[0]!.end();
-    await eventually(() => accepted[0]!.data.closed === 1, 2000);
-    expect(text(accepted[0]!.data)).toBe("after your FIN");
+  test("after end(), as on Bun: what the peer still sends is dropped (not buffered), and its FIN closes the socket — paused or not", async () => {
+    for (const paused of [false, true]) {
+      const { l, accepted } = listen();
+      const sock = connect({ host: "127.0.0.1", port: l.port, allowHalfOpen: true });
+      sock.on("error", () => {});
+      sock.on("end", () => sock.end("after your FIN"));
+      await eventually(() => accepted.length === 1, 2000);
+      if (paused) accepted[0]!.pause();
+      accepted[0]!.end();
+      await eventually(() => accepted[0]!.data.closed === 1, 2000);
+      expect(accepted[0]!.data.data.length).toBe(0);
+    }
   });
 
   test("timeout(1): an idle socket hears `timeout` within about two seconds; reads push it back", async () => {
@@ -252,6 +256,47 @@ maybe("connectNative", () => {
     await eventually(() => text(s.data) === "echo:hi", 2000);
     s.terminate();
     expect(s.data.closed).toBe(1);
+  });
+
+  test("a Unix peer that writes and closes while we are paused: every byte arrives on resume, then close", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "securely-native-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, "up.sock");
+    const body = Buffer.alloc(100_000, 97);
+    const server = Bun.listen({ unix: path, socket: { open: (s) => void (s.write(body), s.end()), data() {} } });
+    cleanups.push(() => server.stop(true));
+    const s = await connectNative(loop!, { unix: path, timeoutMs: 2000 }, handlers(), seen());
+    s.pause();
+    await Bun.sleep(200);
+    expect(s.data.closed).toBe(0);
+    s.resume();
+    await eventually(() => s.data.closed === 1, 2000);
+    expect(Buffer.concat(s.data.data).length).toBe(body.length);
+    expect(s.data.err).toBeUndefined();
+  });
+
+  test("a Unix listener whose backlog is full refuses at once (EAGAIN is not a pending connect)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "securely-native-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, "full.sock");
+    const { sys } = loop!.libc;
+    const fd = sys.socket(1, 1 | 0o4000 | 0o2000000, 0);
+    const sa = new Uint8Array(2 + path.length + 1);
+    sa[0] = 1;
+    Buffer.from(sa.buffer, 2).write(path);
+    expect(sys.bind(fd, addr(sa), sa.length)).toBe(0);
+    expect(sys.listen(fd, 0)).toBe(0);
+    cleanups.push(() => sys.close(fd));
+    const outcomes: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await connectNative(loop!, { unix: path, timeoutMs: 1000 }, handlers(), seen()).then(
+        (s) => (s.terminate(), "connected"),
+        (e: Error & { code?: string }) => `${e.code}: ${e.message}`,
+      );
+      outcomes.push(r);
+    }
+    // the first connect(s) fill the backlog; the next is refused with the reason, never a dead socket
+    expect(outcomes.at(-1)).toMatch(/^EAGAIN: connect EAGAIN .*full\.sock \(backlog full\)$/);
   });
 
   test("over a Unix socket", async () => {
