@@ -18,11 +18,11 @@ import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { isMainThread } from "node:worker_threads";
 import { addr, C, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, errnoName, loadLibc, type Libc } from "./libc.ts";
 
-/** Bun's timers run at most this late while the loop owns the thread and there is traffic… */
+/**
+ * Bun's timers run at most this late while the loop owns the thread. (A slower tick when idle was
+ * tried: every setImmediate chain and short sleep in the process then crawled at its pace.)
+ */
 const YIELD_MS = 5;
-/** …and at most this late after IDLE_TURNS yields in a row with no I/O at all (idle, the timer is the only cost: ~200 wake-ups a second at YIELD_MS). */
-const IDLE_YIELD_MS = 50;
-const IDLE_TURNS = 20;
 const MAX_EVENTS = 256;
 
 export interface Watcher {
@@ -61,7 +61,10 @@ export class NestedLoop {
     if (this.ep < 0) throw new Error(`epoll_create1: ${errnoName(libc.errno())}`);
     this.timerFd = this.sys.timerfd_create(C.CLOCK_MONOTONIC, C.TFD_NONBLOCK | C.TFD_CLOEXEC);
     if (this.timerFd < 0) throw new Error(`timerfd_create: ${errnoName(libc.errno())}`);
-    this.setPeriod(YIELD_MS);
+    const ns = BigInt(YIELD_MS) * 1_000_000n;
+    const spec = new BigInt64Array([0n, ns, 0n, ns]);
+    if (this.sys.timerfd_settime(this.timerFd, 0, addr(spec), null) !== 0) throw new Error(`timerfd_settime: ${errnoName(libc.errno())}`);
+    trackImmediates();
     this.ctl(C.EPOLL_CTL_ADD, this.timerFd, C.EPOLLIN, 0);
     this.ctl(C.EPOLL_CTL_ADD, bunEp, C.EPOLLIN, 0);
   }
@@ -98,7 +101,7 @@ export class NestedLoop {
     this.count++;
     if (!this.running) {
       this.running = true;
-      setImmediate(this.run);
+      bunSetImmediate(this.run);
     }
   }
 
@@ -115,17 +118,6 @@ export class NestedLoop {
     this.count--;
   }
 
-  /** Yields in a row that the timer alone caused (see IDLE_TURNS). */
-  private quiet = 0;
-  private period = 0;
-
-  private setPeriod(ms: number): void {
-    this.period = ms;
-    const ns = BigInt(ms) * 1_000_000n;
-    const spec = new BigInt64Array([0n, ns, 0n, ns]);
-    if (this.sys.timerfd_settime(this.timerFd, 0, addr(spec), null) !== 0) throw new Error(`timerfd_settime: ${errnoName(this.libc.errno())}`);
-  }
-
   private ctl(op: number, fd: number, events: number, gen: number): void {
     this.evView.setUint32(0, events, true);
     this.evView.setInt32(EPOLL_DATA_OFFSET, fd, true);
@@ -138,7 +130,7 @@ export class NestedLoop {
       this.serve();
     } finally {
       // whatever a callback did, the loop must come back while it has sockets (or they all hang)
-      if (this.count > 0) setImmediate(this.run);
+      if (this.count > 0) bunSetImmediate(this.run);
       else this.running = false;
     }
   };
@@ -147,14 +139,14 @@ export class NestedLoop {
   private serve(): void {
     const { sys, eventsView: v, watchers, gens } = this;
     for (;;) {
-      const n = sys.epoll_wait(this.ep, this.eventsPtr, MAX_EVENTS, -1);
+      // an immediate is waiting for Bun's turn: look at the sockets, but do not block
+      const n = sys.epoll_wait(this.ep, this.eventsPtr, MAX_EVENTS, pendingImmediates > 0 ? 0 : -1);
       if (n < 0) {
         const e = this.libc.errno();
         if (e === C.EINTR) break; // a signal: Bun's handler runs at the yield
         throw new Error(`epoll_wait: ${errnoName(e)}`);
       }
       let yieldNow = false;
-      let timer = false;
       for (let i = 0; i < n; i++) {
         const at = i * EPOLL_EVENT_SIZE;
         const fd = v.getInt32(at + EPOLL_DATA_OFFSET, true);
@@ -163,7 +155,7 @@ export class NestedLoop {
           // the timer or Bun's epoll, or a descriptor closed earlier in this batch
           if (fd === this.timerFd) {
             sys.read(fd, this.tickPtr, 8);
-            yieldNow = timer = true;
+            yieldNow = true;
           } else if (fd === this.bunEp) yieldNow = true;
           continue;
         }
@@ -175,15 +167,46 @@ export class NestedLoop {
       }
       // a job that throws is an uncaught error, as anywhere in Bun (drainMicrotasks does not rethrow it)
       drainMicrotasks();
-      if (timer && n === 1) {
-        if (++this.quiet === IDLE_TURNS) this.setPeriod(IDLE_YIELD_MS);
-      } else {
-        this.quiet = 0;
-        if (this.period !== YIELD_MS) this.setPeriod(YIELD_MS);
-      }
-      if (yieldNow || this.count === 0) return;
+      if (yieldNow || pendingImmediates > 0 || this.count === 0) return;
     }
   }
+}
+
+/**
+ * setImmediate callbacks queued and not yet run or cleared. Bun's immediates run only when the
+ * loop yields; a chain of them (a workflow's replay, a queue's claim loop) would otherwise advance
+ * one step per YIELD_MS. While any is pending the loop polls without blocking and yields after
+ * each batch. Counted by wrapping the global setImmediate/clearImmediate once the loop exists.
+ * node:timers/promises' setImmediate does not go through the global (measured): it, setTimeout and
+ * Bun.sleep advance at the timer's pace (at most YIELD_MS late).
+ */
+let pendingImmediates = 0;
+const bunSetImmediate = globalThis.setImmediate;
+const bunClearImmediate = globalThis.clearImmediate;
+const TRACKED = Symbol("securely.nestedLoop.pending");
+
+function trackImmediates(): void {
+  type Tracked = ReturnType<typeof setImmediate> & { [TRACKED]?: boolean };
+  const wrapped = (cb: (...args: any[]) => void, ...args: any[]) => {
+    pendingImmediates++;
+    const imm: Tracked = bunSetImmediate(() => {
+      if (imm[TRACKED]) {
+        imm[TRACKED] = false;
+        pendingImmediates--;
+      }
+      cb(...args);
+    });
+    imm[TRACKED] = true;
+    return imm;
+  };
+  globalThis.setImmediate = Object.assign(wrapped, bunSetImmediate) as typeof setImmediate;
+  globalThis.clearImmediate = ((imm: Tracked | undefined) => {
+    if (imm?.[TRACKED]) {
+      imm[TRACKED] = false;
+      pendingImmediates--;
+    }
+    bunClearImmediate(imm);
+  }) as typeof clearImmediate;
 }
 
 /** A throw is reported and the loop goes on: left to propagate, it would stop the loop, and every socket on it with it. */

@@ -2,8 +2,9 @@
  * TCP (and Unix stream) sockets on the NestedLoop: the subset of Bun's Socket that the proxy uses
  * (`ByteSocket`), with Bun's semantics — write returns how much the kernel took and the caller
  * keeps the rest until `drain`; data arrives as a fresh Buffer per read; `end` sends a FIN, and
- * what the peer sends after it is dropped until its FIN closes the socket; the peer's FIN is `end`
- * (allowHalfOpen) or `end` then `close`; `close` comes once, also after `terminate`. Listeners accept with accept4; connects are non-blocking with a deadline.
+ * what the peer sends after it is dropped until its FIN closes the socket; `shutdown` sends a FIN
+ * and keeps reading (a half-close); the peer's FIN is `end` (allowHalfOpen) or `end` then `close`,
+ * and closes a socket that sent its own; `close` comes once, also after `terminate`. Listeners accept with accept4; connects are non-blocking with a deadline.
  */
 import { ptr } from "bun:ffi";
 import { isIPv4, isIPv6 } from "node:net";
@@ -15,6 +16,8 @@ import { openListener, peerOf, sockaddr } from "./sockets.ts";
 export interface ByteSocket {
   write(data: string | Uint8Array, byteOffset?: number, byteLength?: number): number;
   end(): void;
+  /** Half-close: send a FIN and keep receiving (Bun's `shutdown()`). */
+  shutdown(): void;
   terminate(): void;
   pause(): void;
   resume(): void;
@@ -62,8 +65,10 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
   private paused = false;
   private wantDrain = false;
   private closed = false;
-  /** Our FIN went out (end()). */
+  /** Our FIN went out (end() or shutdown()). */
   private shut = false;
+  /** end(): what still comes is dropped. */
+  private dropping = false;
   /** The peer's FIN came. */
   private eof = false;
   /** A hang-up arrived while paused with bytes still to read: out of the epoll set until resume (it would fire forever). */
@@ -114,7 +119,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
     const n = this.loop.libc.sys.read(this.fd, readPtr, READ_SIZE);
     if (n > 0) {
       if (this.idleSeconds > 0) this.lastRead = performance.now();
-      if (this.shut) return; // after our FIN, as Bun: dropped, until the peer's FIN closes it
+      if (this.dropping) return; // after end(), as on Bun: dropped, until the peer's FIN closes it
       const d = Buffer.allocUnsafeSlow(n);
       d.set(readBuf.subarray(0, n));
       this.handlers.data(this, d);
@@ -159,12 +164,18 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
   }
 
   end(): void {
+    if (this.closed || this.dropping) return;
+    this.dropping = true;
+    this.shutdown();
+    // read on (dropping) until the peer's FIN: a paused socket would never learn of it
+    if (this.paused) this.resume();
+  }
+
+  shutdown(): void {
     if (this.closed || this.shut) return;
     this.shut = true;
     if (this.eof) return this.destroy();
     this.loop.libc.sys.shutdown(this.fd, SHUT_WR);
-    // read on (dropping) until the peer's FIN: a paused socket would never learn of it
-    if (this.paused) this.resume();
   }
 
   /** Close now with a reset (SO_LINGER 0), as Bun's terminate: a FIN would queue behind unsent bytes a stalled peer never reads. */
@@ -175,7 +186,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
   }
 
   pause(): void {
-    if (this.paused || this.closed || this.shut) return;
+    if (this.paused || this.closed || this.dropping) return;
     this.paused = true;
     this.setInterest(this.interest & ~IN);
   }

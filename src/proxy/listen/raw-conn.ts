@@ -500,8 +500,8 @@ export class RawConn implements ReplySink {
       },
     );
     if (held) this.toUpstream(held);
-    // the client half-closed before the 101 came: the upstream learns it now
-    if (this.ended) up.sock.end();
+    // the client half-closed before the 101 came: the upstream learns it now (and may still answer)
+    if (this.ended) up.sock.shutdown();
     return "upgraded";
   }
 
@@ -607,7 +607,8 @@ export class RawConn implements ReplySink {
     // passed through: Bun.serve drops the answer of a half-closed connection, so the FIN is not
     // passed on; the connection closes when the internal server closes its side (its idle timeout)
     if (this.tunnelMode) return;
-    if (this.upgraded) return void this.upgraded.sock.end();
+    // a half-close, passed on: what the upstream sends after it still reaches the client
+    if (this.upgraded) return void this.upgraded.sock.shutdown();
     if (this.lingerUntil !== undefined) return void this.endAfterFlush(); // nothing more will come to drop
     // the upload stopped short of its end: the pipeline answers 400 at once
     if (this.bodyLeft > 0) this.detachBody(new Error("client closed the connection mid-upload"));

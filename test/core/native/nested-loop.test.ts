@@ -50,6 +50,25 @@ maybe("NestedLoop", () => {
     }
   });
 
+  test("setImmediate chains run at Bun's pace, not one step per yield, while a native listener keeps the loop running", async () => {
+    const l = new NativeTcpListener<null>(loop!, { host: "127.0.0.1", port: 0, open: (s) => (s.data = null), handlers: { data() {}, drain() {}, close() {} } });
+    try {
+      await Bun.sleep(20); // the loop owns the thread now (blocked in its epoll_wait between yields)
+      const t0 = performance.now();
+      for (let i = 0; i < 100; i++) await new Promise<void>((r) => setImmediate(r));
+      // one step per 5 ms yield would take 500 ms
+      expect(performance.now() - t0).toBeLessThan(100);
+      // a cleared immediate is not waited for: the loop blocks again instead of spinning
+      const cpu0 = process.cpuUsage();
+      for (let i = 0; i < 10; i++) clearImmediate(setImmediate(() => {}));
+      await Bun.sleep(300);
+      const used = process.cpuUsage(cpu0);
+      expect((used.user + used.system) / 1000).toBeLessThan(150);
+    } finally {
+      l.stop();
+    }
+  });
+
   test("a Bun timer fires on time (within the yield period) while native sockets keep the loop busy", async () => {
     const l = new NativeTcpListener<null>(loop!, {
       host: "127.0.0.1",

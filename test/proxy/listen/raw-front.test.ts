@@ -500,6 +500,48 @@ describe("raw front: HTTP Upgrade", () => {
     await p.stop();
   });
 
+  test("a client's half-close goes through the tunnel as a half-close: what the upstream sends after it still arrives", async () => {
+    // after the 101 this origin answers 100 ms late, and answers the client's FIN with BYE and its own
+    const late = Bun.listen<{ switched?: boolean }>({
+      hostname: "127.0.0.1",
+      port: 0,
+      allowHalfOpen: true,
+      socket: {
+        open: (s) => void (s.data = {}),
+        data(s, d) {
+          if (!s.data.switched) {
+            s.data.switched = true;
+            s.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: shout\r\n\r\n");
+            return;
+          }
+          const t = Buffer.from(d).toString();
+          setTimeout(() => s.write(t.toUpperCase()), 100);
+        },
+        end: (s) => void setTimeout(() => (s.write("BYE"), s.end()), 200),
+      },
+    });
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  u: { servers: ["127.0.0.1:${late.port}"] }\nroutes:\n  - { upstream: u }\n`));
+    try {
+      const text = await new Promise<string>((resolve) => {
+        let t = "";
+        const c = connect({ host: "127.0.0.1", port: p.port, allowHalfOpen: true }, () => c.write("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: shout\r\n\r\n"));
+        c.on("data", (d: Buffer) => {
+          const switched = t.includes("\r\n\r\n");
+          t += d.toString();
+          if (!switched && t.includes("\r\n\r\n")) c.end("more");
+        });
+        c.on("error", () => {});
+        c.on("close", () => resolve(t));
+        setTimeout(() => (c.destroy(), resolve(t)), 3000);
+      });
+      expect(text).toStartWith("HTTP/1.1 101 ");
+      expect(text.slice(text.indexOf("\r\n\r\n") + 4)).toBe("MOREBYE");
+    } finally {
+      late.stop(true);
+      await p.stop();
+    }
+  });
+
   const wsOrigin = origin(
     (req, server) => (server.upgrade(req, { data: req.headers.get("x-forwarded-for") }) ? undefined : new Response("no", { status: 400 })),
     { websocket: { open: (s: any) => s.send(`hi ${s.data}`), message: (s: any, m: any) => s.send(`echo:${m}`) } },
