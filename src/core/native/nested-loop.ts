@@ -20,7 +20,7 @@ import { addr, C, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, errnoName, loadLibc, type
 
 /**
  * Bun's timers run at most this late while the loop owns the thread. (A slower tick when idle was
- * tried: every setImmediate chain and short sleep in the process then crawled at its pace.)
+ * tried: short sleeps and polling loops elsewhere in the process then crawled at its pace.)
  */
 const YIELD_MS = 5;
 const MAX_EVENTS = 256;
