@@ -1,8 +1,8 @@
 /**
- * The raw HTTP/1.1 front: a TCP listener (on the NestedLoop with proxy.io native, else Bun.listen) that parses request heads itself
- * (request-head.ts) and runs the same pipeline as Bun.serve (ProxyHandler.prepare/process), but
- * without Bun's Request, Headers and Response objects — those cost about 5 µs per proxied request
- * (docs/benchmarks-proxy.md). Responses are written as one head string plus the body.
+ * The raw HTTP/1.1 front: a TCP listener (on the NestedLoop under proxy.io native, else Bun.listen)
+ * that parses request heads itself (request-head.ts) and runs the same pipeline as Bun.serve
+ * (ProxyHandler.prepare/process), but without Bun's Request, Headers and Response objects — those
+ * cost about 5 µs per proxied request (docs/benchmarks-proxy.md). Responses are written as one head string plus the body.
  *
  * It serves "simple" requests: no body or one Content-Length, on a route without hooks, basic
  * auth, shared rate limiter or compression; an HTTP Upgrade (WebSocket or any protocol) on such a
