@@ -49,6 +49,7 @@ export interface Libc {
 export const C = {
   AF_INET: 2,
   AF_INET6: 10,
+  AF_UNIX: 1,
   SOCK_STREAM: 1,
   SOCK_DGRAM: 2,
   SOCK_NONBLOCK: 0o4000,
@@ -59,6 +60,7 @@ export const C = {
   IPPROTO_TCP: 6,
   TCP_NODELAY: 1,
   SO_ERROR: 4,
+  SO_LINGER: 13,
   SHUT_WR: 1,
   MSG_NOSIGNAL: 0x4000,
   CLOCK_MONOTONIC: 1,

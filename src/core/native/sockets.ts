@@ -18,6 +18,14 @@ export function sockaddr(host: string, port: number): Uint8Array {
   return sa;
 }
 
+/** struct sockaddr_un for a filesystem path: sun_family, the path, its NUL (the length to pass is the array's). */
+export function sockaddrUnix(path: string): Uint8Array {
+  const sa = new Uint8Array(2 + Buffer.byteLength(path) + 1);
+  new DataView(sa.buffer).setUint16(0, C.AF_UNIX, true);
+  Buffer.from(sa.buffer, 2).write(path, "utf8");
+  return sa;
+}
+
 /** Textual address and port of the sockaddr at `off` in `buf`. */
 export function peerOf(buf: Uint8Array, off: number): { address: string; port: number } {
   const family = buf[off]! | (buf[off + 1]! << 8);

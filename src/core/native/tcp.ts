@@ -4,13 +4,14 @@
  * keeps the rest until `drain`; data arrives as a fresh Buffer per read; `end` sends a FIN, and
  * what the peer sends after it is dropped until its FIN closes the socket; `shutdown` sends a FIN
  * and keeps reading (a half-close); the peer's FIN is `end` (allowHalfOpen) or `end` then `close`,
- * and closes a socket that sent its own; `close` comes once, also after `terminate`. Listeners accept with accept4; connects are non-blocking with a deadline.
+ * and closes a socket that sent its own; `close` comes once, also after `terminate`. Listeners
+ * accept with accept4; connects are non-blocking with a deadline.
  */
 import { ptr } from "bun:ffi";
 import { isIPv4, isIPv6 } from "node:net";
-import { addr, C, errnoName } from "./libc.ts";
-import { NestedLoop, type Watcher } from "./nested-loop.ts";
-import { openListener, peerOf, sockaddr } from "./sockets.ts";
+import { addr, C, errnoName, type Libc } from "./libc.ts";
+import type { NestedLoop, Watcher } from "./nested-loop.ts";
+import { openListener, peerOf, sockaddr, sockaddrUnix } from "./sockets.ts";
 
 /** What the proxy calls on a socket, Bun's or ours. */
 export interface ByteSocket {
@@ -40,20 +41,24 @@ export interface NativeHandlers<T> {
 }
 
 const READ_SIZE = 256 * 1024;
-const AF_UNIX = 1;
-const SHUT_WR = C.SHUT_WR;
 const IN = C.EPOLLIN | C.EPOLLRDHUP;
 let readBuf: Uint8Array | undefined;
 let readPtr: ReturnType<typeof ptr>;
 const one = new Int32Array([1]);
 const zero = new Int32Array([0]);
-const SO_LINGER = 13;
 /** struct linger { l_onoff = 1, l_linger = 0 }: close() resets the connection. */
 const lingerNow = new Int32Array([1, 0]);
 
 function errorOf(op: string, errno: number, where?: string): Error & { code: string } {
   const code = errnoName(errno);
   return Object.assign(new Error(`${op} ${code}${where ? ` ${where}` : ""}`), { code });
+}
+
+/** The socket's pending error (SO_ERROR, which reading clears), 0 when none. */
+function soError(sys: Libc["sys"], fd: number): number {
+  const v = new Int32Array(1);
+  sys.getsockopt(fd, C.SOL_SOCKET, C.SO_ERROR, addr(v), addr(new Uint32Array([4])));
+  return v[0]!;
 }
 
 export class NativeSocket<T> implements ByteSocket, Watcher {
@@ -175,13 +180,13 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
     if (this.closed || this.shut) return;
     this.shut = true;
     if (this.eof) return this.destroy();
-    this.loop.libc.sys.shutdown(this.fd, SHUT_WR);
+    this.loop.libc.sys.shutdown(this.fd, C.SHUT_WR);
   }
 
   /** Close now with a reset (SO_LINGER 0), as Bun's terminate: a FIN would queue behind unsent bytes a stalled peer never reads. */
   terminate(): void {
     if (this.closed) return;
-    this.loop.libc.sys.setsockopt(this.fd, C.SOL_SOCKET, SO_LINGER, addr(lingerNow), 8);
+    this.loop.libc.sys.setsockopt(this.fd, C.SOL_SOCKET, C.SO_LINGER, addr(lingerNow), 8);
     this.destroy();
   }
 
@@ -228,11 +233,9 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
     if (!this.parked) this.loop.modify(this.fd, i);
   }
 
-  /** The socket's pending error (SO_ERROR), ECONNRESET when none is left to read. */
+  /** The socket's pending error, ECONNRESET when none is left to read. */
   private pendingError(): Error {
-    const v = new Int32Array(1);
-    this.loop.libc.sys.getsockopt(this.fd, C.SOL_SOCKET, C.SO_ERROR, addr(v), addr(new Uint32Array([4])));
-    return errorOf("read", v[0] || 104);
+    return errorOf("read", soError(this.loop.libc.sys, this.fd) || 104);
   }
 
   /** Bytes waiting in the receive queue (FIONREAD). */
@@ -385,11 +388,8 @@ export function connectNative<T>(loop: NestedLoop, o: NativeConnectOptions, hand
   let local: Uint8Array | undefined;
   try {
     if (o.unix !== undefined) {
-      // sun_family, the path, its NUL
-      sa = new Uint8Array(2 + Buffer.byteLength(o.unix) + 1);
-      sa[0] = AF_UNIX;
-      Buffer.from(sa.buffer, 2).write(o.unix, "utf8");
-      family = AF_UNIX;
+      sa = sockaddrUnix(o.unix);
+      family = C.AF_UNIX;
     } else {
       sa = sockaddr(o.host!, o.port!);
       family = sa.length === 28 ? C.AF_INET6 : C.AF_INET;
@@ -430,17 +430,15 @@ export function connectNative<T>(loop: NestedLoop, o: NativeConnectOptions, hand
     return Promise.reject(errorOf("connect", errno, `${where}${errno === C.EAGAIN ? " (backlog full)" : ""}`));
   }
   return new Promise((resolve, reject) => {
-    const soErr = new Int32Array(1);
-    const soLen = new Uint32Array([4]);
     let timer: Timer | undefined;
     const pending: Watcher = {
       onEvents: () => {
         clearTimeout(timer);
         loop.remove(fd);
-        sys.getsockopt(fd, C.SOL_SOCKET, C.SO_ERROR, addr(soErr), addr(soLen));
-        if (soErr[0] !== 0) {
+        const err = soError(sys, fd);
+        if (err !== 0) {
           sys.close(fd);
-          return reject(errorOf("connect", soErr[0]!, where));
+          return reject(errorOf("connect", err, where));
         }
         try {
           s.watch();

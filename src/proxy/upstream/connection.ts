@@ -139,6 +139,10 @@ const handlers: SocketHandler<H1Conn> = {
   handshake: (s, ok, err) => s.data.onHandshake(ok, err),
 };
 
+/** The same failures on either I/O path (retryable: nothing was sent). */
+const connectTimedOut = (peer: Peer) => new ProxyError(`connect to ${peer.addr} timed out after ${peer.options.connectionTimeoutMs} ms`, "connect_timeout", "upstream", true);
+const connectFailed = (peer: Peer, e: unknown) => new ProxyError(`connect to ${peer.addr} failed: ${(e as Error).message}`, "connect", "upstream", true);
+
 const nativeHandlers: NativeHandlers<H1Conn> = {
   data: (s, d) => s.data.onData(d),
   drain: (s) => s.data.onDrain(),
@@ -207,8 +211,7 @@ export class H1Conn {
         const at = { host: peer.host, port: peer.port, unix: peer.unix, localAddress: o.bindTo, timeoutMs: o.connectionTimeoutMs };
         conn.sock = await connectNative(native, at, nativeHandlers, conn);
       } catch (e) {
-        if ((e as { deadline?: boolean }).deadline) throw new ProxyError(`connect to ${peer.addr} timed out after ${o.connectionTimeoutMs} ms`, "connect_timeout", "upstream", true);
-        throw new ProxyError(`connect to ${peer.addr} failed: ${(e as Error).message}`, "connect", "upstream", true);
+        throw (e as { deadline?: boolean }).deadline ? connectTimedOut(peer) : connectFailed(peer, e);
       }
       watched.add(conn);
       conn.sock.setNoDelay(true);
@@ -225,14 +228,13 @@ export class H1Conn {
     const handshake = peer.tls ? new Promise<Error | undefined>((r) => (conn.handshakeDone = r)) : undefined;
     let timer: Timer | undefined;
     const timeout = new Promise<never>((_, rej) => {
-      timer = setTimeout(() => rej(new ProxyError(`connect to ${peer.addr} timed out after ${o.connectionTimeoutMs} ms`, "connect_timeout", "upstream", true)), o.connectionTimeoutMs);
+      timer = setTimeout(() => rej(connectTimedOut(peer)), o.connectionTimeoutMs);
     });
     try {
       conn.sock = await Promise.race([Bun.connect(base) as Promise<Socket<H1Conn>>, timeout]);
     } catch (e) {
       clearTimeout(timer);
-      if (e instanceof ProxyError) throw e;
-      throw new ProxyError(`connect to ${peer.addr} failed: ${(e as Error).message}`, "connect", "upstream", true);
+      throw e instanceof ProxyError ? e : connectFailed(peer, e);
     }
     clearTimeout(timer);
     // watched from now until its close (it may have closed already while the connect settled)

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NestedLoop } from "../../../src/core/native/nested-loop.ts";
 import { connectNative, NativeTcpListener, type NativeHandlers, type NativeSocket } from "../../../src/core/native/tcp.ts";
-import { openListener } from "../../../src/core/native/sockets.ts";
-import { addr } from "../../../src/core/native/libc.ts";
+import { openListener, sockaddrUnix } from "../../../src/core/native/sockets.ts";
+import { addr, C } from "../../../src/core/native/libc.ts";
 import { eventually } from "../../harness.ts";
 
 const loop = NestedLoop.get();
@@ -280,10 +280,8 @@ maybe("connectNative", () => {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, "full.sock");
     const { sys } = loop!.libc;
-    const fd = sys.socket(1, 1 | 0o4000 | 0o2000000, 0);
-    const sa = new Uint8Array(2 + path.length + 1);
-    sa[0] = 1;
-    Buffer.from(sa.buffer, 2).write(path);
+    const fd = sys.socket(C.AF_UNIX, C.SOCK_STREAM | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC, 0);
+    const sa = sockaddrUnix(path);
     expect(sys.bind(fd, addr(sa), sa.length)).toBe(0);
     expect(sys.listen(fd, 0)).toBe(0);
     cleanups.push(() => sys.close(fd));
