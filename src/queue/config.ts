@@ -48,7 +48,7 @@ export const queueConfig = obj({
     tries: val("integer|min:1", 1, "default max attempts (Laravel --tries)"),
     backoff: val("string", "0", "default seconds before a retry, comma list per attempt (Laravel --backoff)"),
     timeout: val("duration", 60, "default seconds an attempt may run (Laravel --timeout); keep below retry_after"),
-    memory: val("integer|min:0", 256, "exit when RSS exceeds this many MB (0 = no limit); Laravel says 128, a Bun process starts near 50"),
+    memory: val("integer|min:0", 256, "queue:work exits when its RSS exceeds this many MB (0 = no limit); Laravel says 128, a Bun process starts near 50. Not applied by serve's worker (it shares the process)"),
     rest: val("duration", 0, "seconds to rest between jobs"),
   }),
 });

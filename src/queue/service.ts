@@ -8,15 +8,27 @@ import { createWorker, type Worker, type WorkerOptions } from "./worker.ts";
 
 export function queueService(app: App, options: WorkerOptions = {}): Service {
   let worker: Worker | undefined;
+  let stopping = false;
+  // serve is the worker's supervisor: when it ends by itself (queue:restart), a new one takes over
+  const startWorker = async (): Promise<void> => {
+    const w = createWorker(app, options);
+    worker = w;
+    await w.start();
+    void w.done.then((reason) => {
+      if (stopping || worker !== w) return;
+      app.log.info(`queue worker ended (${reason}): starting a new one`);
+      return startWorker();
+    });
+  };
   return {
     name: "queue",
     kind: "background",
     async start() {
       app.store(); // migrations before the first claim
-      worker = createWorker(app, options);
-      await worker.start();
+      await startWorker();
     },
     async stop({ graceful, timeoutMs }) {
+      stopping = true;
       await worker?.stop({ graceful, timeoutMs });
     },
     status: () => worker?.status() ?? { ready: false },

@@ -29,7 +29,7 @@ export interface WorkerOptions {
   maxJobs?: number;
   /** Exit after this many seconds (0 = no limit). */
   maxTime?: number;
-  /** Exit when RSS exceeds this many MB (0 = no limit). */
+  /** Exit when the process's RSS exceeds this many MB (0 = no limit, the default; queue:work passes queue.worker.memory). */
   memory?: number;
   stopWhenEmpty?: boolean;
   once?: boolean;
@@ -76,7 +76,9 @@ function resolveOptions(app: App, o: WorkerOptions) {
     timeout: o.timeout ?? c("timeout") ?? 60,
     maxJobs: o.maxJobs ?? 0,
     maxTime: o.maxTime ?? 0,
-    memory: o.memory ?? c("memory") ?? 0,
+    // the process's RSS: queue:work (a process of its own) passes queue.worker.memory; a worker
+    // sharing its process (serve, a workflow worker, the API) would stop without freeing anything
+    memory: o.memory ?? 0,
     stopWhenEmpty: o.stopWhenEmpty ?? false,
     once: o.once ?? false,
     rest: o.rest ?? c("rest") ?? 0,

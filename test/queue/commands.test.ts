@@ -47,6 +47,13 @@ describe("queue:work signals", () => {
     expect(w.output()).toContain("exiting (restart)");
   }, 30_000);
 
+  test("queue.worker.memory (or --memory) makes queue:work exit once the process's RSS is over it", async () => {
+    const p = queueProject("  worker:\n    memory: 1\n");
+    const r = await runSecurely(["queue:work", "--sleep", "0.1"], { env: { ...p.env, SECURELY_LOG_LEVEL: "info" } });
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).toContain("exiting (memory)");
+  }, 30_000);
+
   test("--once, --max-jobs and strict --queue order", async () => {
     const p = queueProject();
     await runSecurely(["queue:push", "rec", rec(p.log), "--queue", "low"], { env: p.env });
@@ -187,12 +194,17 @@ describe("handlers", () => {
 });
 
 describe("serve", () => {
-  test("queue.worker.enabled runs the worker as a background service", async () => {
-    const p = queueProject("  worker:\n    enabled: true\nmetrics:\n  enabled: false\n");
+  test("queue.worker.enabled runs the worker as a background service; queue:restart restarts it in place; worker.memory does not stop it", async () => {
+    const p = queueProject("  worker:\n    enabled: true\n    memory: 1\n    sleep: 0.1\nmetrics:\n  enabled: false\n");
     const s = await startSecurely(["serve"], { env: p.env });
     expect(s.output()).toMatch(/securely ready \(.*queue.*\)/);
     await runSecurely(["queue:push", "rec", rec(p.log)], { env: p.env });
     await eventually(() => p.lines().length === 1);
+    await Bun.sleep(300); // idle: where a memory limit would stop it (the process shares its RSS with every service)
+    expect((await runSecurely(["queue:restart"], { env: p.env })).code).toBe(0);
+    await s.waitFor(/queue worker ended \(restart\): starting a new one/);
+    await runSecurely(["queue:push", "rec", rec(p.log)], { env: p.env });
+    await eventually(() => p.lines().length === 2);
     expect(await s.stop()).toBe(0);
   }, 30_000);
 });

@@ -52,6 +52,23 @@ describe("createWorker", () => {
     unregisterHandler("test.idle");
   });
 
+  test("queue.worker.memory is queue:work's: an in-process worker idles on past it; memory passed to createWorker stops it", async () => {
+    const got: number[] = [];
+    registerHandler("test.memory", (p: number) => void got.push(p));
+    const app = makeApp("queue:\n  worker:\n    memory: 1\n");
+    const w = createWorker(app, { sleep: 0.05 });
+    await w.start();
+    await Bun.sleep(150); // a few idle passes, each one where a limit is checked
+    await openQueue(app).push("test.memory", 1);
+    await eventually(() => got.length === 1);
+    expect(w.status().ready).toBe(true);
+    await w.stop();
+    const limited = createWorker(app, { sleep: 0.05, memory: 1 });
+    await limited.start();
+    expect(await limited.done).toBe("memory");
+    unregisterHandler("test.memory");
+  });
+
   test("ctx.release puts the job back (counting the attempt); ctx.fail fails it at once", async () => {
     const attempts: number[] = [];
     registerHandler("test.release", (_p, ctx) => {

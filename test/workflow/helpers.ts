@@ -59,6 +59,7 @@ export async function project(yaml: string, files: Record<string, string> = {}):
         run = rt.engine.runs.get(id)!;
       }
       if (mine) await mine.stop();
+      if (run.status === "running") console.error(`finish(${id}): still running after ${timeoutMs} ms\n${stuckReport(rt, id)}`);
       return run;
     },
     close() {
@@ -70,3 +71,24 @@ export async function project(yaml: string, files: Record<string, string> = {}):
 }
 
 export const CONFIG = `workflow:\n  files: [./wf.ts]\n  lease_seconds: 2\n  activity_retry:\n    initial_interval: 0.01\n    maximum_attempts: 3\n`;
+
+/** What a run that did not finish was waiting on: its row, timers, tasks, queue jobs and history. */
+function stuckReport(rt: Runtime, id: string): string {
+  const db = rt.engine.store.db;
+  const rows = (sql: string, ...args: any[]) => {
+    try {
+      return JSON.stringify(db.query(sql).all(...args));
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  return [
+    `now ${rt.app.clock.now()}`,
+    `run ${rows("SELECT * FROM workflow_runs WHERE id = ?1", id)}`,
+    `timers ${rows("SELECT * FROM workflow_timers WHERE run_id = ?1", id)}`,
+    `tasks ${rows("SELECT * FROM workflow_tasks WHERE run_id = ?1", id)}`,
+    `jobs ${rows("SELECT * FROM queue_jobs")}`,
+    `failed jobs ${rows("SELECT * FROM queue_failed")}`,
+    `history ${rt.engine.runs.history(id).map((e) => e.type).join(", ")}`,
+  ].join("\n");
+}

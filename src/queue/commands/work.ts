@@ -33,7 +33,7 @@ export const workCommand = defineCommand({
     if (args.timeout !== undefined) o.timeout = parseSeconds(args.timeout, "--timeout");
     if (args["max-jobs"] !== undefined) o.maxJobs = parseInteger(args["max-jobs"], "--max-jobs");
     if (args["max-time"] !== undefined) o.maxTime = parseSeconds(args["max-time"], "--max-time");
-    if (args.memory !== undefined) o.memory = parseInteger(args.memory, "--memory");
+    o.memory = args.memory !== undefined ? parseInteger(args.memory, "--memory") : (app.config.get<number>("queue.worker.memory") ?? 0);
     if (args.rest !== undefined) o.rest = parseSeconds(args.rest, "--rest");
     o.stopWhenEmpty = Boolean(args["stop-when-empty"]);
     o.once = Boolean(args.once);

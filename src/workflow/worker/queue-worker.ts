@@ -16,14 +16,17 @@ export interface QueueWorkerHandle {
 export function queueBackedWorker(app: App, rt: Runtime, opts: { concurrency: number; leaseMs: number; stopWhenEmpty?: boolean; maxTimeMs?: number }): QueueWorkerHandle {
   bindQueueRuntime(rt, opts.leaseMs);
   const queue = app.config.get<string>("workflow.queue");
-  const w = createQueueWorker(app, {
-    queues: [queue],
-    concurrency: opts.concurrency,
-    stopWhenEmpty: opts.stopWhenEmpty,
-    maxTime: opts.maxTimeMs === undefined ? undefined : opts.maxTimeMs / 1000,
-    sleep: app.config.get<number>("workflow.poll_interval_ms") / 1000,
-    timeout: 0,
-  });
+  const make = () =>
+    createQueueWorker(app, {
+      queues: [queue],
+      concurrency: opts.concurrency,
+      stopWhenEmpty: opts.stopWhenEmpty,
+      maxTime: opts.maxTimeMs === undefined ? undefined : opts.maxTimeMs / 1000,
+      sleep: app.config.get<number>("workflow.poll_interval_ms") / 1000,
+      timeout: 0,
+    });
+  let w = make();
+  let stopped = false;
   return {
     owner: `queue ${queue}`,
     async run() {
@@ -35,13 +38,21 @@ export function queueBackedWorker(app: App, rt: Runtime, opts: { concurrency: nu
         }
       }, Math.max(100, opts.leaseMs / 2)) : undefined;
       try {
-        await w.start();
-        await w.done;
+        for (;;) {
+          await w.start();
+          const reason = await w.done;
+          // queue:restart ends every queue worker after its jobs: this one starts again in place,
+          // as the local executor's worker never stops for it
+          if (stopped || reason !== "restart") break;
+          app.log.info(`workflow: queue worker on ${queue} ended (queue:restart): starting a new one`);
+          w = make();
+        }
       } finally {
         clearInterval(sweeper);
       }
     },
     stop(graceful) {
+      stopped = true;
       void w.stop({ graceful, timeoutMs: graceful ? 30_000 : 0 });
     },
   };

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { openQueue } from "../../../src/queue/index.ts";
 import { eventually } from "../../harness.ts";
 import { CONFIG, project, type TestProject } from "../helpers.ts";
 
@@ -329,5 +330,23 @@ for (const executor of ["local", "queue"]) describe(`Worker (executor: ${executo
     expect(p.rt.client.prune(0)).toBe(1);
     expect(p.rt.engine.runs.get(id)).toBeUndefined();
     expect(p.rt.engine.runs.history(id)).toEqual([]);
+  });
+});
+
+describe("Worker (executor: queue) and the queue worker's stop reasons", () => {
+  test("queue.worker.memory does not stop it (it shares its process); queue:restart starts a new queue worker in place", async () => {
+    p = await project(CONFIG + "  executor: queue\nqueue:\n  worker:\n    memory: 1\n", { "wf.ts": WF });
+    const said: string[] = [];
+    p.app.log.info = ((m: string) => void said.push(m)) as typeof p.app.log.info;
+    const w = p.work();
+    const first = p.rt.client.start("sum3", { x: 1 });
+    await eventually(() => p!.rt.engine.runs.get(first)!.status === "completed");
+    await Bun.sleep(100); // idle: where a memory limit would stop it
+    await openQueue(p.app).driver.signalRestart(Date.now());
+    await eventually(() => said.some((m) => m.includes("ended (queue:restart): starting a new one")));
+    const second = p.rt.client.start("sum3", { x: 10 });
+    await eventually(() => p!.rt.engine.runs.get(second)!.status === "completed");
+    expect(p.rt.engine.runs.get(second)!.output).toBe(13);
+    await w.stop();
   });
 });
