@@ -2,17 +2,25 @@
  * Helpers for proxy tests: an origin server on an ephemeral port, the proxy service started
  * in-process from YAML (real sockets, real clients), and a raw-socket client for malformed input.
  */
-import { afterAll } from "bun:test";
+import { afterAll, onTestFinished } from "bun:test";
 import { App } from "../../src/core/app.ts";
 import type { Service } from "../../src/core/server/service.ts";
 import { modules } from "../../src/main.ts";
 import { proxyServices } from "../../src/proxy/service.ts";
 import { tempProject } from "../harness.ts";
 
-const cleanups: Array<() => unknown> = [];
-afterAll(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+/**
+ * Stop what a helper started when its test ends (or, started outside a test, when its file ends),
+ * pass or fail. (A module-level afterAll here would only cover the first file that imports it:
+ * proxies of later files kept running, with their sockets, through the rest of the run.)
+ */
+function cleanup(stop: () => unknown): void {
+  try {
+    onTestFinished(async () => void (await stop()));
+  } catch {
+    afterAll(async () => void (await stop()));
+  }
+}
 
 export interface Origin {
   port: number;
@@ -25,7 +33,7 @@ export interface Origin {
 export function origin(fetch: (req: Request, server: any) => Response | Promise<Response> | undefined | Promise<Response | undefined>, extra: Record<string, unknown> = {}): Origin {
   const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch, ...extra } as any);
   const o = { port: server.port!, addr: `127.0.0.1:${server.port}`, server, stop: () => server.stop(true) };
-  cleanups.push(o.stop);
+  cleanup(o.stop);
   return o;
 }
 
@@ -46,7 +54,7 @@ export function rawOrigin(onData: (sock: any, data: string) => void, onOpen?: (s
     },
   });
   const o = { port: l.port, addr: `127.0.0.1:${l.port}`, connections: () => connections, stop: () => l.stop(true) };
-  cleanups.push(o.stop);
+  cleanup(o.stop);
   return o;
 }
 
@@ -77,7 +85,7 @@ export async function startProxy(proxyYaml: string, top = ""): Promise<RunningPr
     stopped = true;
     for (const s of [...services].reverse()) await s.stop({ graceful, timeoutMs: 2000 });
   };
-  cleanups.push(stop);
+  cleanup(stop);
   return { port, base: `http://127.0.0.1:${port}`, app, services, listening, stop };
 }
 
