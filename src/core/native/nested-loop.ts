@@ -92,6 +92,11 @@ export class NestedLoop {
     return NestedLoop.why;
   }
 
+  /** Descriptors watched now (the loop runs while there are any). */
+  get watching(): number {
+    return this.count;
+  }
+
   /** Watch `fd` for `events` (EPOLLIN/EPOLLOUT/EPOLLRDHUP bits); starts the loop if it was idle. */
   add(fd: number, events: number, w: Watcher): void {
     const gen = ((this.gens[fd] ?? 0) + 1) | 0;

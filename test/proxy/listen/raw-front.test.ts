@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
+import { NestedLoop } from "../../../src/core/native/nested-loop.ts";
 import { eventually } from "../../harness.ts";
 import { indent, origin, raw, rawOrigin, startProxy } from "../helpers.ts";
 
@@ -564,6 +565,20 @@ describe("raw front: HTTP Upgrade", () => {
 });
 
 describe("raw front: switch and lifecycle", () => {
+  for (const graceful of [true, false])
+    test(`a ${graceful ? "graceful" : "hard"} stop leaves none of its descriptors on the native loop: listener, clients, pooled upstream connections`, async () => {
+      const o = origin(() => new Response("hi"));
+      const before = NestedLoop.get()?.watching ?? 0;
+      const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  u: { servers: ["${o.addr}"] }\nroutes:\n  - upstream: u\n`));
+      const kept = await Client.open(p.port);
+      kept.send("GET /k HTTP/1.1\r\nHost: a\r\n\r\n");
+      await kept.until((x) => x.endsWith("hi"));
+      for (let i = 0; i < 3; i++) expect(await (await fetch(`${p.base}/x`)).text()).toBe("hi");
+      if (process.env.SECURELY_PROXY__IO !== "eventloop") expect(NestedLoop.get()!.watching).toBeGreaterThan(before + 2);
+      await p.stop(graceful);
+      await eventually(() => (NestedLoop.get()?.watching ?? 0) === before && kept.closed);
+    });
+
   test("listen.raw: false serves through Bun.serve (streamed bodies re-chunked by Bun)", async () => {
     const p = await startProxy(indent(`listen: [{ addr: "127.0.0.1:0", raw: false }]\nupstreams:\n  echo: { servers: ["${echo.addr}"] }\nroutes:\n  - { upstream: echo }\n`));
     const out = await raw(p.port, "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
