@@ -12,12 +12,15 @@ export function queueService(app: App, options: WorkerOptions = {}): Service {
   // serve is the worker's supervisor: when it ends by itself (queue:restart), a new one takes over
   const startWorker = async (): Promise<void> => {
     const w = createWorker(app, options);
+    const started = Date.now();
     worker = w;
     await w.start();
-    void w.done.then((reason) => {
+    void w.done.then(async (reason) => {
       if (stopping || worker !== w) return;
       app.log.info(`queue worker ended (${reason}): starting a new one`);
-      return startWorker();
+      // one that ended at once (its loop failed: the store gone, say) is not restarted in a tight loop
+      if (Date.now() - started < 1000) await Bun.sleep(1000);
+      if (!stopping) return startWorker();
     });
   };
   return {
