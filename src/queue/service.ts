@@ -4,6 +4,7 @@
  */
 import type { App } from "../core/app.ts";
 import type { Service } from "../core/server/service.ts";
+import { errorMessage } from "../core/errors.ts";
 import { createWorker, type Worker, type WorkerOptions } from "./worker.ts";
 
 export function queueService(app: App, options: WorkerOptions = {}): Service {
@@ -15,13 +16,16 @@ export function queueService(app: App, options: WorkerOptions = {}): Service {
     const started = Date.now();
     worker = w;
     await w.start();
-    void w.done.then(async (reason) => {
-      if (stopping || worker !== w) return;
-      app.log.info(`queue worker ended (${reason}): starting a new one`);
-      // one that ended at once (its loop failed: the store gone, say) is not restarted in a tight loop
-      if (Date.now() - started < 1000) await Bun.sleep(1000);
-      if (!stopping) return startWorker();
-    });
+    void w.done
+      .then(async (reason) => {
+        if (stopping || worker !== w) return;
+        app.log.info(`queue worker ended (${reason}): starting a new one`);
+        worker = undefined; // not ready meanwhile
+        // one that ended at once (its loop failed: the store gone, say) is not restarted in a tight loop
+        if (Date.now() - started < 1000) await Bun.sleep(1000);
+        if (!stopping) await startWorker();
+      })
+      .catch((err) => app.log.error(`queue worker could not be started again: ${errorMessage(err)}`));
   };
   return {
     name: "queue",

@@ -16,12 +16,14 @@ export interface QueueWorkerHandle {
 export function queueBackedWorker(app: App, rt: Runtime, opts: { concurrency: number; leaseMs: number; stopWhenEmpty?: boolean; maxTimeMs?: number }): QueueWorkerHandle {
   bindQueueRuntime(rt, opts.leaseMs);
   const queue = app.config.get<string>("workflow.queue");
+  const began = Date.now();
   const make = () =>
     createQueueWorker(app, {
       queues: [queue],
       concurrency: opts.concurrency,
       stopWhenEmpty: opts.stopWhenEmpty,
-      maxTime: opts.maxTimeMs === undefined ? undefined : opts.maxTimeMs / 1000,
+      // a worker started again after queue:restart gets what is left of --max-time
+      maxTime: opts.maxTimeMs === undefined ? undefined : Math.max(0.001, (opts.maxTimeMs - (Date.now() - began)) / 1000),
       sleep: app.config.get<number>("workflow.poll_interval_ms") / 1000,
       timeout: 0,
     });

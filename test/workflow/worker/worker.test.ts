@@ -349,4 +349,15 @@ describe("Worker (executor: queue) and the queue worker's stop reasons", () => {
     expect(p.rt.engine.runs.get(second)!.output).toBe(13);
     await w.stop();
   });
+
+  test("maxTime (workflow:work --max-time) counts from the start, across a queue:restart", async () => {
+    p = await project(CONFIG + "  executor: queue\n", { "wf.ts": WF });
+    const began = Date.now();
+    const w = p.work({ maxTimeMs: 2000 });
+    await Bun.sleep(1500);
+    await openQueue(p.app).driver.signalRestart(Date.now());
+    await w.done;
+    // the new queue worker got what was left (about 0.5 s), not 2 s again (a poll interval's slack)
+    expect(Date.now() - began).toBeLessThan(3000);
+  });
 });
