@@ -55,12 +55,21 @@ export class RawHeaders implements HeaderSource {
    * `also` (lower case), onto `out`.
    */
   forwardLines(out: HeadParts, drop: ReadonlySet<string>, also?: ReadonlySet<string>): void {
-    const names = this.names;
+    const { names, at } = this;
+    // lines kept one after another in the head go out as one range of bytes (one copy, not one per line)
+    let from = -1;
+    let to = -3; // no line ends here: the first kept one starts a run
     for (let i = 0; i < names.length; i++) {
       const n = names[i]!;
       if (drop.has(n) || also?.has(n)) continue;
-      out.addBytes(this.src, this.at[3 * i]!, this.at[3 * i + 2]!).add("\r\n");
+      const start = at[3 * i]!;
+      if (start !== to + 2) {
+        if (from >= 0) out.addBytes(this.src, from, to).add("\r\n");
+        from = start;
+      }
+      to = at[3 * i + 2]!;
     }
+    if (from >= 0) out.addBytes(this.src, from, to).add("\r\n");
   }
 
   /** `name` in any case, as with Headers (config names routes' headers as the user wrote them). */

@@ -122,6 +122,21 @@ describe("request head", () => {
     expect(typeof line === "string" ? line : line.target).toBe("/p?q=1");
   });
 
+  test("forwardLines: the kept lines as sent, runs of them in one range; dropped lines, `also` names and trailing whitespace cut them", () => {
+    const head = "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nHost: h\r\nC: 3  \r\nD:4\r\nConnection: close, x-private\r\nX-Private: s\r\nE: 5\r\nF: 6";
+    const b = Buffer.from(head, "latin1");
+    const r = parseRequest(b, 0, b.length);
+    if (typeof r === "string") throw new Error(r);
+    const out = new HeadParts();
+    r.head.headers.forwardLines(out, new Set(["host", "connection"]), new Set(["x-private"]));
+    expect(out.text()).toBe("A: 1\r\nB: 2\r\nC: 3\r\nD:4\r\nE: 5\r\nF: 6\r\n");
+    // one range per run: A-B, C (its value ends before the spaces), D, E-F
+    expect((out as unknown as { parts: unknown[] }).parts.filter((p) => p instanceof Uint8Array).length).toBe(4);
+    const none = new HeadParts();
+    r.head.headers.forwardLines(none, new Set(["a", "b", "host", "c", "d", "connection", "x-private", "e", "f"]));
+    expect(none.text()).toBe("");
+  });
+
   test("fields parsed once and reused under a new request line give the same head as a whole parse", () => {
     // what the raw front does when a keep-alive client sends the same fields with a new request line
     const lines = ["GET /a HTTP/1.1", "POST /b?x=1 HTTP/1.1", "GET / HTTP/1.0", "HEAD /c HTTP/1.1", "CONNECT x:443 HTTP/1.1", "GET http://x/ HTTP/1.1", "GET / HTTP/2.0", "GET  / HTTP/1.1", "G(T / HTTP/1.1", "GET / HTTP/x", "GET /\x01 HTTP/1.1", "GET / HTTP/1.1\nX: y"];
