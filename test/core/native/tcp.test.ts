@@ -77,6 +77,14 @@ async function client(port: number, host = "127.0.0.1"): Promise<{ sock: Socket;
   return { sock, got: () => Buffer.concat(chunks).toString(), closed };
 }
 
+/** A listener, a client connected to it, and the socket the listener accepted for it. */
+async function connected() {
+  const { l, accepted } = listen();
+  const c = await client(l.port);
+  await eventually(() => accepted.length === 1, 2000);
+  return { l, c, s: accepted[0]! };
+}
+
 const cleanups: Array<() => void> = [];
 afterAll(() => {
   for (const c of cleanups.splice(0)) c();
@@ -164,10 +172,7 @@ maybe("native TCP listener", () => {
   });
 
   test("pause holds data back until resume; a reset while paused still closes it with the error", async () => {
-    const { l, accepted } = listen();
-    const c = await client(l.port);
-    await eventually(() => accepted.length === 1, 2000);
-    const s = accepted[0]!;
+    const { c, s } = await connected();
     s.pause();
     c.sock.write("held");
     await Bun.sleep(100);
@@ -181,10 +186,7 @@ maybe("native TCP listener", () => {
   });
 
   test("a peer gone while we are paused and writing: the socket closes without a resume (a graceful stop once waited on it)", async () => {
-    const { l, accepted } = listen();
-    const c = await client(l.port);
-    await eventually(() => accepted.length === 1, 2000);
-    const s = accepted[0]!;
+    const { c, s } = await connected();
     s.pause();
     c.sock.destroy();
     await c.closed;
@@ -212,10 +214,7 @@ maybe("native TCP listener", () => {
   });
 
   test("timeout(1): an idle socket hears `timeout` within about two seconds; reads push it back", async () => {
-    const { l, accepted } = listen();
-    const c = await client(l.port);
-    await eventually(() => accepted.length === 1, 2000);
-    const s = accepted[0]!;
+    const { c, s } = await connected();
     s.timeout(1);
     for (let i = 0; i < 3; i++) {
       await Bun.sleep(500);
