@@ -263,6 +263,11 @@ export const proxySchema: Schema = obj(
       "auto",
       "Socket I/O of the raw front's plain-TCP listeners and of plain (non-TLS) upstream connections. native: securely's own epoll loop through bun:ffi, nested in Bun's (Linux x86-64/arm64, main thread); eventloop: Bun's sockets; auto: native where it can run. TLS, HTTP/2, Unix listeners and host names (not IP literals) always use Bun's sockets. Changing it needs a restart.",
     ),
+    io_uring: val(
+      "in:auto,always,off",
+      "auto",
+      "With native I/O: run the reads and writes of an event batch through one io_uring_enter instead of one syscall each. auto: batches with 4 or more ready sockets, where the kernel allows io_uring (else plain syscalls); always: every batch, and an error where io_uring cannot run; off: plain syscalls. Process-wide; changing it needs a restart.",
+    ),
     access_log: obj(
       {
         enabled: val("boolean", false, "Write one line per request."),

@@ -104,6 +104,7 @@ export interface ProxyConfig {
   client_timeout: number;
   keepalive_request_limit: number;
   io: "auto" | "native" | "eventloop";
+  io_uring: "auto" | "always" | "off";
   access_log: { enabled: boolean; path: string; format: "combined" | "json" };
   server_header: string;
 }

@@ -1,12 +1,12 @@
 /**
- * The few Linux syscalls securely calls itself through bun:ffi: sockets, epoll, eventfd, timerfd and
- * the batched recvmmsg/sendmmsg. Used where Bun's own socket layer costs more per packet than the
+ * The few Linux syscalls securely calls itself through bun:ffi: sockets, epoll, eventfd, timerfd,
+ * the batched recvmmsg/sendmmsg, and io_uring (through syscall and mmap). Used where Bun's own socket layer costs more per packet than the
  * work (the DNS I/O thread, the proxy's native TCP: docs/architecture.md). Loaded lazily; `loadLibc()` returns undefined
  * off Linux or when libc cannot be opened, and callers fall back to Bun's sockets.
  */
 import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
 
-const { i32, u32, u64, ptr: P } = FFIType;
+const { i32, u32, i64, u64, ptr: P } = FFIType;
 
 const SYMBOLS = {
   socket: { args: [i32, i32, i32], returns: i32 },
@@ -34,6 +34,9 @@ const SYMBOLS = {
   timerfd_create: { args: [i32, i32], returns: i32 },
   timerfd_settime: { args: [i32, i32, P, P], returns: i32 },
   usleep: { args: [u32], returns: i32 },
+  // io_uring_setup / io_uring_enter have no libc wrapper; every use returns an int
+  syscall: { args: [i64, i64, i64, i64, i64, i64, i64], returns: i32 },
+  mmap: { args: [P, u64, i32, i32, i32, i64], returns: P },
   __errno_location: { args: [], returns: P },
 } as const;
 

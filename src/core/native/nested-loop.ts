@@ -17,6 +17,7 @@ import { drainMicrotasks } from "bun:jsc";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { isMainThread } from "node:worker_threads";
 import { addr, C, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, errnoName, loadLibc, type Libc } from "./libc.ts";
+import { SyscallBatch } from "./uring.ts";
 
 /**
  * Bun's timers run at most this late while the loop owns the thread. (A slower tick when idle was
@@ -24,10 +25,35 @@ import { addr, C, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, errnoName, loadLibc, type
  */
 const YIELD_MS = 5;
 const MAX_EVENTS = 256;
+/** Bytes read ahead per ready socket in a ring batch (a socket with more stays readable: the next batch reads on). */
+const READ_REGION = 32 * 1024;
+/** A batch with at least this many ready descriptors runs its reads and writes through io_uring (`auto`). */
+const AUTO_MIN = 4;
+/** No read was done ahead for the event being handled. */
+export const NOT_READ = -0x7fffffff;
+
+/**
+ * `proxy.io_uring`: a batch's recv/send calls go through one io_uring_enter (uring.ts) — `auto` when
+ * the batch has AUTO_MIN ready descriptors or more (one at a time gains nothing), `always` for every
+ * batch, `off` never.
+ */
+export type BatchMode = "auto" | "always" | "off";
 
 export interface Watcher {
   /** epoll event bits. Must not throw (a throw is reported and the loop goes on). */
   onEvents(events: number): void;
+  /** For a ring batch: whether to read this descriptor ahead, before the batch's callbacks run. */
+  readAhead?(events: number): boolean;
+}
+
+/** A socket whose writes of a ring batch wait for the batch's end. */
+export interface BatchedWriter {
+  /** Queue the collected bytes on the ring (`tag` names the result). */
+  queueSend(ring: SyscallBatch, tag: number): void;
+  /** The kernel's answer to the queued send (bytes, or -errno); record it only. */
+  sendResult(res: number): void;
+  /** Act on the recorded answer (the remainder waits for EPOLLOUT, an error closes). */
+  afterSend(): void;
 }
 
 export class NestedLoop {
@@ -49,6 +75,16 @@ export class NestedLoop {
   private readonly evPtr;
   private readonly tick = new Uint8Array(8);
   private readonly tickPtr;
+  private ring: SyscallBatch | undefined;
+  private ringMin = Infinity;
+  /** True while a ring batch's callbacks run: sockets collect their writes for the batch's end. */
+  collecting = false;
+  private readonly writers: BatchedWriter[] = [];
+  /** Read-ahead results by event index (bytes, -errno, or NOT_READ), and the slab they were read into. */
+  private readonly ahead = new Int32Array(MAX_EVENTS);
+  slab: Uint8Array | undefined;
+  private slabPtr = 0;
+  private current = -1;
 
   private constructor(libc: Libc, bunEp: number) {
     this.libc = libc;
@@ -92,6 +128,49 @@ export class NestedLoop {
     return NestedLoop.why;
   }
 
+  /**
+   * Route batches' reads and writes through io_uring (`mode`); returns why it cannot (the batches
+   * then make plain syscalls, as with `off`).
+   */
+  setBatching(mode: BatchMode): string | undefined {
+    if (mode === "off") {
+      this.ringMin = Infinity;
+      return undefined;
+    }
+    if (!this.ring) {
+      const r = SyscallBatch.open(this.libc, 2 * MAX_EVENTS);
+      if (typeof r === "string") {
+        this.ringMin = Infinity;
+        return r;
+      }
+      this.ring = r;
+    }
+    this.ringMin = mode === "always" ? 1 : AUTO_MIN;
+    return undefined;
+  }
+
+  /** How batches run now ("off" also when io_uring could not start). */
+  get batching(): BatchMode {
+    return !this.ring || this.ringMin === Infinity ? "off" : this.ringMin === 1 ? "always" : "auto";
+  }
+
+  /** The read-ahead result for the event being handled (bytes at `aheadAt` in `slab`, or -errno), or NOT_READ; once. */
+  takeAhead(): number {
+    const i = this.current;
+    if (i < 0) return NOT_READ;
+    this.current = -1;
+    this.aheadAt = i * READ_REGION;
+    return this.ahead[i]!;
+  }
+
+  /** Where in `slab` the last taken read-ahead landed (valid until the next batch). */
+  aheadAt = 0;
+
+  /** A writer with bytes for this batch's end (once per batch). */
+  collect(w: BatchedWriter): void {
+    this.writers.push(w);
+  }
+
   /** Descriptors watched now (the loop runs while there are any). */
   get watching(): number {
     return this.count;
@@ -123,6 +202,47 @@ export class NestedLoop {
     this.count--;
   }
 
+  /** Read every ready socket that wants it in one enter, before the callbacks; writes collect until the end. */
+  private readAhead(ring: SyscallBatch, n: number): void {
+    const { eventsView: v, watchers, gens, ahead } = this;
+    if (!this.slab) {
+      this.slab = new Uint8Array(MAX_EVENTS * READ_REGION);
+      this.slabPtr = addr(this.slab) as unknown as number;
+    }
+    for (let i = 0; i < n; i++) {
+      ahead[i] = NOT_READ;
+      const at = i * EPOLL_EVENT_SIZE;
+      const fd = v.getInt32(at + EPOLL_DATA_OFFSET, true);
+      const w = watchers[fd];
+      if (w?.readAhead && v.getInt32(at + EPOLL_DATA_OFFSET + 4, true) === gens[fd] && w.readAhead(v.getUint32(at, true))) {
+        ring.recv(fd, this.slabPtr + i * READ_REGION, READ_REGION, i);
+      }
+    }
+    ring.run(this.noteRead);
+    this.collecting = true;
+  }
+
+  private readonly noteRead = (tag: number, res: number): void => {
+    this.ahead[tag] = res;
+  };
+
+  /** The batch's collected writes in one enter (in chunks the ring holds); results first, then what they cause. */
+  private sendCollected(ring: SyscallBatch): void {
+    const ws = this.writers;
+    for (let from = 0; from < ws.length; from += ring.capacity) {
+      const to = Math.min(ws.length, from + ring.capacity);
+      for (let i = from; i < to; i++) ws[i]!.queueSend(ring, i);
+      ring.run(this.noteSent);
+    }
+    // all answers are recorded before any acts: closing one socket may make its owner write to another
+    for (let i = 0; i < ws.length; i++) ws[i]!.afterSend();
+    ws.length = 0;
+  }
+
+  private readonly noteSent = (tag: number, res: number): void => {
+    this.writers[tag]!.sendResult(res);
+  };
+
   private ctl(op: number, fd: number, events: number, gen: number): void {
     this.evView.setUint32(0, events, true);
     this.evView.setInt32(EPOLL_DATA_OFFSET, fd, true);
@@ -152,6 +272,8 @@ export class NestedLoop {
         throw new Error(`epoll_wait: ${errnoName(e)}`);
       }
       let yieldNow = false;
+      const ring = n >= this.ringMin ? this.ring : undefined;
+      if (ring) this.readAhead(ring, n);
       for (let i = 0; i < n; i++) {
         const at = i * EPOLL_EVENT_SIZE;
         const fd = v.getInt32(at + EPOLL_DATA_OFFSET, true);
@@ -164,14 +286,21 @@ export class NestedLoop {
           } else if (fd === this.bunEp) yieldNow = true;
           continue;
         }
+        if (ring) this.current = i;
         try {
           w.onEvents(v.getUint32(at, true));
         } catch (e) {
           report("a native socket callback", e);
         }
+        this.current = -1;
       }
       // a job that throws is an uncaught error, as anywhere in Bun (drainMicrotasks does not rethrow it)
       drainMicrotasks();
+      if (ring) {
+        this.collecting = false;
+        this.sendCollected(ring);
+        drainMicrotasks();
+      }
       if (yieldNow || pendingImmediates > 0 || this.count === 0) return;
     }
   }

@@ -10,7 +10,8 @@
 import { ptr } from "bun:ffi";
 import { isIPv4, isIPv6 } from "node:net";
 import { addr, C, errnoName, type Libc } from "./libc.ts";
-import type { NestedLoop, Watcher } from "./nested-loop.ts";
+import { NOT_READ, type BatchedWriter, type NestedLoop, type Watcher } from "./nested-loop.ts";
+import type { SyscallBatch } from "./uring.ts";
 import { openListener, peerOf, sockaddr, sockaddrUnix } from "./sockets.ts";
 
 /** What the proxy calls on a socket, Bun's or ours. */
@@ -42,6 +43,10 @@ export interface NativeHandlers<T> {
 
 const READ_SIZE = 256 * 1024;
 const IN = C.EPOLLIN | C.EPOLLRDHUP;
+/** Writes up to this size in a ring batch wait for its end (a larger one goes out at once, unless bytes queue before it). */
+const COLLECT_MAX = 64 * 1024;
+/** Bytes a socket holds for the kernel before write() takes less than it is given (Bun's backpressure contract). */
+const QUEUE_LIMIT = 1024 * 1024;
 let readBuf: Uint8Array | undefined;
 let readPtr: ReturnType<typeof ptr>;
 const one = new Int32Array([1]);
@@ -61,7 +66,7 @@ function soError(sys: Libc["sys"], fd: number): number {
   return v[0]!;
 }
 
-export class NativeSocket<T> implements ByteSocket, Watcher {
+export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   data!: T;
   remoteAddress = "";
   remotePort = 0;
@@ -80,6 +85,17 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
   private parked = false;
   idleSeconds = 0;
   lastRead = 0;
+  /** Bytes taken by write() and not yet sent: a ring batch's (collected) or what the kernel had no room for (blocked). */
+  private outq: Buffer[] | undefined;
+  private outBytes = 0;
+  /** outq is on the loop's list for this batch's end. */
+  private collected = false;
+  private sending: Buffer | undefined;
+  private sendRes = 0;
+  /** shutdown() came while bytes were queued: the FIN follows them. */
+  private finPending = false;
+  /** Read ahead while reading was paused: delivered on resume. */
+  private stash: Buffer | number | undefined;
 
   constructor(
     private readonly loop: NestedLoop,
@@ -93,12 +109,28 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
     this.loop.add(this.fd, this.interest, this);
   }
 
+  readAhead(ev: number): boolean {
+    return (ev & (C.EPOLLIN | C.EPOLLRDHUP | C.EPOLLHUP)) !== 0 && !(ev & C.EPOLLERR) && !this.paused && this.stash === undefined;
+  }
+
   onEvents(ev: number): void {
-    if (ev & C.EPOLLOUT && this.wantDrain) {
-      this.wantDrain = false;
-      this.setInterest(this.interest & ~C.EPOLLOUT);
-      this.handlers.drain(this);
-      if (this.closed) return;
+    const ahead = this.loop.takeAhead();
+    if (ev & C.EPOLLOUT) {
+      if (this.outq && !this.collected) {
+        this.sendQueued();
+        if (this.closed) return;
+      }
+      if (this.wantDrain && !this.outq) {
+        this.wantDrain = false;
+        this.updateOut();
+        this.handlers.drain(this);
+        if (this.closed) return;
+      }
+    }
+    if (ahead !== NOT_READ) {
+      if (this.paused) this.keep(ahead);
+      else this.gotRead(ahead, this.loop.slab!, this.loop.aheadAt);
+      return;
     }
     if (ev & (C.EPOLLIN | C.EPOLLRDHUP | C.EPOLLHUP | C.EPOLLERR)) {
       if (this.paused) {
@@ -122,19 +154,41 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
       readPtr = ptr(readBuf);
     }
     const n = this.loop.libc.sys.read(this.fd, readPtr, READ_SIZE);
-    if (n > 0) {
+    this.gotRead(n < 0 ? -this.loop.libc.errno() : n, readBuf, 0);
+  }
+
+  /** A read's result: `res` bytes at `from[at]`, 0 for the peer's FIN, or -errno. */
+  private gotRead(res: number, from: Uint8Array, at: number): void {
+    if (res > 0) {
       if (this.idleSeconds > 0) this.lastRead = performance.now();
       if (this.dropping) return; // after end(), as on Bun: dropped, until the peer's FIN closes it
-      const d = Buffer.allocUnsafeSlow(n);
-      d.set(readBuf.subarray(0, n));
+      const d = Buffer.allocUnsafeSlow(res);
+      d.set(from.subarray(at, at + res));
       this.handlers.data(this, d);
       return;
     }
-    if (n === 0) return this.onPeerEnd();
-    const e = this.loop.libc.errno();
-    if (e === C.EAGAIN || e === C.EINTR) return;
-    this.destroy(errorOf("read", e));
+    if (res === 0) return this.onPeerEnd();
+    if (res === -C.EAGAIN || res === -C.EINTR) return;
+    this.destroy(errorOf("read", -res));
   }
+
+  /** Read ahead, then paused before its callback: kept for resume (a reset still closes at once, as while paused). */
+  private keep(res: number): void {
+    if (res > 0) {
+      const d = Buffer.allocUnsafeSlow(res);
+      d.set(this.loop.slab!.subarray(this.loop.aheadAt, this.loop.aheadAt + res));
+      this.stash = d;
+    } else if (res === 0) this.stash = 0;
+    else if (res !== -C.EAGAIN && res !== -C.EINTR) this.destroy(errorOf("read", -res));
+  }
+
+  private deliverStash = (): void => {
+    const st = this.stash;
+    if (st === undefined || this.paused || this.closed) return;
+    this.stash = undefined;
+    if (st === 0) return this.onPeerEnd();
+    this.gotRead((st as Buffer).byteLength, st as Buffer, 0);
+  };
 
   private onPeerEnd(): void {
     if (this.eof) return this.destroy(); // read again after the FIN: a hang-up (EPOLLHUP), both ways closed
@@ -150,6 +204,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
     const b = typeof data === "string" ? Buffer.from(data) : data;
     const len = byteLength ?? b.byteLength - byteOffset;
     if (len <= 0) return 0;
+    if (this.outq || (this.loop.collecting && len <= COLLECT_MAX)) return this.enqueue(b, byteOffset, len, typeof data === "string");
     const n = this.loop.libc.sys.sendto(this.fd, ptr(b, byteOffset), len, C.MSG_NOSIGNAL, null, 0);
     if (n === len) return n;
     if (n < 0) {
@@ -168,6 +223,93 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
     return Math.max(n, 0);
   }
 
+  /** Take up to QUEUE_LIMIT bytes into outq (a copy: the caller may reuse its buffer); a ring batch sends them at its end. */
+  private enqueue(b: Uint8Array, at: number, len: number, own: boolean): number {
+    const take = Math.min(len, QUEUE_LIMIT - this.outBytes);
+    if (take <= 0) return this.refuse();
+    let c: Buffer;
+    if (own && at === 0 && take === b.byteLength) c = b as Buffer;
+    else {
+      c = Buffer.allocUnsafeSlow(take);
+      c.set(b.subarray(at, at + take));
+    }
+    (this.outq ??= []).push(c);
+    this.outBytes += take;
+    if (this.loop.collecting && !this.collected && this.outq.length === 1) {
+      this.collected = true;
+      this.loop.collect(this);
+    }
+    return take < len ? take + this.refuse() : take;
+  }
+
+  /** write() took less than it was given: `drain` follows once the queue is out. */
+  private refuse(): number {
+    this.wantDrain = true;
+    return 0;
+  }
+
+  queueSend(ring: SyscallBatch, tag: number): void {
+    this.collected = false;
+    const q = this.outq;
+    if (!q || this.closed) {
+      this.sending = undefined;
+      return;
+    }
+    const b = q.length === 1 ? q[0]! : Buffer.concat(q, this.outBytes);
+    this.sending = b;
+    this.sendRes = -C.EAGAIN;
+    ring.send(this.fd, ptr(b) as unknown as number, b.byteLength, tag);
+  }
+
+  sendResult(res: number): void {
+    this.sendRes = res;
+  }
+
+  afterSend(): void {
+    const b = this.sending;
+    if (!b) return;
+    this.sending = undefined;
+    this.sent(b, this.sendRes);
+  }
+
+  /** Send the queue now (EPOLLOUT, or a close that must not lose it). */
+  private sendQueued(): void {
+    const q = this.outq!;
+    const b = q.length === 1 ? q[0]! : Buffer.concat(q, this.outBytes);
+    const n = this.loop.libc.sys.sendto(this.fd, ptr(b), b.byteLength, C.MSG_NOSIGNAL, null, 0);
+    this.sent(b, n < 0 ? -this.loop.libc.errno() : n);
+  }
+
+  /** `res` bytes of the queue (all of it in `b`) went out, or -errno. */
+  private sent(b: Buffer, res: number): void {
+    if (this.closed) return;
+    if (res === b.byteLength) {
+      this.outq = undefined;
+      this.outBytes = 0;
+      if (this.finPending) {
+        this.finPending = false;
+        if (this.eof) return this.destroy();
+        this.loop.libc.sys.shutdown(this.fd, C.SHUT_WR);
+      }
+    } else if (res >= 0 || res === -C.EAGAIN || res === -C.EINTR) {
+      const rest = b.subarray(Math.max(res, 0));
+      this.outq = [rest];
+      this.outBytes = rest.byteLength;
+    } else {
+      this.outq = undefined;
+      this.outBytes = 0;
+      return this.destroy(errorOf("write", -res));
+    }
+    // a refused write's `drain` comes from the EPOLLOUT this keeps asked for
+    this.updateOut();
+  }
+
+  /** EPOLLOUT while bytes wait for room or a caller waits for drain. */
+  private updateOut(): void {
+    const want = this.wantDrain || (this.outq !== undefined && !this.collected);
+    this.setInterest(want ? this.interest | C.EPOLLOUT : this.interest & ~C.EPOLLOUT);
+  }
+
   end(): void {
     if (this.closed || this.dropping) return;
     this.dropping = true;
@@ -179,12 +321,19 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
   shutdown(): void {
     if (this.closed || this.shut) return;
     this.shut = true;
+    if (this.outq) {
+      this.finPending = true;
+      return;
+    }
     if (this.eof) return this.destroy();
     this.loop.libc.sys.shutdown(this.fd, C.SHUT_WR);
   }
 
   /** Close now with a reset (SO_LINGER 0), as Bun's terminate: a FIN would queue behind unsent bytes a stalled peer never reads. */
   terminate(): void {
+    if (this.closed) return;
+    // what write() took goes first, as it did when writes were immediate (a cut response's head)
+    if (this.outq) this.sendQueued();
     if (this.closed) return;
     this.loop.libc.sys.setsockopt(this.fd, C.SOL_SOCKET, C.SO_LINGER, addr(lingerNow), 8);
     this.destroy();
@@ -199,6 +348,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
   resume(): void {
     if (!this.paused || this.closed) return;
     this.paused = false;
+    if (this.stash !== undefined) queueMicrotask(this.deliverStash);
     if (this.parked) {
       this.parked = false;
       if (!this.eof) this.interest |= IN;
@@ -251,6 +401,9 @@ export class NativeSocket<T> implements ByteSocket, Watcher {
 
   /** Close the descriptor and tell the owner (once). */
   destroy(err?: Error): void {
+    if (this.closed) return;
+    // bytes write() took go out before the close, as they would have with a direct write (best effort: no waiting for room)
+    if (this.outq) this.sendQueued();
     if (this.closed) return;
     this.closed = true;
     timed.delete(this);
