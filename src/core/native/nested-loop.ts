@@ -218,8 +218,20 @@ export class NestedLoop {
         ring.recv(fd, this.slabPtr + i * READ_REGION, READ_REGION, i);
       }
     }
-    ring.run(this.noteRead);
-    this.collecting = true;
+    if (this.runRing(ring, this.noteRead)) this.collecting = true;
+  }
+
+  /** ring.run; a refused enter turns batching off for good (unanswered reads are read as usual, unanswered sends wait for EPOLLOUT). */
+  private runRing(ring: SyscallBatch, done: (tag: number, res: number) => void): boolean {
+    try {
+      ring.run(done);
+      return true;
+    } catch (e) {
+      report("io_uring (batching is off from now on)", e);
+      this.ring = undefined;
+      this.ringMin = Infinity;
+      return false;
+    }
   }
 
   private readonly noteRead = (tag: number, res: number): void => {
@@ -229,10 +241,10 @@ export class NestedLoop {
   /** The batch's collected writes in one enter (in chunks the ring holds); results first, then what they cause. */
   private sendCollected(ring: SyscallBatch): void {
     const ws = this.writers;
-    for (let from = 0; from < ws.length; from += ring.capacity) {
+    for (let from = 0; from < ws.length && this.ring; from += ring.capacity) {
       const to = Math.min(ws.length, from + ring.capacity);
       for (let i = from; i < to; i++) ws[i]!.queueSend(ring, i);
-      ring.run(this.noteSent);
+      this.runRing(ring, this.noteSent);
     }
     // all answers are recorded before any acts: closing one socket may make its owner write to another
     for (let i = 0; i < ws.length; i++) ws[i]!.afterSend();

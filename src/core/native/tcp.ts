@@ -90,6 +90,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   private outBytes = 0;
   /** outq is on the loop's list for this batch's end. */
   private collected = false;
+  /** outq's bytes handed to the ring at the batch's end, until their answer is applied. */
   private sending: Buffer | undefined;
   private sendRes = 0;
   /** shutdown() came while bytes were queued: the FIN follows them. */
@@ -204,7 +205,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     const b = typeof data === "string" ? Buffer.from(data) : data;
     const len = byteLength ?? b.byteLength - byteOffset;
     if (len <= 0) return 0;
-    if (this.outq || (this.loop.collecting && len <= COLLECT_MAX)) return this.enqueue(b, byteOffset, len, typeof data === "string");
+    if (this.outq || this.sending || (this.loop.collecting && len <= COLLECT_MAX)) return this.enqueue(b, byteOffset, len, typeof data === "string");
     const n = this.loop.libc.sys.sendto(this.fd, ptr(b, byteOffset), len, C.MSG_NOSIGNAL, null, 0);
     if (n === len) return n;
     if (n < 0) {
@@ -233,9 +234,10 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
       c = Buffer.allocUnsafeSlow(take);
       c.set(b.subarray(at, at + take));
     }
+    const fresh = this.outq === undefined && this.sending === undefined;
     (this.outq ??= []).push(c);
     this.outBytes += take;
-    if (this.loop.collecting && !this.collected && this.outq.length === 1) {
+    if (fresh && this.loop.collecting) {
       this.collected = true;
       this.loop.collect(this);
     }
@@ -250,14 +252,10 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
 
   queueSend(ring: SyscallBatch, tag: number): void {
     this.collected = false;
-    const q = this.outq;
-    if (!q || this.closed) {
-      this.sending = undefined;
-      return;
-    }
-    const b = q.length === 1 ? q[0]! : Buffer.concat(q, this.outBytes);
+    if (!this.outq || this.closed) return;
+    const b = this.takeQueue();
     this.sending = b;
-    this.sendRes = -C.EAGAIN;
+    this.sendRes = -C.EAGAIN; // what stands if the ring never answers: the bytes wait for EPOLLOUT
     ring.send(this.fd, ptr(b) as unknown as number, b.byteLength, tag);
   }
 
@@ -266,6 +264,11 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   }
 
   afterSend(): void {
+    if (this.collected) {
+      // never handed to the ring (it failed): the bytes go out from EPOLLOUT
+      this.collected = false;
+      return this.updateOut();
+    }
     const b = this.sending;
     if (!b) return;
     this.sending = undefined;
@@ -274,31 +277,33 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
 
   /** Send the queue now (EPOLLOUT, or a close that must not lose it). */
   private sendQueued(): void {
-    const q = this.outq!;
-    const b = q.length === 1 ? q[0]! : Buffer.concat(q, this.outBytes);
+    const b = this.takeQueue();
     const n = this.loop.libc.sys.sendto(this.fd, ptr(b), b.byteLength, C.MSG_NOSIGNAL, null, 0);
     this.sent(b, n < 0 ? -this.loop.libc.errno() : n);
   }
 
-  /** `res` bytes of the queue (all of it in `b`) went out, or -errno. */
+  /** outq as one buffer, leaving outq empty (writes made before its answer queue behind it). */
+  private takeQueue(): Buffer {
+    const q = this.outq!;
+    this.outq = undefined;
+    return q.length === 1 ? q[0]! : Buffer.concat(q);
+  }
+
+  /** `res` bytes of `b` went out (or -errno); what did not goes back in front of the queue. */
   private sent(b: Buffer, res: number): void {
     if (this.closed) return;
-    if (res === b.byteLength) {
-      this.outq = undefined;
-      this.outBytes = 0;
-      if (this.finPending) {
-        this.finPending = false;
-        if (this.eof) return this.destroy();
-        this.loop.libc.sys.shutdown(this.fd, C.SHUT_WR);
-      }
-    } else if (res >= 0 || res === -C.EAGAIN || res === -C.EINTR) {
-      const rest = b.subarray(Math.max(res, 0));
-      this.outq = [rest];
-      this.outBytes = rest.byteLength;
-    } else {
+    if (res < 0 && res !== -C.EAGAIN && res !== -C.EINTR) {
       this.outq = undefined;
       this.outBytes = 0;
       return this.destroy(errorOf("write", -res));
+    }
+    const n = Math.max(res, 0);
+    this.outBytes -= n;
+    if (n < b.byteLength) (this.outq ??= []).unshift(b.subarray(n));
+    if (!this.outq && this.finPending) {
+      this.finPending = false;
+      if (this.eof) return this.destroy();
+      this.loop.libc.sys.shutdown(this.fd, C.SHUT_WR);
     }
     // a refused write's `drain` comes from the EPOLLOUT this keeps asked for
     this.updateOut();
@@ -321,7 +326,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   shutdown(): void {
     if (this.closed || this.shut) return;
     this.shut = true;
-    if (this.outq) {
+    if (this.outq || this.sending) {
       this.finPending = true;
       return;
     }

@@ -127,8 +127,9 @@ export class SyscallBatch {
   }
 
   /**
-   * Run the queued ops and hand each result (bytes, or -errno) to `done` with its tag. Throws only
-   * when the kernel refuses the batch as a whole.
+   * Run the queued ops and hand each result (bytes, or -errno) to `done` with its tag. Throws when
+   * the kernel refuses an enter (nothing of that call ran); the ops that did run have been answered
+   * by then, the others never will be, and the ring should not be used again.
    */
   run(done: (tag: number, res: number) => void): void {
     let left = this.queued;
@@ -140,7 +141,10 @@ export class SyscallBatch {
       const r = this.sys.syscall(SYS_IO_URING_ENTER, this.fd, toSubmit, left, ENTER_GETEVENTS, 0, 0);
       if (r < 0) {
         const e = this.libc.errno();
-        if (e !== C.EINTR) throw new Error(`io_uring_enter: ${errnoName(e)}`);
+        if (e !== C.EINTR) {
+          this.reap(done);
+          throw new Error(`io_uring_enter: ${errnoName(e)}`);
+        }
       } else toSubmit -= r;
       left -= this.reap(done);
     }

@@ -460,4 +460,29 @@ ringy("native TCP in io_uring batches", inMode("always", () => {
     a.sock.end();
     b.sock.end();
   });
+
+  test("a ring the kernel stops taking turns batching off for good; the batch's bytes still arrive, by plain syscalls", async () => {
+    const { l } = listen({ onData: (s, d) => s.write(d) });
+    const c = await client(l.port);
+    c.sock.write("first");
+    await eventually(() => c.got() === "first", 2000);
+    // the ring's descriptor gone: its next enter fails (EBADF)
+    loop!.libc.sys.close((loop as unknown as { ring: { fd: number } }).ring.fd);
+    const errors: string[] = [];
+    const origError = console.error;
+    console.error = (m: string) => void errors.push(String(m));
+    try {
+      c.sock.write(" second");
+      await eventually(() => c.got() === "first second", 2000);
+    } finally {
+      console.error = origError;
+    }
+    expect(loop!.batching).toBe("off");
+    expect(errors.join("\n")).toContain("io_uring_enter: EBADF");
+    c.sock.write(" third");
+    await eventually(() => c.got() === "first second third", 2000);
+    expect(loop!.setBatching("always")).toBeUndefined(); // a fresh ring
+    expect(loop!.batching).toBe("always");
+    c.sock.end();
+  });
 }));
