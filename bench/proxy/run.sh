@@ -6,6 +6,8 @@
 # Usage: bench/proxy/run.sh [DURATION_SECONDS]   (needs nginx, haproxy, wrk, and gcc for lockstep.c: apt-get install nginx haproxy wrk gcc)
 # SECURELY_RAW=false runs securely on Bun.serve instead of its raw HTTP/1.1 front (A/B).
 # SECURELY_IO=eventloop runs securely's sockets on Bun's instead of its own epoll loop (proxy.io, A/B).
+# SECURELY_IO_URING=off makes one syscall per read and write instead of batching them through io_uring (A/B).
+# ONLY=REGEX runs only the scenarios whose title matches (e.g. ONLY='1 MiB'; 'lockstep' for that one).
 # ROUNDS=N runs each scenario N times, the contestants interleaved round by round, and compares the
 # medians: on a VM whose neighbours come and go, one pass can swing a ratio by ±25% (measured).
 # PIN=1 runs the origin and every proxy on CPU 0 and the clients on CPU 1 (the issue's method: origin
@@ -79,6 +81,7 @@ metrics: { enabled: false }
 pid_file: $TMP/securely.pid
 proxy:
   io: ${SECURELY_IO:-auto}
+  io_uring: ${SECURELY_IO_URING:-auto}
   listen: [{ addr: "127.0.0.1:$SECURELY", raw: ${SECURELY_RAW:-true} }]
   max_body_size: 4m
   upstreams:
@@ -125,6 +128,7 @@ run() { # name port conns path [script]
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 scenario() { # title conns path [script]
+  if [ -n "${ONLY:-}" ] && ! echo "$1" | grep -qE "$ONLY"; then return; fi
   echo "== $1"
   for _ in $(seq 1 "$ROUNDS"); do
     for t in direct:$ORIGIN securely:$SECURELY nginx:$NGINX haproxy:$HAPROXY naive:$NAIVE floor:$FLOOR; do
@@ -151,7 +155,8 @@ scenario "small GET, 64 connections, a new path and a new request id per request
 scenario "small GET, 1 connection" 1 /
 # wrk's c=1 p99 counts pauses, not requests (it corrects for coordinated omission: see lockstep.c);
 # the same load from a client that reports each request's own latency
-if command -v cc > /dev/null; then
+if [ -n "${ONLY:-}" ] && ! echo "lockstep" | grep -qE "$ONLY"; then :
+elif command -v cc > /dev/null; then
   cc -O2 -o "$TMP/lockstep" "$ROOT/bench/proxy/lockstep.c"
   echo "== small GET, 1 connection, lockstep client (each request's latency, uncorrected)"
   for _ in $(seq 1 "$ROUNDS"); do

@@ -45,6 +45,8 @@ const READ_SIZE = 256 * 1024;
 const IN = C.EPOLLIN | C.EPOLLRDHUP;
 /** Writes up to this size in a ring batch wait for its end (a larger one goes out at once, unless bytes queue before it). */
 const COLLECT_MAX = 64 * 1024;
+/** A read this big marks a bulk flow: its reads skip the ring batch's read-ahead (32 KiB) for one 256 KiB read each. */
+const BULK_READ = 16 * 1024;
 /** Bytes a socket holds for the kernel before write() takes less than it is given (Bun's backpressure contract). */
 const QUEUE_LIMIT = 1024 * 1024;
 let readBuf: Uint8Array | undefined;
@@ -97,6 +99,8 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   private finPending = false;
   /** Read ahead while reading was paused: delivered on resume. */
   private stash: Buffer | number | undefined;
+  /** The last read was BULK_READ or more: a large body is streaming through. */
+  private bulk = false;
 
   constructor(
     private readonly loop: NestedLoop,
@@ -111,7 +115,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   }
 
   readAhead(ev: number): boolean {
-    return (ev & (C.EPOLLIN | C.EPOLLRDHUP | C.EPOLLHUP)) !== 0 && !(ev & C.EPOLLERR) && !this.paused && this.stash === undefined;
+    return (ev & (C.EPOLLIN | C.EPOLLRDHUP | C.EPOLLHUP)) !== 0 && !(ev & C.EPOLLERR) && !this.paused && !this.bulk && this.stash === undefined;
   }
 
   onEvents(ev: number): void {
@@ -161,6 +165,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   /** A read's result: `res` bytes at `from[at]`, 0 for the peer's FIN, or -errno. */
   private gotRead(res: number, from: Uint8Array, at: number): void {
     if (res > 0) {
+      this.bulk = res >= BULK_READ;
       if (this.idleSeconds > 0) this.lastRead = performance.now();
       if (this.dropping) return; // after end(), as on Bun: dropped, until the peer's FIN closes it
       const d = Buffer.allocUnsafeSlow(res);
