@@ -24,6 +24,8 @@ const OP_RECV = 27;
 const PROT_RW = 3;
 const MAP_SHARED_POPULATE = 0x01 | 0x8000;
 const FEAT_SINGLE_MMAP = 1;
+/** 5.7+: implies IORING_OP_SEND/RECV (5.6), which older kernels answer with EINVAL per op. */
+const FEAT_FAST_POLL = 1 << 5;
 
 export class SyscallBatch {
   private readonly sqes: Uint32Array;
@@ -73,7 +75,7 @@ export class SyscallBatch {
     const { sys } = libc;
     const params = new Uint32Array(30); // struct io_uring_params, 120 bytes
     let fd = -1;
-    // DEFER_TASKRUN (6.1+) runs completions only when this thread enters; older kernels get the plain ring
+    // DEFER_TASKRUN (6.1+) runs completions only when this thread enters; older kernels get a plainer ring
     for (const flags of [SETUP_SUBMIT_ALL | SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN, SETUP_SUBMIT_ALL, 0]) {
       params.fill(0);
       params[2] = flags;
@@ -83,9 +85,9 @@ export class SyscallBatch {
       if (e !== 22) return `io_uring_setup: ${errnoName(e)}`; // EINVAL: try fewer flags
     }
     if (fd < 0) return "io_uring_setup: EINVAL";
-    if (!(params[5]! & FEAT_SINGLE_MMAP)) {
+    if (!(params[5]! & FEAT_SINGLE_MMAP) || !(params[5]! & FEAT_FAST_POLL)) {
       sys.close(fd);
-      return "io_uring: kernel older than 5.4 (no single mmap)";
+      return "io_uring: kernel older than 5.7 (send/recv ops or a single mmap missing)";
     }
     const sqEntries = params[0]!;
     const cqEntries = params[1]!;
