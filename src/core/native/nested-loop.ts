@@ -8,7 +8,8 @@
  * wake-ups, signals) and a timerfd ticking every YIELD_MS (Bun's timers, which it cannot see).
  * Either one makes it yield: it returns to Bun through setImmediate, Bun runs one turn (its
  * epoll_wait does not block with an immediate pending), then the loop resumes. Promise jobs
- * queued by callbacks run after each batch (drainMicrotasks), not at the next yield.
+ * queued by callbacks run after each batch (drainMicrotasks), not at the next yield. A busy batch's
+ * reads and writes can go through io_uring instead of one syscall each (setBatching, uring.ts).
  *
  * Main thread only (a Worker has its own Bun loop, and finding it is not worth it: nothing needs it).
  */

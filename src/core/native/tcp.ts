@@ -188,13 +188,13 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     else if (res !== -C.EAGAIN && res !== -C.EINTR) this.destroy(errorOf("read", -res));
   }
 
-  private deliverStash = (): void => {
+  private deliverStash(): void {
     const st = this.stash;
     if (st === undefined || this.paused || this.closed) return;
     this.stash = undefined;
     if (st === 0) return this.onPeerEnd();
     this.gotRead((st as Buffer).byteLength, st as Buffer, 0);
-  };
+  }
 
   private onPeerEnd(): void {
     if (this.eof) return this.destroy(); // read again after the FIN: a hang-up (EPOLLHUP), both ways closed
@@ -358,7 +358,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   resume(): void {
     if (!this.paused || this.closed) return;
     this.paused = false;
-    if (this.stash !== undefined) queueMicrotask(this.deliverStash);
+    if (this.stash !== undefined) queueMicrotask(() => this.deliverStash());
     if (this.parked) {
       this.parked = false;
       if (!this.eof) this.interest |= IN;
