@@ -48,10 +48,14 @@ export class ProxyRuntime {
 /** The loop for `proxy.io` (undefined: Bun's sockets); `native` where it cannot run is an error, and so is `io_uring: always`. */
 function nativeLoop(app: App, cfg: ProxyConfig): NestedLoop | undefined {
   const io = cfg.io ?? "auto";
-  if (io === "eventloop") return undefined;
-  const loop = NestedLoop.get();
+  const loop = io === "eventloop" ? undefined : NestedLoop.get();
   if (!loop && io === "native") throw new SecurelyError(`proxy.io: native I/O cannot run here: ${NestedLoop.unavailable()}`, { hint: "use io: auto (falls back to Bun's sockets) or eventloop" });
-  const why = loop?.setBatching(cfg.io_uring ?? "auto");
+  if (!loop && cfg.io_uring === "always") {
+    const why = io === "eventloop" ? "proxy.io is eventloop (Bun's sockets)" : NestedLoop.unavailable();
+    throw new SecurelyError(`proxy.io_uring: always needs native I/O: ${why}`, { hint: "use io_uring: auto or off, or io: auto|native" });
+  }
+  if (!loop) return undefined;
+  const why = loop.setBatching(cfg.io_uring ?? "auto");
   if (why && cfg.io_uring === "always") throw new SecurelyError(`proxy.io_uring: io_uring cannot run here: ${why}`, { hint: "use io_uring: auto (falls back to one syscall per read and write) or off" });
   if (why) app.log.debug(`proxy: io_uring is not used (${why}); reads and writes are one syscall each`);
   return loop;

@@ -228,7 +228,8 @@ export class NestedLoop {
       ring.run(done);
       return true;
     } catch (e) {
-      report("io_uring (batching is off from now on)", e);
+      reportCallbackError("io_uring (batching is off from now on)", e);
+      ring.close();
       this.ring = undefined;
       this.ringMin = Infinity;
       return false;
@@ -242,14 +243,23 @@ export class NestedLoop {
   /** The batch's collected writes in one enter (in chunks the ring holds); results first, then what they cause. */
   private sendCollected(ring: SyscallBatch): void {
     const ws = this.writers;
-    for (let from = 0; from < ws.length && this.ring; from += ring.capacity) {
-      const to = Math.min(ws.length, from + ring.capacity);
-      for (let i = from; i < to; i++) ws[i]!.queueSend(ring, i);
-      this.runRing(ring, this.noteSent);
+    try {
+      for (let from = 0; from < ws.length && this.ring; from += ring.capacity) {
+        const to = Math.min(ws.length, from + ring.capacity);
+        for (let i = from; i < to; i++) ws[i]!.queueSend(ring, i);
+        this.runRing(ring, this.noteSent);
+      }
+      // all answers are recorded before any acts: closing one socket may make its owner write to another
+      for (let i = 0; i < ws.length; i++) {
+        try {
+          ws[i]!.afterSend();
+        } catch (e) {
+          reportCallbackError("a native socket callback", e); // an owner's close handler, run by a failed send
+        }
+      }
+    } finally {
+      ws.length = 0;
     }
-    // all answers are recorded before any acts: closing one socket may make its owner write to another
-    for (let i = 0; i < ws.length; i++) ws[i]!.afterSend();
-    ws.length = 0;
   }
 
   private readonly noteSent = (tag: number, res: number): void => {
@@ -303,7 +313,7 @@ export class NestedLoop {
         try {
           w.onEvents(v.getUint32(at, true));
         } catch (e) {
-          report("a native socket callback", e);
+          reportCallbackError("a native socket callback", e);
         }
         this.current = -1;
       }
@@ -357,7 +367,7 @@ function trackImmediates(): void {
 }
 
 /** A throw is reported and the loop goes on: left to propagate, it would stop the loop, and every socket on it with it. */
-function report(where: string, e: unknown): void {
+export function reportCallbackError(where: string, e: unknown): void {
   console.error(`securely: ${where} threw: ${(e as Error)?.stack ?? e}`);
 }
 

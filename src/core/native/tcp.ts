@@ -10,7 +10,7 @@
 import { ptr } from "bun:ffi";
 import { isIPv4, isIPv6 } from "node:net";
 import { addr, C, errnoName, type Libc } from "./libc.ts";
-import { NOT_READ, type BatchedWriter, type NestedLoop, type Watcher } from "./nested-loop.ts";
+import { NOT_READ, reportCallbackError, type BatchedWriter, type NestedLoop, type Watcher } from "./nested-loop.ts";
 import type { SyscallBatch } from "./uring.ts";
 import { openListener, peerOf, sockaddr, sockaddrUnix } from "./sockets.ts";
 
@@ -97,6 +97,10 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   private sendRes = 0;
   /** shutdown() came while bytes were queued: the FIN follows them. */
   private finPending = false;
+  /** Both sides are done but bytes are queued: close once they are out. */
+  private closeAfterSend = false;
+  /** destroy/terminate is flushing what is queued: no FIN or close of its own from that. */
+  private closing = false;
   /** Read ahead while reading was paused: delivered on resume. */
   private stash: Buffer | number | undefined;
   /** The last read was BULK_READ or more: a large body is streaming through. */
@@ -132,6 +136,11 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
         if (this.closed) return;
       }
     }
+    // bytes kept from an earlier batch go before anything read now
+    if (this.stash !== undefined && !this.paused) {
+      this.deliverStash();
+      if (this.closed) return;
+    }
     if (ahead !== NOT_READ) {
       if (this.paused) this.keep(ahead);
       else this.gotRead(ahead, this.loop.slab!, this.loop.aheadAt);
@@ -144,7 +153,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
         // with bytes still unread (a Unix peer that wrote and closed) waits for resume.
         if (ev & C.EPOLLERR) this.destroy(this.pendingError());
         else if (ev & C.EPOLLHUP) {
-          if (this.unread() > 0) this.park();
+          if (this.unread() > 0 || this.stash !== undefined) this.park();
           else this.destroy(this.pendingError());
         }
         return;
@@ -188,6 +197,15 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     else if (res !== -C.EAGAIN && res !== -C.EINTR) this.destroy(errorOf("read", -res));
   }
 
+  /** From a microtask, where a throw would be uncaught: reported, as the loop does for callbacks. */
+  private deliverStashReported(): void {
+    try {
+      this.deliverStash();
+    } catch (e) {
+      reportCallbackError("a native socket's data callback (bytes kept while paused)", e);
+    }
+  }
+
   private deliverStash(): void {
     const st = this.stash;
     if (st === undefined || this.paused || this.closed) return;
@@ -200,9 +218,16 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     if (this.eof) return this.destroy(); // read again after the FIN: a hang-up (EPOLLHUP), both ways closed
     this.eof = true;
     this.setInterest(this.interest & ~IN);
-    if (this.shut) return this.destroy();
+    if (this.shut) return this.closeWhenSent();
     this.handlers.end?.(this);
-    if (!this.allowHalfOpen && !this.closed) this.destroy();
+    if (!this.allowHalfOpen && !this.closed) this.closeWhenSent();
+  }
+
+  /** Close once what write() took is out (a peer's FIN does not cancel bytes we accepted). */
+  private closeWhenSent(): void {
+    if (!this.outq && !this.sending) return this.destroy();
+    this.closeAfterSend = true;
+    this.updateOut();
   }
 
   write(data: string | Uint8Array, byteOffset = 0, byteLength?: number): number {
@@ -280,11 +305,27 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     this.sent(b, this.sendRes);
   }
 
-  /** Send the queue now (EPOLLOUT, or a close that must not lose it). */
+  /** Send the queue now, chunk by chunk until the kernel has no room (EPOLLOUT, or a close that must not lose it). */
   private sendQueued(): void {
-    const b = this.takeQueue();
-    const n = this.loop.libc.sys.sendto(this.fd, ptr(b), b.byteLength, C.MSG_NOSIGNAL, null, 0);
-    this.sent(b, n < 0 ? -this.loop.libc.errno() : n);
+    const q = this.outq!;
+    const sys = this.loop.libc.sys;
+    while (q.length > 0) {
+      const b = q[0]!;
+      const n = sys.sendto(this.fd, ptr(b), b.byteLength, C.MSG_NOSIGNAL, null, 0);
+      if (n < 0) {
+        const e = this.loop.libc.errno();
+        if (e === C.EAGAIN || e === C.EINTR) break;
+        return this.failSend(e);
+      }
+      this.outBytes -= n;
+      if (n < b.byteLength) {
+        q[0] = b.subarray(n);
+        break;
+      }
+      q.shift();
+    }
+    if (q.length === 0) this.outq = undefined;
+    this.queueMoved();
   }
 
   /** outq as one buffer, leaving outq empty (writes made before its answer queue behind it). */
@@ -294,23 +335,34 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     return q.length === 1 ? q[0]! : Buffer.concat(q);
   }
 
-  /** `res` bytes of `b` went out (or -errno); what did not goes back in front of the queue. */
+  /** The ring's answer for `b` (all of the queue when it was sent): what did not go out goes back in front. */
   private sent(b: Buffer, res: number): void {
     if (this.closed) return;
-    if (res < 0 && res !== -C.EAGAIN && res !== -C.EINTR) {
-      this.outq = undefined;
-      this.outBytes = 0;
-      return this.destroy(errorOf("write", -res));
-    }
+    if (res < 0 && res !== -C.EAGAIN && res !== -C.EINTR) return this.failSend(-res);
     const n = Math.max(res, 0);
     this.outBytes -= n;
     if (n < b.byteLength) (this.outq ??= []).unshift(b.subarray(n));
-    if (!this.outq && this.finPending) {
-      this.finPending = false;
-      if (this.eof) return this.destroy();
-      this.loop.libc.sys.shutdown(this.fd, C.SHUT_WR);
+    this.queueMoved();
+  }
+
+  private failSend(errno: number): void {
+    this.outq = undefined;
+    this.sending = undefined;
+    this.outBytes = 0;
+    this.destroy(errorOf("write", errno));
+  }
+
+  /** After bytes went out: the FIN or close that waited for them, and EPOLLOUT while any remain (a refused write's drain comes from it). */
+  private queueMoved(): void {
+    if (this.closing) return;
+    if (!this.outq && !this.sending) {
+      if (this.closeAfterSend) return this.destroy();
+      if (this.finPending) {
+        this.finPending = false;
+        if (this.eof) return this.destroy();
+        this.loop.libc.sys.shutdown(this.fd, C.SHUT_WR);
+      }
     }
-    // a refused write's `drain` comes from the EPOLLOUT this keeps asked for
     this.updateOut();
   }
 
@@ -343,7 +395,9 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   terminate(): void {
     if (this.closed) return;
     // what write() took goes first, as it did when writes were immediate (a cut response's head)
-    if (this.outq) this.sendQueued();
+    this.closing = true;
+    if (this.sending) this.afterSend();
+    if (this.outq && !this.closed) this.sendQueued();
     if (this.closed) return;
     this.loop.libc.sys.setsockopt(this.fd, C.SOL_SOCKET, C.SO_LINGER, addr(lingerNow), 8);
     this.destroy();
@@ -358,7 +412,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   resume(): void {
     if (!this.paused || this.closed) return;
     this.paused = false;
-    if (this.stash !== undefined) queueMicrotask(() => this.deliverStash());
+    if (this.stash !== undefined) queueMicrotask(() => this.deliverStashReported());
     if (this.parked) {
       this.parked = false;
       if (!this.eof) this.interest |= IN;
@@ -412,8 +466,11 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   /** Close the descriptor and tell the owner (once). */
   destroy(err?: Error): void {
     if (this.closed) return;
-    // bytes write() took go out before the close, as they would have with a direct write (best effort: no waiting for room)
-    if (this.outq) this.sendQueued();
+    // bytes write() took go out before the close, as they would have with a direct write (best effort:
+    // one try, no waiting for room); a ring answer not yet applied first, so its remainder leads
+    this.closing = true;
+    if (this.sending) this.afterSend();
+    if (this.outq && !this.closed) this.sendQueued();
     if (this.closed) return;
     this.closed = true;
     timed.delete(this);

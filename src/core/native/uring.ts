@@ -38,7 +38,7 @@ export class SyscallBatch {
   private readonly cqMask: number;
   private readonly cqes: number;
   private tail: number;
-  /** Ops queued and not yet run. */
+  /** Ops queued since the last run: run() submits exactly these. */
   queued = 0;
   readonly capacity: number;
 
@@ -150,6 +150,11 @@ export class SyscallBatch {
       } else toSubmit -= r;
       left -= this.reap(done);
     }
+  }
+
+  /** Give the ring back to the kernel (its mappings stay: views on them may outlive this). */
+  close(): void {
+    this.sys.close(this.fd);
   }
 
   private reap(done: (tag: number, res: number) => void): number {

@@ -485,4 +485,129 @@ ringy("native TCP in io_uring batches", inMode("always", () => {
     expect(loop!.batching).toBe("always");
     c.sock.end();
   });
+
+  test("bytes write() took before end() still all arrive when the peer's FIN comes while they wait for room", async () => {
+    let queued = 0;
+    const { l, accepted } = listen({
+      allowHalfOpen: true,
+      onData: (s) => {
+        for (let i = 0; i < 16; i++) queued += s.write(Buffer.alloc(64 * 1024, 66));
+        s.end();
+      },
+    });
+    const sock = connect({ host: "127.0.0.1", port: l.port, allowHalfOpen: true });
+    let bytes = 0;
+    let ended = false;
+    sock.on("data", (d: Buffer) => void (bytes += d.length));
+    sock.on("end", () => void (ended = true));
+    await new Promise((r) => sock.once("connect", r));
+    sock.pause();
+    await eventually(() => accepted.length === 1, 2000);
+    const s = accepted[0]!;
+    const taken = s.write(Buffer.alloc(32 << 20, 65)); // the kernel's buffers full: the batch's bytes queue
+    sock.write("go");
+    await eventually(() => queued > 0, 2000);
+    sock.end(); // the peer half-closes while our bytes wait
+    await Bun.sleep(50);
+    expect(s.data.closed).toBe(0);
+    sock.resume();
+    await eventually(() => ended, 10_000);
+    expect(bytes).toBe(taken + queued);
+    await eventually(() => s.data.closed === 1, 2000);
+    expect(s.data.err).toBeUndefined();
+  });
+
+  /** A native Unix socket S, one more (A) whose bytes "pause"/"resume" S from its callback, and their Bun-side peers. */
+  async function pausedByAnother() {
+    const dir = mkdtempSync(join(tmpdir(), "securely-ring-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const peers: Array<{ write(s: string): number; terminate(): void }> = [];
+    const server = Bun.listen({ unix: join(dir, "s.sock"), socket: { open: (p) => void peers.push(p), data() {} } });
+    cleanups.push(() => server.stop(true));
+    let S!: NativeSocket<Seen>;
+    await connectNative(loop!, { unix: join(dir, "s.sock"), timeoutMs: 2000 }, handlers((_a, d) => {
+      const t = d.toString();
+      if (t.includes("pause")) S.pause();
+      if (t.includes("resume")) S.resume();
+    }), seen());
+    await eventually(() => peers.length === 1, 2000);
+    S = await connectNative(loop!, { unix: join(dir, "s.sock"), timeoutMs: 2000 }, handlers(), seen());
+    await eventually(() => peers.length === 2, 2000);
+    return { S, toA: peers[0]!, toS: peers[1]! };
+  }
+
+  test("bytes kept for a paused socket survive its peer hanging up: delivered on resume, then a clean close", async () => {
+    const { S, toA, toS } = await pausedByAnother();
+    toA.write("pause"); // one batch: A's callback pauses S after S's bytes were read ahead
+    toS.write("part1");
+    await Bun.sleep(100);
+    expect(S.data.data.length).toBe(0);
+    toS.terminate();
+    await Bun.sleep(100);
+    expect(S.data.closed).toBe(0);
+    S.resume();
+    await eventually(() => S.data.closed === 1, 2000);
+    expect(text(S.data)).toBe("part1");
+  });
+
+  test("bytes kept for a paused socket go before bytes read after its resume", async () => {
+    const { S, toA, toS } = await pausedByAnother();
+    toA.write("pause");
+    toS.write("part1");
+    await Bun.sleep(100);
+    toS.write("part2");
+    toA.write("resume"); // S resumed by A's callback in the batch where S's own event brings part2
+    toS.terminate();
+    await eventually(() => S.data.closed === 1, 2000);
+    expect(text(S.data)).toBe("part1part2");
+  });
+
+  test("an owner's close handler that throws after a failed batch send is reported; the batch's other sends finish", async () => {
+    const accepted: NativeSocket<{ name: string }>[] = [];
+    const l = new NativeTcpListener<{ name: string }>(loop!, {
+      host: "127.0.0.1",
+      port: 0,
+      handlers: {
+        data: (_s, d) => {
+          if (d.toString() !== "go") return;
+          const [victim, other] = [accepted[1]!, accepted[2]!];
+          loop!.libc.sys.shutdown(victim.fd, C.SHUT_WR); // its send now fails (EPIPE)
+          victim.write("x");
+          other.write("hello ");
+        },
+        drain: () => {},
+        close: (s) => {
+          if (s.data.name === "victim") throw new Error("owner's close handler threw");
+        },
+      },
+      open: (s) => {
+        s.data = { name: ["trigger", "victim", "other"][accepted.length]! };
+        accepted.push(s);
+      },
+    });
+    cleanups.push(() => l.stop());
+    const socks: Socket[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = connect({ host: "127.0.0.1", port: l.port });
+      c.on("error", () => {});
+      await new Promise((r) => c.once("connect", r));
+      await eventually(() => accepted.length === i + 1, 2000);
+      socks.push(c);
+    }
+    let got = "";
+    socks[2]!.on("data", (d) => void (got += d));
+    const errors: string[] = [];
+    const origError = console.error;
+    console.error = (m: string) => void errors.push(String(m));
+    try {
+      socks[0]!.write("go");
+      await eventually(() => got === "hello ", 2000);
+      accepted[2]!.write("world"); // outside any batch, after the throw
+      await eventually(() => got === "hello world", 2000);
+    } finally {
+      console.error = origError;
+    }
+    expect(errors.join("\n")).toContain("owner's close handler threw");
+    socks.forEach((c) => c.destroy());
+  });
 }));

@@ -70,3 +70,10 @@ test.skipIf(forcedRing)("a value other than auto, always or off is refused, nami
   expect(err.message).toContain("proxy.io_uring");
   expect(err.message).toMatch(/auto|always|off/);
 });
+
+test("always with Bun's sockets (io: eventloop) is refused: there is no batch to run through io_uring", async () => {
+  const o = origin(() => new Response("ok"));
+  const err = (await startProxy(`  io: eventloop\n${proxyYaml("always", o.port)}`).catch((e) => e)) as Error;
+  expect(err).toBeInstanceOf(Error);
+  expect(err.message).toContain("proxy.io_uring: always needs native I/O: proxy.io is eventloop");
+});
