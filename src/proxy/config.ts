@@ -266,7 +266,7 @@ export const proxySchema: Schema = obj(
     io_uring: val(
       "in:auto,always,off",
       "auto",
-      "With native I/O: run the reads and writes of an event batch through one io_uring_enter instead of one syscall each. auto: batches with 4 or more ready sockets, where the kernel allows io_uring (else plain syscalls); always: every batch, and an error where io_uring or native I/O cannot run; off: plain syscalls. Process-wide; changing it needs a restart.",
+      "With native I/O: run the reads and writes of an event batch through one io_uring_enter instead of one syscall each. auto: batches with 4 or more ready descriptors, where the kernel allows io_uring (else plain syscalls); always: every batch, and an error where io_uring or native I/O cannot run; off: plain syscalls. Process-wide; changing it needs a restart.",
     ),
     access_log: obj(
       {
