@@ -125,6 +125,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   onEvents(ev: number): void {
     const ahead = this.loop.takeAhead();
     if (ev & C.EPOLLOUT) {
+      // (a collected queue goes with the batch's sends at its end, not from here)
       if (this.outq && !this.collected) {
         this.sendQueued();
         if (this.closed) return;
