@@ -83,7 +83,7 @@ export class NestedLoop {
   private readonly writers: BatchedWriter[] = [];
   /** Read-ahead results by event index (bytes, -errno, or NOT_READ), and the slab they were read into. */
   private readonly ahead = new Int32Array(MAX_EVENTS);
-  slab: Uint8Array | undefined;
+  slab: Buffer | undefined;
   private slabPtr = 0;
   private current = -1;
 
@@ -207,7 +207,7 @@ export class NestedLoop {
   private readAhead(ring: SyscallBatch, n: number): void {
     const { eventsView: v, watchers, gens, ahead } = this;
     if (!this.slab) {
-      this.slab = new Uint8Array(MAX_EVENTS * READ_REGION);
+      this.slab = Buffer.allocUnsafeSlow(MAX_EVENTS * READ_REGION);
       this.slabPtr = addr(this.slab) as unknown as number;
     }
     for (let i = 0; i < n; i++) {
