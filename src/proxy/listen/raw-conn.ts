@@ -14,7 +14,7 @@ import type { H1Conn } from "../upstream/connection.ts";
 import { ChunkedDecoder, type ResponseHead } from "../upstream/h1-parser.ts";
 import type { RawFront } from "./raw-front.ts";
 import { parseRequest, withFields, type HeadFields, type RequestHead } from "./request-head.ts";
-import { copyOut } from "../bytes.ts";
+import { copyOut } from "../../core/bytes.ts";
 import { HeadParts, staged } from "../head-parts.ts";
 import { formatStatusLine, forwardText, httpDate, latin1, statusLine, upstreamPrefix } from "./response-head.ts";
 

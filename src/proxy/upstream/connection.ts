@@ -9,7 +9,7 @@ import type { Socket, SocketHandler } from "bun";
 import { checkServerIdentity } from "node:tls";
 import type { NestedLoop } from "../../core/native/nested-loop.ts";
 import { connectNative, nativeConnectable, type ByteSocket, type NativeHandlers } from "../../core/native/tcp.ts";
-import { copyOut } from "../bytes.ts";
+import { copyOut } from "../../core/bytes.ts";
 import { ProxyError } from "../errors.ts";
 import { staged } from "../head-parts.ts";
 import type { Peer } from "./peer.ts";
