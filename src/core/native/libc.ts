@@ -1,7 +1,8 @@
 /**
  * The few Linux syscalls securely calls itself through bun:ffi: sockets, epoll, eventfd, timerfd,
- * the batched recvmmsg/sendmmsg, and io_uring (through syscall and mmap). Used where Bun's own socket layer costs more per packet than the
- * work (the DNS I/O thread, the proxy's native TCP: docs/architecture.md). Loaded lazily; `loadLibc()` returns undefined
+ * the batched recvmmsg/sendmmsg, and io_uring (through syscall and mmap). Used where Bun's own
+ * socket layer costs more per packet than the work (the DNS I/O thread, the proxy's native TCP:
+ * docs/architecture.md). Loaded lazily; `loadLibc()` returns undefined
  * off Linux or when libc cannot be opened, and callers fall back to Bun's sockets.
  */
 import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
@@ -70,6 +71,7 @@ export const C = {
   TFD_NONBLOCK: 0o4000,
   TFD_CLOEXEC: 0o2000000,
   EINTR: 4,
+  EINVAL: 22,
   EINPROGRESS: 115,
   FIONREAD: 0x541b,
   MSG_DONTWAIT: 0x40,

@@ -23,6 +23,13 @@ const OP_SEND = 26;
 const OP_RECV = 27;
 const PROT_RW = 3;
 const MAP_SHARED_POPULATE = 0x01 | 0x8000;
+/** struct io_uring_params as u32s: sq_entries, cq_entries, flags, …, features at 5; sq_off at 10, cq_off at 20. */
+const P_SQ_ENTRIES = 0;
+const P_CQ_ENTRIES = 1;
+const P_FLAGS = 2;
+const P_FEATURES = 5;
+const SQ_OFF = 10; // head, tail, ring_mask, ring_entries, flags, dropped, array
+const CQ_OFF = 20; // head, tail, ring_mask, ring_entries, overflow, cqes
 const FEAT_SINGLE_MMAP = 1;
 /** 5.7+: implies IORING_OP_SEND/RECV (5.6), which older kernels answer with EINVAL per op. */
 const FEAT_FAST_POLL = 1 << 5;
@@ -53,9 +60,9 @@ export class SyscallBatch {
     sqesPtr: Pointer,
   ) {
     this.sys = libc.sys;
-    const sqOff = params.subarray(10, 20);
-    const cqOff = params.subarray(20, 30);
-    this.capacity = params[0]!;
+    const sqOff = params.subarray(SQ_OFF, SQ_OFF + 10);
+    const cqOff = params.subarray(CQ_OFF, CQ_OFF + 10);
+    this.capacity = params[P_SQ_ENTRIES]!;
     this.ring = new Uint32Array(toArrayBuffer(ringPtr, 0, ringSize));
     this.cq = new Int32Array(this.ring.buffer);
     this.sqes = new Uint32Array(toArrayBuffer(sqesPtr, 0, this.capacity * 64));
@@ -78,20 +85,21 @@ export class SyscallBatch {
     // DEFER_TASKRUN (6.1+) runs completions only when this thread enters; older kernels get a plainer ring
     for (const flags of [SETUP_SUBMIT_ALL | SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN, SETUP_SUBMIT_ALL, 0]) {
       params.fill(0);
-      params[2] = flags;
+      params[P_FLAGS] = flags;
       fd = sys.syscall(SYS_IO_URING_SETUP, entries, ptr(params), 0, 0, 0, 0);
       if (fd >= 0) break;
       const e = libc.errno();
-      if (e !== 22) return `io_uring_setup: ${errnoName(e)}`; // EINVAL: try fewer flags
+      if (e !== C.EINVAL) return `io_uring_setup: ${errnoName(e)}`; // flags this kernel lacks: try fewer
     }
     if (fd < 0) return "io_uring_setup: EINVAL";
-    if (!(params[5]! & FEAT_SINGLE_MMAP) || !(params[5]! & FEAT_FAST_POLL)) {
+    if (!(params[P_FEATURES]! & FEAT_SINGLE_MMAP) || !(params[P_FEATURES]! & FEAT_FAST_POLL)) {
       sys.close(fd);
       return "io_uring: kernel older than 5.7 (send/recv ops or a single mmap missing)";
     }
-    const sqEntries = params[0]!;
-    const cqEntries = params[1]!;
-    const ringSize = Math.max(params[16]! + sqEntries * 4, params[25]! + cqEntries * 16); // sq_off.array, cq_off.cqes
+    const sqEntries = params[P_SQ_ENTRIES]!;
+    const cqEntries = params[P_CQ_ENTRIES]!;
+    // one mapping holds both rings: up to the end of the SQ index array or of the CQEs, whichever is further
+    const ringSize = Math.max(params[SQ_OFF + 6]! + sqEntries * 4, params[CQ_OFF + 5]! + cqEntries * 16);
     const ringPtr = sys.mmap(null, ringSize, PROT_RW, MAP_SHARED_POPULATE, fd, 0) as Pointer | null;
     const sqesPtr = sys.mmap(null, sqEntries * 64, PROT_RW, MAP_SHARED_POPULATE, fd, OFF_SQES) as Pointer | null;
     if (mapFailed(ringPtr) || mapFailed(sqesPtr)) {
