@@ -84,6 +84,8 @@ export class NestedLoop {
   /** Read-ahead results by event index (bytes, -errno, or NOT_READ), and the slab they were read into. */
   private readonly ahead = new Int32Array(MAX_EVENTS);
   slab: Buffer | undefined;
+  /** Where in `slab` the last taken read-ahead landed (valid until the next batch). */
+  aheadAt = 0;
   private slabPtr = 0;
   private current = -1;
 
@@ -163,9 +165,6 @@ export class NestedLoop {
     this.aheadAt = i * READ_REGION;
     return this.ahead[i]!;
   }
-
-  /** Where in `slab` the last taken read-ahead landed (valid until the next batch). */
-  aheadAt = 0;
 
   /** A writer with bytes for this batch's end (once per batch). */
   collect(w: BatchedWriter): void {
