@@ -153,19 +153,22 @@ scenario "small GET, 64 connections" 64 /
 scenario "small GET, 64 connections, a new path and 3 headers per request" 64 / "$ROOT/bench/proxy/vary.lua"
 scenario "small GET, 64 connections, a new path and a new request id per request" 64 / "$ROOT/bench/proxy/vary-fields.lua"
 scenario "small GET, 1 connection" 1 /
-# wrk's c=1 p99 counts pauses, not requests (it corrects for coordinated omission: see lockstep.c);
-# the same load from a client that reports each request's own latency
+# wrk's p99 counts pauses, not requests (it corrects for coordinated omission: see lockstep.c), at
+# c=1 most of all; the same loads from a client that reports each request's own latency, and at c=64
+# how many requests a pause delayed (slow: over twice the median) and in how many bursts
 if [ -n "${ONLY:-}" ] && ! echo "lockstep" | grep -qE "$ONLY"; then :
 elif command -v cc > /dev/null; then
   cc -O2 -o "$TMP/lockstep" "$ROOT/bench/proxy/lockstep.c"
-  echo "== small GET, 1 connection, lockstep client (each request's latency, uncorrected)"
-  for _ in $(seq 1 "$ROUNDS"); do
-    for t in direct:$ORIGIN securely:$SECURELY nginx:$NGINX haproxy:$HAPROXY floor:$FLOOR; do
-      printf "%-10s %s\n" "${t%%:*}" "$(${CLI[@]+"${CLI[@]}"} "$TMP/lockstep" "${t##*:}" "$DUR")"
+  for conns in 1 64; do
+    echo "== small GET, $conns connection$([ "$conns" = 1 ] || echo s), lockstep client (each request's latency, uncorrected)"
+    for _ in $(seq 1 "$ROUNDS"); do
+      for t in direct:$ORIGIN securely:$SECURELY nginx:$NGINX haproxy:$HAPROXY floor:$FLOOR; do
+        printf "%-10s %s\n" "${t%%:*}" "$(${CLI[@]+"${CLI[@]}"} "$TMP/lockstep" "${t##*:}" "$DUR" "$conns")"
+      done
     done
   done
 else
-  echo "== (no C compiler: the lockstep latency scenario is skipped; apt-get install gcc)"
+  echo "== (no C compiler: the lockstep latency scenarios are skipped; apt-get install gcc)"
 fi
 scenario "1 MiB download, 16 connections" 16 /1m.bin
 scenario "1 MiB upload, 16 connections" 16 /upload "$ROOT/bench/proxy/post.lua"
