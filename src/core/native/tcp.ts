@@ -422,15 +422,19 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   timeout(seconds: number): void {
     this.idleSeconds = seconds;
     this.lastRead = performance.now();
-    if (seconds > 0) timed.add(this);
-    else timed.delete(this);
-    if (timed.size > 0) startSweeper();
+    // A socket stays in `timed` from its first timeout to its close (the sweeper skips it while it has
+    // none): a pooled upstream connection's timeout goes off and on with every request, and a Set that
+    // loses and regains members that often doubled the cost of every young collection (1.22 → 0.69 ms
+    // at c=64, docs/benchmarks-proxy.md, eleventh session).
+    if (seconds > 0) {
+      timed.add(this);
+      startSweeper();
+    }
   }
 
   /** Sweeper: `seconds` passed without a read. */
   timedOut(): void {
     this.idleSeconds = 0;
-    timed.delete(this);
     if (this.handlers.timeout) this.handlers.timeout(this);
     else this.destroy();
   }
@@ -474,14 +478,14 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   }
 }
 
-// idle timeouts: one sweep a second over the sockets that have one (pooled upstream connections)
+// idle timeouts: one sweep a second over the sockets that have had one (pooled upstream connections; they stay until closed)
 const timed = new Set<NativeSocket<unknown>>();
 let sweeper: Timer | undefined;
 function startSweeper(): void {
   if (sweeper) return;
   sweeper = setInterval(() => {
     const now = performance.now();
-    for (const s of timed) if (now - s.lastRead >= s.idleSeconds * 1000) s.timedOut();
+    for (const s of timed) if (s.idleSeconds > 0 && now - s.lastRead >= s.idleSeconds * 1000) s.timedOut();
     if (timed.size === 0) {
       clearInterval(sweeper);
       sweeper = undefined;

@@ -246,6 +246,20 @@ for (const mode of modes) {
       expect(await c.closed).toBe(true);
     });
 
+    test("timeout(0) turns it off (a pooled connection's timeout goes off and on per request); on again, it fires", async () => {
+      const { c, s } = await connected();
+      // off and on many times, as a busy pooled connection does: the socket keeps one place in the sweep
+      for (let i = 0; i < 100; i++) {
+        s.timeout(1);
+        s.timeout(0);
+      }
+      await Bun.sleep(2300);
+      expect(s.data.timeouts).toBe(0);
+      s.timeout(1);
+      await eventually(() => s.data.timeouts === 1, 3500);
+      expect(await c.closed).toBe(true);
+    });
+
     test("IPv6: listens on ::1 and reports the client's address", async () => {
       const { l, accepted } = listen({ host: "::1", onData: (s, d) => s.write(d) });
       const c = await client(l.port, "::1");
