@@ -120,7 +120,7 @@ int main(int argc, char **argv) {
       lat[n] = t - c->t0;
       done_at[n++] = t;
       c->got = 0;
-      c->t0 = now_us();
+      c->t0 = t;
       if (write(c->fd, req, req_len) != req_len) {
         perror("lockstep: write");
         return 1;

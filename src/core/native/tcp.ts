@@ -424,7 +424,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     this.lastRead = performance.now();
     // A socket stays in `timed` from its first timeout to its close (the sweeper skips it while it has
     // none): a pooled upstream connection's timeout goes off and on with every request, and a Set that
-    // loses and regains members that often doubled the cost of every young collection (1.22 → 0.69 ms
+    // loses and regains members that often made every young collection cost ~1.6× as much (1.06 → 0.68 ms
     // at c=64, docs/benchmarks-proxy.md, eleventh session).
     if (seconds > 0) {
       timed.add(this);
