@@ -3,6 +3,8 @@
  * Composition root: the only file that imports every namespace. It lists the modules, wires the
  * functions one namespace offers another (settings → config interpolation), and runs the CLI.
  */
+// first: `serve` re-executes itself here with its runtime options, before anything else loads
+import "./core/native/serve-env.ts";
 import { runCli } from "./core/cli/run.ts";
 import { installSdk } from "./core/sdk/index.ts";
 import { coreModule } from "./core/commands/index.ts";

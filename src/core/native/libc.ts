@@ -1,6 +1,6 @@
 /**
  * The few Linux syscalls securely calls itself through bun:ffi: sockets, epoll, eventfd, timerfd,
- * the batched recvmmsg/sendmmsg, and io_uring (through syscall and mmap). Used where Bun's own
+ * the batched recvmmsg/sendmmsg, io_uring (through syscall and mmap), execve and sched_setscheduler. Used where Bun's own
  * socket layer costs more per packet than the work (the DNS I/O thread, the proxy's native TCP:
  * docs/architecture.md). Loaded lazily; `loadLibc()` returns undefined
  * off Linux or when libc cannot be opened, and callers fall back to Bun's sockets.
@@ -38,6 +38,9 @@ const SYMBOLS = {
   // io_uring_setup / io_uring_enter have no libc wrapper; every use returns an int
   syscall: { args: [i64, i64, i64, i64, i64, i64, i64], returns: i32 },
   mmap: { args: [P, u64, i32, i32, i32, i64], returns: P },
+  execve: { args: [P, P, P], returns: i32 },
+  // pid is a thread id here: Linux applies a scheduling policy per thread
+  sched_setscheduler: { args: [i32, i32, P], returns: i32 },
   __errno_location: { args: [], returns: P },
 } as const;
 
@@ -91,6 +94,7 @@ export const C = {
   ENFILE: 23,
   EMFILE: 24,
   ENOBUFS: 105,
+  SCHED_IDLE: 5,
 } as const;
 
 /** struct epoll_event is packed on x86-64 (12 bytes) and naturally aligned elsewhere (16). */

@@ -17,6 +17,7 @@ import type { TCPSocketListener } from "bun";
 import { drainMicrotasks } from "bun:jsc";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { isMainThread } from "node:worker_threads";
+import { idleBackgroundThreads } from "./background-threads.ts";
 import { addr, C, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, errnoName, loadLibc, type Libc } from "./libc.ts";
 import { SyscallBatch } from "./uring.ts";
 
@@ -104,6 +105,8 @@ export class NestedLoop {
     const spec = new BigInt64Array([0n, ns, 0n, ns]);
     if (this.sys.timerfd_settime(this.timerFd, 0, addr(spec), null) !== 0) throw new Error(`timerfd_settime: ${errnoName(libc.errno())}`);
     trackImmediates();
+    // the loop owns the thread: the runtime's own background work must not preempt it
+    idleBackgroundThreads(libc);
     this.ctl(C.EPOLL_CTL_ADD, this.timerFd, C.EPOLLIN, 0);
     this.ctl(C.EPOLL_CTL_ADD, bunEp, C.EPOLLIN, 0);
   }

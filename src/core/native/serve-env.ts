@@ -1,0 +1,82 @@
+/**
+ * `serve` and `proxy:serve` run with two JavaScriptCore options that only the environment can set
+ * (BUN_JSC_*, read once when the VM starts): the process re-executes itself once, same PID, name,
+ * arguments and descriptors, with them added. Imported first by main.ts, so the first start does
+ * no other work.
+ *
+ * The options turn off JSC's GC activity timers. Under load the eden timer asked for a collection
+ * about every 75 ms (~13 a second, each a ~0.7 ms pause of every connection), whatever the heap's
+ * size; without it, collections come when the heap needs one: ~4 a second in the proxy benchmark.
+ * Collections still run when memory grows, and Bun's own idle timer still collects an idle
+ * process. Measured with background-threads.ts, 8 interleaved 8 s runs of wrk at 64 connections:
+ * p99 1.42 → 1.20 ms (nginx 1.32); docs/benchmarks-proxy.md.
+ *
+ * Skipped when either option is already set (the operator's values win), with
+ * SECURELY_RUNTIME_DEFAULTS=1, off Linux, and in worker threads (execve replaces the process).
+ */
+import { ptr } from "bun:ffi";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
+import { isMainThread } from "node:worker_threads";
+import { loadLibc } from "./libc.ts";
+
+/** 1e-6 rather than 0: the timer's delay is the last pause divided by this, and 0 divides by zero. */
+export const SERVE_ENV: Readonly<Record<string, string>> = {
+  BUN_JSC_percentCPUPerMBForEdenTimer: "0.000001",
+  BUN_JSC_collectionTimerMaxPercentCPU: "0.000001",
+};
+
+const SERVING = new Set(["serve", "proxy:serve"]);
+
+/** Whether `command` should run with SERVE_ENV and does not yet. */
+export function needsServeEnv(command: string | undefined, env: Record<string, string | undefined>): boolean {
+  if (!command || !SERVING.has(command) || env.SECURELY_RUNTIME_DEFAULTS === "1") return false;
+  return Object.keys(SERVE_ENV).every((k) => env[k] === undefined);
+}
+
+/** NUL-separated strings as /proc/self/cmdline and environ hold them (the last one is terminated too). */
+function nulList(path: string): string[] {
+  const parts = readFileSync(path, "latin1").split("\0");
+  parts.pop();
+  return parts;
+}
+
+/** char *[] for execve: pointers to NUL-terminated copies, then NULL. `keep` holds the copies alive. */
+function cArray(list: string[], keep: ArrayBufferView[]): ReturnType<typeof ptr> {
+  const table = new BigUint64Array(list.length + 1);
+  list.forEach((s, i) => {
+    const b = Buffer.from(`${s}\0`, "latin1");
+    keep.push(b);
+    table[i] = BigInt(ptr(b));
+  });
+  keep.push(table);
+  return ptr(table);
+}
+
+/**
+ * Re-execute with SERVE_ENV when the command needs it; returns only when it did not (not needed,
+ * or execve failed: the command then runs with the runtime's defaults).
+ */
+export function reexecWithServeEnv(): void {
+  if (!isMainThread || !needsServeEnv(process.argv[2], process.env)) return;
+  const libc = loadLibc();
+  if (!libc) return;
+  let argv: string[];
+  let env: string[];
+  let file: string;
+  try {
+    // the arguments and environment as the process started: process.env also holds what Bun read from .env files
+    argv = nulList("/proc/self/cmdline");
+    env = nulList("/proc/self/environ");
+    // the path it was started by (a symlink's name stays the process name in ps), else the file itself
+    file = argv[0]?.includes("/") && existsSync(argv[0]) ? argv[0] : readlinkSync("/proc/self/exe");
+  } catch {
+    return;
+  }
+  for (const [k, v] of Object.entries(SERVE_ENV)) env.push(`${k}=${v}`);
+  const keep: ArrayBufferView[] = [];
+  const path = Buffer.from(`${file}\0`);
+  libc.sys.execve(ptr(path), cArray(argv, keep), cArray(env, keep));
+}
+
+// at import, before main.ts's other imports load anything
+reexecWithServeEnv();
