@@ -26,6 +26,19 @@ export const SERVE_ENV: Readonly<Record<string, string>> = {
 };
 
 const SERVING = new Set(["serve", "proxy:serve"]);
+/** The global flags that take a value (cli/run.ts splitGlobals; not imported: it loads the whole CLI). */
+const VALUE_FLAGS = new Set(["-c", "--conf", "--log-level"]);
+
+/** The command word of a command line whose global flags may come first. */
+export function commandOf(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") return undefined;
+    if (VALUE_FLAGS.has(a)) i++;
+    else if (!a.startsWith("-")) return a;
+  }
+  return undefined;
+}
 
 /** Whether `command` should run with SERVE_ENV and does not yet. */
 export function needsServeEnv(command: string | undefined, env: Record<string, string | undefined>): boolean {
@@ -57,7 +70,7 @@ function cArray(list: string[], keep: ArrayBufferView[]): ReturnType<typeof ptr>
  * or execve failed: the command then runs with the runtime's defaults).
  */
 export function reexecWithServeEnv(): void {
-  if (!isMainThread || !needsServeEnv(process.argv[2], process.env)) return;
+  if (!isMainThread || !needsServeEnv(commandOf(process.argv.slice(2)), process.env)) return;
   const libc = loadLibc();
   if (!libc) return;
   let argv: string[];

@@ -1,7 +1,7 @@
 /** serve-env.ts: `proxy:serve` re-executes itself once with the JSC options, as the same process. */
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { needsServeEnv, SERVE_ENV } from "../../../src/core/native/serve-env.ts";
+import { commandOf, needsServeEnv, SERVE_ENV } from "../../../src/core/native/serve-env.ts";
 import { basename } from "node:path";
 import { BUN, startSecurely, tempProject } from "../../harness.ts";
 
@@ -23,6 +23,16 @@ function environOf(pid: number): Record<string, string> {
   }
   return out;
 }
+
+describe("commandOf", () => {
+  test("finds the command after global flags and their values", () => {
+    expect(commandOf(["proxy:serve", "-c", "x.yaml"])).toBe("proxy:serve");
+    expect(commandOf(["-c", "serve.yaml", "--json", "proxy:serve"])).toBe("proxy:serve");
+    expect(commandOf(["--log-level", "debug", "--conf=a.yaml", "serve"])).toBe("serve");
+    expect(commandOf(["--json"])).toBeUndefined();
+    expect(commandOf(["--", "serve"])).toBeUndefined();
+  });
+});
 
 describe("needsServeEnv", () => {
   test("serve and proxy:serve need it; other commands do not", () => {
