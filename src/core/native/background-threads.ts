@@ -1,19 +1,18 @@
 /**
- * The runtime's background threads that nothing waits on — JSC's compiler threads (JITWorker,
- * JSCWarmUp) and mimalloc's purge thread (mi-scavenger) — run at SCHED_IDLE: they get the CPU when
- * the event loop and its neighbours leave it idle, instead of preempting the loop for 1–3 ms at a
- * time. On a core shared with the upstream (the proxy benchmark), scheduler traces put those
- * preemptions behind a third of the slow requests left after serve-env.ts's change; both together
- * took wrk's p99 at 64 connections from 1.42 to 1.20 ms (docs/benchmarks-proxy.md).
+ * mimalloc's purge thread (mi-scavenger), which hands freed pages back to the kernel and which nothing
+ * waits on, runs at SCHED_IDLE: it gets the CPU when the event loop and its neighbours leave it idle,
+ * instead of preempting the loop for 2–3 ms at a time (scheduler traces of the proxy benchmark's slow
+ * requests, where the loop shares a core with the upstream: docs/benchmarks-proxy.md).
  *
- * Not the GC's marker threads (HeapHelper): a collection waits for them. Threads start lazily and
- * JSC's compiler threads exit when idle and come back with new ids, so the list is read again
- * every RESCAN_MS (a few small /proc reads).
+ * Not JSC's compiler threads (JITWorker, JSCWarmUp), though they preempt the loop too: at SCHED_IDLE (or
+ * nice 10) from the start, compilation starved on a busy core and the proxy ran 10% slower with twice the
+ * p99. Not the GC's marker threads (HeapHelper): a collection waits for them. The thread starts lazily,
+ * so the list is read again every RESCAN_MS (a few small /proc reads).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { addr, C, type Libc } from "./libc.ts";
 
-export const BACKGROUND_THREADS: ReadonlySet<string> = new Set(["JITWorker", "JSCWarmUp", "mi-scavenger"]);
+export const BACKGROUND_THREADS: ReadonlySet<string> = new Set(["mi-scavenger"]);
 const RESCAN_MS = 2000;
 
 let started = false;

@@ -1,4 +1,4 @@
-/** background-threads.ts: a serving proxy runs the runtime's background threads at SCHED_IDLE, and only those. */
+/** background-threads.ts: a serving proxy runs mimalloc's purge thread at SCHED_IDLE, and only that one. */
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { BACKGROUND_THREADS } from "../../../src/core/native/background-threads.ts";
@@ -32,7 +32,7 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
 }
 
 describe.if(process.platform === "linux")("proxy:serve on the native loop", () => {
-  test("JIT and allocator threads run at SCHED_IDLE; the loop, the GC's markers and Bun's pool do not", async () => {
+  test("the allocator's purge thread runs at SCHED_IDLE; the loop, the compilers, the GC's markers and Bun's pool do not", async () => {
     const p = tempProject(config);
     const s = await startSecurely(["proxy:serve"], { env: p.env });
     const pid = s.proc.pid;
