@@ -8,8 +8,8 @@
  * about every 75 ms (~13 a second, each a ~0.7 ms pause of every connection), whatever the heap's
  * size; without it, collections come when the heap needs one: ~4 a second in the proxy benchmark.
  * Collections still run when memory grows, and Bun's own idle timer still collects an idle
- * process. Measured with background-threads.ts, 8 interleaved 8 s runs of wrk at 64 connections:
- * p99 1.42 → 1.20 ms (nginx 1.32); docs/benchmarks-proxy.md.
+ * process. Measured, 8 interleaved 8 s runs of wrk at 64 connections: p99 median 1.42 → 1.34 ms
+ * (nginx 1.32); docs/benchmarks-proxy.md, twelfth session.
  *
  * Skipped when either option is already set (the operator's values win), with
  * SECURELY_RUNTIME_DEFAULTS=1, off Linux, and in worker threads (execve replaces the process).
