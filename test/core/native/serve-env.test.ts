@@ -1,6 +1,7 @@
 /** serve-env.ts: `proxy:serve` re-executes itself once with the JSC options, as the same process. */
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { splitGlobals } from "../../../src/core/cli/run.ts";
 import { commandOf, needsServeEnv, SERVE_ENV } from "../../../src/core/native/serve-env.ts";
 import { basename } from "node:path";
 import { BUN, startSecurely, tempProject } from "../../harness.ts";
@@ -31,6 +32,11 @@ describe("commandOf", () => {
     expect(commandOf(["--log-level", "debug", "--conf=a.yaml", "serve"])).toBe("serve");
     expect(commandOf(["--json"])).toBeUndefined();
     expect(commandOf(["--", "serve"])).toBeUndefined();
+  });
+
+  test("agrees with the CLI's own parsing (it copies the global flags that take a value)", () => {
+    const lines = [["proxy:serve"], ["-c", "serve", "proxy:serve"], ["--log-level", "warn", "serve", "-c", "x"], ["--json", "--conf=a", "settings:get", "K"], ["--conf", "proxy:serve", "dns:serve"]];
+    for (const argv of lines) expect(commandOf(argv)).toBe(splitGlobals(argv, {}).argv[0]);
   });
 });
 
