@@ -12,6 +12,7 @@ import type { Proxied, Reply } from "../reply.ts";
 import { proxyMetrics } from "../metrics.ts";
 import type { H1Conn } from "../upstream/connection.ts";
 import { ChunkedDecoder, type ResponseHead } from "../upstream/h1-parser.ts";
+import { relayOf, type RelaySink, type ResponseBody } from "../upstream/response-body.ts";
 import type { RawFront } from "./raw-front.ts";
 import { parseRequest, withFields, type HeadFields, type RequestHead } from "./request-head.ts";
 import { copyOut } from "../../core/bytes.ts";
@@ -51,6 +52,25 @@ function addEdited(h: HeadParts, headers: Headers, ownServer: boolean): void {
   });
 }
 
+/**
+ * An upstream body relayed to the client: each read is written while it is lent (no stream, no
+ * buffer per read); what the client does not take is copied and the upstream waits for the drain.
+ */
+class ClientRelay implements RelaySink {
+  private done!: (ok: boolean) => void;
+  readonly finished = new Promise<boolean>((r) => (this.done = r));
+  constructor(
+    private readonly conn: RawConn,
+    readonly source: ResponseBody,
+  ) {}
+  body(buf: Uint8Array, at: number, n: number): boolean {
+    return this.conn.writeLent(buf, at, n);
+  }
+  end(ok: boolean): void {
+    this.done(ok);
+  }
+}
+
 /** One client connection: a request at a time (pipelined ones wait in `buf`), or a tunnel. */
 export class RawConn implements ReplySink {
   private buf: Buffer | undefined;
@@ -87,6 +107,8 @@ export class RawConn implements ReplySink {
   private out: Buffer | undefined;
   private drainWaiters: Array<() => void> = [];
   private reader?: { cancel(): Promise<void> };
+  /** The response body being relayed (see ClientRelay). */
+  private relay?: ClientRelay;
   /** After a 101: the upstream connection the bytes go to. */
   private upgraded?: H1Conn;
   // pass-through
@@ -360,6 +382,7 @@ export class RawConn implements ReplySink {
   private written(ok: boolean | "upgraded"): void {
     if (ok === "upgraded") return;
     this.busy = false;
+    this.relay = undefined;
     this.seen = this.front.tick;
     if (!ok || this.dead) return this.kill();
     // answered before the body was read (413, 404…): read and drop the rest, then close — closing
@@ -474,6 +497,14 @@ export class RawConn implements ReplySink {
       return true;
     }
     this.writeStaged(h.stage());
+    const source = chunked ? undefined : relayOf(body);
+    if (source) {
+      const relay = new ClientRelay(this, source);
+      if (source.relay(relay)) {
+        this.relay = relay;
+        return relay.finished;
+      }
+    }
     return this.pump(body, chunked, trailers);
   }
 
@@ -554,7 +585,22 @@ export class RawConn implements ReplySink {
       return;
     }
     const n = this.sock.write(b);
-    if (n < b.byteLength) this.out = Buffer.from(b.subarray(Math.max(n, 0)));
+    // the rest is kept as a view: what comes here is owned (a stream's chunk, a socket's read, a
+    // constant, a fresh head); the one reused buffer, the staging buffer, is copied by writeStaged
+    if (n < b.byteLength) this.out = Buffer.from(b.buffer, b.byteOffset + Math.max(n, 0), b.byteLength - Math.max(n, 0));
+  }
+
+  /** Relayed body bytes, lent (see ClientRelay): what the socket does not take is copied, and then false. */
+  writeLent(buf: Uint8Array, at: number, n: number): boolean {
+    if (this.dead) return true;
+    if (this.out) {
+      this.write(copyOut(buf, at, n));
+      return false;
+    }
+    const w = Math.max(this.sock.write(buf, at, n), 0);
+    if (w === n) return true;
+    this.out = copyOut(buf, at + w, n - w);
+    return false;
   }
 
   /** The n bytes HeadParts staged, straight to the socket; what it does not take goes through `write` as a copy (the staging buffer is reused). */
@@ -582,6 +628,7 @@ export class RawConn implements ReplySink {
       this.out = undefined;
     }
     for (const w of this.drainWaiters.splice(0)) w();
+    this.relay?.source.resume();
     if (this.tunnelMode) this.tunnel?.resume();
     this.upgraded?.sock.resume();
   }
@@ -663,6 +710,7 @@ export class RawConn implements ReplySink {
     proxyMetrics.connections.dec();
     for (const w of this.drainWaiters.splice(0)) w();
     this.reader?.cancel().catch(() => {});
+    this.relay?.source.cancel();
     this.detachBody(new Error("client closed the connection mid-upload"));
     // before the answer was written: an attempt waiting for the upstream's head ends now (499)
     const cr = this.cr;

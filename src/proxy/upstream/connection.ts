@@ -8,12 +8,13 @@
 import type { Socket, SocketHandler } from "bun";
 import { checkServerIdentity } from "node:tls";
 import type { NestedLoop } from "../../core/native/nested-loop.ts";
-import { connectNative, nativeConnectable, type ByteSocket, type NativeHandlers } from "../../core/native/tcp.ts";
+import { connectNative, nativeConnectable, NativeSocket, type ByteSocket, type NativeHandlers } from "../../core/native/tcp.ts";
 import { copyOut } from "../../core/bytes.ts";
 import { ProxyError } from "../errors.ts";
 import { staged } from "../head-parts.ts";
 import type { Peer } from "./peer.ts";
 import type { ConnectionPool } from "./pool.ts";
+import { ResponseBody, type BodyProducer } from "./response-body.ts";
 import { ChunkedDecoder, headEnd, isCacheable, MAX_RESPONSE_HEAD, parseHeadCached, type ResponseHead } from "./h1-parser.ts";
 
 export interface UpstreamResponse {
@@ -145,13 +146,14 @@ const connectFailed = (peer: Peer, e: unknown) => new ProxyError(`connect to ${p
 
 const nativeHandlers: NativeHandlers<H1Conn> = {
   data: (s, d) => s.data.onData(d),
+  lent: (s, b, at, n) => s.data.onLent(b, at, n),
   drain: (s) => s.data.onDrain(),
   close: (s, err) => s.data.onClose(err),
   end: (s) => s.data.onClose(),
   timeout: (s) => s.data.onTimeout(),
 };
 
-export class H1Conn {
+export class H1Conn implements BodyProducer {
   sock!: ByteSocket;
   phase: Phase = "idle";
   /** Requests served so far; > 0 means the next one runs on a reused connection. */
@@ -168,7 +170,8 @@ export class H1Conn {
   method = "GET";
   /** Who is told of the current request's response (see ResponseWaiter). */
   private waiter?: ResponseWaiter;
-  private ctrl?: ReadableStreamDefaultController<Uint8Array>;
+  /** The streamed body of the response in flight. */
+  private body?: ResponseBody;
   private remaining = 0;
   private chunked?: ChunkedDecoder;
   /** The current request's taker of 103 Early Hints (see OutgoingRequest.onEarlyHints). */
@@ -360,9 +363,17 @@ export class H1Conn {
     if (this.rawPending) return void this.rawPending.push(d);
     if (this.onRaw) return this.onRaw(d);
     if (this.phase === "head") return this.onHeadBytes(d);
-    if (this.phase === "body") return this.onBodyBytes(d);
+    if (this.phase === "body") return this.onBodyBytes(d, 0, d.byteLength, true);
     // bytes while idle or after a complete response: the connection is out of sync
     this.destroy();
+  }
+
+  /** A native read lent while a body is relayed (see lend): body bytes are passed on, anything else is copied first. */
+  onLent(buf: Buffer, at: number, n: number): void {
+    if (this.phase !== "body" || this.rawPending || this.onRaw) return this.onData(copyOut(buf, at, n));
+    this.gotBytes = true;
+    if (this.deadline !== Infinity) this.deadline = deadlineIn(this.peer.options.readTimeoutMs);
+    this.onBodyBytes(buf, at, n, false);
   }
 
   private onHeadBytes(d: Uint8Array): void {
@@ -426,79 +437,80 @@ export class H1Conn {
     this.remaining = f.kind === "length" ? f.length : 0;
     this.chunked = f.kind === "chunked" ? new ChunkedDecoder() : undefined;
     const trailers = this.chunked ? (this.trailers = { text: "" }) : undefined;
-    const stream = this.bodyStream();
-    // the bytes that came with the head go into the stream first: the waiter runs synchronously and
-    // may end this connection (a client gone cancels the stream)
-    if (restLength > 0) this.onBodyBytes(buf.subarray(end));
-    waiter.onResponse(upstreamResponse(head, stream, undefined, trailers));
+    // a length-framed body reaches the client as it came: a front may relay it (see response-body.ts)
+    const body = (this.body = new ResponseBody(this, f.kind === "length"));
+    // the bytes that came with the head go in first: the waiter runs synchronously and may end this
+    // connection (a client gone cancels the stream)
+    if (restLength > 0) this.onBodyBytes(buf, end, restLength, true);
+    waiter.onResponse(upstreamResponse(head, body.stream, undefined, trailers));
   }
 
-  /** The stream a response body is passed on through, with backpressure. A method of its own: its closures in onHeadBytes would give every response a scope object. */
-  private bodyStream(): ReadableStream<Uint8Array> {
-    return new ReadableStream<Uint8Array>(
-      {
-        start: (c) => {
-          this.ctrl = c;
-        },
-        pull: () => {
-          if (this.paused) {
-            this.paused = false;
-            this.deadline = deadlineIn(this.peer.options.readTimeoutMs);
-            this.sock.resume();
-          }
-        },
-        cancel: () => {
-          // the client went away: this connection is mid-body, so it cannot be reused
-          this.ctrl = undefined;
-          this.destroy();
-        },
-      },
-      { highWaterMark: 256 * 1024, size: (c?: Uint8Array) => c?.byteLength ?? 0 },
-    );
-  }
-
-  private onBodyBytes(d: Uint8Array): void {
-    // chunks go out without a copy: Bun hands every data callback a fresh buffer (measured: 41
-    // chunks, 41 distinct backing buffers, none rewritten), and the copy cost ~8% CPU on 1 MiB bodies
-    const ctrl = this.ctrl;
+  /**
+   * Body bytes, passed on as they came: Bun hands every data callback a fresh buffer (measured: 41
+   * chunks, 41 distinct backing buffers, none rewritten), so only a lent read (`owned` false) is
+   * copied, and only if it is queued rather than relayed.
+   */
+  private onBodyBytes(d: Uint8Array, at: number, n: number, owned: boolean): void {
+    const body = this.body;
     let complete = false;
     let extra = false;
+    let go = true;
     try {
       if (this.chunked) {
         const out: Uint8Array[] = [];
-        const rest = this.chunked.push(d, out);
-        for (const c of out) ctrl?.enqueue(c);
+        const rest = this.chunked.push(at === 0 && n === d.byteLength ? d : d.subarray(at, at + n), out);
+        for (const c of out) go = (body?.push(c, 0, c.byteLength, owned) ?? true) && go;
         complete = this.chunked.done;
         extra = rest !== undefined;
       } else if (this.remaining > 0) {
-        const n = Math.min(this.remaining, d.length);
-        ctrl?.enqueue(n === d.length ? d : d.subarray(0, n));
-        this.remaining -= n;
+        const k = Math.min(this.remaining, n);
+        go = body?.push(d, at, k, owned) ?? true;
+        this.remaining -= k;
         complete = this.remaining === 0;
-        extra = n < d.length;
-      } else ctrl?.enqueue(d); // read-until-close body
+        extra = k < n;
+      } else go = body?.push(d, at, n, owned) ?? true; // read-until-close body
     } catch (e) {
       return this.failBody(new Error(`upstream ${this.peer.addr} sent a bad chunked body: ${(e as Error).message}`));
     }
     if (complete) {
       if (this.chunked && this.trailers) this.trailers.text = this.chunked.trailers;
       this.trailers = undefined;
-      this.ctrl = undefined;
-      try {
-        ctrl?.close();
-      } catch {}
+      this.body = undefined;
+      body?.end();
       this.finish(!extra);
-    } else if (ctrl && (ctrl.desiredSize ?? 1) <= 0) {
-      // the client reads slower than the upstream sends: stop reading; a slow client is not a stalled upstream
-      this.paused = true;
-      this.deadline = Infinity;
-      this.sock.pause();
-    }
+    } else if (!go) this.pause(); // the client reads slower than the upstream sends
+  }
+
+  /** Stop reading the body (a slow client is not a stalled upstream: no read_timeout meanwhile). */
+  pause(): void {
+    if (this.paused || this.phase !== "body") return;
+    this.paused = true;
+    this.deadline = Infinity;
+    this.sock.pause();
+  }
+
+  resume(): void {
+    if (!this.paused || this.phase !== "body") return;
+    this.paused = false;
+    this.deadline = deadlineIn(this.peer.options.readTimeoutMs);
+    this.sock.resume();
+  }
+
+  /** The body's reader left: this connection is mid-body, so it cannot be reused. */
+  cancel(): void {
+    this.body = undefined;
+    this.destroy();
+  }
+
+  lend(on: boolean): void {
+    if (this.sock instanceof NativeSocket) this.sock.lend = on;
   }
 
   /** The response is complete: back to idle (reusable) or closed. */
   private finish(clean: boolean): void {
     this.phase = "done";
+    this.paused = false;
+    this.lend(false);
     // a pooled connection must not keep the last client's callback (and its connection) alive
     this.onEarlyHints = undefined;
     this.headWatcher = undefined;
@@ -558,12 +570,10 @@ export class H1Conn {
     const waiter = this.waiter;
     this.waiter = undefined;
     if (was === "body") {
-      if (!this.chunked && this.remaining === 0 && this.ctrl) {
+      if (!this.chunked && this.remaining === 0 && this.body) {
         // read-until-close body: a close is the normal end
-        try {
-          this.ctrl.close();
-        } catch {}
-        this.ctrl = undefined;
+        this.body.end();
+        this.body = undefined;
       } else this.failBody(new Error(`upstream ${this.peer.addr} closed the connection mid-body`));
     }
     for (const f of this.drainWaiters.splice(0)) f();
@@ -586,15 +596,12 @@ export class H1Conn {
   }
 
   private failBody(e: Error): void {
-    const ctrl = this.ctrl;
-    this.ctrl = undefined;
-    // erroring the stream makes Bun cut the client's connection without the final chunk, so the
-    // client sees a truncated body, never a fake complete one. The reason is `undefined` because
-    // Bun prints any other value to stderr with a code frame (measured); the proxy logs `e` itself
-    if (ctrl) this.onBodyError?.(this, e);
-    try {
-      ctrl?.error(undefined);
-    } catch {}
+    const body = this.body;
+    this.body = undefined;
+    // a failed body makes the front cut the client's connection without the final chunk, so the
+    // client sees a truncated body, never a fake complete one
+    if (body) this.onBodyError?.(this, e);
+    body?.fail();
     this.destroy();
   }
 

@@ -392,6 +392,44 @@ ringy("native TCP in io_uring batches", inMode("always", () => {
     expect(c.got()).toBe("one two three ");
   });
 
+  test("a write too big to collect goes out at once, after what the batch collected before it", async () => {
+    const big = Buffer.alloc(200 * 1024, 66);
+    const { l } = listen({
+      onData: (s) => {
+        s.write("head ");
+        s.write(big);
+        s.write(" tail");
+        s.end();
+      },
+    });
+    const c = await client(l.port);
+    const ended = new Promise<void>((r) => c.sock.on("end", r));
+    c.sock.write("go");
+    await ended;
+    expect(c.got()).toBe(`head ${big.toString()} tail`);
+  });
+
+  test("lend: reads come to `lent` as views of a reused buffer, valid during the call; off again, fresh Buffers to `data`", async () => {
+    const lent: Array<{ buffer: ArrayBufferLike; text: string }> = [];
+    const { l, accepted } = listen();
+    const c = await client(l.port);
+    await eventually(() => accepted.length === 1, 2000);
+    const s = accepted[0]!;
+    (s as unknown as { handlers: NativeHandlers<Seen> }).handlers.lent = (_s, buf, at, n) => void lent.push({ buffer: buf.buffer, text: buf.toString("latin1", at, at + n) });
+    s.lend = true;
+    for (const m of ["one", "two", "three"]) {
+      c.sock.write(m);
+      await eventually(() => lent.length > 0 && lent.map((x) => x.text).join("").endsWith(m), 2000);
+    }
+    expect(lent.map((x) => x.text).join("")).toBe("onetwothree");
+    expect(new Set(lent.map((x) => x.buffer)).size).toBeLessThan(lent.length);
+    expect(s.data.data).toHaveLength(0);
+    s.lend = false;
+    c.sock.write("four");
+    await eventually(() => text(s.data) === "four", 2000);
+    c.sock.destroy();
+  });
+
   test("a socket closed or reset in the batch that wrote to it still sends what write() took first", async () => {
     for (const how of ["destroy", "terminate"] as const) {
       const { l } = listen({
