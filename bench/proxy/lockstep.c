@@ -13,7 +13,9 @@
  * of them there were (slow answers less than 300 µs apart are one burst): a process that pauses
  * delays every connection at once, so its slow requests come in bursts of about CONNS.
  *
- * Usage: lockstep PORT SECONDS [CONNS]   (CONNS defaults to 1)
+ * Usage: lockstep PORT SECONDS [CONNS] [vary]   (CONNS defaults to 1)
+ * `vary`: a new path and a new request id on every request, as vary-fields.lua sends them — with no
+ * script engine in the client (wrk's Lua, per request, adds its own pauses to what it measures).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -60,12 +62,19 @@ int main(int argc, char **argv) {
   int port = atoi(argv[1]);
   double seconds = atof(argv[2]);
   int conns = argc > 3 ? atoi(argv[3]) : 1;
+  int vary = argc > 4 && strcmp(argv[4], "vary") == 0;
+  unsigned long counter = 0;
   if (conns < 1 || conns > MAX_CONNS) {
     fprintf(stderr, "lockstep: CONNS must be 1..%d\n", MAX_CONNS);
     return 2;
   }
-  char req[128];
+  char req[256];
   int req_len = snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", port);
+#define NEXT_REQUEST() \
+  if (vary) { \
+    counter++; \
+    req_len = snprintf(req, sizeof req, "GET /item/%lu HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: wrk\r\nAccept: application/json\r\nX-Request-Id: %lu\r\n\r\n", counter, port, counter); \
+  }
   int ep = epoll_create1(0);
   struct conn *cs = calloc(conns, sizeof *cs);
   for (int i = 0; i < conns; i++) {
@@ -86,6 +95,7 @@ int main(int argc, char **argv) {
     cs[i].fd = s;
   }
   for (int i = 0; i < conns; i++) {
+    NEXT_REQUEST();
     cs[i].t0 = now_us();
     if (write(cs[i].fd, req, req_len) != req_len) {
       perror("lockstep: write");
@@ -121,6 +131,7 @@ int main(int argc, char **argv) {
       done_at[n++] = t;
       c->got = 0;
       c->t0 = t;
+      NEXT_REQUEST();
       if (write(c->fd, req, req_len) != req_len) {
         perror("lockstep: write");
         return 1;

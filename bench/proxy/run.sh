@@ -159,11 +159,14 @@ scenario "small GET, 1 connection" 1 /
 if [ -n "${ONLY:-}" ] && ! echo "lockstep" | grep -qE "$ONLY"; then :
 elif command -v cc > /dev/null; then
   cc -O2 -o "$TMP/lockstep" "$ROOT/bench/proxy/lockstep.c"
-  for conns in 1 64; do
-    echo "== small GET, $conns connection$([ "$conns" = 1 ] || echo s), lockstep client (each request's latency, uncorrected)"
+  # "64 vary": a new path and request id per request (vary-fields.lua's load without wrk's Lua)
+  for load in "1" "64" "64 vary"; do
+    conns=${load%% *}
+    echo "== small GET, $conns connection$([ "$conns" = 1 ] || echo s)$([ "$load" = "64 vary" ] && echo ", a new path and request id per request"), lockstep client (each request's latency, uncorrected)"
     for _ in $(seq 1 "$ROUNDS"); do
       for t in direct:$ORIGIN securely:$SECURELY nginx:$NGINX haproxy:$HAPROXY floor:$FLOOR; do
-        printf "%-10s %s\n" "${t%%:*}" "$(${CLI[@]+"${CLI[@]}"} "$TMP/lockstep" "${t##*:}" "$DUR" "$conns")"
+        # shellcheck disable=SC2086
+        printf "%-10s %s\n" "${t%%:*}" "$(${CLI[@]+"${CLI[@]}"} "$TMP/lockstep" "${t##*:}" "$DUR" $load)"
       done
     done
   done

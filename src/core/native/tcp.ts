@@ -100,6 +100,11 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   private collected = false;
   /** outq's bytes handed to the ring at the batch's end, until their answer is applied. */
   private sending: Buffer | undefined;
+  /** This batch's bytes in the loop's arena (offset, or -1, and length): they go before anything in outq. */
+  private arenaOff = -1;
+  private arenaLen = 0;
+  /** The arena bytes were handed to the ring, until their answer is applied. */
+  private sendingArena = false;
   private sendRes = 0;
   /** shutdown() came while bytes were queued: the FIN follows them. */
   private finPending = false;
@@ -138,7 +143,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
         this.sendQueued();
         if (this.closed) return;
       }
-      if (this.wantDrain && !this.outq) {
+      if (this.wantDrain && !this.outq && this.arenaOff < 0) {
         this.wantDrain = false;
         this.updateOut();
         this.handlers.drain(this);
@@ -256,7 +261,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
 
   /** Close once what write() took is out (a peer's FIN does not cancel bytes we accepted). */
   private closeWhenSent(): void {
-    if (!this.outq && !this.sending) return this.destroy();
+    if (!this.queued()) return this.destroy();
     this.closeAfterSend = true;
     this.updateOut();
   }
@@ -267,8 +272,11 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     const len = byteLength ?? b.byteLength - byteOffset;
     if (len <= 0) return 0;
     // a large write goes out now, not copied into the batch's queue: what was collected goes first
-    if (len > COLLECT_MAX && this.collected && this.outq) this.sendQueued();
-    if (this.outq || this.sending || (this.loop.collecting && len <= COLLECT_MAX)) return this.enqueue(b, byteOffset, len, typeof data === "string");
+    if (len > COLLECT_MAX && this.collected && (this.outq || this.arenaOff >= 0)) {
+      this.spill();
+      this.sendQueued();
+    }
+    if (this.outq || this.arenaOff >= 0 || this.sending || this.sendingArena || (this.loop.collecting && len <= COLLECT_MAX)) return this.enqueue(b, byteOffset, len, typeof data === "string");
     const n = this.loop.libc.sys.sendto(this.fd, ptr(b, byteOffset), len, C.MSG_NOSIGNAL, null, 0);
     if (n === len) return n;
     if (n < 0) {
@@ -291,6 +299,21 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   private enqueue(b: Uint8Array, at: number, len: number, own: boolean): number {
     const take = Math.min(len, QUEUE_LIMIT - this.outBytes);
     if (take <= 0) return this.refuse();
+    if (this.loop.collecting && !this.outq && !this.sending && !this.sendingArena) {
+      // the batch's bytes for this socket go into the loop's arena while they follow one another there
+      const o = this.loop.arenaCopy(b, at, take, this.arenaOff >= 0 ? this.arenaOff + this.arenaLen : -1);
+      if (o >= 0) {
+        if (this.arenaOff < 0) this.arenaOff = o;
+        this.arenaLen += take;
+        this.outBytes += take;
+        if (!this.collected) {
+          this.collected = true;
+          this.loop.collect(this);
+        }
+        return take < len ? take + this.refuse() : take;
+      }
+      this.spill();
+    }
     const c = own && at === 0 && take === b.byteLength ? (b as Buffer) : copyOut(b, at, take);
     const fresh = this.outq === undefined && this.sending === undefined;
     (this.outq ??= []).push(c);
@@ -310,7 +333,15 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
 
   queueSend(ring: SyscallBatch, tag: number): void {
     this.collected = false;
-    if (!this.outq || this.closed) return;
+    if (this.closed) return;
+    if (this.arenaOff >= 0) {
+      // (outq is empty: the arena is used only while it is, and bytes after it spill it first)
+      this.sendingArena = true;
+      this.sendRes = -C.EAGAIN;
+      ring.send(this.fd, this.loop.arenaPtr + this.arenaOff, this.arenaLen, tag);
+      return;
+    }
+    if (!this.outq) return;
     const b = this.takeQueue();
     this.sending = b;
     this.sendRes = -C.EAGAIN; // what stands if the ring never answers: the bytes wait for EPOLLOUT
@@ -325,12 +356,39 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     if (this.collected) {
       // never handed to the ring (it failed): the bytes go out from EPOLLOUT
       this.collected = false;
+      this.spill();
       return this.updateOut();
+    }
+    if (this.sendingArena) {
+      this.sendingArena = false;
+      // what the kernel did not take is copied out before the arena is reused (bytes queued meanwhile follow it)
+      const res = this.sendRes;
+      const n = Math.max(res, 0);
+      if (n < this.arenaLen && !(res < 0 && res !== -C.EAGAIN && res !== -C.EINTR)) (this.outq ??= []).unshift(copyOut(this.loop.arena!, this.arenaOff + n, this.arenaLen - n));
+      this.arenaOff = -1;
+      this.arenaLen = 0;
+      return this.sent(res, n);
     }
     const b = this.sending;
     if (!b) return;
     this.sending = undefined;
-    this.sent(b, this.sendRes);
+    const res = this.sendRes;
+    const n = Math.max(res, 0);
+    if (n < b.byteLength && !(res < 0 && res !== -C.EAGAIN && res !== -C.EINTR)) (this.outq ??= []).unshift(b.subarray(n));
+    this.sent(res, n);
+  }
+
+  /** Bytes write() took are not all out yet. */
+  private queued(): boolean {
+    return this.outq !== undefined || this.sending !== undefined || this.arenaOff >= 0 || this.sendingArena;
+  }
+
+  /** The arena bytes as a Buffer at the front of outq (outq is empty while they exist): before anything would queue behind them. */
+  private spill(): void {
+    if (this.arenaOff < 0 || this.sendingArena) return;
+    this.outq = [copyOut(this.loop.arena!, this.arenaOff, this.arenaLen), ...(this.outq ?? [])];
+    this.arenaOff = -1;
+    this.arenaLen = 0;
   }
 
   /** Send the queue now, chunk by chunk until the kernel has no room (EPOLLOUT, or a close that must not lose it). */
@@ -363,18 +421,18 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     return q.length === 1 ? q[0]! : Buffer.concat(q);
   }
 
-  /** The ring's answer for `b` (all of the queue when it was sent): what did not go out goes back in front. */
-  private sent(b: Buffer, res: number): void {
+  /** The ring's answer (`n` bytes of it went out; what did not is back at the front of outq). */
+  private sent(res: number, n: number): void {
     if (this.closed) return;
     if (res < 0 && res !== -C.EAGAIN && res !== -C.EINTR) return this.failSend(-res);
-    const n = Math.max(res, 0);
     this.outBytes -= n;
-    if (n < b.byteLength) (this.outq ??= []).unshift(b.subarray(n));
     this.queueMoved();
   }
 
   private failSend(errno: number): void {
     this.outq = undefined;
+    this.arenaOff = -1;
+    this.arenaLen = 0;
     this.sending = undefined;
     this.outBytes = 0;
     this.destroy(errorOf("write", errno));
@@ -383,7 +441,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   /** After bytes went out: the FIN or close that waited for them, and EPOLLOUT while any remain (a refused write's drain comes from it). */
   private queueMoved(): void {
     if (this.closing) return;
-    if (!this.outq && !this.sending) {
+    if (!this.queued()) {
       if (this.closeAfterSend) return this.destroy();
       if (this.finPending) {
         this.finPending = false;
@@ -411,7 +469,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   shutdown(): void {
     if (this.closed || this.shut) return;
     this.shut = true;
-    if (this.outq || this.sending) {
+    if (this.queued()) {
       this.finPending = true;
       return;
     }
@@ -424,7 +482,8 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     if (this.closed) return;
     // what write() took goes first, as it did when writes were immediate (a cut response's head)
     this.closing = true;
-    if (this.sending) this.afterSend();
+    if (this.sending || this.sendingArena) this.afterSend();
+    this.spill();
     if (this.outq && !this.closed) this.sendQueued();
     if (this.closed) return;
     this.loop.libc.sys.setsockopt(this.fd, C.SOL_SOCKET, C.SO_LINGER, addr(lingerNow), 8);
@@ -500,7 +559,8 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     // bytes write() took go out before the close, as they would have with a direct write (best effort:
     // one try, no waiting for room); a ring answer not yet applied first, so its remainder leads
     this.closing = true;
-    if (this.sending) this.afterSend();
+    if (this.sending || this.sendingArena) this.afterSend();
+    this.spill();
     if (this.outq && !this.closed) this.sendQueued();
     if (this.closed) return;
     this.closed = true;
