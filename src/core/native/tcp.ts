@@ -105,6 +105,8 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
   private arenaLen = 0;
   /** The arena bytes were handed to the ring, until their answer is applied. */
   private sendingArena = false;
+  /** write() is sending what was collected before a large write: a failure closes the socket after it returns. */
+  private inWrite = false;
   private sendRes = 0;
   /** shutdown() came while bytes were queued: the FIN follows them. */
   private finPending = false;
@@ -274,7 +276,13 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     // a large write goes out now, not copied into the batch's queue: what was collected goes first
     if (len > COLLECT_MAX && this.collected && (this.outq || this.arenaOff >= 0)) {
       this.spill();
-      this.sendQueued();
+      // a broken connection closes after this write returns, as below (never inside the owner's write)
+      this.inWrite = true;
+      try {
+        this.sendQueued();
+      } finally {
+        this.inWrite = false;
+      }
     }
     if (this.outq || this.arenaOff >= 0 || this.sending || this.sendingArena || (this.loop.collecting && len <= COLLECT_MAX)) return this.enqueue(b, byteOffset, len, typeof data === "string");
     const n = this.loop.libc.sys.sendto(this.fd, ptr(b, byteOffset), len, C.MSG_NOSIGNAL, null, 0);
@@ -318,7 +326,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     const fresh = this.outq === undefined && this.sending === undefined;
     (this.outq ??= []).push(c);
     this.outBytes += take;
-    if (fresh && this.loop.collecting) {
+    if (fresh && this.loop.collecting && !this.collected) {
       this.collected = true;
       this.loop.collect(this);
     }
@@ -333,7 +341,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
 
   queueSend(ring: SyscallBatch, tag: number): void {
     this.collected = false;
-    if (this.closed) return;
+    if (this.closed || this.sending || this.sendingArena) return;
     if (this.arenaOff >= 0) {
       // (outq is empty: the arena is used only while it is, and bytes after it spill it first)
       this.sendingArena = true;
@@ -435,7 +443,8 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     this.arenaLen = 0;
     this.sending = undefined;
     this.outBytes = 0;
-    this.destroy(errorOf("write", errno));
+    if (this.inWrite) queueMicrotask(() => this.destroy(errorOf("write", errno)));
+    else this.destroy(errorOf("write", errno));
   }
 
   /** After bytes went out: the FIN or close that waited for them, and EPOLLOUT while any remain (a refused write's drain comes from it). */

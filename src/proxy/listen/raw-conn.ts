@@ -499,11 +499,10 @@ export class RawConn implements ReplySink {
     this.writeStaged(h.stage());
     const source = chunked ? undefined : relayOf(body);
     if (source) {
-      const relay = new ClientRelay(this, source);
-      if (source.relay(relay)) {
-        this.relay = relay;
-        return relay.finished;
-      }
+      // set first: a client gone while the queued bytes are written cancels the relay (onClose)
+      const relay = (this.relay = new ClientRelay(this, source));
+      if (source.relay(relay)) return relay.finished;
+      this.relay = undefined;
     }
     return this.pump(body, chunked, trailers);
   }

@@ -455,23 +455,24 @@ export class H1Conn implements BodyProducer {
     let complete = false;
     let extra = false;
     let go = true;
-    try {
-      if (this.chunked) {
-        const out: Uint8Array[] = [];
-        const rest = this.chunked.push(at === 0 && n === d.byteLength ? d : d.subarray(at, at + n), out);
-        for (const c of out) go = (body?.push(c, 0, c.byteLength, owned) ?? true) && go;
-        complete = this.chunked.done;
-        extra = rest !== undefined;
-      } else if (this.remaining > 0) {
-        const k = Math.min(this.remaining, n);
-        go = body?.push(d, at, k, owned) ?? true;
-        this.remaining -= k;
-        complete = this.remaining === 0;
-        extra = k < n;
-      } else go = body?.push(d, at, n, owned) ?? true; // read-until-close body
-    } catch (e) {
-      return this.failBody(new Error(`upstream ${this.peer.addr} sent a bad chunked body: ${(e as Error).message}`));
-    }
+    if (this.chunked) {
+      const out: Uint8Array[] = [];
+      try {
+        extra = this.chunked.push(at === 0 && n === d.byteLength ? d : d.subarray(at, at + n), out) !== undefined;
+      } catch (e) {
+        return this.failBody(new Error(`upstream ${this.peer.addr} sent a bad chunked body: ${(e as Error).message}`));
+      }
+      for (const c of out) go = (body?.push(c, 0, c.byteLength, owned) ?? true) && go;
+      complete = this.chunked.done;
+    } else if (this.remaining > 0) {
+      const k = Math.min(this.remaining, n);
+      go = body?.push(d, at, k, owned) ?? true;
+      this.remaining -= k;
+      complete = this.remaining === 0;
+      extra = k < n;
+    } else go = body?.push(d, at, n, owned) ?? true; // read-until-close body
+    // the push may have ended this connection (a relay's client gone, a failed write)
+    if (this.phase !== "body") return;
     if (complete) {
       if (this.chunked && this.trailers) this.trailers.text = this.chunked.trailers;
       this.trailers = undefined;
@@ -509,6 +510,7 @@ export class H1Conn implements BodyProducer {
   /** The response is complete: back to idle (reusable) or closed. */
   private finish(clean: boolean): void {
     this.phase = "done";
+    if (this.paused) this.sock.resume();
     this.paused = false;
     this.lend(false);
     // a pooled connection must not keep the last client's callback (and its connection) alive

@@ -128,8 +128,10 @@ export class ResponseBody {
     const p = this.producer;
     this.producer = undefined;
     this.queue = [];
-    if (this.ended === undefined) this.ended = false;
+    if (this.ended !== undefined) return;
+    this.ended = false;
     p?.cancel();
+    this.sink?.end(false);
   }
 
   private pull(): void {

@@ -93,10 +93,13 @@ describe("ResponseBody rules", () => {
 
     const conn = new FakeConn();
     const left = new ResponseBody(conn, true);
-    left.relay(new FakeClient());
+    const gone = new FakeClient();
+    left.relay(gone);
     left.cancel();
     left.cancel();
     expect(conn.calls.filter((c) => c === "cancel")).toHaveLength(1);
+    // the relay settles (as cut), so the front moves on
+    expect(gone.ended).toBe(false);
   });
 
   test("read as a stream: queued chunks, then the end; the connection stops past 256 KiB queued and reads on as the reader catches up", async () => {
