@@ -151,16 +151,34 @@ const counted = Bun.listen<Out>({
   },
 });
 
+// promises the body, sends 300 KiB of it, then goes silent (past read_timeout)
+const stalling = Bun.listen({
+  hostname: "127.0.0.1",
+  port: 0,
+  socket: {
+    data(s) {
+      s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${BODY.length}\r\n\r\n`);
+      s.write(BODY.subarray(0, 300 * 1024));
+    },
+  },
+});
+
 const proxy = await startProxy(indent(`listen: ["127.0.0.1:0"]
 upstreams:
   up: { servers: ["${up.addr}"] }
   counted: { servers: ["127.0.0.1:${counted.port}"] }
+  stalling: { servers: ["127.0.0.1:${stalling.port}"], read_timeout: 1, max_retries: 0 }
 routes:
   - match: { path: /counted }
     upstream: counted
+  - match: { path: /stalling }
+    upstream: stalling
   - upstream: up
 `));
-afterAll(() => counted.stop(true));
+afterAll(() => {
+  counted.stop(true);
+  stalling.stop(true);
+});
 const sha = (d: Uint8Array) => createHash("sha256").update(d).digest("hex");
 
 /** A raw keep-alive client that reads one response at a time, optionally stalling while it reads. */
@@ -235,6 +253,21 @@ describe("relayed bodies through the proxy", () => {
     expect(sha(new Uint8Array(await after.arrayBuffer()))).toBe(SUM);
     expect(conns).toEqual({ opened: 2, closed: 1 });
   });
+});
+
+test("an upstream that stalls mid-body past read_timeout: the client gets the head, part of the body and a closed connection", async () => {
+  const c = client();
+  let got = Buffer.alloc(0);
+  let closed = false;
+  c.sock.on("data", (d: Buffer) => (got = Buffer.concat([got, d])));
+  c.sock.on("close", () => (closed = true));
+  c.sock.write("GET /stalling HTTP/1.1\r\nHost: t\r\n\r\n");
+  await eventually(() => closed, 5000);
+  const end = got.indexOf("\r\n\r\n");
+  expect(got.subarray(0, end).toString()).toContain(`content-length: ${BODY.length}`);
+  const body = got.subarray(end + 4);
+  expect(body.length).toBeLessThan(BODY.length);
+  expect(body.equals(BODY.subarray(0, body.length))).toBe(true);
 });
 
 describe.skipIf(!NestedLoop.get())("on the native loop", () => {
