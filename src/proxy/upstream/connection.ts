@@ -351,6 +351,7 @@ export class H1Conn implements BodyProducer {
     this.closeAfter = false;
     this.uses++;
     this.sock.timeout(0);
+    this.lend(true);
     inFlight++;
     if (!ticker) startTicker();
     this.deadline = deadlineIn(this.peer.options.readTimeoutMs);
@@ -368,12 +369,42 @@ export class H1Conn implements BodyProducer {
     this.destroy();
   }
 
-  /** A native read lent while a body is relayed (see lend): body bytes are passed on, anything else is copied first. */
+  /**
+   * A native read lent (see lend: while a head is awaited, and while a body is relayed): body bytes
+   * are passed on, the upstream's last head again with its small body is answered from the read,
+   * anything else is copied first.
+   */
   onLent(buf: Buffer, at: number, n: number): void {
+    if (this.phase === "head" && !this.inbuf && this.repeatedHead(buf, at, n)) return;
     if (this.phase !== "body" || this.rawPending || this.onRaw) return this.onData(copyOut(buf, at, n));
     this.gotBytes = true;
     if (this.deadline !== Infinity) this.deadline = deadlineIn(this.peer.options.readTimeoutMs);
     this.onBodyBytes(buf, at, n, false);
+  }
+
+  /**
+   * The response in buf[at, at + n) is the last head again with its whole body (up to COPY_MAX, or
+   * none): answered with only the body copied out — the read itself is not (a Buffer per response
+   * was a third of a proxied request's byte arrays). False for anything else (onData then).
+   */
+  private repeatedHead(buf: Buffer, at: number, n: number): boolean {
+    const last = this.lastHead;
+    if (!last || last.isHead !== (this.method === "HEAD")) return false;
+    const end = last.bytes.length;
+    const head = last.head;
+    const f = head.framing;
+    const rest = n - end;
+    if (rest < 0 || (f.kind === "length" ? rest !== f.length || rest > COPY_MAX : f.kind !== "none" || rest !== 0)) return false;
+    if (buf.compare(last.bytes, 0, end, at, at + end) !== 0) return false;
+    this.gotBytes = true;
+    this.headWatcher = undefined;
+    this.closeAfter = head.close;
+    const waiter = this.waiter!;
+    this.waiter = undefined;
+    const body = f.kind === "length" ? copyOut(buf, at + end, rest) : null;
+    this.finish(true);
+    waiter.onResponse(upstreamResponse(head, body));
+    return true;
   }
 
   private onHeadBytes(d: Uint8Array): void {
@@ -434,6 +465,7 @@ export class H1Conn implements BodyProducer {
       return waiter.onResponse(upstreamResponse(head, body));
     }
     this.phase = "body";
+    this.lend(false); // a relay lends again (ResponseBody.relay); a streamed body's bulk reads are its own
     this.remaining = f.kind === "length" ? f.length : 0;
     this.chunked = f.kind === "chunked" ? new ChunkedDecoder() : undefined;
     const trailers = this.chunked ? (this.trailers = { text: "" }) : undefined;
