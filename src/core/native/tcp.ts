@@ -284,7 +284,7 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
         this.inWrite = false;
       }
     }
-    if (this.outq || this.arenaOff >= 0 || this.sending || this.sendingArena || (this.loop.collecting && len <= COLLECT_MAX)) return this.enqueue(b, byteOffset, len, typeof data === "string");
+    if (this.queued() || (this.loop.collecting && len <= COLLECT_MAX)) return this.enqueue(b, byteOffset, len, typeof data === "string");
     const n = this.loop.libc.sys.sendto(this.fd, ptr(b, byteOffset), len, C.MSG_NOSIGNAL, null, 0);
     if (n === len) return n;
     if (n < 0) {
@@ -367,23 +367,27 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
       this.spill();
       return this.updateOut();
     }
-    if (this.sendingArena) {
-      this.sendingArena = false;
-      // what the kernel did not take is copied out before the arena is reused (bytes queued meanwhile follow it)
-      const res = this.sendRes;
-      const n = Math.max(res, 0);
-      if (n < this.arenaLen && !(res < 0 && res !== -C.EAGAIN && res !== -C.EINTR)) (this.outq ??= []).unshift(copyOut(this.loop.arena!, this.arenaOff + n, this.arenaLen - n));
-      this.arenaOff = -1;
-      this.arenaLen = 0;
-      return this.sent(res, n);
-    }
-    const b = this.sending;
-    if (!b) return;
-    this.sending = undefined;
     const res = this.sendRes;
     const n = Math.max(res, 0);
-    if (n < b.byteLength && !(res < 0 && res !== -C.EAGAIN && res !== -C.EINTR)) (this.outq ??= []).unshift(b.subarray(n));
-    this.sent(res, n);
+    const failed = res < 0 && res !== -C.EAGAIN && res !== -C.EINTR;
+    // what the kernel did not take goes back in front (bytes queued meanwhile follow it)
+    let rest: Buffer | undefined;
+    if (this.sendingArena) {
+      this.sendingArena = false;
+      // copied out before the arena is reused
+      if (!failed && n < this.arenaLen) rest = copyOut(this.loop.arena!, this.arenaOff + n, this.arenaLen - n);
+      this.arenaOff = -1;
+      this.arenaLen = 0;
+    } else if (this.sending) {
+      const b = this.sending;
+      this.sending = undefined;
+      if (!failed && n < b.byteLength) rest = b.subarray(n);
+    } else return;
+    if (rest) (this.outq ??= []).unshift(rest);
+    if (this.closed) return;
+    if (failed) return this.failSend(-res);
+    this.outBytes -= n;
+    this.queueMoved();
   }
 
   /** Bytes write() took are not all out yet. */
@@ -427,14 +431,6 @@ export class NativeSocket<T> implements ByteSocket, Watcher, BatchedWriter {
     const q = this.outq!;
     this.outq = undefined;
     return q.length === 1 ? q[0]! : Buffer.concat(q);
-  }
-
-  /** The ring's answer (`n` bytes of it went out; what did not is back at the front of outq). */
-  private sent(res: number, n: number): void {
-    if (this.closed) return;
-    if (res < 0 && res !== -C.EAGAIN && res !== -C.EINTR) return this.failSend(-res);
-    this.outBytes -= n;
-    this.queueMoved();
   }
 
   private failSend(errno: number): void {
