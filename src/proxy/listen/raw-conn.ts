@@ -64,7 +64,7 @@ class ClientRelay implements RelaySink {
     readonly source: ResponseBody,
   ) {}
   body(buf: Uint8Array, at: number, n: number): boolean {
-    return this.conn.writeLent(buf, at, n);
+    return this.conn.writeBorrowed(buf, at, n);
   }
   end(ok: boolean): void {
     this.done(ok);
@@ -589,8 +589,11 @@ export class RawConn implements ReplySink {
     if (n < b.byteLength) this.out = Buffer.from(b.buffer, b.byteOffset + Math.max(n, 0), b.byteLength - Math.max(n, 0));
   }
 
-  /** Relayed body bytes, lent (see ClientRelay): what the socket does not take is copied, and then false. */
-  writeLent(buf: Uint8Array, at: number, n: number): boolean {
+  /**
+   * Bytes the caller will reuse (a relay's lent read, the staging buffer): written, and what the
+   * socket does not take copied to wait for the drain — then false.
+   */
+  writeBorrowed(buf: Uint8Array, at: number, n: number): boolean {
     if (this.dead) return true;
     if (this.out) {
       this.write(copyOut(buf, at, n));
@@ -602,13 +605,9 @@ export class RawConn implements ReplySink {
     return false;
   }
 
-  /** The n bytes HeadParts staged, straight to the socket; what it does not take goes through `write` as a copy (the staging buffer is reused). */
+  /** The n bytes HeadParts staged, straight to the socket (the staging buffer is reused: see writeBorrowed). */
   private writeStaged(n: number): void {
-    if (this.dead) return;
-    const b = staged();
-    if (this.out) return this.write(copyOut(b, 0, n));
-    const w = Math.max(this.sock.write(b, 0, n), 0);
-    if (w < n) this.write(copyOut(b, w, n - w));
+    this.writeBorrowed(staged(), 0, n);
   }
 
   private drained(): Promise<void> {
