@@ -145,8 +145,13 @@ CPUPID[direct]=$(child_of "${PIDS[0]}"); CPUPID[nginx]=$(child_of "${PIDS[1]}");
 CPUPID[securely]=${PIDS[3]}; CPUPID[naive]=${PIDS[4]}; CPUPID[floor]=${PIDS[5]}
 echo "proxy benchmark: ${DUR}s per run, 1 worker each, loopback, $(nproc) cores$([ "${PIN:-0}" = 1 ] && echo ", servers pinned to CPU 0 and clients to CPU 1"), bun $("$BUN" --version), $(nginx -v 2>&1 | sed 's/.*\///'), haproxy $(haproxy -v | awk 'NR==1{print $3}')"
 # warm-up: let the JIT compile the Bun processes' hot paths before anything is measured
-# (CPU per request falls by about a third over the first seconds of load)
-for port in $SECURELY $NGINX $HAPROXY $NAIVE $FLOOR; do wrk -t1 -c64 -d3s "http://127.0.0.1:$port/" > /dev/null 2>&1; done
+# (CPU per request falls by about a third over the first seconds of load), with every request
+# shape the scenarios send: a shape first met in a measured round recompiles there (round 1 of the
+# new-path scenarios measured a p99 ~40% above rounds 2 and 3)
+for port in $SECURELY $NGINX $HAPROXY $NAIVE $FLOOR; do
+  wrk -t1 -c64 -d3s "http://127.0.0.1:$port/" > /dev/null 2>&1
+  for lua in vary.lua vary-fields.lua; do wrk -t1 -c64 -d1s -s "$ROOT/bench/proxy/$lua" "http://127.0.0.1:$port/" > /dev/null 2>&1; done
+done
 scenario "small GET, 64 connections" 64 /
 # securely recognises a request head that repeats (wrk's do), and a head whose fields repeat
 # under a new request line: here the path changes every time, then the fields too

@@ -4,7 +4,7 @@
  * tunnel to the upstream, or the whole connection passed through to the internal Bun.serve.
  */
 import type { Socket } from "bun";
-import type { ByteSocket } from "../../core/native/tcp.ts";
+import { NativeSocket, type ByteSocket } from "../../core/native/tcp.ts";
 import { STATUS_CODES } from "node:http";
 import { clientGone, ProxyHandler, type ClientRequest } from "../handler.ts";
 import type { ReplySink } from "../exchange.ts";
@@ -13,6 +13,7 @@ import { proxyMetrics } from "../metrics.ts";
 import type { H1Conn } from "../upstream/connection.ts";
 import { ChunkedDecoder, type ResponseHead } from "../upstream/h1-parser.ts";
 import { relayOf, type RelaySink, type ResponseBody } from "../upstream/response-body.ts";
+import { relayableBody, type ClientBodyRelay } from "../upstream/body-source.ts";
 import type { RawFront } from "./raw-front.ts";
 import { parseRequest, withFields, type HeadFields, type RequestHead } from "./request-head.ts";
 import { copyOut } from "../../core/bytes.ts";
@@ -29,6 +30,8 @@ const PROBE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
 const CHUNK_LINE_MAX = 1024;
 /** Input held while a request is answered (pipelined requests, an unread body) before reading pauses. */
 const MAX_HELD = 256 * 1024;
+/** Request body bytes the stream holds for a slow reader before the socket pauses. */
+const BODY_HWM = 64 * 1024;
 /** Request heads up to this size are remembered for reuse (see parseHead); most heads are well under it. */
 const MAX_REUSED_HEAD = 4096;
 /** Connection-level response headers the front writes itself. */
@@ -103,6 +106,8 @@ export class RawConn implements ReplySink {
   private bodyDiscard = false;
   /** The request body is chunked: its decoder (until the last chunk). */
   private chunkedIn: ChunkedDecoder | undefined;
+  /** Where the rest of the request body goes instead of its stream (see bodyRelay). */
+  private bodySink?: RelaySink;
   // output not yet taken by the socket
   private out: Buffer | undefined;
   private drainWaiters: Array<() => void> = [];
@@ -258,7 +263,7 @@ export class RawConn implements ReplySink {
   /** The request body as a stream, fed from the socket with backpressure. */
   private body(): ReadableStream<Uint8Array> | null {
     if (this.bodyLeft === 0) return null;
-    return new ReadableStream<Uint8Array>(
+    const stream = new ReadableStream<Uint8Array>(
       {
         start: (c) => {
           this.bodyCtrl = c;
@@ -277,8 +282,52 @@ export class RawConn implements ReplySink {
           this.resume();
         },
       },
-      { highWaterMark: 64 * 1024, size: (c?: Uint8Array) => c?.byteLength ?? 0 },
+      { highWaterMark: BODY_HWM, size: (c?: Uint8Array) => c?.byteLength ?? 0 },
     );
+    // a chunked body is re-framed for the upstream: only a length-framed one can go as it came
+    return this.chunkedIn ? stream : relayableBody(stream, this.bodyRelay);
+  }
+
+  /**
+   * The request body's relay (BodySource.relayRest): once it cannot be replayed, the rest is written
+   * to the upstream from each read of the client's socket, lent (no buffer, chunk or promise per
+   * read); the client's socket pauses while the upstream's holds what it did not take.
+   */
+  private readonly bodyRelay: ClientBodyRelay = {
+    queued: () => (this.bodyCtrl ? BODY_HWM - (this.bodyCtrl.desiredSize ?? BODY_HWM) : 0),
+    relay: (sink) => {
+      if (!this.bodyCtrl || this.bodyLeft === 0 || this.chunkedIn || this.bodySink || this.dead) return false;
+      this.bodySink = sink;
+      this.lend(true);
+      this.resume();
+      return true;
+    },
+    resume: () => {
+      if (this.bodySink) this.resume();
+    },
+    cancel: () => {
+      if (!this.bodySink) return;
+      this.bodySink = undefined;
+      this.lend(false);
+      this.resume();
+    },
+  };
+
+  private lend(on: boolean): void {
+    if (this.sock instanceof NativeSocket) this.sock.lend = on;
+  }
+
+  /** A read lent by the native socket (only while a body is relayed): the body's part goes on as it is, the rest is copied. */
+  onLent(b: Buffer, at: number, n: number): void {
+    const sink = this.bodySink;
+    if (!sink || this.bodyLeft === 0) return this.onData(copyOut(b, at, n));
+    this.seen = this.front.tick;
+    const k = Math.min(this.bodyLeft, n);
+    this.bodyLeft -= k;
+    const took = sink.body(b, at, k);
+    if (this.bodyLeft === 0) this.bodyOver();
+    else if (!took) this.pause();
+    if (k < n) this.onData(copyOut(b, at + k, n - k));
   }
 
   /** Hand body bytes to the stream; returns what follows the body (the next request). */
@@ -287,9 +336,9 @@ export class RawConn implements ReplySink {
     const n = Math.min(this.bodyLeft, d.length);
     this.bodyLeft -= n;
     const ctrl = this.bodyCtrl;
-    ctrl?.enqueue(n === d.length ? d : d.subarray(0, n));
+    const took = this.bodySink ? this.bodySink.body(d, 0, n) : (ctrl?.enqueue(n === d.length ? d : d.subarray(0, n)), !ctrl || (ctrl.desiredSize ?? 1) > 0);
     if (this.bodyLeft === 0) this.bodyOver();
-    else if (ctrl && (ctrl.desiredSize ?? 1) <= 0) this.pause();
+    else if (!took) this.pause();
     return n < d.length ? d.subarray(n) : undefined;
   }
 
@@ -306,6 +355,12 @@ export class RawConn implements ReplySink {
 
   /** Stop feeding the body stream: closed when complete, else errored with `err` (the pipeline sees why). */
   private detachBody(err?: Error): void {
+    const sink = this.bodySink;
+    if (sink) {
+      this.bodySink = undefined;
+      this.lend(false);
+      sink.end(!err);
+    }
     const ctrl = this.bodyCtrl;
     this.bodyCtrl = undefined;
     try {

@@ -39,6 +39,7 @@ export interface RawFrontOptions {
 
 const nativeHandlers: NativeHandlers<RawConn> = {
   data: (s, d) => s.data.onData(d),
+  lent: (s, b, at, n) => s.data.onLent(b, at, n),
   drain: (s) => s.data.onDrain(),
   end: (s) => s.data.onEnd(),
   close: (s) => s.data.onClose(),

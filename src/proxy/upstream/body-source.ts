@@ -1,3 +1,28 @@
+import type { RelaySink } from "./response-body.ts";
+
+/**
+ * A client body that can skip its stream: the rest of it written from each of the client socket's
+ * reads straight to the upstream (the raw front's Content-Length bodies; see BodySource.relayRest).
+ */
+export interface ClientBodyRelay {
+  /** Bytes the stream holds that no read has taken yet (they go first, through the stream). */
+  queued(): number;
+  /** Send the rest to `sink` instead of the stream; false when the body cannot be relayed now. */
+  relay(sink: RelaySink): boolean;
+  /** The sink took what it held back: read on. */
+  resume(): void;
+  /** The sink cannot take more (its upstream failed): the rest goes back to the stream. */
+  cancel(): void;
+}
+
+const RELAY = Symbol("securely.clientBodyRelay");
+
+/** Mark `stream` as a body `relay` can send on without it. */
+export function relayableBody(stream: ReadableStream<Uint8Array>, relay: ClientBodyRelay): ReadableStream<Uint8Array> {
+  (stream as unknown as Record<symbol, ClientBodyRelay>)[RELAY] = relay;
+  return stream;
+}
+
 /**
  * The client's request body as the upstream sees it, with Pingora's replay buffer: chunks are kept
  * while the total stays within `limit` so a retry can send the body again; past the limit the
@@ -19,6 +44,7 @@ export class BodySource {
    * loss through req.signal instead (measured, Bun 1.4.5).
    */
   constructor(stream: ReadableStream<Uint8Array>, private readonly limit: number, signal?: AbortSignal) {
+    this.clientRelay = (stream as unknown as Record<symbol, ClientBodyRelay | undefined>)[RELAY];
     this.reader = stream.getReader();
     this.reader.closed.catch((e: unknown) => this.abandon(e));
     signal?.addEventListener("abort", () => this.abandon(signal.reason), { once: true });
@@ -34,6 +60,19 @@ export class BodySource {
     const f = this.onAbandon;
     this.onAbandon = undefined;
     f?.();
+  }
+
+  private readonly clientRelay?: ClientBodyRelay;
+
+  /**
+   * The rest of the body may skip the stream now: it can no longer be replayed (so it goes to one
+   * upstream connection only), no read is in flight and the stream holds nothing unread. A relay
+   * writes each client read from the socket's buffer, with no chunk, promise or copy per read
+   * (docs/benchmarks-proxy.md, 1 MiB uploads).
+   */
+  relayRest(): ClientBodyRelay | undefined {
+    const r = this.clientRelay;
+    return r && this.overflow && !this.done && !this.failed && !this.reading && !this.lastUnstored && r.queued() === 0 ? r : undefined;
   }
 
   /** True while every byte read so far is still held (a retry can resend it all). */
@@ -82,6 +121,7 @@ export class BodySource {
   failed?: Error;
 
   private async read(): Promise<{ done: boolean; value?: Uint8Array }> {
+    this.reading = true;
     try {
       const r = await this.reader.read();
       if (r.done) this.done = true;
@@ -89,8 +129,13 @@ export class BodySource {
     } catch (e) {
       this.failed = e as Error;
       throw e;
+    } finally {
+      this.reading = false;
     }
   }
+
+  /** A read is in flight (a relay must not start under it: it would take bytes the relay sends). */
+  private reading = false;
 
   private async readMore(): Promise<void> {
     const r = await this.read();

@@ -303,6 +303,28 @@ export class H1Conn implements BodyProducer {
     return w >= n ? undefined : this.write(copyOut(b, w, n - w));
   }
 
+  /**
+   * Bytes the caller reuses (a relayed client read): written, and what the socket does not take
+   * copied to wait for the drain — then false (wait on `drained`).
+   */
+  writeBorrowed(buf: Uint8Array, at: number, n: number): boolean {
+    if (this.phase === "closed") return false;
+    if (this.outPending) {
+      this.outPending = Buffer.concat([this.outPending, buf.subarray(at, at + n)]);
+      return false;
+    }
+    const w = Math.max(this.sock.write(buf, at, n), 0);
+    if (w >= n) return true;
+    this.outPending = copyOut(buf, at + w, n - w);
+    return false;
+  }
+
+  /** Settles once what the socket did not take is written (write_timeout applies); rejects when the connection is closed. */
+  drained(): Promise<void> {
+    if (this.phase === "closed") return Promise.reject(this.closedError("write"));
+    return this.outPending ? this.waitDrain() : Promise.resolve();
+  }
+
   private waitDrain(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {

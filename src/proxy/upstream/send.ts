@@ -5,7 +5,8 @@
  */
 import { ProxyError } from "../errors.ts";
 import type { HeadParts } from "../head-parts.ts";
-import type { BodySource } from "./body-source.ts";
+import type { BodySource, ClientBodyRelay } from "./body-source.ts";
+import type { RelaySink } from "./response-body.ts";
 import { H1Conn, type ResponseWaiter } from "./connection.ts";
 import type { ResponseHead } from "./h1-parser.ts";
 import type { Peer } from "./peer.ts";
@@ -88,6 +89,37 @@ function startBody(conn: H1Conn, req: OutgoingRequest): void {
 }
 
 /**
+ * The rest of a client's body from its socket's reads to `conn` (BodySource.relayRest): true once
+ * whole; undefined when the body cannot be relayed after all (the stream goes on).
+ */
+function relayTo(conn: H1Conn, relay: ClientBodyRelay): Promise<boolean> | undefined {
+  let done!: (ok: boolean) => void;
+  const ended = new Promise<boolean>((r) => (done = r));
+  let waiting = false;
+  const sink: RelaySink = {
+    body(buf, at, n) {
+      if (conn.writeBorrowed(buf, at, n)) return true;
+      if (!waiting) {
+        waiting = true;
+        conn.drained().then(
+          () => {
+            waiting = false;
+            relay.resume();
+          },
+          () => {
+            relay.cancel();
+            done(false);
+          },
+        );
+      }
+      return false;
+    },
+    end: (ok) => done(ok),
+  };
+  return relay.relay(sink) ? ended : undefined;
+}
+
+/**
  * Stream the body concurrently with reading the response (full duplex: an upstream may answer
  * before the upload ends). Write errors surface through the response side (the socket closes).
  */
@@ -113,6 +145,13 @@ async function pumpBody(conn: H1Conn, body: BodySource, chunked: boolean): Promi
       } else {
         const w = conn.write(chunk);
         if (w) await w;
+        const relay = body.relayRest();
+        const relayed = relay && conn.alive ? relayTo(conn, relay) : undefined;
+        if (relayed) {
+          // cut short (the client left, the answer came first, the upstream failed): the connection is mid-request
+          if (!(await relayed)) conn.destroy();
+          return;
+        }
       }
     }
     if (chunked && conn.alive) {
