@@ -295,12 +295,9 @@ export class H1Conn implements BodyProducer {
     return this.waitDrain();
   }
 
-  /** The n bytes HeadParts staged, as `write`; what the socket does not take goes through `write` as a copy (the staging buffer is reused). */
+  /** The n bytes HeadParts staged, as `write` (the staging buffer is reused: see writeBorrowed). */
   writeStaged(n: number): Promise<void> | undefined {
-    const b = staged();
-    if (this.phase === "closed" || this.outPending) return this.write(copyOut(b, 0, n));
-    const w = Math.max(this.sock.write(b, 0, n), 0);
-    return w >= n ? undefined : this.write(copyOut(b, w, n - w));
+    return this.writeBorrowed(staged(), 0, n) ? undefined : this.drained();
   }
 
   /**
