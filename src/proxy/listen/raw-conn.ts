@@ -276,6 +276,7 @@ export class RawConn implements ReplySink {
         },
         cancel: () => {
           // the pipeline gave up on the body (413, an error answer): the rest is read and dropped
+          this.endRelay(false);
           this.bodyCtrl = undefined;
           this.bodyDiscard = true;
           if (this.buf) this.buf = this.feedBody(this.buf);
@@ -312,6 +313,15 @@ export class RawConn implements ReplySink {
       this.resume();
     },
   };
+
+  /** The relayed body ended: whole (`ok`), or cut short — the upstream connection cannot be reused. */
+  private endRelay(ok: boolean): void {
+    const sink = this.bodySink;
+    if (!sink) return;
+    this.bodySink = undefined;
+    this.lend(false);
+    sink.end(ok);
+  }
 
   private lend(on: boolean): void {
     if (this.sock instanceof NativeSocket) this.sock.lend = on;
@@ -355,12 +365,7 @@ export class RawConn implements ReplySink {
 
   /** Stop feeding the body stream: closed when complete, else errored with `err` (the pipeline sees why). */
   private detachBody(err?: Error): void {
-    const sink = this.bodySink;
-    if (sink) {
-      this.bodySink = undefined;
-      this.lend(false);
-      sink.end(!err);
-    }
+    this.endRelay(!err);
     const ctrl = this.bodyCtrl;
     this.bodyCtrl = undefined;
     try {

@@ -58,10 +58,11 @@ const sha = (d: Uint8Array) => createHash("sha256").update(d).digest("hex");
 
 /**
  * An upstream that reads each request's Content-Length body and answers its sha256 (a GET: "ok").
- * /slow: it stops reading for 100 ms after every MiB; /quit: it closes after 300 KiB of the body.
+ * /slow: it stops reading for 100 ms after every MiB; /quit: it closes after 300 KiB of the body;
+ * /early: it answers "early" after 300 KiB and reads the rest without answering again.
  */
 const seen = { opened: 0, closed: 0 };
-type In = { buf: Buffer; left: number; got: number; mark: number; path: string; hash?: Hash };
+type In = { buf: Buffer; left: number; got: number; mark: number; path: string; hash?: Hash; answered?: boolean };
 function answer(s: { write(d: string): number }, text: string): void {
   s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${text.length}\r\n\r\n${text}`);
 }
@@ -85,6 +86,7 @@ const upstream = Bun.listen<In>({
           st.path = head.split(" ")[1]!;
           st.left = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
           st.got = st.mark = 0;
+          st.answered = false;
           st.hash = createHash("sha256");
           chunk = st.buf.subarray(end + 4);
           st.buf = Buffer.alloc(0);
@@ -100,8 +102,12 @@ const upstream = Bun.listen<In>({
         st.left -= n;
         st.got += n;
         if (st.path === "/quit" && st.got > 300 * 1024) return void s.terminate();
+        if (st.path === "/early" && st.got > 300 * 1024 && !st.answered) {
+          st.answered = true;
+          answer(s, "early");
+        }
         if (st.left === 0) {
-          answer(s, st.hash!.digest("hex"));
+          if (!st.answered) answer(s, st.hash!.digest("hex"));
           st.left = -1;
         } else if (st.path === "/slow" && st.got - st.mark > 1024 * 1024) {
           st.mark = st.got;
@@ -192,6 +198,14 @@ describe("uploads past the replay buffer", () => {
     sock.write(BODY.subarray(0, 2 * 1024 * 1024));
     await Bun.sleep(100);
     sock.destroy();
+    await eventually(() => seen.closed > closed, 3000);
+    expect(await exchange([post("/again"), BODY], 1)).toEqual([SUM]);
+  });
+
+  test("an upstream that answers before the upload ends: the client gets that answer, the upstream connection is not reused", async () => {
+    const closed = seen.closed;
+    const res = await fetch(`${proxy.base}/early`, { method: "POST", body: BODY });
+    expect(await res.text()).toBe("early");
     await eventually(() => seen.closed > closed, 3000);
     expect(await exchange([post("/again"), BODY], 1)).toEqual([SUM]);
   });
