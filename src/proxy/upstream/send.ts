@@ -114,7 +114,8 @@ function relayTo(conn: H1Conn, relay: ClientBodyRelay): Promise<boolean> | undef
       }
       return false;
     },
-    end: (ok) => done(ok),
+    // whole: once the upstream took the last bytes too (until then the connection is still writing, so never pooled)
+    end: (ok) => (ok ? conn.drained().then(() => done(true), () => done(false)) : done(false)),
   };
   return relay.relay(sink) ? ended : undefined;
 }
