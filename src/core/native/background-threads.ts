@@ -4,7 +4,8 @@
  * instead of preempting the loop for 2–3 ms at a time (scheduler traces of the proxy benchmark's slow
  * requests, where the loop shares a core with the upstream: docs/benchmarks-proxy.md).
  *
- * Not JSC's compiler threads (JITWorker, JSCWarmUp), though they preempt the loop too: at SCHED_IDLE (or
+ * Not JSC's compiler threads (JITWorker), though they preempt the loop too (JSCWarmUp, which pre-faults
+ * heap blocks, is turned off instead: serve-env.ts): at SCHED_IDLE (or
  * nice 10) from the start, compilation starved on a busy core and the proxy ran 10% slower with twice the
  * p99. Not the GC's marker threads (HeapHelper): a collection waits for them. The thread starts lazily,
  * so the list is read again every RESCAN_MS (a few small /proc reads).

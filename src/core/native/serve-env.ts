@@ -1,5 +1,5 @@
 /**
- * `serve` and `proxy:serve` run with two JavaScriptCore options that only the environment can set
+ * `serve` and `proxy:serve` run with three JavaScriptCore options that only the environment can set
  * (BUN_JSC_*, read once when the VM starts): the process re-executes itself once, same PID, name,
  * arguments and descriptors, with them added. Imported first by main.ts, so the first start does
  * no other work.
@@ -11,7 +11,13 @@
  * process. Measured, 8 interleaved 8 s runs of wrk at 64 connections: p99 median 1.42 → 1.34 ms
  * (nginx 1.32); docs/benchmarks-proxy.md, twelfth session.
  *
- * Skipped when either option is already set (the operator's values win), with
+ * The third turns off JSC's JSCWarmUp thread, which touches the pages of spare heap blocks ahead of
+ * the allocator: it runs through steady load (the heap hands blocks back and takes new ones) and
+ * preempts the event loop on its core for 0.2–0.3 ms at a time. Measured, 5 interleaved rounds each:
+ * wrk c=64 "nothing repeats" p99 median 1.43 → 1.32 ms (lower 5/5), lockstep c=1 p99 157 → 141 µs
+ * (lower 4/5); docs/benchmarks-proxy.md, fourteenth session.
+ *
+ * Skipped when any option is already set (the operator's values win), with
  * SECURELY_RUNTIME_DEFAULTS=1, off Linux, and in worker threads (execve replaces the process).
  */
 import { ptr } from "bun:ffi";
@@ -23,6 +29,7 @@ import { loadLibc } from "./libc.ts";
 export const SERVE_ENV: Readonly<Record<string, string>> = {
   BUN_JSC_percentCPUPerMBForEdenTimer: "0.000001",
   BUN_JSC_collectionTimerMaxPercentCPU: "0.000001",
+  BUN_JSC_useWarmUpMarkedBlocks: "0",
 };
 
 const SERVING = new Set(["serve", "proxy:serve"]);
