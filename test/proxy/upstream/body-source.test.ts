@@ -202,11 +202,11 @@ describe("uploads past the replay buffer", () => {
     expect(await exchange([post("/again"), BODY], 1)).toEqual([SUM]);
   });
 
-  test("an upstream that answers before the upload ends: the client gets that answer, the upstream connection is not reused", async () => {
-    const closed = seen.closed;
+  // whether the upstream connection is then reused depends on the race between the answer and the body's
+  // end: cut mid-body it is closed; sent whole before the answer was read, it is clean (this upstream reads it all)
+  test("an upstream that answers before the upload ends: the client gets that answer, and the proxy serves on", async () => {
     const res = await fetch(`${proxy.base}/early`, { method: "POST", body: BODY });
     expect(await res.text()).toBe("early");
-    await eventually(() => seen.closed > closed, 3000);
     expect(await exchange([post("/again"), BODY], 1)).toEqual([SUM]);
   });
 
