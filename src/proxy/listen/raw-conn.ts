@@ -297,7 +297,7 @@ export class RawConn implements ReplySink {
   private readonly bodyRelay: ClientBodyRelay = {
     queued: () => (this.bodyCtrl ? BODY_HWM - (this.bodyCtrl.desiredSize ?? BODY_HWM) : 0),
     relay: (sink) => {
-      if (!this.bodyCtrl || this.bodyLeft === 0 || this.chunkedIn || this.bodySink || this.dead) return false;
+      if (!this.bodyCtrl || this.bodyLeft === 0 || this.bodySink || this.dead) return false;
       this.bodySink = sink;
       this.lend(true);
       this.resume();
@@ -307,20 +307,23 @@ export class RawConn implements ReplySink {
       if (this.bodySink) this.resume();
     },
     cancel: () => {
-      if (!this.bodySink) return;
-      this.bodySink = undefined;
-      this.lend(false);
-      this.resume();
+      if (this.dropRelay()) this.resume();
     },
   };
 
   /** The relayed body ended: whole (`ok`), or cut short — the upstream connection cannot be reused. */
   private endRelay(ok: boolean): void {
+    this.dropRelay()?.end(ok);
+  }
+
+  /** Reads go to the body's stream again (or to the next request); the sink the relay had, if any. */
+  private dropRelay(): RelaySink | undefined {
     const sink = this.bodySink;
-    if (!sink) return;
-    this.bodySink = undefined;
-    this.lend(false);
-    sink.end(ok);
+    if (sink) {
+      this.bodySink = undefined;
+      this.lend(false);
+    }
+    return sink;
   }
 
   private lend(on: boolean): void {
