@@ -254,7 +254,7 @@ export const proxySchema: Schema = obj(
     upstreams: map(upstreamSchema, { keyRules: "regex:/^[A-Za-z0-9_.-]+$/", doc: "Named upstream groups." }),
     routes: list(routeSchema, [], "Routes, tried in order; the first whose match holds wins."),
     trusted_proxies: cidrList("Peers whose X-Forwarded-For/Proto/Host are believed (else they are replaced)."),
-    max_header_size: val("proxy_bytes", 16384, "Largest request head (431 above it). Bun's parser caps it at 16 KiB."),
+    max_header_size: val("proxy_bytes|max:1048576", 16384, "Largest request head (431 above it), at most 1m. Bun's parser caps it at 16 KiB; the raw front applies it to the head's bytes."),
     max_body_size: val("proxy_bytes", "100m", "Largest request body for every route (413 above it); 0 = no limit."),
     client_timeout: val("duration", 60, "Idle time allowed on a client connection (Bun caps it at 255 s)."),
     keepalive_request_limit: val("integer|min:0", 0, "Close a client connection after this many requests (0 = no limit)."),

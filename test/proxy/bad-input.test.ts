@@ -30,4 +30,11 @@ describe("bad input (proxy)", () => {
     expect(r2.stderr).toBe(`securely: proxy.upstreams.app.tls.ca_file: cannot read ${join(ca.dir, "nope.pem")} (ENOENT) — check the path (relative to the config file's folder)\n`);
     expect(r2.code).toBe(1);
   });
+
+  test("max_header_size above 1m fails proxy:check, naming the key, the file's line and the bound", async () => {
+    const { env } = tempProject(`proxy:\n  max_header_size: 2m\n  routes: [{match: {path: /}, respond: {status: 200}}]\n`);
+    const r = await runSecurely(["proxy:check"], { env });
+    expect(r.stderr).toMatch(/^securely: securely\.config\.yaml:\d+ proxy\.max_header_size: expected at most 1048576, got "2m"\n$/);
+    expect(r.code).toBe(1);
+  });
 });

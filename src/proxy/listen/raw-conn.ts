@@ -15,7 +15,7 @@ import { ChunkedDecoder, type ResponseHead } from "../upstream/h1-parser.ts";
 import { relayOf, type RelaySink, type ResponseBody } from "../upstream/response-body.ts";
 import { relayableBody, type ClientBodyRelay } from "../upstream/body-source.ts";
 import type { RawFront } from "./raw-front.ts";
-import { parseRequest, withFields, type HeadFields, type RequestHead } from "./request-head.ts";
+import { parseRequest, withFields, type RawHeaders, type RequestHead } from "./request-head.ts";
 import { copyOut } from "../../core/bytes.ts";
 import { HeadParts, staged } from "../head-parts.ts";
 import { formatStatusLine, forwardText, httpDate, latin1, statusLine, upstreamPrefix } from "./response-head.ts";
@@ -242,7 +242,7 @@ export class RawConn implements ReplySink {
     const fieldsAt = Math.min(eol + 2, end);
     if (last && end - fieldsAt === last.bytes.length - last.fieldsAt && buf.compare(last.bytes, last.fieldsAt, last.bytes.length, fieldsAt, end) === 0) {
       last.reused = true;
-      return withFields(buf, start, eol, last.fields);
+      return withFields(buf, start, eol, last.head.headers);
     }
     // a client whose heads never repeat would pay a copy per request for nothing: after a head
     // that was not reused, only every 8th new head is remembered. A remembered head is parsed from
@@ -251,10 +251,10 @@ export class RawConn implements ReplySink {
     const bytes = keep ? copyOut(buf, start, n) : buf;
     const parsed = keep ? parseRequest(bytes, 0, n) : parseRequest(buf, start, end);
     if (typeof parsed === "string") return parsed;
-    if (keep) this.lastHead = { bytes, fieldsAt: fieldsAt - start, head: parsed.head, fields: parsed.fields, reused: false };
-    return parsed.head;
+    if (keep) this.lastHead = { bytes, fieldsAt: fieldsAt - start, head: parsed, reused: false };
+    return parsed;
   }
-  private lastHead?: { bytes: Buffer; fieldsAt: number; head: RequestHead; fields: HeadFields; reused: boolean };
+  private lastHead?: { bytes: Buffer; fieldsAt: number; head: RequestHead; reused: boolean };
   private unreused = 0;
 
   /** `body` of every ClientRequest on this connection (bound once, not a closure per request). */
