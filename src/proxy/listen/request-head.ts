@@ -14,10 +14,10 @@ import type { HeaderSource } from "../routing/table.ts";
  * request often repeats them, see withFields): lower-case names in order, `get` joining repeats as
  * Bun's Headers does, and what the framing rules need to know of them. Values stay bytes of the
  * head until read: most are only passed on (forwardLines), and a string per value was a malloc and
- * a copy each. One object for all of it: a head that never repeats is parsed on every request,
- * and its parse was the largest garbage such a request made (JSC logGC: 650 → 490 bytes per head
- * once the fields, their summary and the parse's result were one object and positions one number
- * per field).
+ * a copy each. A head that never repeats is parsed on every request, and its parse was the largest
+ * garbage such a request made: fields, their summary and the parse's result are one object, a
+ * field's positions one number, and a connection refills one RawHeaders for the heads it does not
+ * remember (`reuse`). JSC logGC, wrk c=64 with such heads: 1,270 → 830 bytes of garbage per request.
  */
 export class RawHeaders implements HeaderSource {
   /** Content-Length, or -1. */
@@ -35,14 +35,36 @@ export class RawHeaders implements HeaderSource {
   upgrades = 0;
   expect = false;
 
+  /** Values already cut out, by field; made when the first one is (most heads never need one). */
+  private vals: (string | undefined)[] | undefined = undefined;
+
   constructor(
-    private readonly names: string[],
+    /** Lower-case names, in order. */
+    readonly names: string[],
     /** The head's bytes, and per field where its line starts and its value ends in them (one number, see LINE). */
-    private readonly src: Buffer,
-    private readonly at: number[],
-    /** Values already cut out, by field; made when the first one is (most heads never need one). */
-    private vals: (string | undefined)[] | undefined = undefined,
+    private src: Buffer,
+    readonly at: number[],
   ) {}
+
+  /**
+   * Empty again, over `src`, for parseFields to refill with the next head of the connection that
+   * owned these fields (see RawConn.parseHead): its arrays keep their room. Only once nothing reads
+   * the old head. (parseFields sets the summary.)
+   */
+  reuse(src: Buffer): this {
+    this.names.length = 0;
+    this.at.length = 0;
+    if (this.vals) this.vals.length = 0;
+    this.src = src;
+    this.builds = 0;
+    this.block = undefined;
+    return this;
+  }
+
+  /** A value cut out while parsing. */
+  cut(i: number, v: string): void {
+    (this.vals ??= [])[i] = v;
+  }
 
   /** The value of field `i`, cut out of the head the first time it is read. */
   private value(i: number): string {
@@ -235,11 +257,11 @@ export function parseRequestHead(text: string): RequestHead | string {
  * its fields (`headers`) reusable under another request line (see withFields); or a string saying
  * what is malformed. What the head references stays in `buf`, which must not change afterwards.
  */
-export function parseRequest(buf: Buffer, start: number, end: number): RequestHead | string {
+export function parseRequest(buf: Buffer, start: number, end: number, spare?: RawHeaders): RequestHead | string {
   let eol = start;
   while (eol < end && buf[eol] !== 13) eol++;
   if (eol < end && (eol + 1 >= end || buf[eol + 1] !== 10)) return CONTROL;
-  const fields = parseFields(buf, Math.min(eol + 2, end), end);
+  const fields = parseFields(buf, Math.min(eol + 2, end), end, spare ? spare.reuse(buf) : new RawHeaders([], buf, []));
   // what is wrong: a control anywhere first, then the request line, then the fields in order
   if (typeof fields === "string") return fields === CONTROL ? fields : (requestLineError(buf, start, eol) ?? fields);
   return withFields(buf, start, eol, fields);
@@ -317,10 +339,8 @@ LINE_BYTE[58] = COLON;
 LINE_BYTE[13] = CR;
 
 /** The header lines in buf[pos, end): the fields, or a string saying what is malformed (CONTROL before anything else). */
-function parseFields(buf: Buffer, pos: number, end: number): RawHeaders | string {
-  const names: string[] = [];
-  const at: number[] = [];
-  let vals: (string | undefined)[] | undefined;
+function parseFields(buf: Buffer, pos: number, end: number, h: RawHeaders): RawHeaders | string {
+  const { names, at } = h;
   let length = -1;
   let hosts = 0;
   let te = false;
@@ -399,11 +419,10 @@ function parseFields(buf: Buffer, pos: number, end: number): RawHeaders | string
         expect = true;
         break;
     }
-    if (value !== undefined) (vals ??= [])[names.length] = value;
+    if (value !== undefined) h.cut(names.length, value);
     names.push(name);
     at.push(from * LINE + ve);
   }
-  const h = new RawHeaders(names, buf, at, vals);
   h.length = length;
   h.hosts = hosts;
   h.te = te;

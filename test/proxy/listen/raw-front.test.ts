@@ -223,6 +223,24 @@ describe("raw front: requests it serves itself", () => {
     await p.stop();
   });
 
+  test("heads that never repeat, pipelined on one connection: each request is routed and forwarded by its own values, never an earlier head's", async () => {
+    // the front refills one set of parsed fields per connection for heads it does not remember
+    const { heads, up } = recordingOrigin();
+    const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  u: { servers: ["${up.addr}"] }\nroutes:\n  - { match: { headers: { x-tenant: "/^a/" } }, upstream: u }\n  - { respond: { status: 203, body: "b" } }\n`));
+    const c = await Client.open(p.port);
+    const n = 40;
+    let burst = "";
+    for (let i = 0; i < n; i++) burst += `GET /r/${i} HTTP/1.1\r\nHost: h${i}.test\r\nX-Tenant: ${i % 3 ? "a" : "b"}${i}\r\nX-Id: ${i}\r\n\r\n`;
+    c.send(burst);
+    const out = await c.until(() => c.count() === n);
+    c.close();
+    expect(out.split("HTTP/1.1 ").slice(1).map((r) => r.slice(0, 3))).toEqual(Array.from({ length: n }, (_, i) => (i % 3 ? "200" : "203")));
+    const want = [];
+    for (let i = 0; i < n; i++) if (i % 3) want.push(`GET /r/${i} HTTP/1.1\r\nhost: h${i}.test\r\nX-Tenant: a${i}\r\nX-Id: ${i}\r\nx-forwarded-for: 127.0.0.1\r\nx-forwarded-proto: http\r\nx-forwarded-host: h${i}.test`);
+    expect(heads).toEqual(want);
+    await p.stop();
+  });
+
   test("the same fields under new request lines (a client walking paths) go upstream right, each with its own line; HTTP/1.0 among them closes", async () => {
     const { heads, up } = recordingOrigin();
     const p = await startProxy(indent(`listen: ["127.0.0.1:0"]\nupstreams:\n  u: { servers: ["${up.addr}"] }\nroutes:\n  - { upstream: u }\n`));

@@ -133,6 +133,27 @@ describe("request head", () => {
     expect(out.text()).toBe("A:\t \tx y\r\nC:   \r\nD:z\r\nE: a:b\r\n");
   });
 
+  test("fields refilled by a later head (parseRequest's spare) hold only that head: names, values, framing, the kept block", () => {
+    const a = Buffer.from("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\nCookie: x=1\r\nUpgrade: y", "latin1");
+    const first = parseRequest(a, 0, a.length);
+    if (typeof first === "string") throw new Error(first);
+    const spare = first.headers;
+    expect([spare.get("cookie"), spare.get("upgrade")]).toEqual(["x=1", "y"]);
+    spare.builtBlock(spare, "p", false, undefined, new HeadParts().add("x"));
+    spare.builtBlock(spare, "p", false, undefined, new HeadParts().add("x"));
+    expect(spare.upstreamBlock(spare, "p", false, undefined)).toBeDefined();
+    const b = Buffer.from("GET /b HTTP/1.1\r\nHost: b\r\nAccept: */*", "latin1");
+    const second = parseRequest(b, 0, b.length, spare);
+    if (typeof second === "string") throw new Error(second);
+    expect(second.headers).toBe(spare);
+    expect([second.length, second.close, second.upgrade, spare.connClose, spare.upgrades]).toEqual([-1, false, undefined, false, 0]);
+    const seen: string[] = [];
+    spare.forEach((v, n) => seen.push(`${n}=${v}`));
+    expect(seen).toEqual(["host=b", "accept=*/*"]);
+    expect([spare.get("cookie"), spare.get("upgrade")]).toEqual([null, null]);
+    expect(spare.upstreamBlock(spare, "p", false, undefined)).toBeUndefined();
+  });
+
   test("forwardLines: the kept lines as sent, runs of them in one range; dropped lines, `also` names and trailing whitespace cut them", () => {
     const head = "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nHost: h\r\nC: 3  \r\nD:4\r\nConnection: close, x-private\r\nX-Private: s\r\nE: 5\r\nF: 6";
     const b = Buffer.from(head, "latin1");
