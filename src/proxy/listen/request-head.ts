@@ -256,22 +256,24 @@ export function parseRequestHead(text: string): RequestHead | string {
  * The request head in buf[start, end) (the bytes before CRLFCRLF, leading empty lines skipped),
  * its fields (`headers`) reusable under another request line (see withFields); or a string saying
  * what is malformed. What the head references stays in `buf`, which must not change afterwards.
+ * `spareFields` and `spareHead`, when given, are refilled rather than new ones made (see
+ * RawConn.parseHead): nothing may read what they held.
  */
-export function parseRequest(buf: Buffer, start: number, end: number, spare?: RawHeaders): RequestHead | string {
+export function parseRequest(buf: Buffer, start: number, end: number, spareFields?: RawHeaders, spareHead?: RequestHead): RequestHead | string {
   let eol = start;
   while (eol < end && buf[eol] !== 13) eol++;
   if (eol < end && (eol + 1 >= end || buf[eol + 1] !== 10)) return CONTROL;
-  const fields = parseFields(buf, Math.min(eol + 2, end), end, spare ? spare.reuse(buf) : new RawHeaders([], buf, []));
+  const fields = parseFields(buf, Math.min(eol + 2, end), end, spareFields ? spareFields.reuse(buf) : new RawHeaders([], buf, []));
   // what is wrong: a control anywhere first, then the request line, then the fields in order
   if (typeof fields === "string") return fields === CONTROL ? fields : (requestLineError(buf, start, eol) ?? fields);
-  return withFields(buf, start, eol, fields);
+  return withFields(buf, start, eol, fields, spareHead);
 }
 
 /**
  * The request line in buf[start, eol) over fields parsed before (the same bytes after the line,
- * checked by the caller): only the request line is new.
+ * checked by the caller): only the request line is new. The head is `into`, refilled, when given.
  */
-export function withFields(buf: Buffer, start: number, eol: number, fields: RawHeaders): RequestHead | string {
+export function withFields(buf: Buffer, start: number, eol: number, fields: RawHeaders, into: RequestHead = blankHead()): RequestHead | string {
   // one pass over the line: controls (HTAB aside; a CR or LF in a line is a bare one), the two
   // spaces, and whether the target is one Bun.serve rewrites or that needs percent-encoding ("/.",
   // a backslash, bytes beyond 0x21-0x7e)
@@ -314,8 +316,22 @@ export function withFields(buf: Buffer, start: number, eol: number, fields: RawH
     if (!f.connUpgrade || f.upgrade === undefined || f.upgrade === "" || http10 || f.length > 0 || f.te) passThrough = true;
   }
   // HTTP/1.0 closes unless its last say was keep-alive; HTTP/1.1 only when asked to
-  const close = http10 ? f.connLast !== "keep-alive" : f.connClose;
-  return { method, target, http10, headers: f, length: f.length, chunked, close, passThrough, upgrade: f.connUpgrade ? f.upgrade : undefined };
+  const h = into;
+  h.method = method;
+  h.target = target;
+  h.http10 = http10;
+  h.headers = f;
+  h.length = f.length;
+  h.chunked = chunked;
+  h.close = http10 ? f.connLast !== "keep-alive" : f.connClose;
+  h.passThrough = passThrough;
+  h.upgrade = f.connUpgrade ? f.upgrade : undefined;
+  return h;
+}
+
+/** A head for withFields to fill (every field set, so every head has one shape). */
+function blankHead(): RequestHead {
+  return { method: "", target: "", http10: false, headers: NO_FIELDS, length: -1, chunked: false, close: false, passThrough: false, upgrade: undefined };
 }
 
 function isDigit(c: number): boolean {

@@ -133,7 +133,7 @@ describe("request head", () => {
     expect(out.text()).toBe("A:\t \tx y\r\nC:   \r\nD:z\r\nE: a:b\r\n");
   });
 
-  test("fields refilled by a later head (parseRequest's spare) hold only that head: names, values, framing, the kept block", () => {
+  test("a head and fields refilled by a later head (parseRequest's spares) hold only that head: line, names, values, framing, the kept block", () => {
     const a = Buffer.from("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\nCookie: x=1\r\nUpgrade: y", "latin1");
     const first = parseRequest(a, 0, a.length);
     if (typeof first === "string") throw new Error(first);
@@ -143,10 +143,11 @@ describe("request head", () => {
     spare.builtBlock(spare, "p", false, undefined, new HeadParts().add("x"));
     expect(spare.upstreamBlock(spare, "p", false, undefined)).toBeDefined();
     const b = Buffer.from("GET /b HTTP/1.1\r\nHost: b\r\nAccept: */*", "latin1");
-    const second = parseRequest(b, 0, b.length, spare);
+    const second = parseRequest(b, 0, b.length, spare, first);
     if (typeof second === "string") throw new Error(second);
+    expect(second).toBe(first);
     expect(second.headers).toBe(spare);
-    expect([second.length, second.close, second.upgrade, spare.connClose, spare.upgrades]).toEqual([-1, false, undefined, false, 0]);
+    expect([second.method, second.target, second.length, second.close, second.upgrade, spare.connClose, spare.upgrades]).toEqual(["GET", "/b", -1, false, undefined, false, 0]);
     const seen: string[] = [];
     spare.forEach((v, n) => seen.push(`${n}=${v}`));
     expect(seen).toEqual(["host=b", "accept=*/*"]);
