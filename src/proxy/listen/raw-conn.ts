@@ -263,7 +263,7 @@ export class RawConn implements ReplySink {
   /**
    * The fields and the head of this connection's last request that was not remembered, refilled
    * by its next one: a client whose heads never repeat would otherwise leave a RawHeaders, its two
-   * arrays and a RequestHead behind per request (~380 of its ~1,090 bytes of garbage, JSC logGC),
+   * arrays and a RequestHead behind per request (~380 of ~1,270 bytes of garbage, JSC logGC),
    * one whose request lines are new the RequestHead. Never the remembered head or its fields. Safe
    * because a head is parsed only once the answer to the one before is written, and nothing reads
    * a request's head or fields after that.
