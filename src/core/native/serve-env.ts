@@ -1,6 +1,6 @@
 /**
- * `serve` and `proxy:serve` run with three JavaScriptCore options that only the environment can set
- * (BUN_JSC_*, read once when the VM starts): the process re-executes itself once, same PID, name,
+ * `serve` and `proxy:serve` run with three JavaScriptCore options and one of Bun's that only the
+ * environment can set (read once when the VM starts): the process re-executes itself once, same PID, name,
  * arguments and descriptors, with them added. Imported first by main.ts, so the first start does
  * no other work.
  *
@@ -17,6 +17,13 @@
  * wrk c=64 "nothing repeats" p99 median 1.43 → 1.32 ms (lower 5/5), lockstep c=1 p99 157 → 141 µs
  * (lower 4/5); docs/benchmarks-proxy.md, fourteenth session.
  *
+ * The fourth (BUN_GC_TIMER_DISABLE) turns off Bun's own GC timer, which collects while the event
+ * loop idles (~10 collections in 20 s of idleness): traffic that comes back after a pause met a
+ * slower first seconds. Measured, bench/proxy/run.sh (each proxy idle ~20 s between its rounds), two
+ * runs of 5 rounds each way: wrk c=64 p99 medians 1.48 / 1.33 ms (nginx 1.42 / 1.50) → 1.20 / 1.15
+ * (nginx 1.52 / 1.45). JSC still collects when the heap grows; an idle process keeps its last garbage
+ * (RSS 15 s after load 109 → 123 MB); docs/benchmarks-proxy.md, fifteenth session.
+ *
  * Skipped when any option is already set (the operator's values win), with
  * SECURELY_RUNTIME_DEFAULTS=1, off Linux, and in worker threads (execve replaces the process).
  */
@@ -30,6 +37,7 @@ export const SERVE_ENV: Readonly<Record<string, string>> = {
   BUN_JSC_percentCPUPerMBForEdenTimer: "0.000001",
   BUN_JSC_collectionTimerMaxPercentCPU: "0.000001",
   BUN_JSC_useWarmUpMarkedBlocks: "0",
+  BUN_GC_TIMER_DISABLE: "1",
 };
 
 const SERVING = new Set(["serve", "proxy:serve"]);
