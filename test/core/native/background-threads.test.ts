@@ -1,7 +1,7 @@
 /** background-threads.ts: a serving proxy runs mimalloc's purge thread at SCHED_IDLE, and only that one. */
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
-import { BACKGROUND_THREADS } from "../../../src/core/native/background-threads.ts";
+import { BACKGROUND_THREADS, nextScanMs } from "../../../src/core/native/background-threads.ts";
 import { C } from "../../../src/core/native/libc.ts";
 import { startSecurely, tempProject } from "../../harness.ts";
 
@@ -30,6 +30,13 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; await Bun.sleep(100)) if (check()) return true;
   return check();
 }
+
+test("the /proc scan repeats every 2 s until each kind of background thread is demoted, then once a minute", () => {
+  expect(nextScanMs([])).toBe(2000);
+  expect(nextScanMs(["JITWorker"])).toBe(2000);
+  expect(nextScanMs([...BACKGROUND_THREADS])).toBe(60_000);
+  expect(nextScanMs([...BACKGROUND_THREADS, ...BACKGROUND_THREADS])).toBe(60_000);
+});
 
 describe.if(process.platform === "linux")("proxy:serve on the native loop", () => {
   test("the allocator's purge thread runs at SCHED_IDLE; the loop, the compilers, the GC's markers and Bun's pool do not", async () => {
