@@ -8,7 +8,8 @@
 # SECURELY_IO=eventloop runs securely's sockets on Bun's instead of its own epoll loop (proxy.io, A/B).
 # SECURELY_IO_URING=off makes one syscall per read and write instead of batching them through io_uring (A/B).
 # ONLY=REGEX runs only the scenarios whose title matches (e.g. ONLY='1 MiB'; 'lockstep' for that one).
-# ROUNDS=N runs each scenario N times, the contestants interleaved round by round, and compares the
+# ROUNDS=N runs each scenario N times, the contestants interleaved round by round (in an order that
+# rotates each round: what ran just before counts too), and compares the
 # medians: on a VM whose neighbours come and go, one pass can swing a ratio by ±25% (measured).
 # PIN=1 runs the origin and every proxy on CPU 0 and the clients on CPU 1 (the method: origin
 # and proxy share one core, so req/s follows the proxy's CPU per request; rounds then agree within
