@@ -129,7 +129,7 @@ run() { # name port conns path [script]
 # the contestants in round R start R places further on, so none always holds the same place: with
 # a fixed order the c=1 p99 followed the place (9 pinned rounds: nginx, third, 154 µs median and
 # securely, second, 326; rotated, 201 and 257) — what ran before still wakes on CPU 0 (an idle
-# securely's loop ticks every 5 ms while it keeps upstream connections; Bun's sweeper, mimalloc)
+# securely's loop ticks every 5 ms while it keeps upstream connections)
 rotated() { local r=$1; shift; local a=("$@") i; for ((i = 0; i < ${#a[@]}; i++)); do echo "${a[(i + r) % ${#a[@]}]}"; done; }
 
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
