@@ -7,6 +7,7 @@
 # SECURELY_RAW=false runs securely on Bun.serve instead of its raw HTTP/1.1 front (A/B).
 # SECURELY_IO=eventloop runs securely's sockets on Bun's instead of its own epoll loop (proxy.io, A/B).
 # SECURELY_IO_URING=off makes one syscall per read and write instead of batching them through io_uring (A/B).
+# SECURELY_BUSY_POLL_US=40 runs securely with proxy.busy_poll_us (polls 40 µs before sleeping: A/B).
 # ONLY=REGEX runs only the scenarios whose title matches (e.g. ONLY='1 MiB'; 'lockstep' for that one).
 # ROUNDS=N runs each scenario N times, the contestants interleaved round by round (in an order that
 # rotates each round: what ran just before counts too), and compares the
@@ -83,6 +84,7 @@ pid_file: $TMP/securely.pid
 proxy:
   io: ${SECURELY_IO:-auto}
   io_uring: ${SECURELY_IO_URING:-auto}
+  busy_poll_us: ${SECURELY_BUSY_POLL_US:-0}
   listen: [{ addr: "127.0.0.1:$SECURELY", raw: ${SECURELY_RAW:-true} }]
   max_body_size: 4m
   upstreams:

@@ -268,6 +268,11 @@ export const proxySchema: Schema = obj(
       "auto",
       "With native I/O: run the reads and writes of an event batch through one io_uring_enter instead of one syscall each. auto: batches with 4 or more ready descriptors, where the kernel allows io_uring (else plain syscalls); always: every batch, and an error where io_uring or native I/O cannot run; off: plain syscalls. Process-wide; changing it needs a restart.",
     ),
+    busy_poll_us: val(
+      "integer|min:0|max:1000",
+      0,
+      "With native I/O: after an event batch that served sockets, poll for up to this many microseconds (giving the CPU to anything else runnable between polls) before sleeping in epoll_wait, so the next event is taken without a wake-up. Lowers latency at low concurrency for CPU time spent polling (loopback, one connection: p50 72 → 46 µs, +13 µs CPU per request). 0 = off. Process-wide; changing it needs a restart.",
+    ),
     access_log: obj(
       {
         enabled: val("boolean", false, "Write one line per request."),

@@ -54,7 +54,11 @@ function nativeLoop(app: App, cfg: ProxyConfig): NestedLoop | undefined {
     const why = io === "eventloop" ? "proxy.io is eventloop (Bun's sockets)" : NestedLoop.unavailable();
     throw new SecurelyError(`proxy.io_uring: always needs native I/O: ${why}`, { hint: "use io_uring: auto or off, or io: auto|native" });
   }
-  if (!loop) return undefined;
+  if (!loop) {
+    if (cfg.busy_poll_us > 0) app.log.warn(`proxy.busy_poll_us is ignored: it needs native I/O (${io === "eventloop" ? "proxy.io is eventloop" : NestedLoop.unavailable()})`);
+    return undefined;
+  }
+  loop.setBusyPoll(cfg.busy_poll_us ?? 0);
   const why = loop.setBatching(cfg.io_uring ?? "auto");
   if (why && cfg.io_uring === "always") throw new SecurelyError(`proxy.io_uring: io_uring cannot run here: ${why}`, { hint: "use io_uring: auto (falls back to one syscall per read and write) or off" });
   if (why) app.log.debug(`proxy: io_uring is not used (${why}); reads and writes are one syscall each`);

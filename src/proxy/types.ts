@@ -105,6 +105,7 @@ export interface ProxyConfig {
   keepalive_request_limit: number;
   io: "auto" | "native" | "eventloop";
   io_uring: "auto" | "always" | "off";
+  busy_poll_us: number;
   access_log: { enabled: boolean; path: string; format: "combined" | "json" };
   server_header: string;
 }

@@ -41,6 +41,7 @@ const SYMBOLS = {
   execve: { args: [P, P, P], returns: i32 },
   // pid is a thread id here: Linux applies a scheduling policy per thread
   sched_setscheduler: { args: [i32, i32, P], returns: i32 },
+  sched_yield: { args: [], returns: i32 },
   __errno_location: { args: [], returns: P },
 } as const;
 

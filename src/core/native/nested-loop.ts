@@ -99,6 +99,9 @@ export class NestedLoop {
   arena: Buffer | undefined;
   arenaPtr = 0;
   private arenaAt = 0;
+  /** proxy.busy_poll_us, in ms (0: off), and whether the last batch served a socket. */
+  private spinMs = 0;
+  private servedLast = false;
 
   private constructor(libc: Libc, bunEp: number) {
     this.libc = libc;
@@ -313,18 +316,47 @@ export class NestedLoop {
     }
   };
 
+  /**
+   * `proxy.busy_poll_us`: after a batch that served sockets, poll this long before sleeping, so the
+   * next event (an upstream's answer, a client's next request) is taken without a wake-up. 0: off.
+   */
+  setBusyPoll(us: number): void {
+    this.spinMs = us / 1000;
+  }
+
+  /** The busy poll now, in µs (0: off). */
+  get busyPollUs(): number {
+    return Math.round(this.spinMs * 1000);
+  }
+
+  /** The next events: without blocking while an immediate waits for Bun's turn; after a busy batch, polled first (setBusyPoll). */
+  private wait(): number {
+    const { sys } = this;
+    if (pendingImmediates > 0) return sys.epoll_wait(this.ep, this.eventsPtr, MAX_EVENTS, 0);
+    if (this.spinMs > 0 && this.servedLast) {
+      const until = performance.now() + this.spinMs;
+      do {
+        const n = sys.epoll_wait(this.ep, this.eventsPtr, MAX_EVENTS, 0);
+        if (n !== 0) return n;
+        // whoever else is runnable here (an upstream on the same core) runs between polls
+        sys.sched_yield();
+      } while (performance.now() < until);
+    }
+    return sys.epoll_wait(this.ep, this.eventsPtr, MAX_EVENTS, -1);
+  }
+
   /** Serve events until Bun needs a turn. */
   private serve(): void {
     const { sys, eventsView: v, watchers, gens } = this;
     for (;;) {
-      // an immediate is waiting for Bun's turn: look at the sockets, but do not block
-      const n = sys.epoll_wait(this.ep, this.eventsPtr, MAX_EVENTS, pendingImmediates > 0 ? 0 : -1);
+      const n = this.wait();
       if (n < 0) {
         const e = this.libc.errno();
         if (e === C.EINTR) break; // a signal: Bun's handler runs at the yield
         throw new Error(`epoll_wait: ${errnoName(e)}`);
       }
       let yieldNow = false;
+      let served = false;
       const ring = n >= this.ringMin ? this.ring : undefined;
       if (ring) this.readAhead(ring, n);
       for (let i = 0; i < n; i++) {
@@ -340,6 +372,7 @@ export class NestedLoop {
           continue;
         }
         if (ring) this.current = i;
+        served = true;
         try {
           w.onEvents(v.getUint32(at, true));
         } catch (e) {
@@ -354,6 +387,8 @@ export class NestedLoop {
         this.sendCollected(ring);
         drainMicrotasks();
       }
+      // a tick or Bun's turn alone (an idle proxy) does not start a busy poll
+      this.servedLast = served;
       if (yieldNow || pendingImmediates > 0 || this.count === 0) return;
     }
   }
