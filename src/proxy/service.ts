@@ -50,12 +50,10 @@ function nativeLoop(app: App, cfg: ProxyConfig): NestedLoop | undefined {
   const io = cfg.io ?? "auto";
   const loop = io === "eventloop" ? undefined : NestedLoop.get();
   if (!loop && io === "native") throw new SecurelyError(`proxy.io: native I/O cannot run here: ${NestedLoop.unavailable()}`, { hint: "use io: auto (falls back to Bun's sockets) or eventloop" });
-  if (!loop && cfg.io_uring === "always") {
-    const why = io === "eventloop" ? "proxy.io is eventloop (Bun's sockets)" : NestedLoop.unavailable();
-    throw new SecurelyError(`proxy.io_uring: always needs native I/O: ${why}`, { hint: "use io_uring: auto or off, or io: auto|native" });
-  }
   if (!loop) {
-    if (cfg.busy_poll_us > 0) app.log.warn(`proxy.busy_poll_us is ignored: it needs native I/O (${io === "eventloop" ? "proxy.io is eventloop" : NestedLoop.unavailable()})`);
+    const why = io === "eventloop" ? "proxy.io is eventloop (Bun's sockets)" : NestedLoop.unavailable();
+    if (cfg.io_uring === "always") throw new SecurelyError(`proxy.io_uring: always needs native I/O: ${why}`, { hint: "use io_uring: auto or off, or io: auto|native" });
+    if (cfg.busy_poll_us > 0) app.log.warn(`proxy.busy_poll_us is ignored: it needs native I/O (${why})`);
     return undefined;
   }
   loop.setBusyPoll(cfg.busy_poll_us ?? 0);

@@ -68,6 +68,16 @@ export interface RunningProxy {
 }
 
 /** Start the proxy service(s) in this process from a `proxy:` YAML section (indented by caller). */
+/** proxy YAML with `settings` (indented lines under proxy:), one loopback listener and every route to the origin on `port`. */
+export function toOrigin(port: number, settings = ""): string {
+  return `${settings}  listen: ["127.0.0.1:0"]
+  upstreams:
+    app: { servers: ["127.0.0.1:${port}"] }
+  routes:
+    - upstream: app
+`;
+}
+
 export async function startProxy(proxyYaml: string, top = ""): Promise<RunningProxy> {
   const p = tempProject(`${top}metrics:\n  listen: 127.0.0.1:0\nproxy:\n${proxyYaml}`);
   const app = new App({ modules, configPath: p.config, env: { ...process.env, SECURELY_CONF: p.config }, logLevel: process.env.PROXY_TEST_LOG ?? "silent" });

@@ -99,8 +99,8 @@ export class NestedLoop {
   arena: Buffer | undefined;
   arenaPtr = 0;
   private arenaAt = 0;
-  /** proxy.busy_poll_us, in ms (0: off), and whether the last batch served a socket. */
-  private spinMs = 0;
+  /** proxy.busy_poll_us (0: off; see setBusyPoll), and whether the last batch served a socket. */
+  busyPollUs = 0;
   private servedLast = false;
 
   private constructor(libc: Libc, bunEp: number) {
@@ -321,20 +321,15 @@ export class NestedLoop {
    * next event (an upstream's answer, a client's next request) is taken without a wake-up. 0: off.
    */
   setBusyPoll(us: number): void {
-    this.spinMs = us / 1000;
-  }
-
-  /** The busy poll now, in µs (0: off). */
-  get busyPollUs(): number {
-    return Math.round(this.spinMs * 1000);
+    this.busyPollUs = us;
   }
 
   /** The next events: without blocking while an immediate waits for Bun's turn; after a busy batch, polled first (setBusyPoll). */
   private wait(): number {
     const { sys } = this;
     if (pendingImmediates > 0) return sys.epoll_wait(this.ep, this.eventsPtr, MAX_EVENTS, 0);
-    if (this.spinMs > 0 && this.servedLast) {
-      const until = performance.now() + this.spinMs;
+    if (this.busyPollUs > 0 && this.servedLast) {
+      const until = performance.now() + this.busyPollUs / 1000;
       do {
         const n = sys.epoll_wait(this.ep, this.eventsPtr, MAX_EVENTS, 0);
         if (n !== 0) return n;

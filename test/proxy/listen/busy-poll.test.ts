@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { NestedLoop } from "../../../src/core/native/nested-loop.ts";
-import { origin, startProxy } from "../helpers.ts";
+import { origin, startProxy, toOrigin } from "../helpers.ts";
 
 const loop = NestedLoop.get();
 const before = loop?.busyPollUs ?? 0;
@@ -13,13 +13,7 @@ afterAll(() => loop?.setBusyPoll(before));
 // the suite's eventloop run forces Bun's sockets by env (no loop to poll)
 const maybe = loop && process.env.SECURELY_PROXY__IO !== "eventloop" ? describe : describe.skip;
 
-const proxyYaml = (us: unknown, port: number) => `  busy_poll_us: ${us}
-  listen: ["127.0.0.1:0"]
-  upstreams:
-    app: { servers: ["127.0.0.1:${port}"] }
-  routes:
-    - upstream: app
-`;
+const proxyYaml = (us: number, port: number) => toOrigin(port, `  busy_poll_us: ${us}\n`);
 
 maybe("proxy.busy_poll_us", () => {
   test("50: 200 requests one after another and 32 at once get their own answers; the setting reaches the loop and 0 turns it off", async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { NestedLoop } from "../../../src/core/native/nested-loop.ts";
-import { origin, startProxy } from "../helpers.ts";
+import { origin, startProxy, toOrigin } from "../helpers.ts";
 
 const loop = NestedLoop.get();
 const before = loop?.batching ?? "off";
@@ -17,13 +17,7 @@ const forcedIo = process.env.SECURELY_PROXY__IO === "eventloop";
 const forcedRing = process.env.SECURELY_PROXY__IO_URING !== undefined;
 const maybe = loop && !ringWhy && !forcedIo ? describe : describe.skip;
 
-const proxyYaml = (mode: string, port: number) => `  io_uring: ${mode}
-  listen: ["127.0.0.1:0"]
-  upstreams:
-    app: { servers: ["127.0.0.1:${port}"] }
-  routes:
-    - upstream: app
-`;
+const proxyYaml = (mode: string, port: number) => toOrigin(port, `  io_uring: ${mode}\n`);
 
 maybe("proxy.io_uring", () => {
   test("always: 48 concurrent keep-alive clients get their own answers, and 1 MiB goes through both ways intact", async () => {
